@@ -16,6 +16,11 @@ const root = resolve(import.meta.dirname, '..');
 const REQUIREMENTS = [
   { what: 'redis-server 6 or newer, built with TLS', debian: 'redis-server', present: redisWithTls },
   { what: 'openssl', debian: 'openssl', present: () => commandWorks('openssl', ['version']) },
+  {
+    what: 'Chromium (browser tests)',
+    debian: 'chromium',
+    present: () => commandWorks('/usr/bin/chromium', ['--version']),
+  },
 ];
 
 function commandWorks(command, args) {
@@ -42,7 +47,9 @@ function ensureSystemPackages() {
   const isRoot = process.getuid?.() === 0;
   const isDebian = existsSync('/etc/debian_version');
   if (isRoot && isDebian) {
-    console.log(`Installing ${packages.join(' ')} with apt-get (needed: ${missing.map((r) => r.what).join('; ')})`);
+    console.log(
+      `Installing ${packages.join(' ')} with apt-get (needed: ${missing.map((r) => r.what).join('; ')})`,
+    );
     execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit' });
     execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...packages], {
       stdio: 'inherit',

@@ -1,0 +1,432 @@
+/**
+ * Reading and writing the server configuration file.
+ *
+ * Reading validates everything (JSON syntax, version, fields, types, hosts,
+ * encrypted secrets) before returning; any problem is a `ConfigError` naming the
+ * file and the line or field, and nothing is written.
+ *
+ * Writing is atomic and refuses lost updates: the new content is written to a
+ * temporary file in the same folder (mode 0600), flushed, and renamed over the
+ * file; and if the file changed since it was read (another Configuration Tool, an
+ * editor), the write is refused with `TESSERA_CONFIG_CONCURRENT_WRITE`. A lock
+ * file held for the few milliseconds of the check and rename serialises two
+ * Tessera writers; an editor that saves in that window is the remaining race.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { ConfigError } from './errors.ts';
+import { locateJsonSyntaxError } from './json-syntax.ts';
+import type { ConfigLocation } from './location.ts';
+import { codeOf, isCode, loadOrCreatePrivateKey, type PrivateKey, readPrivateKey } from './private-key.ts';
+import { redisSettingsProblems } from './redis-settings.ts';
+import {
+  type AppliedRecord,
+  CONFIG_VERSION,
+  type ConfigurationFile,
+  configurationFileSchema,
+  DEFAULT_CONFIGURATION,
+  type RedisFileSettings,
+  type RedisSessionSettings,
+  type ServerConfiguration,
+  type StoredSecret,
+} from './schema.ts';
+import { describeSchemaIssues } from './schema-issues.ts';
+import { Secret } from './secret.ts';
+import { decryptSecret, encryptSecret, parseEncryptedValue } from './secret-encryption.ts';
+
+/** The file as it was read, to detect a concurrent writer. */
+export type FileSnapshot =
+  | { readonly exists: false }
+  | { readonly exists: true; readonly size: number; readonly mtimeMs: number; readonly sha256: string };
+
+export interface LoadedConfiguration {
+  readonly location: ConfigLocation;
+  /** False when the file does not exist: `configuration` holds the defaults. */
+  readonly exists: boolean;
+  readonly configuration: ServerConfiguration;
+  /** Secret fields written in plain text in the file; they are encrypted on the next save. */
+  readonly plainTextSecrets: readonly string[];
+  readonly snapshot: FileSnapshot;
+}
+
+const PASSWORD_FIELD = 'session.redis.password';
+const LOCK_STALE_MS = 30_000;
+
+/** Reads and validates the configuration file; a missing file gives the defaults. */
+export async function readConfiguration(location: ConfigLocation): Promise<LoadedConfiguration> {
+  const { path } = location;
+  let bytes: Buffer;
+  let mtimeMs: number;
+  try {
+    bytes = await readFile(path);
+    mtimeMs = (await stat(path)).mtimeMs;
+  } catch (error) {
+    if (isCode(error, 'ENOENT')) {
+      return freeze({
+        location,
+        exists: false,
+        configuration: DEFAULT_CONFIGURATION,
+        plainTextSecrets: [],
+        snapshot: { exists: false },
+      });
+    }
+    throw unreadable(path, error);
+  }
+  const snapshot: FileSnapshot = { exists: true, size: bytes.length, mtimeMs, sha256: sha256(bytes) };
+  const file = parseConfigurationText(bytes.toString('utf8'), path);
+  const { configuration, plainTextSecrets } = await decodeConfiguration(file, location);
+  return freeze({ location, exists: true, configuration, plainTextSecrets, snapshot });
+}
+
+/**
+ * Parses and validates the text of a configuration file (no secrets decrypted).
+ * Throws `TESSERA_CONFIG_SYNTAX`, `_VERSION`, `_UNKNOWN_FIELD` or `_INVALID`.
+ */
+export function parseConfigurationText(text: string, path: string): ConfigurationFile {
+  const clean = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(clean);
+  } catch {
+    // The engine's message quotes the text around the error (maybe a secret): not shown, not kept.
+    const found = locateJsonSyntaxError(clean) ?? { line: 1, column: 1, problem: 'not valid JSON' };
+    const empty = clean.trim() === '' ? ' The file is empty: delete it to start from the defaults.' : '';
+    throw new ConfigError(
+      'TESSERA_CONFIG_SYNTAX',
+      `${path} is not valid JSON: line ${found.line}, column ${found.column}: ${found.problem}.${empty} ` +
+        'Correct the file (or restore it from a backup); Tessera did not change it.',
+      { path },
+    );
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new ConfigError(
+      'TESSERA_CONFIG_INVALID',
+      `${path} must hold a JSON object ({ "version": ${CONFIG_VERSION}, "session": { … } }), not ${typeName(raw)}.`,
+      { path },
+    );
+  }
+  const version = (raw as { version?: unknown }).version;
+  if (version === undefined) {
+    throw new ConfigError(
+      'TESSERA_CONFIG_INVALID',
+      `${path} has no "version" field. Add "version": ${CONFIG_VERSION} at the top of the object.`,
+      { path, field: 'version' },
+    );
+  }
+  if (version !== CONFIG_VERSION) {
+    const newer = typeof version === 'number' && version > CONFIG_VERSION;
+    throw new ConfigError(
+      'TESSERA_CONFIG_VERSION',
+      `${path} is a version ${typeof version === 'number' ? version : typeName(version)} configuration; ` +
+        `this Tessera reads version ${CONFIG_VERSION}. ` +
+        (newer
+          ? 'It was written by a newer Tessera: upgrade Tessera on this server, or restore the file it wrote.'
+          : `Set "version": ${CONFIG_VERSION} and check the fields against docs/configuration-tool.md.`),
+      { path, field: 'version' },
+    );
+  }
+  const result = configurationFileSchema.safeParse(raw);
+  if (!result.success) throw describeSchemaIssues(result.error.issues, raw, path);
+  return result.data;
+}
+
+async function decodeConfiguration(
+  file: ConfigurationFile,
+  location: ConfigLocation,
+): Promise<{ configuration: ServerConfiguration; plainTextSecrets: string[] }> {
+  const plainTextSecrets: string[] = [];
+  let redis: RedisSessionSettings | undefined;
+  if (file.session.redis !== undefined) {
+    const stored = file.session.redis;
+    const password = await decodeSecret(stored.password, PASSWORD_FIELD, location, plainTextSecrets);
+    redis = fromFileRedis(stored, password);
+    const problems = redisSettingsProblems(redis);
+    if (problems.length > 0) {
+      const first = problems[0]!;
+      throw new ConfigError(
+        'TESSERA_CONFIG_INVALID',
+        `${location.path}: ${problems.map((p) => `session.redis.${p.field}: ${p.problem}`).join(' ')} ` +
+          'Correct the file, or set the Redis settings again with `tessera config session`.',
+        { path: location.path, field: `session.redis.${first.field}` },
+      );
+    }
+  }
+  const configuration: ServerConfiguration = {
+    version: CONFIG_VERSION,
+    session: { provider: file.session.provider, ...(redis !== undefined ? { redis } : {}) },
+    ...(file.applied !== undefined ? { applied: file.applied as AppliedRecord } : {}),
+  };
+  return { configuration: deepFreeze(configuration), plainTextSecrets };
+}
+
+async function decodeSecret(
+  stored: StoredSecret | undefined,
+  field: string,
+  location: ConfigLocation,
+  plainTextSecrets: string[],
+): Promise<Secret | undefined> {
+  if (stored === undefined) return undefined;
+  if (typeof stored === 'string') {
+    plainTextSecrets.push(field);
+    return new Secret(stored);
+  }
+  const value = parseEncryptedValue(stored.$encrypted);
+  if (value === null) {
+    throw new ConfigError(
+      'TESSERA_CONFIG_INVALID',
+      `${field}.$encrypted in ${location.path} is not an encrypted value written by Tessera (expected "v1:…"). ` +
+        `To set the secret by hand, write it in plain text ("password": "…"): it is encrypted on the next save.`,
+      { path: location.path, field: `${field}.$encrypted` },
+    );
+  }
+  const key = await readPrivateKey(location.privateKeyPath).catch((error: unknown) => {
+    if (!(error instanceof ConfigError)) throw error;
+    throw new ConfigError(
+      error.code,
+      `${error.message} It is needed to decrypt ${field} in ${location.path}.`,
+      {
+        cause: error.cause,
+        path: location.path,
+        field,
+      },
+    );
+  });
+  if (key === null) {
+    throw new ConfigError(
+      'TESSERA_CONFIG_PRIVATE_KEY_MISSING',
+      `${field} in ${location.path} is encrypted, but the private key file ${location.privateKeyPath} does not exist. ` +
+        'Restore the private key file saved with this configuration' +
+        (location.privateKeySource === 'environment' ? ' (TESSERA_PRIVATE_KEY names it)' : '') +
+        ', or enter the secret again (e.g. `tessera config session --password-stdin`).',
+      { path: location.path, field },
+    );
+  }
+  return decryptSecret(value, key, field, location.path);
+}
+
+function fromFileRedis(stored: RedisFileSettings, password: Secret | undefined): RedisSessionSettings {
+  const { password: _password, useSsl, ...rest } = stored;
+  return { ...rest, useSsl: useSsl ?? false, ...(password !== undefined ? { password } : {}) };
+}
+
+/** The JSON text of a configuration, secrets encrypted with `key`. */
+export function formatConfigurationText(configuration: ServerConfiguration, key: PrivateKey | null): string {
+  const { redis } = configuration.session;
+  let storedRedis: Record<string, unknown> | undefined;
+  if (redis !== undefined) {
+    const { hosts, password, user, useSsl, sslHost, ...advanced } = redis;
+    let storedPassword: StoredSecret | undefined;
+    if (password !== undefined) {
+      if (key === null) throw new Error('a private key is needed to write a secret');
+      storedPassword = { $encrypted: encryptSecret(password, key, PASSWORD_FIELD) };
+    }
+    storedRedis = { hosts, password: storedPassword, user, useSsl, sslHost, ...advanced };
+  }
+  const file = {
+    version: CONFIG_VERSION,
+    session: { provider: configuration.session.provider, redis: storedRedis },
+    applied: configuration.applied,
+  };
+  return `${JSON.stringify(file, null, 2)}\n`;
+}
+
+/** True when writing `configuration` needs the private key (it holds a secret). */
+export function hasSecrets(configuration: ServerConfiguration): boolean {
+  return configuration.session.redis?.password !== undefined;
+}
+
+/**
+ * Validates `next` and writes it over the file `loaded` was read from, creating
+ * the folder (0700), the file (0600) and the private key file as needed. Refuses
+ * with `TESSERA_CONFIG_CONCURRENT_WRITE` if the file changed since `loaded` was read.
+ * Returns the configuration as now stored (for a further save).
+ */
+export async function saveConfiguration(
+  loaded: LoadedConfiguration,
+  next: ServerConfiguration,
+): Promise<LoadedConfiguration> {
+  const { location } = loaded;
+  const { path } = location;
+  if (next.session.redis !== undefined) {
+    const problems = redisSettingsProblems(next.session.redis);
+    if (problems.length > 0) {
+      throw new ConfigError(
+        'TESSERA_CONFIG_INVALID',
+        `Not saved: ${problems.map((p) => `${p.field}: ${p.problem}`).join(' ')}`,
+        { path, field: `session.redis.${problems[0]!.field}` },
+      );
+    }
+  }
+  const folder = dirname(path);
+  try {
+    await mkdir(folder, { recursive: true, mode: 0o700 });
+  } catch (error) {
+    throw writeFailed(path, error);
+  }
+  const key = hasSecrets(next) ? await loadOrCreatePrivateKey(location.privateKeyPath) : null;
+  const text = formatConfigurationText(next, key);
+  // The written text must read back as the same configuration: a last guard against writing a file we refuse.
+  parseConfigurationText(text, path);
+
+  const release = await acquireLock(path);
+  const temporary = join(folder, `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    await refuseIfChanged(loaded);
+    try {
+      const handle = await open(temporary, 'wx', 0o600);
+      try {
+        await handle.writeFile(text, 'utf8');
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await rename(temporary, path);
+      await syncFolder(folder);
+    } catch (error) {
+      throw writeFailed(path, error);
+    }
+  } finally {
+    await unlink(temporary).catch(() => {});
+    await release();
+  }
+  const written = Buffer.from(text, 'utf8');
+  const mtimeMs = (await stat(path)).mtimeMs;
+  return freeze({
+    location,
+    exists: true,
+    configuration: deepFreeze(structuredCloneConfiguration(next)),
+    plainTextSecrets: [],
+    snapshot: { exists: true, size: written.length, mtimeMs, sha256: sha256(written) },
+  });
+}
+
+async function refuseIfChanged(loaded: LoadedConfiguration): Promise<void> {
+  const { path } = loaded.location;
+  let now: FileSnapshot;
+  try {
+    const bytes = await readFile(path);
+    now = { exists: true, size: bytes.length, mtimeMs: 0, sha256: sha256(bytes) };
+  } catch (error) {
+    if (!isCode(error, 'ENOENT')) throw unreadable(path, error);
+    now = { exists: false };
+  }
+  const before = loaded.snapshot;
+  const same =
+    before.exists === now.exists && (!before.exists || (now.exists && before.sha256 === now.sha256));
+  if (same) return;
+  const what = !now.exists ? 'was deleted' : before.exists ? 'was changed' : 'was created';
+  throw new ConfigError(
+    'TESSERA_CONFIG_CONCURRENT_WRITE',
+    `${path} ${what} by someone else since it was read (another Configuration Tool, or an editor). ` +
+      'Nothing was saved, so that their change is not lost. Run the command again: it reads the file anew.',
+    { path },
+  );
+}
+
+async function acquireLock(path: string): Promise<() => Promise<void>> {
+  const lock = `${path}.lock`;
+  for (let attempt = 0; attempt < 2; attempt += 1) {
+    try {
+      const handle = await open(lock, 'wx', 0o600);
+      await handle.writeFile(`${process.pid}\n`);
+      await handle.close();
+      return () => unlink(lock).catch(() => {});
+    } catch (error) {
+      if (!isCode(error, 'EEXIST')) throw writeFailed(path, error);
+      // A lock older than any save is left by a process that died while saving.
+      const age = await stat(lock).then(
+        (s) => Date.now() - s.mtimeMs,
+        () => Number.POSITIVE_INFINITY,
+      );
+      if (age > LOCK_STALE_MS) {
+        await unlink(lock).catch(() => {});
+        continue;
+      }
+      throw new ConfigError(
+        'TESSERA_CONFIG_CONCURRENT_WRITE',
+        `${path} is being saved by another Tessera process right now (${lock} exists). ` +
+          `Nothing was saved. Run the command again in a moment; if no other process runs, delete ${lock}.`,
+        { path },
+      );
+    }
+  }
+  throw new ConfigError('TESSERA_CONFIG_WRITE', `${path} could not be locked for writing (${lock}).`, {
+    path,
+  });
+}
+
+async function syncFolder(folder: string): Promise<void> {
+  // Makes the rename itself durable. Not possible on every platform (Windows): best effort.
+  try {
+    const handle = await open(folder, 'r');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  } catch {}
+}
+
+function unreadable(path: string, error: unknown): ConfigError {
+  const code = codeOf(error);
+  const fix =
+    code === 'EISDIR'
+      ? 'It is a folder: give the path of the file (e.g. …/server.json).'
+      : code === 'EACCES' || code === 'EPERM'
+        ? 'Give the user that runs Tessera read and write access to it.'
+        : 'Check the path and its permissions.';
+  return new ConfigError('TESSERA_CONFIG_UNREADABLE', `${path} cannot be read (${code}). ${fix}`, {
+    cause: error,
+    path,
+  });
+}
+
+function writeFailed(path: string, error: unknown): ConfigError {
+  if (error instanceof ConfigError) return error;
+  return new ConfigError(
+    'TESSERA_CONFIG_WRITE',
+    `${path} cannot be written (${codeOf(error)}). Nothing was changed. ` +
+      'Give the user that runs Tessera write access to its folder, or choose another file with --config.',
+    { cause: error, path },
+  );
+}
+
+function sha256(bytes: Buffer): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+export function typeName(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'object') return 'an object';
+  if (typeof value === 'string') return 'a string';
+  if (typeof value === 'number') return Number.isInteger(value) ? 'a whole number' : 'a number';
+  if (typeof value === 'boolean') return 'true/false';
+  return typeof value;
+}
+
+function structuredCloneConfiguration(configuration: ServerConfiguration): ServerConfiguration {
+  // Secrets are objects with private fields: copy the plain parts, keep the Secret instances.
+  const { redis } = configuration.session;
+  return {
+    version: configuration.version,
+    session: {
+      provider: configuration.session.provider,
+      ...(redis ? { redis: { ...redis, hosts: [...redis.hosts] } } : {}),
+    },
+    ...(configuration.applied ? { applied: { ...configuration.applied } } : {}),
+  };
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !(value instanceof Secret) && !Object.isFrozen(value)) {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+function freeze(loaded: LoadedConfiguration): LoadedConfiguration {
+  return Object.freeze(loaded);
+}

@@ -1,0 +1,202 @@
+/**
+ * The server configuration file, version 1: its JSON form (validated with zod)
+ * and the in-memory form the rest of Tessera reads.
+ *
+ * ```json
+ * {
+ *   "version": 1,
+ *   "session": {
+ *     "provider": "redis",
+ *     "redis": {
+ *       "hosts": ["redis1.example.com:6380", "redis2.example.com:6380"],
+ *       "password": { "$encrypted": "v1:…" },
+ *       "useSsl": true,
+ *       "sslHost": "redis.example.com"
+ *     }
+ *   }
+ * }
+ * ```
+ *
+ * Every field is documented in docs/configuration-tool.md. Unknown fields are
+ * refused (a misspelt field would otherwise be silently ignored). The Redis
+ * settings are kept when the provider is switched away from Redis, so switching
+ * back restores them.
+ */
+import { z } from 'zod';
+import type { Secret } from './secret.ts';
+
+export const CONFIG_VERSION = 1;
+
+/** Where this front-end server keeps its users' session state. */
+export const SESSION_PROVIDERS = ['memory', 'database', 'redis'] as const;
+export type SessionProvider = (typeof SESSION_PROVIDERS)[number];
+
+/** The names the Configuration Tool shows for each provider. */
+export const SESSION_PROVIDER_LABELS = {
+  memory: 'In-memory',
+  database: 'Database',
+  redis: 'Redis',
+} as const satisfies Record<SessionProvider, string>;
+
+/**
+ * The advanced options of the Redis connection string: the setting's name in this
+ * file, its key in the connection string (StackExchange.Redis syntax), its type
+ * and what it means. Absent means the connection string's default.
+ */
+export const REDIS_ADVANCED_OPTIONS = {
+  connectTimeoutMs: { key: 'connectTimeout', type: 'integer', min: 1, doc: 'time allowed to connect, in ms' },
+  syncTimeoutMs: { key: 'syncTimeout', type: 'integer', min: 1, doc: 'time allowed for a command, in ms' },
+  defaultDatabase: {
+    key: 'defaultDatabase',
+    type: 'integer',
+    min: 0,
+    doc: 'database number (not on Cluster)',
+  },
+  connectRetry: { key: 'connectRetry', type: 'integer', min: 0, doc: 'connection attempts after the first' },
+  keepAliveSeconds: {
+    key: 'keepAlive',
+    type: 'integer',
+    min: -1,
+    doc: 'seconds between keep-alive pings of an idle connection (-1 or 0: the client default, 60)',
+  },
+  abortConnect: { key: 'abortConnect', type: 'boolean', doc: 'fail at start when no host answers' },
+  allowAdmin: { key: 'allowAdmin', type: 'boolean', doc: 'allow administrative commands (FLUSHDB, CONFIG)' },
+  clientName: { key: 'name', type: 'string', doc: 'client name shown by CLIENT LIST' },
+  serviceName: { key: 'serviceName', type: 'string', doc: 'Sentinel: name of the monitored primary' },
+  sslProtocols: {
+    key: 'sslProtocols',
+    type: 'string',
+    doc: 'TLS versions allowed: tls12, tls13 or tls12|tls13',
+  },
+} as const;
+export type RedisAdvancedOption = keyof typeof REDIS_ADVANCED_OPTIONS;
+export const REDIS_ADVANCED_OPTION_NAMES = Object.keys(REDIS_ADVANCED_OPTIONS) as RedisAdvancedOption[];
+
+/** The Redis session settings, as the rest of Tessera reads them. */
+export interface RedisSessionSettings {
+  /** `host:port` endpoints (`[::1]:6380` for IPv6), in connection string order. */
+  readonly hosts: readonly string[];
+  readonly password?: Secret;
+  /** ACL user (Redis 6+). Absent: the `default` user. */
+  readonly user?: string;
+  readonly useSsl: boolean;
+  /** Name sent as SNI and checked in the server certificate. Absent: each host's own name. */
+  readonly sslHost?: string;
+  readonly connectTimeoutMs?: number;
+  readonly syncTimeoutMs?: number;
+  readonly defaultDatabase?: number;
+  readonly connectRetry?: number;
+  readonly keepAliveSeconds?: number;
+  readonly abortConnect?: boolean;
+  readonly allowAdmin?: boolean;
+  readonly clientName?: string;
+  readonly serviceName?: string;
+  readonly sslProtocols?: string;
+}
+
+export interface SessionSettings {
+  readonly provider: SessionProvider;
+  /** Kept when another provider is chosen, so switching back restores them. */
+  readonly redis?: RedisSessionSettings;
+}
+
+/** What `tessera config apply` recorded the last time it applied the settings. */
+export interface AppliedRecord {
+  /** 1 for the first apply, then one more each time. */
+  readonly revision: number;
+  /** ISO 8601 time of the apply. */
+  readonly at: string;
+  readonly provider: SessionProvider;
+  /** The provider the modules used before this apply (the previous apply's, else the default, memory). */
+  readonly providerBefore: SessionProvider;
+  /** HMAC-SHA256 (keyed with the private key) of the applied session settings: tells whether they changed since. */
+  readonly settingsHash: string;
+  /** What the operator had to do in Service Center after this apply. */
+  readonly serviceCenterStep: ServiceCenterStep;
+  /** True when applied with `--force` although Test Connection failed. */
+  readonly forced?: boolean;
+}
+
+/**
+ * What the operator must do in Service Center after an apply, per the user's
+ * document (step 3): nothing, **Apply Settings** (the provider stayed Redis: the
+ * modules only need the new connection string), or **Republish** (the session
+ * provider changed: the modules must be rebuilt).
+ */
+export const SERVICE_CENTER_STEPS = ['none', 'apply-settings', 'republish'] as const;
+export type ServiceCenterStep = (typeof SERVICE_CENTER_STEPS)[number];
+
+export interface ServerConfiguration {
+  readonly version: typeof CONFIG_VERSION;
+  readonly session: SessionSettings;
+  readonly applied?: AppliedRecord;
+}
+
+/** The configuration of a server that has no configuration file yet. */
+export const DEFAULT_CONFIGURATION: ServerConfiguration = Object.freeze({
+  version: CONFIG_VERSION,
+  session: Object.freeze({ provider: 'memory' as const }),
+});
+
+// ---------------------------------------------------------------------------
+// The JSON form
+
+/** A secret in the file: `{"$encrypted": "v1:…"}`, or plain text (accepted, encrypted on the next save). */
+const storedSecret = z.union([z.string(), z.strictObject({ $encrypted: z.string() })]);
+export type StoredSecret = z.infer<typeof storedSecret>;
+
+const nonEmpty = z.string().min(1);
+const integer = (min: number) => z.int().min(min);
+
+const redisFileSchema = z.strictObject({
+  hosts: z.array(nonEmpty).min(1),
+  password: storedSecret.optional(),
+  user: nonEmpty.optional(),
+  useSsl: z.boolean().optional(),
+  sslHost: nonEmpty.optional(),
+  connectTimeoutMs: integer(1).optional(),
+  syncTimeoutMs: integer(1).optional(),
+  defaultDatabase: integer(0).optional(),
+  connectRetry: integer(0).optional(),
+  keepAliveSeconds: integer(-1).optional(),
+  abortConnect: z.boolean().optional(),
+  allowAdmin: z.boolean().optional(),
+  clientName: nonEmpty.optional(),
+  serviceName: nonEmpty.optional(),
+  sslProtocols: nonEmpty.optional(),
+});
+
+const appliedFileSchema = z.strictObject({
+  revision: integer(1),
+  at: z.iso.datetime({ offset: true }),
+  provider: z.enum(SESSION_PROVIDERS),
+  providerBefore: z.enum(SESSION_PROVIDERS),
+  settingsHash: nonEmpty,
+  serviceCenterStep: z.enum(SERVICE_CENTER_STEPS),
+  forced: z.boolean().optional(),
+});
+
+export const configurationFileSchema = z.strictObject({
+  version: z.literal(CONFIG_VERSION),
+  session: z
+    .strictObject({
+      provider: z.enum(SESSION_PROVIDERS),
+      redis: redisFileSchema.optional(),
+    })
+    .refine((session) => session.provider !== 'redis' || session.redis !== undefined, {
+      message: 'the redis provider needs its settings: add "redis": { "hosts": ["host:port"] }',
+      path: ['redis'],
+    }),
+  applied: appliedFileSchema.optional(),
+});
+
+export type RedisFileSettings = z.infer<typeof redisFileSchema>;
+export type ConfigurationFile = z.infer<typeof configurationFileSchema>;
+
+/** Every field name the file knows, for "did you mean" hints on a misspelt field. */
+export const KNOWN_FIELDS = {
+  '': ['version', 'session', 'applied'],
+  session: ['provider', 'redis'],
+  'session.redis': Object.keys(redisFileSchema.shape),
+  applied: Object.keys(appliedFileSchema.shape),
+} as const satisfies Record<string, readonly string[]>;

@@ -1,0 +1,16 @@
+import type { Command } from 'commander';
+import { registerApplyCommand } from './apply-command.ts';
+import { registerSessionCommand } from './session-command.ts';
+import { registerShowCommand } from './show-command.ts';
+import { registerTestConnectionCommand } from './test-connection-command.ts';
+
+/** `tessera config …`: the Configuration Tool of one front-end server. */
+export function registerConfigCommands(program: Command): void {
+  const config = program
+    .command('config')
+    .description("the Configuration Tool: this front-end server's configuration");
+  registerShowCommand(config);
+  registerSessionCommand(config);
+  registerTestConnectionCommand(config);
+  registerApplyCommand(config);
+}

@@ -1,0 +1,192 @@
+// How the Configuration Tool shows a server configuration, as text for people and as
+// JSON for scripts. Secrets are shown only as "set" or "not set".
+import {
+  type AppliedState,
+  appliedState,
+  certificateNamesChecked,
+  describeSource,
+  type LoadedConfiguration,
+  type PrivateKey,
+  REDIS_ADVANCED_OPTION_NAMES,
+  type RedisAdvancedOption,
+  type RedisSessionSettings,
+  readPrivateKey,
+  redactedConnectionString,
+  SESSION_PROVIDER_LABELS,
+} from '../config/index.ts';
+import { CONNECTION_STRING_DEFAULTS } from '../redis/index.ts';
+
+/** Reads what the report needs beside the configuration: the private key (for the applied state). */
+export async function reportContextOf(loaded: LoadedConfiguration): Promise<ReportContext> {
+  let key: PrivateKey | null = null;
+  let privateKeyExists = false;
+  try {
+    key = await readPrivateKey(loaded.location.privateKeyPath);
+    privateKeyExists = key !== null;
+  } catch {
+    // A damaged key file with no encrypted secret: the report still shows; the applied state is unknown.
+    privateKeyExists = true;
+  }
+  return { loaded, privateKeyExists, appliedState: appliedState(loaded.configuration, key) };
+}
+
+export interface ReportContext {
+  readonly loaded: LoadedConfiguration;
+  readonly privateKeyExists: boolean;
+  readonly appliedState: AppliedState;
+}
+
+const LABEL_WIDTH = 22;
+
+/** The whole configuration: where it is, the Session tab, the last apply. */
+export function formatConfigurationReport(context: ReportContext): string {
+  const { loaded, privateKeyExists } = context;
+  const { location } = loaded;
+  const lines = [
+    row('Server configuration', `${location.path} (${describeSource(location)})`),
+    ...(loaded.exists
+      ? []
+      : [row('', 'does not exist yet: these are the defaults. `tessera config session` creates it.')]),
+    row(
+      'Private key file',
+      `${location.privateKeyPath}${location.privateKeySource === 'environment' ? ' (from TESSERA_PRIVATE_KEY)' : ''}` +
+        (privateKeyExists ? '' : ' (not created yet: created when a secret is first saved)'),
+    ),
+    '',
+    formatSessionSettings(loaded),
+    formatApplied(context),
+  ];
+  for (const field of loaded.plainTextSecrets) {
+    lines.push(
+      `Note: ${field} is written in plain text in the file; it is encrypted on the next save ` +
+        '(e.g. `tessera config apply`).',
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** The Session tab: provider, then the Redis settings (marked when kept but not in use). */
+export function formatSessionSettings(loaded: LoadedConfiguration): string {
+  const { provider, redis } = loaded.configuration.session;
+  const lines = ['Session', row('  Session Provider', `${SESSION_PROVIDER_LABELS[provider]} (${provider})`)];
+  if (provider === 'memory') {
+    lines.push(row('', 'in-memory sessions are not shared: use it only with a single front-end server'));
+  }
+  if (redis !== undefined) {
+    if (provider !== 'redis')
+      lines.push('  Redis settings (kept, not in use while the provider is not Redis):');
+    lines.push(...redisLines(redis, loaded.plainTextSecrets));
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function redisLines(redis: RedisSessionSettings, plainTextSecrets: readonly string[]): string[] {
+  const names = certificateNamesChecked(redis);
+  const lines = [
+    row('  Hosts', redis.hosts.join(', ')),
+    row('  Password', passwordState(redis, plainTextSecrets)),
+    row('  User', redis.user ?? '(none: the default user)'),
+    row('  Use SSL', redis.useSsl ? 'yes' : 'no'),
+    row(
+      '  SSL Host',
+      redis.sslHost ??
+        `(empty: each host's own name is checked${redis.useSsl ? `: ${names.join(', ')}` : ''})`,
+    ),
+  ];
+  const advanced = REDIS_ADVANCED_OPTION_NAMES.map((name) => {
+    const { value, isDefault } = advancedValue(redis, name);
+    return `${name} ${value}${isDefault ? ' (default)' : ''}`;
+  });
+  lines.push(row('  Advanced', advanced.slice(0, 3).join(', ')));
+  for (let i = 3; i < advanced.length; i += 3) lines.push(row('', advanced.slice(i, i + 3).join(', ')));
+  lines.push(row('  Connection string', redactedConnectionString(redis)));
+  return lines;
+}
+
+function formatApplied(context: ReportContext): string {
+  const { applied } = context.loaded.configuration;
+  if (applied === undefined) {
+    return `${row('Applied', 'never: run `tessera config apply` to apply these settings')}\n`;
+  }
+  const state: Record<AppliedState, string> = {
+    never: '',
+    current: 'the settings have not changed since',
+    changed: 'the settings changed since: run `tessera config apply`',
+    unknown: 'cannot tell whether the settings changed since (the private key file is missing)',
+  };
+  return (
+    `${row('Applied', `revision ${applied.revision} at ${applied.at}, provider ${applied.provider}${applied.forced ? ' (forced: Test Connection had failed)' : ''}`)}\n` +
+    `${row('', state[context.appliedState])}\n`
+  );
+}
+
+/** The same, for `--json`. Secrets are `{ "set": true, "stored": "encrypted" }`, never their value. */
+export function configurationReportJson(context: ReportContext): unknown {
+  const { loaded } = context;
+  const { location, configuration } = loaded;
+  const { redis, provider } = configuration.session;
+  return {
+    configuration: { path: location.path, source: location.source, exists: loaded.exists },
+    privateKey: {
+      path: location.privateKeyPath,
+      source: location.privateKeySource,
+      exists: context.privateKeyExists,
+    },
+    session: {
+      provider,
+      redis:
+        redis === undefined
+          ? null
+          : {
+              inUse: provider === 'redis',
+              hosts: redis.hosts,
+              password: passwordJson(redis, loaded.plainTextSecrets),
+              user: redis.user ?? null,
+              useSsl: redis.useSsl,
+              sslHost: redis.sslHost ?? null,
+              certificateNames: certificateNamesChecked(redis),
+              advanced: Object.fromEntries(
+                REDIS_ADVANCED_OPTION_NAMES.map((name) => [name, redis[name] ?? defaultOf(name) ?? null]),
+              ),
+              connectionString: redactedConnectionString(redis),
+            },
+    },
+    applied:
+      configuration.applied === undefined ? null : { ...configuration.applied, state: context.appliedState },
+    plainTextSecrets: loaded.plainTextSecrets,
+  };
+}
+
+function passwordState(redis: RedisSessionSettings, plainTextSecrets: readonly string[]): string {
+  if (redis.password === undefined) return 'not set';
+  return plainTextSecrets.includes('session.redis.password')
+    ? 'set (plain text in the file: encrypted on the next save)'
+    : 'set (encrypted)';
+}
+
+function passwordJson(redis: RedisSessionSettings, plainTextSecrets: readonly string[]) {
+  if (redis.password === undefined) return { set: false };
+  return {
+    set: true,
+    stored: plainTextSecrets.includes('session.redis.password') ? 'plain-text' : 'encrypted',
+  };
+}
+
+function advancedValue(
+  redis: RedisSessionSettings,
+  name: RedisAdvancedOption,
+): { value: string; isDefault: boolean } {
+  const value = redis[name];
+  if (value !== undefined) return { value: String(value), isDefault: false };
+  const fallback = defaultOf(name);
+  return { value: fallback === undefined ? '(unset)' : String(fallback), isDefault: fallback !== undefined };
+}
+
+function defaultOf(name: RedisAdvancedOption): number | boolean | undefined {
+  const defaults: Readonly<Record<string, number | boolean>> = CONNECTION_STRING_DEFAULTS;
+  return defaults[name];
+}
+
+function row(label: string, value: string): string {
+  return `${label.padEnd(LABEL_WIDTH)}  ${value}`.trimEnd();
+}

@@ -1,0 +1,93 @@
+/**
+ * `SERedis_ClientCertStorageFlags`: .NET's X509KeyStorageFlags, which tell Windows
+ * where and how to import the key of a PFX file. On this platform the key is only
+ * ever held in the memory of the process that connects, so the flags are validated
+ * and explained, and change nothing.
+ */
+import { TlsError } from './errors.ts';
+import { TLS_VARIABLES } from './variables.ts';
+
+export const STORAGE_FLAGS = {
+  DefaultKeySet: 0,
+  UserKeySet: 1,
+  MachineKeySet: 2,
+  Exportable: 4,
+  UserProtected: 8,
+  PersistKeySet: 16,
+  EphemeralKeySet: 32,
+} as const;
+export type StorageFlagName = keyof typeof STORAGE_FLAGS;
+
+const FLAG_NAMES = Object.keys(STORAGE_FLAGS) as StorageFlagName[];
+const ALL_FLAGS = 63;
+
+/** What each flag would do on Windows, and what it does here. */
+const MEANINGS: Readonly<Record<StorageFlagName, string>> = {
+  DefaultKeySet: 'Windows would use the default key set; here the key is read into this process’s memory.',
+  UserKeySet: 'Windows would import the key into the user’s profile; here it stays in this process’s memory.',
+  MachineKeySet: 'Windows would import the key into the machine key store; here nothing is imported.',
+  Exportable: 'Windows would allow the key to be exported; Tessera never exports it.',
+  UserProtected:
+    'Windows would ask the user before each use of the key; a server process cannot ask, so this is ignored.',
+  PersistKeySet: 'Windows would keep the key after use; nothing is persisted here.',
+  EphemeralKeySet:
+    'The key is held in memory only and never written to disk, which is what Tessera always does.',
+};
+
+export interface StorageFlags {
+  /** The variable's value as set. */
+  readonly raw: string;
+  /** The sum of the flags, 0–63. */
+  readonly value: number;
+  /** The flags set; `['DefaultKeySet']` for 0. */
+  readonly names: readonly StorageFlagName[];
+  /** What the flags change on this platform, in sentences. */
+  readonly meaning: string;
+}
+
+/** Parses `9`, `UserKeySet|UserProtected` or `userkeyset, userprotected`; throws TESSERA_TLS_STORAGE_FLAGS. */
+export function parseStorageFlags(raw: string): StorageFlags {
+  const value = flagsValue(raw.trim());
+  if (value === undefined) {
+    throw new TlsError(
+      'TESSERA_TLS_STORAGE_FLAGS',
+      `${TLS_VARIABLES.storageFlags} is "${raw}", which is not a set of key storage flags. ` +
+        `Set it to an integer from 0 to ${ALL_FLAGS} (the sum of the flags: 1 for UserKeySet, 9 for UserKeySet and UserProtected) ` +
+        `or to flag names separated by "," or "|" (${FLAG_NAMES.join(', ')}), or remove it: ` +
+        `on this platform the flags change nothing.`,
+      { variable: TLS_VARIABLES.storageFlags },
+    );
+  }
+  const names =
+    value === 0 ? (['DefaultKeySet'] as const) : FLAG_NAMES.filter((n) => (STORAGE_FLAGS[n] & value) !== 0);
+  return Object.freeze({ raw, value, names: Object.freeze([...names]), meaning: describe(value, names) });
+}
+
+function flagsValue(text: string): number | undefined {
+  if (/^\d+$/.test(text)) {
+    const n = Number(text);
+    return n <= ALL_FLAGS ? n : undefined;
+  }
+  const parts = text.split(/[,|]/).map((p) => p.trim());
+  if (parts.some((p) => p === '')) return undefined;
+  let value = 0;
+  for (const part of parts) {
+    const name = FLAG_NAMES.find((n) => n.toLowerCase() === part.toLowerCase());
+    if (name === undefined) return undefined;
+    value |= STORAGE_FLAGS[name];
+  }
+  return value;
+}
+
+function describe(value: number, names: readonly StorageFlagName[]): string {
+  const sentences = names.map((n) => `${n}: ${MEANINGS[n]}`);
+  const both = (a: StorageFlagName, b: StorageFlagName) =>
+    (value & STORAGE_FLAGS[a]) !== 0 && (value & STORAGE_FLAGS[b]) !== 0;
+  if (both('UserKeySet', 'MachineKeySet') || both('PersistKeySet', 'EphemeralKeySet')) {
+    sentences.push(
+      '.NET on Windows refuses some of these combinations; they are accepted here because they change nothing.',
+    );
+  }
+  sentences.push('The key is only ever held in this process’s memory, whatever the flags.');
+  return sentences.join(' ');
+}

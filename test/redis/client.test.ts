@@ -1,0 +1,204 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { after, before, describe, it } from 'node:test';
+import { connectRedis, parseConnectionString, type RedisConnection, type RedisError } from 'tessera';
+import { createPki, PFX_PASSWORD, type Pki } from '../support/pki.ts';
+import {
+  type RedisCluster,
+  type RedisServer,
+  startRedisCluster,
+  startRedisServer,
+} from '../support/redis-server.ts';
+
+let pki: Pki;
+let server: RedisServer;
+let cluster: RedisCluster;
+const REDIS_PASSWORD = 'client-test-pass';
+
+const env = () => ({
+  SERedis_ClientCertPfxPath: pki.pfx.ec,
+  SERedis_ClientCertPassword: PFX_PASSWORD,
+  SERedis_IssuerCertPath: pki.issuerPem,
+});
+
+const script = (source: string) => ({ source, sha1: createHash('sha1').update(source).digest('hex') });
+
+before(async () => {
+  pki = await createPki();
+  const tls = { cert: pki.server.chain, key: pki.server.key, caCert: pki.issuerBundle };
+  [server, cluster] = await Promise.all([
+    startRedisServer({ tls, requirepass: REDIS_PASSWORD }),
+    startRedisCluster({ tls }),
+  ]);
+});
+
+after(async () => {
+  await Promise.allSettled([server?.stop(), cluster?.stop()]);
+});
+
+describe('connectRedis on one server over mutual TLS', () => {
+  let connection: RedisConnection;
+  before(async () => {
+    connection = await connectRedis(
+      parseConnectionString(
+        `127.0.0.1:${server.tlsPort},password=${REDIS_PASSWORD},ssl=true,sslHost=redis.test,syncTimeout=300`,
+      ),
+      { env: env() },
+    );
+  });
+  after(() => connection.close());
+
+  it('is a single server and answers commands', async () => {
+    assert.equal(connection.topology, 'single');
+    assert.equal(await connection.command(['SET', 'client:a', '1']), 'OK');
+    assert.equal(await connection.command(['GET', 'client:a']), '1');
+  });
+
+  it('runs a script with EVALSHA, loading it on NOSCRIPT', async () => {
+    const echo = script(`return 'echo:' .. ARGV[1]`);
+    await connection.command(['SCRIPT', 'FLUSH']);
+    assert.equal(await connection.script(echo, ['client:k'], ['x']), 'echo:x');
+    assert.equal(await connection.script(echo, ['client:k'], ['y']), 'echo:y');
+  });
+
+  it('delivers published messages to subscribers', async () => {
+    let unsubscribeChannel: (() => Promise<void>) | undefined;
+    const received = new Promise<string>((resolve) => {
+      connection.subscribe('client:channel', resolve).then((stop) => {
+        unsubscribeChannel = stop;
+        return connection.publish('client:channel', 'hello');
+      });
+    });
+    assert.equal(await received, 'hello');
+    await unsubscribeChannel?.();
+  });
+
+  it('times a command out after syncTimeout', async () => {
+    const pauser = await connectRedis(
+      parseConnectionString(
+        `127.0.0.1:${server.tlsPort},password=${REDIS_PASSWORD},ssl=true,sslHost=redis.test`,
+      ),
+      { env: env() },
+    );
+    await pauser.command(['CLIENT', 'PAUSE', '1000', 'ALL']);
+    try {
+      await assert.rejects(connection.command(['GET', 'client:a']), (error: RedisError) => {
+        assert.equal(error.code, 'TESSERA_REDIS_TIMEOUT');
+        assert.match(error.message, /300 ms/);
+        return true;
+      });
+    } finally {
+      await pauser.command(['CLIENT', 'UNPAUSE']);
+      await pauser.close();
+    }
+  });
+});
+
+describe('connectRedis while the server goes away', () => {
+  it('fails fast while Redis is down, never crashes, and recovers by itself', async () => {
+    const tls = { cert: pki.server.chain, key: pki.server.key, caCert: pki.issuerBundle };
+    const flaky = await startRedisServer({ tls });
+    const errors: unknown[] = [];
+    const onError = (message: unknown) => errors.push(message);
+    subscribe('tessera:redis:error', onError);
+    const connection = await connectRedis(parseConnectionString(`localhost:${flaky.tlsPort},ssl=true`), {
+      env: env(),
+    });
+    try {
+      await connection.command(['SET', 'flaky', 'before']);
+      await flaky.stop();
+      const started = Date.now();
+      await assert.rejects(connection.command(['GET', 'flaky']), (error: RedisError) => {
+        assert.equal(error.code, 'TESSERA_REDIS_NOT_CONNECTED');
+        return true;
+      });
+      assert.ok(Date.now() - started < 1000, 'a command while Redis is down must fail at once');
+      assert.ok(errors.length > 0, 'connection errors are published on tessera:redis:error');
+
+      await flaky.restart();
+      const ready = new Promise<void>((resolve) => {
+        const onConnect = () => {
+          unsubscribe('tessera:redis:connect', onConnect);
+          resolve();
+        };
+        subscribe('tessera:redis:connect', onConnect);
+      });
+      if (!connection.isReady) await ready;
+      assert.equal(await connection.command(['SET', 'flaky', 'after']), 'OK');
+    } finally {
+      unsubscribe('tessera:redis:error', onError);
+      await connection.close();
+      await flaky.stop();
+    }
+  });
+});
+
+describe('connectRedis on a three-primary TLS cluster', () => {
+  let connection: RedisConnection;
+  before(async () => {
+    const hosts = cluster.nodes.map((node) => `127.0.0.1:${node.tlsPort}`).join(',');
+    connection = await connectRedis(parseConnectionString(`${hosts},ssl=true`), { env: env() });
+  });
+  after(() => connection.close());
+
+  it('detects the cluster from its hosts', () => {
+    assert.equal(connection.topology, 'cluster');
+  });
+
+  it('routes each key to the node that owns its slot', async () => {
+    for (let n = 0; n < 30; n++) {
+      await connection.command(['SET', `{cluster-key-${n}}_Data`, String(n)], {
+        key: `{cluster-key-${n}}_Data`,
+      });
+    }
+    for (let n = 0; n < 30; n++) {
+      assert.equal(
+        await connection.command(['GET', `{cluster-key-${n}}_Data`], { key: `{cluster-key-${n}}_Data` }),
+        String(n),
+      );
+    }
+    const counts = await Promise.all(
+      cluster.nodes.map(async (node) => Number((await node.cli('DBSIZE')).trim())),
+    );
+    assert.ok(
+      counts.every((count) => count > 0),
+      `keys spread over every node: ${counts}`,
+    );
+  });
+
+  it('runs scripts on the node of their keys', async () => {
+    const set = script(`redis.call('SET', KEYS[1], ARGV[1]); return redis.call('GET', KEYS[2])`);
+    await connection.command(['SET', '{s1}_b', 'other'], { key: '{s1}_b' });
+    assert.equal(await connection.script(set, ['{s1}_a', '{s1}_b'], ['v']), 'other');
+  });
+
+  it('delivers sharded pub/sub messages', async () => {
+    let stop: (() => Promise<void>) | undefined;
+    const received = new Promise<string>((resolve) => {
+      connection.subscribe('{s2}:released', resolve).then((unsubscribeChannel) => {
+        stop = unsubscribeChannel;
+        return connection.publish('{s2}:released', 'released');
+      });
+    });
+    assert.equal(await received, 'released');
+    await stop?.();
+  });
+});
+
+describe('connectRedis refuses what it cannot serve', () => {
+  it('refuses Sentinel, naming serviceName', async () => {
+    await assert.rejects(
+      connectRedis(parseConnectionString('127.0.0.1:26379,serviceName=mymaster'), { env: env() }),
+      (error: RedisError) =>
+        error.code === 'TESSERA_REDIS_CONNECTION_STRING' && /serviceName/.test(error.message),
+    );
+  });
+
+  it('reports a bad certificate variable before opening any socket', async () => {
+    await assert.rejects(
+      connectRedis(parseConnectionString(`127.0.0.1:${server.tlsPort},ssl=true`), { env: {} }),
+      (error: Error & { code: string }) => error.code === 'TESSERA_TLS_PFX_MISSING_VARIABLE',
+    );
+  });
+});
