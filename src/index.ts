@@ -1,8 +1,26 @@
 /**
  * The public API of the `tessera` package. Everything a user may import is named
  * here; the layers' own `index.ts` files are for Tessera's other layers.
+ *
+ * ```js
+ * import { RedisSessionStore, MemorySessionStore, sessionMiddleware } from 'tessera';
+ * const store = await RedisSessionStore.connect('redis1:6380,password=…,ssl=true,sslHost=redis.example.com');
+ * const handle = sessionMiddleware({ store });
+ * ```
  */
 export { TesseraError } from './errors.ts';
+export {
+  fastifySession,
+  HTTP_SESSION_DEFAULTS,
+  type HttpSession,
+  type RequestWithSession,
+  type SessionControls,
+  type SessionHandler,
+  type SessionMiddlewareOptions,
+  sessionMiddleware,
+  TesseraExpressStore,
+  type TesseraExpressStoreOptions,
+} from './http/index.ts';
 export {
   type Check,
   type ConnectRedisOptions,
@@ -16,4 +34,22 @@ export {
   runTestConnection,
   type TestConnectionReport,
 } from './redis/index.ts';
+export {
+  type LockTakeoverEvent,
+  type LockWaitEvent,
+  MemorySessionStore,
+  type MemoryProviderOptions,
+  RedisSessionStore,
+  type RedisSessionStoreOptions,
+  type SaveEvent,
+  SESSION_CHANNELS,
+  SESSION_DEFAULTS,
+  SESSION_ERROR_CODES,
+  SESSION_MODES,
+  SessionError,
+  type SessionMode,
+  type SessionOptions,
+  type SessionProvider,
+  type SessionStore,
+} from './session/index.ts';
 export { TlsError } from './tls/index.ts';

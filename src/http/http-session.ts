@@ -1,0 +1,154 @@
+/**
+ * `req.session`: the items of the session as properties (`req.session.cart = …`),
+ * like express-session, plus the session's controls. Reading an item parses it on
+ * first use; every change is saved when the response ends.
+ */
+import { type ActiveSession, SessionError } from '../session/index.ts';
+
+type Callback = (error?: unknown) => void;
+
+/** The controls of `req.session`; these names cannot be item names. */
+export interface SessionControls {
+  /** The session id (changes after `regenerate`). */
+  readonly id: string;
+  /** True until the session is first saved to the store. */
+  readonly isNew: boolean;
+  /** Sliding expiry of this session in minutes; setting it persists the new value. */
+  timeout: number;
+  /** Moves the session to a new id, keeping its items (call at login). */
+  regenerate(callback?: Callback): Promise<void>;
+  /** Abandons the session (express-session's name). */
+  destroy(callback?: Callback): Promise<void>;
+  /** Deletes the session for good; a concurrent slower request cannot bring it back. */
+  abandon(callback?: Callback): Promise<void>;
+  /** Loads the session again from the store, dropping unsaved changes. */
+  reload(callback?: Callback): Promise<void>;
+  /** Saves now (it is saved at the end of the response in any case). */
+  save(callback?: Callback): Promise<void>;
+  /** Slides the expiry again when the request ends. */
+  touch(): SessionControls;
+}
+
+/** `req.session`: controls plus items. Give `Items` to type the items. */
+export type HttpSession<Items extends object = Record<string, unknown>> = SessionControls & Items;
+
+export const RESERVED_NAMES: ReadonlySet<string> = new Set([
+  'id',
+  'isNew',
+  'timeout',
+  'regenerate',
+  'destroy',
+  'abandon',
+  'reload',
+  'save',
+  'touch',
+]);
+
+class Controls implements SessionControls {
+  readonly #active: ActiveSession;
+
+  constructor(active: ActiveSession) {
+    this.#active = active;
+  }
+
+  get id(): string {
+    return this.#active.id;
+  }
+
+  get isNew(): boolean {
+    return this.#active.isNew;
+  }
+
+  get timeout(): number {
+    return this.#active.timeoutMinutes;
+  }
+
+  set timeout(minutes: number) {
+    this.#active.timeoutMinutes = minutes;
+  }
+
+  regenerate(callback?: Callback): Promise<void> {
+    return settle(this.#active.regenerate(), callback);
+  }
+
+  destroy(callback?: Callback): Promise<void> {
+    return settle(this.#active.abandon(), callback);
+  }
+
+  abandon(callback?: Callback): Promise<void> {
+    return settle(this.#active.abandon(), callback);
+  }
+
+  reload(callback?: Callback): Promise<void> {
+    return settle(this.#active.reload(), callback);
+  }
+
+  save(callback?: Callback): Promise<void> {
+    return settle(this.#active.save(), callback);
+  }
+
+  touch(): SessionControls {
+    this.#active.touch();
+    return this;
+  }
+}
+
+/** With a callback, errors go to it and the promise always resolves (no unhandled rejection). */
+function settle(promise: Promise<void>, callback: Callback | undefined): Promise<void> {
+  if (!callback) return promise;
+  return promise.then(
+    () => callback(),
+    (error: unknown) => callback(error),
+  );
+}
+
+/** Wraps a request's active session as `req.session`. */
+export function createHttpSession(active: ActiveSession): HttpSession {
+  const controls = new Controls(active);
+  const bound = new Map<string | symbol, unknown>();
+  const isControl = (property: string | symbol) =>
+    typeof property === 'symbol' || RESERVED_NAMES.has(property);
+  return new Proxy(controls, {
+    get(target, property) {
+      if (!isControl(property)) return active.get(property as string);
+      const value = Reflect.get(target, property, target);
+      if (typeof value !== 'function') return value;
+      let method = bound.get(property);
+      if (!method) {
+        method = value.bind(target);
+        bound.set(property, method);
+      }
+      return method;
+    },
+    set(target, property, value) {
+      if (property === 'timeout') return Reflect.set(target, property, value, target);
+      if (isControl(property)) {
+        throw new SessionError(
+          'TESSERA_SESSION_ITEM_NAME',
+          `"${String(property)}" cannot be a session item name: it is part of req.session (${[...RESERVED_NAMES].join(', ')}). Choose another name.`,
+        );
+      }
+      active.set(property as string, value);
+      return true;
+    },
+    deleteProperty(_target, property) {
+      if (!isControl(property)) active.delete(property as string);
+      return true;
+    },
+    has(target, property) {
+      return isControl(property) ? Reflect.has(target, property) : active.has(property as string);
+    },
+    ownKeys() {
+      return active.names();
+    },
+    getOwnPropertyDescriptor(_target, property) {
+      if (isControl(property) || !active.has(property as string)) return undefined;
+      return { value: active.get(property as string), writable: true, enumerable: true, configurable: true };
+    },
+    defineProperty(_target, property, descriptor) {
+      if (isControl(property) || !('value' in descriptor)) return false;
+      active.set(property as string, descriptor.value);
+      return true;
+    },
+  }) as unknown as HttpSession;
+}

@@ -1,0 +1,124 @@
+/**
+ * `sessionMiddleware({ store })`: `req.session` for plain `node:http`, Connect and
+ * Express. The session is loaded (and, in exclusive mode, locked) before `next`,
+ * and saved when the response ends: `res.end` waits for the save, so the client
+ * only sees a response once its session is stored, and the lock is released.
+ * The cookie is written with the response headers, and only for a session that
+ * exists (a request that never used its session gets no cookie).
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ActiveSession } from '../session/index.ts';
+import { clearedCookie, isSecureRequest, readCookie, sessionCookie } from './cookies.ts';
+import { sendErrorResponse, sessionErrorResponse } from './errors.ts';
+import { createHttpSession, type HttpSession } from './http-session.ts';
+import {
+  type ResolvedMiddlewareOptions,
+  resolveMiddlewareOptions,
+  type SessionMiddlewareOptions,
+} from './middleware-options.ts';
+
+/** A request that went through the middleware. */
+export interface RequestWithSession extends IncomingMessage {
+  session: HttpSession;
+}
+
+/**
+ * The middleware. With `next` (Connect, Express), it calls `next()` once the
+ * session is ready, or `next(error)`. Without `next` (plain `node:http`), `await`
+ * it: it resolves once `req.session` is ready, or after it has answered the
+ * request itself (503 when the store is unreachable) — check `res.writableEnded`.
+ */
+export type SessionHandler = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  next?: (error?: unknown) => void,
+) => Promise<void>;
+
+export function sessionMiddleware(options: SessionMiddlewareOptions): SessionHandler {
+  const resolved = resolveMiddlewareOptions(options);
+  return async function tesseraSession(req, res, next) {
+    if ((req as Partial<RequestWithSession>).session) {
+      next?.();
+      return;
+    }
+    const aborted = new AbortController();
+    const onClose = () => aborted.abort();
+    res.once('close', onClose);
+    let active: ActiveSession;
+    try {
+      const clientId = readCookie(req.headers.cookie, resolved.cookie.name);
+      active = await resolved.engine.open(clientId, { mode: resolved.mode(req), signal: aborted.signal });
+    } catch (error) {
+      res.off('close', onClose);
+      const response = sessionErrorResponse(error, resolved.retryAfterSeconds);
+      if (response && !res.headersSent && !res.writableEnded) sendErrorResponse(res, response);
+      else if (next) next(error);
+      else throw error;
+      return;
+    } finally {
+      res.off('close', onClose);
+    }
+    if (res.writableEnded || res.destroyed) {
+      await active.discard();
+      return;
+    }
+    attachSession(req, res, active, resolved);
+    next?.();
+  };
+}
+
+/** Sets `req.session` and hooks the response so the cookie is written and the session saved in time. */
+export function attachSession(
+  req: IncomingMessage,
+  res: ServerResponse,
+  active: ActiveSession,
+  options: ResolvedMiddlewareOptions,
+): void {
+  (req as RequestWithSession).session = createHttpSession(active);
+  const secure = isSecureRequest(req, options.cookie.trustProxy);
+  let cookieDone = false;
+  let ending = false;
+
+  const writeHead = res.writeHead;
+  res.writeHead = function (this: ServerResponse, ...args: unknown[]) {
+    if (!cookieDone) {
+      cookieDone = true;
+      const action = active.cookieAction();
+      if (action === 'set') appendSetCookie(this, sessionCookie(options.cookie, active.id, secure));
+      if (action === 'clear') appendSetCookie(this, clearedCookie(options.cookie, secure));
+    }
+    return (writeHead as (...a: unknown[]) => ServerResponse).apply(this, args);
+  } as ServerResponse['writeHead'];
+
+  const end = res.end;
+  res.end = function (this: ServerResponse, ...args: unknown[]) {
+    if (ending) return (end as (...a: unknown[]) => ServerResponse).apply(this, args);
+    ending = true;
+    active.commit().then(
+      () => (end as (...a: unknown[]) => ServerResponse).apply(res, args),
+      (error: unknown) => {
+        options.onError?.(error, req);
+        const response = sessionErrorResponse(error, options.retryAfterSeconds);
+        if (res.headersSent || !response) {
+          res.destroy(error instanceof Error ? error : undefined);
+          return;
+        }
+        cookieDone = true; // the session was not saved: no cookie for it
+        sendErrorResponse(res, response, end);
+      },
+    );
+    return this;
+  } as ServerResponse['end'];
+
+  // The client went away before the application answered: release the lock now
+  // rather than when it expires. A later `res.end` still saves if nobody else did.
+  res.once('close', () => {
+    if (!ending) void active.discard();
+  });
+}
+
+function appendSetCookie(res: ServerResponse, cookie: string): void {
+  const current = res.getHeader('set-cookie');
+  if (current === undefined) res.setHeader('set-cookie', cookie);
+  else res.setHeader('set-cookie', [...(Array.isArray(current) ? current : [String(current)]), cookie]);
+}

@@ -1,0 +1,76 @@
+/**
+ * Events of the session engine on `node:diagnostics_channel`. They carry counts,
+ * durations, item names and the provider's name — never a session id or a value.
+ */
+import { channel } from 'node:diagnostics_channel';
+
+/** Names of the channels, for subscribers. */
+export const SESSION_CHANNELS = {
+  lockWait: 'tessera:session:lock-wait',
+  lockTakeover: 'tessera:session:lock-takeover',
+  save: 'tessera:session:save',
+  itemCorrupt: 'tessera:session:item-corrupt',
+  storeUnavailable: 'tessera:session:store-unavailable',
+} as const;
+
+/** A request waited for a session's lock. */
+export interface LockWaitEvent {
+  readonly provider: string;
+  readonly waitedMs: number;
+  readonly outcome: 'acquired' | 'missing' | 'timeout' | 'too-many-waiters' | 'aborted' | 'error';
+}
+
+/** A request took over a lock older than the request timeout. */
+export interface LockTakeoverEvent {
+  readonly provider: string;
+  readonly lockAgeMs: number;
+}
+
+/** A request ended its use of a session: what it wrote (nothing when `outcome` is `unchanged`). */
+export interface SaveEvent {
+  readonly provider: string;
+  readonly mode: string;
+  readonly outcome: 'created' | 'saved' | 'unchanged' | 'missing' | 'lock-lost';
+  readonly itemsWritten: number;
+  readonly itemsRemoved: number;
+  /** Bytes of item names and values written. */
+  readonly bytesWritten: number;
+}
+
+export interface ItemCorruptEvent {
+  readonly provider: string;
+  readonly item: string;
+}
+
+export interface StoreUnavailableEvent {
+  readonly provider: string;
+  readonly code: string;
+}
+
+const channels = {
+  lockWait: channel(SESSION_CHANNELS.lockWait),
+  lockTakeover: channel(SESSION_CHANNELS.lockTakeover),
+  save: channel(SESSION_CHANNELS.save),
+  itemCorrupt: channel(SESSION_CHANNELS.itemCorrupt),
+  storeUnavailable: channel(SESSION_CHANNELS.storeUnavailable),
+};
+
+export function publishLockWait(event: LockWaitEvent): void {
+  if (channels.lockWait.hasSubscribers) channels.lockWait.publish(event);
+}
+
+export function publishLockTakeover(event: LockTakeoverEvent): void {
+  if (channels.lockTakeover.hasSubscribers) channels.lockTakeover.publish(event);
+}
+
+export function publishSave(event: SaveEvent): void {
+  if (channels.save.hasSubscribers) channels.save.publish(event);
+}
+
+export function publishItemCorrupt(event: ItemCorruptEvent): void {
+  if (channels.itemCorrupt.hasSubscribers) channels.itemCorrupt.publish(event);
+}
+
+export function publishStoreUnavailable(event: StoreUnavailableEvent): void {
+  if (channels.storeUnavailable.hasSubscribers) channels.storeUnavailable.publish(event);
+}

@@ -1,0 +1,53 @@
+import { TesseraError } from '../errors.ts';
+
+/** Stable codes of the session layer. Listed in docs/errors.md. */
+export const SESSION_ERROR_CODES = [
+  'TESSERA_SESSION_OPTIONS',
+  'TESSERA_SESSION_STORE_UNAVAILABLE',
+  'TESSERA_SESSION_ITEM_NOT_SERIALIZABLE',
+  'TESSERA_SESSION_ITEM_CORRUPT',
+  'TESSERA_SESSION_ITEM_NAME',
+  'TESSERA_SESSION_READ_ONLY',
+  'TESSERA_SESSION_TOO_MANY_WAITERS',
+  'TESSERA_SESSION_LOCK_WAIT_TIMEOUT',
+  'TESSERA_SESSION_LOCK_LOST',
+  'TESSERA_SESSION_MEMORY_LIMIT',
+  'TESSERA_SESSION_ABANDONED',
+  'TESSERA_SESSION_ID_COLLISION',
+] as const;
+export type SessionErrorCode = (typeof SESSION_ERROR_CODES)[number];
+
+/** Codes that mean "the store cannot serve now, try again shortly" (HTTP 503). */
+export const SESSION_RETRYABLE_CODES: readonly SessionErrorCode[] = [
+  'TESSERA_SESSION_STORE_UNAVAILABLE',
+  'TESSERA_SESSION_TOO_MANY_WAITERS',
+  'TESSERA_SESSION_LOCK_WAIT_TIMEOUT',
+];
+
+/**
+ * A problem with a session: the store cannot be reached, an item cannot be written
+ * or read back, a lock cannot be had. Messages name the item and the setting, never
+ * a session id or a value.
+ */
+export class SessionError extends TesseraError {
+  declare readonly code: SessionErrorCode;
+
+  constructor(code: SessionErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+  }
+
+  /** True when the request may succeed if retried shortly (store down, lock contention). */
+  get retryable(): boolean {
+    return SESSION_RETRYABLE_CODES.includes(this.code);
+  }
+}
+
+/** Wraps a failure of the store's transport (connection refused, timeout) as `STORE_UNAVAILABLE`. */
+export function storeUnavailable(provider: string, operation: string, cause: unknown): SessionError {
+  const reason = cause instanceof Error ? cause.message : String(cause);
+  return new SessionError(
+    'TESSERA_SESSION_STORE_UNAVAILABLE',
+    `The ${provider} session store could not ${operation}: ${reason} Nothing was written; the request can be retried once the store is reachable again.`,
+    { cause },
+  );
+}

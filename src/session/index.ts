@@ -1,0 +1,25 @@
+/** The session layer: the engine, the provider contract and its providers, the stores. */
+export type { ActiveSessionInit, CookieAction } from './active-session.ts';
+export { ActiveSession } from './active-session.ts';
+export type { LockTakeoverEvent, LockWaitEvent, SaveEvent } from './diagnostics.ts';
+export { SESSION_CHANNELS } from './diagnostics.ts';
+export { SESSION_ERROR_CODES, SessionError, type SessionErrorCode } from './errors.ts';
+export { MemorySessionStore, type SessionStore } from './memory-session-store.ts';
+export {
+  MEMORY_PROVIDER_DEFAULTS,
+  MemoryProvider,
+  type MemoryProviderOptions,
+} from './providers/memory-provider.ts';
+export { RedisProvider, type RedisProviderOptions } from './providers/redis-provider.ts';
+export { RedisSessionStore, type RedisSessionStoreOptions } from './redis-session-store.ts';
+export { type OpenOptions, SessionEngine } from './session-engine.ts';
+export { isSessionId, newSessionId } from './session-id.ts';
+export { type ItemChanges, SessionItems } from './session-items.ts';
+export {
+  resolveSessionOptions,
+  SESSION_DEFAULTS,
+  SESSION_MODES,
+  type SessionMode,
+  type SessionOptions,
+} from './session-options.ts';
+export type * from './session-provider.ts';

@@ -1,0 +1,263 @@
+/**
+ * Sessions in this process's memory: one front-end server, or tests. Every
+ * operation runs synchronously inside one call, so each is atomic. Expired
+ * sessions are removed when touched and by a periodic sweep (its timer never keeps
+ * the process alive). The bytes of item names and values are counted against
+ * `maxBytes`; a write that would pass it fails with `TESSERA_SESSION_MEMORY_LIMIT`.
+ */
+import { SessionError } from '../errors.ts';
+import { LockWaiters } from '../lock-waiters.ts';
+import type {
+  ExclusiveLoad,
+  LockWatch,
+  NewSession,
+  ReadOnlyLoad,
+  RegenerateResult,
+  SaveCondition,
+  SaveResult,
+  SessionChanges,
+  SessionKey,
+  SessionProvider,
+  StoredSession,
+} from '../session-provider.ts';
+
+export interface MemoryProviderOptions {
+  /** The most bytes of item names and values held in all (default 256 MiB). */
+  readonly maxBytes?: number;
+  /** How often expired sessions are swept (default 60 s). */
+  readonly sweepIntervalMs?: number;
+  /** The most requests waiting for one session's lock (default 50). */
+  readonly maxWaitersPerSession?: number;
+}
+
+export const MEMORY_PROVIDER_DEFAULTS = {
+  maxBytes: 256 * 1024 * 1024,
+  sweepIntervalMs: 60_000,
+  maxWaitersPerSession: 50,
+} as const satisfies MemoryProviderOptions;
+
+interface Entry {
+  readonly items: Map<string, string>;
+  timeoutMinutes: number;
+  readonly createdAtMs: number;
+  readonly absoluteExpiresAtMs: number | null;
+  version: number;
+  expiresAtMs: number;
+  bytes: number;
+  lock: { readonly token: string; readonly acquiredAtMs: number; readonly expiresAtMs: number } | undefined;
+}
+
+export class MemoryProvider implements SessionProvider {
+  readonly name = 'memory';
+  readonly #entries = new Map<string, Entry>();
+  readonly #maxBytes: number;
+  readonly #waiters: LockWaiters;
+  readonly #sweep: NodeJS.Timeout;
+  #bytes = 0;
+
+  constructor(options: MemoryProviderOptions = {}) {
+    const settings = { ...MEMORY_PROVIDER_DEFAULTS, ...options };
+    this.#maxBytes = settings.maxBytes;
+    this.#waiters = new LockWaiters({ maxPerSession: settings.maxWaitersPerSession });
+    this.#sweep = setInterval(() => this.#removeExpired(), settings.sweepIntervalMs);
+    this.#sweep.unref();
+  }
+
+  /** Bytes of item names and values held now. */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  async loadExclusive(
+    key: SessionKey,
+    lockToken: string,
+    options: { lockTimeoutMs: number },
+  ): Promise<ExclusiveLoad> {
+    const now = Date.now();
+    const entry = this.#live(key, now);
+    if (!entry) return { state: 'missing' };
+    let tookOverLockAgedMs: number | null = null;
+    if (entry.lock && entry.lock.token !== lockToken && entry.lock.expiresAtMs > now) {
+      const lockAgeMs = now - entry.lock.acquiredAtMs;
+      if (lockAgeMs < options.lockTimeoutMs) return { state: 'locked', lockAgeMs };
+      tookOverLockAgedMs = lockAgeMs;
+    }
+    entry.lock = { token: lockToken, acquiredAtMs: now, expiresAtMs: now + options.lockTimeoutMs };
+    slide(entry, now);
+    return { state: 'loaded', session: snapshot(entry), tookOverLockAgedMs };
+  }
+
+  async loadReadOnly(key: SessionKey): Promise<ReadOnlyLoad> {
+    const now = Date.now();
+    const entry = this.#live(key, now);
+    if (!entry) return { state: 'missing' };
+    slide(entry, now);
+    return { state: 'loaded', session: snapshot(entry) };
+  }
+
+  watchLock(key: SessionKey): Promise<LockWatch> {
+    return this.#waiters.watch(entryKey(key));
+  }
+
+  async create(
+    key: SessionKey,
+    session: NewSession,
+    options: { lockToken: string | null; lockTimeoutMs: number },
+  ): Promise<{ state: 'created'; version: number } | { state: 'exists' }> {
+    const now = Date.now();
+    if (this.#live(key, now)) return { state: 'exists' };
+    const bytes = sizeOf(session.items);
+    this.#reserve(bytes);
+    const entry: Entry = {
+      items: new Map(session.items),
+      timeoutMinutes: session.timeoutMinutes,
+      createdAtMs: now,
+      absoluteExpiresAtMs: session.absoluteLifetimeMs === null ? null : now + session.absoluteLifetimeMs,
+      version: 1,
+      expiresAtMs: 0,
+      bytes,
+      lock: options.lockToken
+        ? { token: options.lockToken, acquiredAtMs: now, expiresAtMs: now + options.lockTimeoutMs }
+        : undefined,
+    };
+    slide(entry, now);
+    this.#entries.set(entryKey(key), entry);
+    return { state: 'created', version: 1 };
+  }
+
+  async save(key: SessionKey, changes: SessionChanges, condition: SaveCondition): Promise<SaveResult> {
+    const now = Date.now();
+    const entry = this.#live(key, now);
+    if (!entry) return { state: 'missing' };
+    if (condition.lockToken !== null && !holds(entry, condition, now)) return { state: 'lock-lost' };
+    let delta = 0;
+    for (const [name, value] of changes.set)
+      delta += itemSize(name, value) - itemSize(name, entry.items.get(name));
+    for (const name of changes.remove) delta -= itemSize(name, entry.items.get(name));
+    this.#reserve(delta);
+    for (const [name, value] of changes.set) entry.items.set(name, value);
+    for (const name of changes.remove) entry.items.delete(name);
+    entry.bytes += delta;
+    if (changes.timeoutMinutes !== undefined) entry.timeoutMinutes = changes.timeoutMinutes;
+    entry.version += 1;
+    slide(entry, now);
+    if (condition.releaseLock && condition.lockToken !== null) this.#unlock(key, entry);
+    return { state: 'saved', version: entry.version };
+  }
+
+  async release(key: SessionKey, lockToken: string): Promise<void> {
+    const entry = this.#entries.get(entryKey(key));
+    if (entry?.lock?.token === lockToken) this.#unlock(key, entry);
+  }
+
+  async touch(key: SessionKey): Promise<boolean> {
+    const now = Date.now();
+    const entry = this.#live(key, now);
+    if (entry) slide(entry, now);
+    return entry !== undefined;
+  }
+
+  async abandon(key: SessionKey): Promise<void> {
+    this.#delete(entryKey(key));
+    this.#waiters.wake(entryKey(key));
+  }
+
+  async regenerate(
+    key: SessionKey,
+    newId: string,
+    options: { lockToken: string | null; lockTimeoutMs: number },
+  ): Promise<RegenerateResult> {
+    const now = Date.now();
+    const entry = this.#live(key, now);
+    if (!entry) return 'missing';
+    if (options.lockToken !== null && entry.lock?.token !== options.lockToken) return 'lock-lost';
+    const newKey = { appKey: key.appKey, id: newId };
+    if (this.#live(newKey, now)) return 'exists';
+    this.#entries.delete(entryKey(key));
+    this.#entries.set(entryKey(newKey), entry);
+    entry.lock = options.lockToken
+      ? { token: options.lockToken, acquiredAtMs: now, expiresAtMs: now + options.lockTimeoutMs }
+      : undefined;
+    this.#waiters.wake(entryKey(key));
+    return 'regenerated';
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.#sweep);
+  }
+
+  #live(key: SessionKey, now: number): Entry | undefined {
+    const name = entryKey(key);
+    const entry = this.#entries.get(name);
+    if (entry && entry.expiresAtMs <= now) {
+      this.#delete(name);
+      return undefined;
+    }
+    return entry;
+  }
+
+  #reserve(bytes: number): void {
+    if (bytes <= 0 || this.#bytes + bytes <= this.#maxBytes) {
+      this.#bytes += bytes;
+      return;
+    }
+    throw new SessionError(
+      'TESSERA_SESSION_MEMORY_LIMIT',
+      `The memory session provider holds ${this.#bytes} bytes of session items and its maxBytes is ${this.#maxBytes}; this write needs ${bytes} more. Nothing was written. Raise maxBytes, store less in sessions, shorten timeoutMinutes, or use the Redis provider.`,
+    );
+  }
+
+  #unlock(key: SessionKey, entry: Entry): void {
+    entry.lock = undefined;
+    this.#waiters.wake(entryKey(key));
+  }
+
+  #delete(name: string): void {
+    const entry = this.#entries.get(name);
+    if (!entry) return;
+    this.#bytes -= entry.bytes;
+    this.#entries.delete(name);
+  }
+
+  #removeExpired(): void {
+    const now = Date.now();
+    for (const [name, entry] of this.#entries) if (entry.expiresAtMs <= now) this.#delete(name);
+  }
+}
+
+function entryKey(key: SessionKey): string {
+  return `${key.appKey}_${key.id}`;
+}
+
+function holds(entry: Entry, condition: SaveCondition, now: number): boolean {
+  const lock = entry.lock && entry.lock.expiresAtMs > now ? entry.lock : undefined;
+  if (lock) return lock.token === condition.lockToken;
+  // The caller's lock ran out; nobody saved since it loaded, so its changes are still the latest.
+  return condition.expectedVersion === entry.version;
+}
+
+function slide(entry: Entry, now: number): void {
+  const sliding = now + entry.timeoutMinutes * 60_000;
+  entry.expiresAtMs =
+    entry.absoluteExpiresAtMs === null ? sliding : Math.min(sliding, entry.absoluteExpiresAtMs);
+}
+
+function snapshot(entry: Entry): StoredSession {
+  return {
+    items: new Map(entry.items),
+    timeoutMinutes: entry.timeoutMinutes,
+    createdAtMs: entry.createdAtMs,
+    absoluteExpiresAtMs: entry.absoluteExpiresAtMs,
+    version: entry.version,
+  };
+}
+
+function itemSize(name: string, value: string | undefined): number {
+  return value === undefined ? 0 : Buffer.byteLength(name) + Buffer.byteLength(value);
+}
+
+function sizeOf(items: ReadonlyMap<string, string>): number {
+  let bytes = 0;
+  for (const [name, value] of items) bytes += itemSize(name, value);
+  return bytes;
+}

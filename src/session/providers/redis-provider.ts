@@ -1,0 +1,250 @@
+/**
+ * Sessions in Redis, over any `RedisConnection` (single server, primary of a host
+ * list, Cluster). Each operation is one Lua script (`redis-scripts.ts`): loading
+ * locks, reads and slides the expiry in one round trip; saving writes only the
+ * changed fields of the data hash and releases the lock in one more. Waiting
+ * requests are woken by a message on the session's channel (and at once by this
+ * process's own releases), not by polling.
+ */
+import { TesseraError } from '../../errors.ts';
+import type { LuaScript, RedisArgument, RedisConnection } from '../../redis/connection.ts';
+import { SessionError, storeUnavailable } from '../errors.ts';
+import { DEFAULT_MAX_WAITERS_PER_SESSION, LockWaiters } from '../lock-waiters.ts';
+import type {
+  ExclusiveLoad,
+  LockWatch,
+  NewSession,
+  ReadOnlyLoad,
+  RegenerateResult,
+  SaveCondition,
+  SaveResult,
+  SessionChanges,
+  SessionKey,
+  SessionProvider,
+} from '../session-provider.ts';
+import { parseSession, type Reply, text } from './redis-replies.ts';
+import * as scripts from './redis-scripts.ts';
+
+export interface RedisProviderOptions {
+  /** The most requests of this process waiting for one session's lock (default 50). */
+  readonly maxWaitersPerSession?: number;
+  /** Close the connection with the provider (default false). */
+  readonly ownsConnection?: boolean;
+}
+
+/** Replies of Redis that mean "cannot serve now" rather than a bug: retried by the client later. */
+const TRANSIENT_REPLY = /^(LOADING|READONLY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|BUSY|OOM|NOREPLICAS)\b/;
+/** An error reply of Redis: an upper-case code, then the message. */
+const REPLY = /^[A-Z][A-Z_]+(\s|$)/;
+
+/** The keys and channel of one session, all with the hash tag `{app_id}`. */
+function keysOf(key: SessionKey) {
+  const tag = `{${key.appKey}_${key.id}}`;
+  return {
+    tag,
+    data: `${tag}_Data`,
+    internal: `${tag}_Internal`,
+    lock: `${tag}_WriteLock`,
+    channel: `${tag}_Released`,
+  };
+}
+
+export class RedisProvider implements SessionProvider {
+  readonly name = 'redis';
+  readonly #connection: RedisConnection;
+  readonly #ownsConnection: boolean;
+  readonly #waiters: LockWaiters;
+  /** PUBLISH, or SPUBLISH on a cluster (the channel lives on the session's node). */
+  readonly #publish: string;
+
+  constructor(connection: RedisConnection, options: RedisProviderOptions = {}) {
+    this.#connection = connection;
+    this.#ownsConnection = options.ownsConnection ?? false;
+    this.#publish = connection.topology === 'cluster' ? 'SPUBLISH' : 'PUBLISH';
+    this.#waiters = new LockWaiters({
+      maxPerSession: options.maxWaitersPerSession ?? DEFAULT_MAX_WAITERS_PER_SESSION,
+      listen: (tag, wake) => this.#run('watch the lock', () => connection.subscribe(`${tag}_Released`, wake)),
+    });
+  }
+
+  async loadExclusive(
+    key: SessionKey,
+    lockToken: string,
+    options: { lockTimeoutMs: number },
+  ): Promise<ExclusiveLoad> {
+    const k = keysOf(key);
+    const reply = await this.#script(
+      'load',
+      scripts.LOAD_EXCLUSIVE,
+      [k.data, k.internal, k.lock],
+      [lockToken, String(options.lockTimeoutMs)],
+    );
+    const state = text(reply[0]);
+    if (state === 'missing') return { state };
+    if (state === 'locked') return { state, lockAgeMs: Number(text(reply[1])) };
+    const took = text(reply[5]);
+    return {
+      state: 'loaded',
+      session: parseSession(reply),
+      tookOverLockAgedMs: took === '' ? null : Number(took),
+    };
+  }
+
+  async loadReadOnly(key: SessionKey): Promise<ReadOnlyLoad> {
+    const k = keysOf(key);
+    const reply = await this.#script('load', scripts.LOAD_READ_ONLY, [k.data, k.internal], []);
+    return text(reply[0]) === 'missing'
+      ? { state: 'missing' }
+      : { state: 'loaded', session: parseSession(reply) };
+  }
+
+  watchLock(key: SessionKey): Promise<LockWatch> {
+    return this.#waiters.watch(keysOf(key).tag);
+  }
+
+  async create(
+    key: SessionKey,
+    session: NewSession,
+    options: { lockToken: string | null; lockTimeoutMs: number },
+  ): Promise<{ state: 'created'; version: number } | { state: 'exists' }> {
+    const k = keysOf(key);
+    const args: RedisArgument[] = [
+      String(session.timeoutMinutes),
+      session.absoluteLifetimeMs === null ? '' : String(session.absoluteLifetimeMs),
+      options.lockToken ?? '',
+      String(options.lockTimeoutMs),
+      ...flatten(session.items),
+    ];
+    const reply = await this.#script(
+      'create the session',
+      scripts.CREATE,
+      [k.data, k.internal, k.lock],
+      args,
+    );
+    return text(reply[0]) === 'exists'
+      ? { state: 'exists' }
+      : { state: 'created', version: Number(text(reply[1])) };
+  }
+
+  async save(key: SessionKey, changes: SessionChanges, condition: SaveCondition): Promise<SaveResult> {
+    const k = keysOf(key);
+    const args: RedisArgument[] = [
+      condition.lockToken ?? '',
+      condition.expectedVersion === null ? '' : String(condition.expectedVersion),
+      condition.releaseLock ? '1' : '0',
+      changes.timeoutMinutes === undefined ? '' : String(changes.timeoutMinutes),
+      String(changes.set.size),
+      this.#publish,
+      k.channel,
+      ...flatten(changes.set),
+      ...changes.remove,
+    ];
+    const reply = await this.#script('save', scripts.SAVE, [k.data, k.internal, k.lock], args);
+    const state = text(reply[0]);
+    if (state === 'saved') {
+      if (condition.releaseLock && condition.lockToken !== null) this.#waiters.wake(k.tag);
+      return { state, version: Number(text(reply[1])) };
+    }
+    return { state: state === 'missing' ? 'missing' : 'lock-lost' };
+  }
+
+  async release(key: SessionKey, lockToken: string): Promise<void> {
+    const k = keysOf(key);
+    await this.#run('release the lock', () =>
+      this.#connection.script(scripts.RELEASE, [k.lock], [lockToken, this.#publish, k.channel]),
+    );
+    this.#waiters.wake(k.tag);
+  }
+
+  async touch(key: SessionKey): Promise<boolean> {
+    const k = keysOf(key);
+    const reply = await this.#run('touch', () =>
+      this.#connection.script(scripts.TOUCH, [k.data, k.internal], []),
+    );
+    return Number(reply) === 1;
+  }
+
+  async abandon(key: SessionKey): Promise<void> {
+    const k = keysOf(key);
+    await this.#run('abandon the session', () =>
+      this.#connection.script(scripts.ABANDON, [k.data, k.internal, k.lock], [this.#publish, k.channel]),
+    );
+    this.#waiters.wake(k.tag);
+  }
+
+  async regenerate(
+    key: SessionKey,
+    newId: string,
+    options: { lockToken: string | null; lockTimeoutMs: number },
+  ): Promise<RegenerateResult> {
+    const old = keysOf(key);
+    const fresh = keysOf({ appKey: key.appKey, id: newId });
+    // Two scripts: the ids hash to different cluster slots. The old id goes first, so
+    // a failure in between can lose the session but never leaves the old id working.
+    const taken = await this.#script(
+      'regenerate the id',
+      scripts.REGENERATE_TAKE,
+      [old.data, old.internal, old.lock],
+      [options.lockToken ?? '', this.#publish, old.channel],
+    );
+    const state = text(taken[0]);
+    if (state !== 'taken') return state === 'missing' ? 'missing' : 'lock-lost';
+    this.#waiters.wake(old.tag);
+    const [, timeout, created, version, absolute, ttl, data] = taken;
+    const args = [timeout, created, version, absolute, ttl].map((value) => text(value));
+    args.push(options.lockToken ?? '', String(options.lockTimeoutMs));
+    const put = await this.#run('regenerate the id', () =>
+      this.#connection.script(
+        scripts.REGENERATE_PUT,
+        [fresh.data, fresh.internal, fresh.lock],
+        [...args, ...(data as Reply[]).map((value) => text(value))],
+      ),
+    );
+    return text(put) === 'exists' ? 'exists' : 'regenerated';
+  }
+
+  async close(): Promise<void> {
+    if (this.#ownsConnection) await this.#connection.close();
+  }
+
+  async #script(
+    operation: string,
+    script: LuaScript,
+    keys: string[],
+    args: RedisArgument[],
+  ): Promise<Reply[]> {
+    const reply = await this.#run(operation, () => this.#connection.script(script, keys, args));
+    if (!Array.isArray(reply))
+      throw new Error(`Unexpected reply of the ${operation} script: ${typeof reply}`);
+    return reply;
+  }
+
+  /** Runs a Redis call; transport failures and transient replies become `STORE_UNAVAILABLE`. */
+  async #run<T>(operation: string, call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      if (error instanceof SessionError) throw error;
+      if (isUnavailable(error)) throw storeUnavailable(this.name, operation, error);
+      throw error;
+    }
+  }
+}
+
+/**
+ * True when `error` means Redis cannot serve now: the connection layer's own errors,
+ * replies such as LOADING or CLUSTERDOWN, and any failure that is not a reply of
+ * Redis at all (a client error such as "The client is offline"). Replies of Redis
+ * start with an upper-case code (`ERR`, `WRONGTYPE`); those are bugs, not outages.
+ */
+function isUnavailable(error: unknown): boolean {
+  if (error instanceof TesseraError) return error.code.startsWith('TESSERA_REDIS_');
+  if (!(error instanceof Error)) return false;
+  return TRANSIENT_REPLY.test(error.message) || !REPLY.test(error.message);
+}
+
+function flatten(items: ReadonlyMap<string, string>): string[] {
+  const args: string[] = [];
+  for (const [name, value] of items) args.push(name, value);
+  return args;
+}

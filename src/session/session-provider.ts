@@ -1,0 +1,201 @@
+/**
+ * The contract between the session engine and a store. The memory and Redis
+ * providers implement it, the platform database provider will; nothing else of a
+ * provider is visible to the engine.
+ *
+ * A session is three things under one key: its items (each serialized as JSON by
+ * the engine; providers store strings and never parse them), its internal record
+ * (timeout, creation time, absolute expiry, version) and its write lock (a random
+ * token and the time it was taken). Every operation below is atomic: another
+ * request, on this front-end server or another, sees the session either before or
+ * after it, never half-way.
+ *
+ * Time: expiry and lock ages are measured on the store's clock (the Redis server's,
+ * the database's, this process's for memory), never on the clocks of the front-end
+ * servers, which may disagree.
+ *
+ * Failures: when the store cannot be reached or does not answer in time, every
+ * method rejects with a `SessionError` whose code is `TESSERA_SESSION_STORE_UNAVAILABLE`
+ * and writes nothing; it never waits for the store to come back. Outcomes that are
+ * part of normal operation (missing, locked, lock lost) are results, not errors.
+ */
+
+/** Which session: the application's key and the session id. Neither contains `{` or `}`. */
+export interface SessionKey {
+  readonly appKey: string;
+  readonly id: string;
+}
+
+/** A session as stored. */
+export interface StoredSession {
+  /** Each item's serialized JSON, by item name. */
+  readonly items: ReadonlyMap<string, string>;
+  /** Sliding expiry of this session, in minutes (may be fractional). */
+  readonly timeoutMinutes: number;
+  /** When the session was created, epoch ms on the store's clock. */
+  readonly createdAtMs: number;
+  /** When the session ends whatever its activity, epoch ms on the store's clock; `null`: never. */
+  readonly absoluteExpiresAtMs: number | null;
+  /** Starts at 1 and grows by one with every save; tells whether anyone saved since a load. */
+  readonly version: number;
+}
+
+/** The outcome of `loadExclusive`. */
+export type ExclusiveLoad =
+  /** The lock is now held with the caller's token. `tookOverLockAgedMs`: the age of a stale lock taken over, else `null`. */
+  | { readonly state: 'loaded'; readonly session: StoredSession; readonly tookOverLockAgedMs: number | null }
+  /** Another token holds the lock; it is `lockAgeMs` old. Nothing changed. */
+  | { readonly state: 'locked'; readonly lockAgeMs: number }
+  /** No such session (never existed, expired or abandoned). Nothing changed. */
+  | { readonly state: 'missing' };
+
+/** The outcome of `loadReadOnly`. */
+export type ReadOnlyLoad =
+  | { readonly state: 'loaded'; readonly session: StoredSession }
+  | { readonly state: 'missing' };
+
+/** A session to create. */
+export interface NewSession {
+  readonly items: ReadonlyMap<string, string>;
+  readonly timeoutMinutes: number;
+  /** Lifetime from now (store clock) after which the session ends; `null`: none. */
+  readonly absoluteLifetimeMs: number | null;
+}
+
+/** What a save changes; items not named are left as they are in the store. */
+export interface SessionChanges {
+  /** Items to write (added or changed), serialized. */
+  readonly set: ReadonlyMap<string, string>;
+  /** Items to delete. */
+  readonly remove: readonly string[];
+  /** A new sliding timeout to persist, when it changed. */
+  readonly timeoutMinutes?: number | undefined;
+}
+
+/** When a save may happen and what it does to the lock. */
+export interface SaveCondition {
+  /**
+   * The token the caller locked the session with, or `null` for a request that holds
+   * no lock (mode `none`), which then writes only its changes over whatever is stored.
+   */
+  readonly lockToken: string | null;
+  /**
+   * With a `lockToken`: the version the caller loaded. When the caller's lock has
+   * expired but nobody took it (the version is unchanged), the save still happens.
+   */
+  readonly expectedVersion: number | null;
+  /** Release the lock in the same atomic step (the end of a request). */
+  readonly releaseLock: boolean;
+}
+
+/** The outcome of `save`. */
+export type SaveResult =
+  | { readonly state: 'saved'; readonly version: number }
+  /** The session no longer exists (abandoned or expired): nothing was written, and it stays gone. */
+  | { readonly state: 'missing' }
+  /** Another request took the lock over (or saved after the caller's lock expired): nothing was written. */
+  | { readonly state: 'lock-lost' };
+
+/** The outcome of `regenerate`. */
+export type RegenerateResult = 'regenerated' | 'missing' | 'lock-lost' | 'exists';
+
+/** Signals releases of one session's lock to one waiting request. */
+export interface LockWatch {
+  /**
+   * Resolves when the lock was released (saved and released, released, abandoned)
+   * since the watch was opened or since the previous `wait` resolved, or after
+   * `timeoutMs` in any case. A release may be signalled spuriously (another waiter
+   * got the lock first); the caller loads again either way. Rejects with the
+   * signal's reason when `signal` aborts.
+   */
+  wait(timeoutMs: number, signal?: AbortSignal): Promise<void>;
+  /** Stops watching. Idempotent. */
+  close(): void;
+}
+
+export interface SessionProvider {
+  /** A short name for messages and diagnostics (`memory`, `redis`, `database`). */
+  readonly name: string;
+
+  /**
+   * In one atomic step: takes the session's lock with `lockToken` (for at most
+   * `lockTimeoutMs` on the store's clock; the lock then ends by itself), slides the
+   * expiry (the session now ends `timeoutMinutes` from now, or at its absolute
+   * expiry if sooner) and returns the session. A lock held by another token is
+   * taken over when it is at least `lockTimeoutMs` old. A session past its absolute
+   * expiry is deleted and reported missing.
+   */
+  loadExclusive(
+    key: SessionKey,
+    lockToken: string,
+    options: { readonly lockTimeoutMs: number },
+  ): Promise<ExclusiveLoad>;
+
+  /**
+   * Returns the session without taking or waiting for its lock, and slides its
+   * expiry (the only write a read-only request causes; items are never written).
+   * While another request holds the lock, this returns the last saved state.
+   */
+  loadReadOnly(key: SessionKey): Promise<ReadOnlyLoad>;
+
+  /**
+   * Opens a watch on the session's lock, to wait for its release after
+   * `loadExclusive` answered `locked`. Open the watch, then load again before the
+   * first `wait`: a release between the two loads is then never missed.
+   * Rejects with `TESSERA_SESSION_TOO_MANY_WAITERS` when the provider's cap of
+   * waiting requests for this session is reached (on this front-end server).
+   */
+  watchLock(key: SessionKey): Promise<LockWatch>;
+
+  /**
+   * Creates the session if no session has this id, with version 1 and the
+   * store's current time as creation time; with `lockToken`, the lock is taken too.
+   * Returns `exists` (and writes nothing) when the id is taken.
+   */
+  create(
+    key: SessionKey,
+    session: NewSession,
+    options: { readonly lockToken: string | null; readonly lockTimeoutMs: number },
+  ): Promise<{ readonly state: 'created'; readonly version: number } | { readonly state: 'exists' }>;
+
+  /**
+   * Applies `changes` and slides the expiry, in one atomic step, only when the
+   * session still exists and (with a lock token) the caller still holds its lock;
+   * otherwise writes nothing. An abandoned session therefore stays abandoned, and a
+   * request whose lock was taken over cannot overwrite the newer holder's work.
+   * Bumps the version. With `releaseLock`, releases the lock and wakes its waiters.
+   * Saving no change is allowed (it slides the expiry and bumps the version).
+   */
+  save(key: SessionKey, changes: SessionChanges, condition: SaveCondition): Promise<SaveResult>;
+
+  /** Releases the lock if `lockToken` still holds it, and wakes its waiters; otherwise does nothing. */
+  release(key: SessionKey, lockToken: string): Promise<void>;
+
+  /** Slides the expiry without loading. False when the session does not exist. */
+  touch(key: SessionKey): Promise<boolean>;
+
+  /**
+   * Deletes the session, its items and its lock for good, whoever holds the lock,
+   * and wakes its waiters (who then find it missing). Later saves of requests that
+   * loaded it find it missing and write nothing.
+   */
+  abandon(key: SessionKey): Promise<void>;
+
+  /**
+   * Moves the session to `newId`, keeping its items, creation time, absolute expiry
+   * and remaining lifetime, and removes the old id, so the old id never works again.
+   * With `lockToken`, only while that token holds the old session's lock, and the
+   * new session is locked with the same token. Other requests never see both ids
+   * or a partial session under the new id. (A store that cannot change two keys in
+   * one step — Redis Cluster puts them in different slots — removes the old id
+   * first: a failure in between loses the session rather than keeping the old id.)
+   */
+  regenerate(
+    key: SessionKey,
+    newId: string,
+    options: { readonly lockToken: string | null; readonly lockTimeoutMs: number },
+  ): Promise<RegenerateResult>;
+
+  /** Stops timers and closes connections the provider owns. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,59 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { fastifySession } from '../../src/http/index.ts';
+import { MemorySessionStore } from '../../src/session/index.ts';
+import { CookieClient, get } from './http-helpers.ts';
+
+describe('the Fastify plugin', () => {
+  const store = new MemorySessionStore();
+  let app: FastifyInstance;
+  let url: string;
+
+  before(async () => {
+    app = Fastify();
+    await app.register(fastifySession, { store });
+    app.get('/count', async (request) => {
+      const count = ((request.session.count as number | undefined) ?? 0) + 1;
+      request.session.count = count;
+      return { count };
+    });
+    app.get('/peek', async (request) => ({ count: request.session.count ?? null }));
+    app.get('/login', async (request) => {
+      await request.session.regenerate();
+      return { id: request.session.id };
+    });
+    url = await app.listen({ port: 0, host: '127.0.0.1' });
+  });
+  after(async () => {
+    await app.close();
+    await store.close();
+  });
+
+  it('gives request.session, kept across requests, with the same cookie attributes', async () => {
+    const client = new CookieClient(url);
+    const first = await client.get('/count');
+    assert.match(first.setCookies[0]!, /^tessera\.sid=[A-Za-z0-9_-]{24}; Path=\/; HttpOnly; SameSite=Lax$/);
+    assert.deepEqual(JSON.parse((await client.get('/count')).body), { count: 2 });
+  });
+
+  it('sends no cookie when the session is not used', async () => {
+    assert.deepEqual((await get(`${url}/peek`)).setCookies, []);
+  });
+
+  it('serializes concurrent requests of one session', async () => {
+    const client = new CookieClient(url);
+    await client.get('/count');
+    await Promise.all(Array.from({ length: 29 }, () => client.get('/count')));
+    assert.deepEqual(JSON.parse((await client.get('/peek')).body), { count: 30 });
+  });
+
+  it('regenerates the id, keeping the items', async () => {
+    const client = new CookieClient(url);
+    await client.get('/count');
+    const before = client.cookie;
+    await client.get('/login');
+    assert.notEqual(client.cookie, before);
+    assert.deepEqual(JSON.parse((await client.get('/peek')).body), { count: 1 });
+  });
+});

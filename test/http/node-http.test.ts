@@ -1,0 +1,131 @@
+import assert from 'node:assert/strict';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { after, before, describe, it } from 'node:test';
+import { type RequestWithSession, sessionMiddleware } from '../../src/http/index.ts';
+import { MemorySessionStore } from '../../src/session/index.ts';
+import { CookieClient, get, listen, type RunningServer } from './http-helpers.ts';
+
+/** A plain node:http app: /count increments, /peek reads, /login regenerates, /logout abandons. */
+function app(handle: ReturnType<typeof sessionMiddleware>) {
+  return async (req: IncomingMessage, res: ServerResponse) => {
+    await handle(req, res);
+    if (res.writableEnded) return;
+    const session = (req as RequestWithSession).session;
+    const send = (body: unknown) => {
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify(body));
+    };
+    try {
+      switch (req.url) {
+        case '/count': {
+          const count = ((session.count as number | undefined) ?? 0) + 1;
+          session.count = count;
+          return send({ count });
+        }
+        case '/peek':
+          return send({ count: session.count ?? null });
+        case '/login':
+          await session.regenerate();
+          session.user = 'alice';
+          return send({ id: session.id });
+        case '/logout':
+          await session.abandon();
+          return send({ ok: true });
+        case '/bad':
+          session.handler = () => 1;
+          return send({ ok: true });
+        default:
+          res.statusCode = 404;
+          return res.end();
+      }
+    } catch (error) {
+      res.statusCode = 500;
+      res.end(String(error));
+    }
+  };
+}
+
+describe('sessionMiddleware on node:http', () => {
+  const store = new MemorySessionStore();
+  let server: RunningServer;
+  let proxied: RunningServer;
+
+  before(async () => {
+    server = await listen(app(sessionMiddleware({ store })));
+    proxied = await listen(app(sessionMiddleware({ store, trustProxy: true, name: 'app.sid' })));
+  });
+  after(async () => {
+    await server.close();
+    await proxied.close();
+    await store.close();
+  });
+
+  it('sets an HttpOnly, SameSite=Lax, Path=/ cookie, without Secure over plain HTTP', async () => {
+    const reply = await get(`${server.url}/count`);
+    assert.equal(reply.setCookies.length, 1);
+    const [cookie] = reply.setCookies;
+    assert.match(cookie!, /^tessera\.sid=[A-Za-z0-9_-]{24}; Path=\/; HttpOnly; SameSite=Lax$/);
+  });
+
+  it('marks the cookie Secure behind a trusted proxy that says HTTPS, and uses the configured name', async () => {
+    const reply = await get(`${proxied.url}/count`, { 'x-forwarded-proto': 'https' });
+    assert.match(reply.setCookies[0]!, /^app\.sid=.*; Secure$/);
+    const direct = await get(`${server.url}/count`, { 'x-forwarded-proto': 'https' });
+    assert.doesNotMatch(direct.setCookies[0]!, /Secure/, 'an untrusted X-Forwarded-Proto is ignored');
+  });
+
+  it('sends no cookie to a request that never used its session', async () => {
+    const reply = await get(`${server.url}/peek`);
+    assert.deepEqual(reply.setCookies, []);
+    assert.deepEqual(JSON.parse(reply.body), { count: null });
+  });
+
+  it('keeps the session across requests; the save is done before the response arrives', async () => {
+    const client = new CookieClient(server.url);
+    for (let i = 1; i <= 3; i++)
+      assert.deepEqual(JSON.parse((await client.get('/count')).body), { count: i });
+    assert.equal((await client.get('/count')).setCookies.length, 0, 'no cookie again for a known session');
+  });
+
+  it('never adopts an unknown id sent by the client', async () => {
+    const forged = 'ZZZZZZZZZZZZZZZZZZZZZZZZ';
+    const reply = await get(`${server.url}/count`, { cookie: `tessera.sid=${forged}` });
+    const issued = reply.setCookies[0]!.split(';')[0]!.split('=')[1];
+    assert.notEqual(issued, forged);
+    assert.deepEqual(
+      JSON.parse((await get(`${server.url}/peek`, { cookie: `tessera.sid=${forged}` })).body),
+      { count: null },
+    );
+  });
+
+  it('serializes 50 concurrent requests of one session', async () => {
+    const client = new CookieClient(server.url);
+    await client.get('/count');
+    await Promise.all(Array.from({ length: 49 }, () => client.get('/count')));
+    assert.deepEqual(JSON.parse((await client.get('/peek')).body), { count: 50 });
+  });
+
+  it('regenerates the id at login and the old id stops working; logout clears the cookie', async () => {
+    const client = new CookieClient(server.url);
+    await client.get('/count');
+    const before = client.cookie;
+    const login = await client.get('/login');
+    assert.notEqual(client.cookie, before);
+    assert.equal(JSON.parse(login.body).id, client.cookie);
+    assert.deepEqual(
+      JSON.parse((await get(`${server.url}/peek`, { cookie: `tessera.sid=${before}` })).body),
+      { count: null },
+    );
+    assert.deepEqual(JSON.parse((await client.get('/peek')).body), { count: 1 }, 'items kept');
+    const logout = await client.get('/logout');
+    assert.match(logout.setCookies[0]!, /^tessera\.sid=; .*Max-Age=0/);
+    assert.equal(client.cookie, undefined);
+  });
+
+  it('answers 500 naming the item when a value cannot be stored', async () => {
+    const reply = await get(`${server.url}/bad`);
+    assert.equal(reply.status, 500);
+    assert.match(reply.body, /TESSERA_SESSION_ITEM_NOT_SERIALIZABLE/);
+    assert.deepEqual(reply.setCookies, []);
+  });
+});
