@@ -37,8 +37,8 @@ export {
 export {
   type LockTakeoverEvent,
   type LockWaitEvent,
-  MemorySessionStore,
   type MemoryProviderOptions,
+  MemorySessionStore,
   RedisSessionStore,
   type RedisSessionStoreOptions,
   type SaveEvent,

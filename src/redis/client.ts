@@ -141,20 +141,19 @@ export class ClientFactory {
     return tlsConnectionOptions(material, { host: host ?? '', sslHost });
   }
 
-  clientOptions(endpoint: RedisEndpoint | undefined, reconnect: boolean): ClientOptions {
+  /**
+   * node-redis options for `endpoint` (none: the defaults of every cluster node).
+   * Without a reconnect policy a lost connection stays lost (probes, Test Connection).
+   */
+  clientOptions(endpoint: RedisEndpoint | undefined, reconnect?: ReconnectPolicy): ClientOptions {
     const { settings } = this;
-    let everReady = false;
     const socket = {
       ...(endpoint ? { host: endpoint.host, port: endpoint.port } : {}),
       connectTimeout: settings.connectTimeoutMs,
       // keepAlive <= 0 means the client's default interval (as in StackExchange.Redis).
       keepAlive: true,
       ...(settings.keepAliveSeconds > 0 ? { keepAliveInitialDelay: settings.keepAliveSeconds * 1000 } : {}),
-      reconnectStrategy: (retries: number, cause: Error) => {
-        if (!reconnect) return false;
-        if (!everReady && retries >= settings.connectRetry && settings.abortConnect) return cause;
-        return Math.min(50 * 2 ** retries, RECONNECT_MAX_DELAY_MS);
-      },
+      reconnectStrategy: reconnect ? reconnect.strategy : false,
       ...(settings.ssl ? { tls: true as const, ...this.tlsOptions(endpoint?.host) } : {}),
     };
     const options = {
@@ -165,13 +164,12 @@ export class ClientFactory {
       database: settings.defaultDatabase,
       disableOfflineQueue: true,
     } as ClientOptions;
-    Object.defineProperty(options, 'markReady', { value: () => (everReady = true), enumerable: false });
     return options;
   }
 
   /** The fields of `INFO` that decide the topology, from a short-lived connection to `endpoint`. */
   async probe(endpoint: RedisEndpoint): Promise<Record<string, string>> {
-    const client = createClient(this.clientOptions(endpoint, false));
+    const client = createClient(this.clientOptions(endpoint));
     client.on('error', () => {
       // Reported by connect() or the command below.
     });
@@ -197,8 +195,29 @@ export class ClientFactory {
   }
 }
 
-function markReady(options: ClientOptions): void {
-  (options as unknown as { markReady: () => void }).markReady();
+/**
+ * When a lost connection is tried again: before the first success, `connectRetry`
+ * times when `abortConnect` is set (so a wrong setting fails the start), else
+ * forever; once the connection has been ready, forever, with a backoff of 50 ms
+ * doubling up to 2 s.
+ */
+export class ReconnectPolicy {
+  readonly #settings: RedisConnectionSettings;
+  #everReady = false;
+
+  constructor(settings: RedisConnectionSettings) {
+    this.#settings = settings;
+  }
+
+  ready(): void {
+    this.#everReady = true;
+  }
+
+  readonly strategy = (retries: number, cause: Error): number | Error => {
+    const { connectRetry, abortConnect } = this.#settings;
+    if (!this.#everReady && abortConnect && retries >= connectRetry) return cause;
+    return Math.min(50 * 2 ** retries, RECONNECT_MAX_DELAY_MS);
+  };
 }
 
 /** Shared behaviour of both connection shapes: scripts, error translation. */
@@ -301,11 +320,11 @@ class SingleConnection extends BaseConnection {
     endpoint: RedisEndpoint,
     topology: RedisTopology,
   ): Promise<SingleConnection> {
-    const options = factory.clientOptions(endpoint, true);
-    const client = createClient(options);
+    const reconnect = new ReconnectPolicy(factory.settings);
+    const client = createClient(factory.clientOptions(endpoint, reconnect));
     watchErrors(client, formatEndpoint(endpoint));
     client.on('ready', () => {
-      markReady(options);
+      reconnect.ready();
       if (connectChannel.hasSubscribers)
         connectChannel.publish({ address: formatEndpoint(endpoint), topology });
     });
@@ -369,7 +388,8 @@ class ClusterConnection extends BaseConnection {
     // Every node, found or listed, connects with the same defaults: TLS material,
     // credentials, timeouts. The node's own host is the name checked in its
     // certificate unless an SSL Host is set (see ClientFactory.tlsOptions).
-    const defaults = factory.clientOptions(undefined, true);
+    const reconnect = new ReconnectPolicy(factory.settings);
+    const defaults = factory.clientOptions(undefined, reconnect);
     const cluster: NodeRedisCluster = createCluster({
       rootNodes: endpoints.map((endpoint) => ({ socket: { host: endpoint.host, port: endpoint.port } })),
       defaults: defaults as never,
@@ -377,7 +397,7 @@ class ClusterConnection extends BaseConnection {
     watchErrors(cluster, endpoints.map(formatEndpoint).join(','));
     try {
       await cluster.connect();
-      markReady(defaults);
+      reconnect.ready();
     } catch (error) {
       cluster.destroy();
       throw explainRedisError(error, factory.errorContext(endpoints[0]!));

@@ -199,7 +199,7 @@ async function checkHost(factory: ClientFactory, endpoint: RedisEndpoint, record
     if (!answered) return;
   }
 
-  const client = createClient(factory.clientOptions(endpoint, false));
+  const client = createClient(factory.clientOptions(endpoint));
   client.on('error', () => {
     // Each failure is reported by the step that meets it.
   });
