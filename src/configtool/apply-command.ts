@@ -7,17 +7,9 @@
  */
 import type { Command } from 'commander';
 import { EXIT_CODES } from '../cli/exit-codes.ts';
-import {
-  type AppliedRecord,
-  appliedState,
-  connectionStringFor,
-  type LoadedConfiguration,
-  loadOrCreatePrivateKey,
-  readConfiguration,
-  saveConfiguration,
-  withApplied,
-} from '../config/index.ts';
-import { type Check, runTestConnection, type TestConnectionReport } from '../redis/index.ts';
+import { readConfiguration } from '../config/index.ts';
+import type { Check } from '../redis/index.ts';
+import { applySession } from './apply.ts';
 import { addConfigOption, configAction, locationOf } from './config-action.ts';
 import { formatCheck, formatReport } from './test-connection-command.ts';
 
@@ -51,113 +43,48 @@ export function registerApplyCommand(config: Command): void {
 async function runApplyCommand(options: ApplyOptions): Promise<number> {
   const location = locationOf(options);
   const loaded = await readConfiguration(location);
-  const { configuration } = loaded;
-  const { provider } = configuration.session;
+  const { provider } = loaded.configuration.session;
   const out = (text: string) => process.stdout.write(text);
   out(`Applying the session settings of ${location.path} (session provider: ${provider}).\n`);
+  if (provider === 'redis') out('\nTest Connection\n');
 
-  let report: TestConnectionReport | undefined;
-  if (provider === 'redis') {
-    const connectionString = connectionStringFor(configuration, location.path);
-    out('\nTest Connection\n');
-    const live = process.stdout.isTTY === true;
-    let host: string | null | undefined;
-    report = await runTestConnection(connectionString, {
-      env: process.env,
-      ...(live
-        ? {
-            onCheck: (check: Check) => {
-              out(formatCheck(check, check.host !== host));
-              host = check.host;
-            },
+  const live = process.stdout.isTTY === true;
+  const checks: Check[] = [];
+  let exit: number = EXIT_CODES.ok;
+  await applySession(loaded, loaded.configuration.session, {
+    force: options.force === true,
+    env: process.env,
+    emit: (event) => {
+      if (event.type === 'check') {
+        if (live) out(formatCheck(event.check, event.check.host !== checks.at(-1)?.host));
+        checks.push(event.check);
+      } else if (event.type === 'tested') {
+        out(formatReport({ ok: event.ok, checks, problem: null, failure: event.failure }, !live));
+        if (!event.ok) {
+          exit = event.failure === 'input' ? EXIT_CODES.badInput : EXIT_CODES.checkFailed;
+          if (options.force) {
+            process.stderr.write('\nWarning: Test Connection failed; applying anyway because of --force.\n');
           }
-        : {}),
-    });
-    out(formatReport(report, !live));
-    if (!report.ok) {
-      const exit = report.failure === 'input' ? EXIT_CODES.badInput : EXIT_CODES.checkFailed;
-      if (!options.force) {
+        }
+      } else if (event.type === 'refused') {
         process.stderr.write(
           '\nNot applied: Test Connection failed (the problem and its fix are above). ' +
             'Correct the settings (`tessera config session`) or this server, then run `tessera config apply` again. ' +
             'To apply anyway (e.g. Redis is not reachable from here yet), add --force.\n',
         );
-        return exit;
+      } else if (event.type === 'applied') {
+        exit = EXIT_CODES.ok;
+        out(
+          event.alreadyApplied
+            ? `\nAlready applied: revision ${event.revision} at ${event.at}; the settings have not changed since.\n`
+            : `\nApplied: revision ${event.revision} recorded in ${event.path}${event.forced ? ' (forced)' : ''}.\n` +
+                (loaded.plainTextSecrets.length > 0
+                  ? `Encrypted the secrets written in plain text: ${loaded.plainTextSecrets.join(', ')}.\n`
+                  : ''),
+        );
+        out(`\n${event.nextSteps}\n`);
       }
-      process.stderr.write('\nWarning: Test Connection failed; applying anyway because of --force.\n');
-    }
-  }
-
-  const key = await loadOrCreatePrivateKey(location.privateKeyPath);
-  const previous = configuration.applied;
-  const unchanged = appliedState(configuration, key) === 'current' && loaded.plainTextSecrets.length === 0;
-  // A forced apply whose Test Connection now passes is recorded again, without the mark.
-  if (unchanged && previous !== undefined && !(previous.forced && report?.ok)) {
-    out(
-      `\nAlready applied: revision ${previous.revision} at ${previous.at}; the settings have not changed since.\n`,
-    );
-    out(nextSteps(previous, true));
-    return EXIT_CODES.ok;
-  }
-  const forced = report !== undefined && !report.ok;
-  const next = withApplied(configuration, key, { forced });
-  const saved: LoadedConfiguration = await saveConfiguration(loaded, next);
-  const applied = saved.configuration.applied!;
-  out(
-    `\nApplied: revision ${applied.revision} recorded in ${location.path}${forced ? ' (forced)' : ''}.\n` +
-      (loaded.plainTextSecrets.length > 0
-        ? `Encrypted the secrets written in plain text: ${loaded.plainTextSecrets.join(', ')}.\n`
-        : ''),
-  );
-  out(nextSteps(applied, false, previous));
-  return EXIT_CODES.ok;
-}
-
-const SOLUTION_STEPS = [
-  '  1. Open Service Center on one of the front-end servers.',
-  '  2. Go to Factory > Solutions.',
-  '  3. Select a solution that contains all the modules of the factory (create one if there is none).',
-];
-
-/**
- * What the operator does next after `applied`, per the user's document (step 3).
- * `reminder`: the apply was done before (say "if not done yet"). `previous`: the
- * apply before it, to warn when a needed Republish may still be pending.
- */
-export function nextSteps(applied: AppliedRecord, reminder: boolean, previous?: AppliedRecord): string {
-  const { provider, providerBefore, serviceCenterStep: step } = applied;
-  const ifNotDone = reminder ? ' (if not done yet)' : '';
-  const farm =
-    provider === 'redis'
-      ? 'Do steps 1 and 2 (the SERedis_* variables, then these settings) on every front-end server first; then, once for the farm:'
-      : 'Apply these settings on every front-end server first; then, once for the farm:';
-  const lines = [''];
-  if (step === 'none') {
-    lines.push(
-      provider === 'memory'
-        ? 'Nothing to do in Service Center: the modules already use the in-memory session provider.\n' +
-            'In-memory sessions are not shared: use this provider only with a single front-end server.'
-        : 'Nothing to do in Service Center.',
-    );
-  } else if (step === 'apply-settings') {
-    lines.push(
-      `Next${ifNotDone}: Apply Settings in Service Center. The session provider was already ${provider}: the modules only need the new settings.`,
-      farm,
-      ...SOLUTION_STEPS,
-      '  4. On the solution details page, click Apply Settings.',
-    );
-    if (previous?.serviceCenterStep === 'republish' && previous.provider === provider) {
-      lines.push(
-        `If the factory has not been republished since revision ${previous.revision} (which changed the session provider to ${provider}), Republish the solution instead: it applies the settings too.`,
-      );
-    }
-  } else {
-    lines.push(
-      `Next${ifNotDone}: Republish in Service Center. The session provider changed (${providerBefore} → ${provider}): the modules must be republished to use it.`,
-      farm,
-      ...SOLUTION_STEPS,
-      '  4. On the solution details page, Republish the solution (all its modules).',
-    );
-  }
-  return `${lines.join('\n')}\n`;
+    },
+  });
+  return exit;
 }

@@ -3,6 +3,7 @@ import { registerApplyCommand } from './apply-command.ts';
 import { registerSessionCommand } from './session-command.ts';
 import { registerShowCommand } from './show-command.ts';
 import { registerTestConnectionCommand } from './test-connection-command.ts';
+import { registerUiCommand } from './ui/ui-command.ts';
 
 /** `tessera config …`: the Configuration Tool of one front-end server. */
 export function registerConfigCommands(program: Command): void {
@@ -13,4 +14,5 @@ export function registerConfigCommands(program: Command): void {
   registerSessionCommand(config);
   registerTestConnectionCommand(config);
   registerApplyCommand(config);
+  registerUiCommand(config);
 }

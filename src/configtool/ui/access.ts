@@ -1,0 +1,116 @@
+/**
+ * Who may use the browser tool: only the person who started it.
+ *
+ * - The server listens on 127.0.0.1 only.
+ * - Every request must name this server in its `Host` header (`127.0.0.1:PORT` or
+ *   `localhost:PORT`), so that a web page whose host name is re-bound to
+ *   127.0.0.1 (DNS rebinding) cannot reach it.
+ * - The printed URL carries a one-time token (32 random bytes). The first page
+ *   load exchanges it for a session cookie (HttpOnly, SameSite=Strict, named with
+ *   the port: cookies do not tell ports apart); the token is then spent.
+ * - Every API request carries the session's CSRF token in a header, which only a
+ *   page served by this server can know; requests from another origin are refused
+ *   too (`Origin`, `Sec-Fetch-Site`).
+ */
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+
+export const TOKEN_BYTES = 32;
+export const CSRF_HEADER = 'x-tessera-csrf';
+
+export function randomToken(): string {
+  return randomBytes(TOKEN_BYTES).toString('base64url');
+}
+
+/** Compares two secrets in constant time (for equal lengths). */
+export function sameSecret(given: string | undefined, expected: string): boolean {
+  if (given === undefined) return false;
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+export interface BrowserSession {
+  readonly id: string;
+  readonly csrf: string;
+}
+
+/** The access state of one running tool: its port, the token until spent, and the one browser session. */
+export class AccessControl {
+  readonly #port: number;
+  #token: string | null;
+  #session: BrowserSession | null = null;
+
+  constructor(port: number, token: string = randomToken()) {
+    this.#port = port;
+    this.#token = token;
+  }
+
+  /** The token for the printed URL; null once spent. */
+  get token(): string | null {
+    return this.#token;
+  }
+
+  get cookieName(): string {
+    return `tessera_config_tool_${this.#port}`;
+  }
+
+  /** The origins the page is served from. */
+  get origins(): readonly string[] {
+    return [`http://127.0.0.1:${this.#port}`, `http://localhost:${this.#port}`];
+  }
+
+  /** Whether the `Host` header names this server (DNS rebinding defence). */
+  hostAllowed(host: string | undefined): boolean {
+    return host === `127.0.0.1:${this.#port}` || host === `localhost:${this.#port}`;
+  }
+
+  /** Spends the token if `given` is it, opening the browser session. */
+  exchange(given: string): BrowserSession | null {
+    if (this.#token === null || !sameSecret(given, this.#token)) return null;
+    this.#token = null;
+    this.#session = { id: randomToken(), csrf: randomToken() };
+    return this.#session;
+  }
+
+  /** The session named by the request's cookies, or null. */
+  sessionOf(cookieHeader: string | undefined): BrowserSession | null {
+    const session = this.#session;
+    if (session === null || cookieHeader === undefined) return null;
+    const value = readCookie(cookieHeader, this.cookieName);
+    return value !== undefined && sameSecret(value, session.id) ? session : null;
+  }
+
+  setCookie(session: BrowserSession): string {
+    return `${this.cookieName}=${session.id}; Path=/; HttpOnly; SameSite=Strict`;
+  }
+
+  /**
+   * Why an API request is refused, or null when it may go on: it must come from
+   * the page (session cookie, CSRF header) of this server's origin.
+   */
+  apiRefusal(headers: Readonly<Record<string, string | string[] | undefined>>): string | null {
+    const session = this.sessionOf(single(headers.cookie));
+    if (session === null) return 'No session: open the address printed by `tessera config ui`.';
+    if (!sameSecret(single(headers[CSRF_HEADER]), session.csrf)) {
+      return 'The request does not carry the page’s CSRF token. Reload the page.';
+    }
+    const origin = single(headers.origin);
+    if (origin !== undefined && !this.origins.includes(origin))
+      return 'Requests from another origin are refused.';
+    const site = single(headers['sec-fetch-site']);
+    if (site !== undefined && site !== 'same-origin') return 'Requests from another site are refused.';
+    return null;
+  }
+}
+
+function single(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function readCookie(header: string, name: string): string | undefined {
+  for (const part of header.split(';')) {
+    const index = part.indexOf('=');
+    if (index > 0 && part.slice(0, index).trim() === name) return part.slice(index + 1).trim();
+  }
+  return undefined;
+}

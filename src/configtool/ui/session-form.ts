@@ -1,0 +1,192 @@
+/**
+ * The Session tab's form: what the browser sends, how it is read into session
+ * settings, and every problem with it as a field error the page shows beside the
+ * field. The rules are the command line's (`tessera config session`) and the
+ * config layer's: a form that validates here always saves.
+ *
+ * The stored password never goes to the browser. The form says what to do with
+ * it: keep it, replace it with a new value, or clear it.
+ */
+import { z } from 'zod';
+import {
+  hostProblem,
+  type LoadedConfiguration,
+  REDIS_ADVANCED_OPTION_NAMES,
+  REDIS_ADVANCED_OPTIONS,
+  type RedisAdvancedOption,
+  type RedisSessionSettings,
+  redisSettingsProblems,
+  SESSION_PROVIDERS,
+  Secret,
+  type SessionProvider,
+  type SessionSettings,
+} from '../../config/index.ts';
+
+/** A problem with one field of the form: `field` is the input's name (`hosts`, `connectTimeoutMs`…). */
+export interface FieldError {
+  readonly field: string;
+  readonly message: string;
+}
+
+const MAX_TEXT = 4096;
+
+const passwordAction = z.discriminatedUnion('action', [
+  z.strictObject({ action: z.literal('keep') }),
+  z.strictObject({ action: z.literal('clear') }),
+  z.strictObject({ action: z.literal('replace'), value: z.string().max(MAX_TEXT) }),
+]);
+
+/** The JSON the page posts to /api/validate, /api/test-connection and /api/apply. */
+const sessionFormSchema = z.strictObject({
+  provider: z.string().max(64),
+  hosts: z.string().max(MAX_TEXT).default(''),
+  password: passwordAction.default({ action: 'keep' }),
+  user: z.string().max(MAX_TEXT).default(''),
+  useSsl: z.boolean().default(false),
+  sslHost: z.string().max(MAX_TEXT).default(''),
+  advanced: z.record(z.string(), z.string().max(MAX_TEXT)).default({}),
+});
+export type SessionForm = z.infer<typeof sessionFormSchema>;
+
+/** What reading a form gives: the settings to save, or the problems (never both). */
+export type FormReading =
+  | { readonly ok: true; readonly session: SessionSettings }
+  | { readonly ok: false; readonly errors: readonly FieldError[] };
+
+/** The reason given for a body that is not a Session form at all (not field errors: a broken page). */
+export const MALFORMED_FORM = 'The request does not hold the Session form. Reload the page and try again.';
+
+/** Parses the posted JSON; null when it is not the form's shape. */
+export function parseSessionForm(body: unknown): SessionForm | null {
+  const result = sessionFormSchema.safeParse(body);
+  return result.success ? result.data : null;
+}
+
+/**
+ * Reads the form into the session settings to save, on top of `stored` (the
+ * settings as read from the file: the stored password, the Redis settings kept
+ * while another provider is chosen).
+ *
+ * With a provider other than Redis, the stored Redis settings are kept as they
+ * are (as `tessera config session --provider memory` does): the Redis fields are
+ * hidden then, and are neither read nor checked.
+ */
+export function readSessionForm(form: SessionForm, stored: SessionSettings): FormReading {
+  const errors: FieldError[] = [];
+  if (!(SESSION_PROVIDERS as readonly string[]).includes(form.provider)) {
+    return {
+      ok: false,
+      errors: [{ field: 'provider', message: 'Choose a session provider: In-memory, Database or Redis.' }],
+    };
+  }
+  const provider = form.provider as SessionProvider;
+  if (provider !== 'redis') {
+    return { ok: true, session: { provider, ...(stored.redis ? { redis: stored.redis } : {}) } };
+  }
+
+  const hosts = form.hosts
+    .split(/[\s,;]+/)
+    .map((host) => host.trim())
+    .filter((host) => host !== '');
+  if (hosts.length === 0) {
+    errors.push({ field: 'hosts', message: 'Enter at least one host:port, e.g. redis1.example.com:6380.' });
+  } else {
+    const problems = hosts.map(hostProblem).filter((problem) => problem !== undefined);
+    if (problems.length > 0) errors.push({ field: 'hosts', message: capitalize(problems.join(' ')) });
+  }
+
+  let password: Secret | undefined;
+  if (form.password.action === 'keep') password = stored.redis?.password;
+  if (form.password.action === 'replace') {
+    if (form.password.value === '') {
+      errors.push({
+        field: 'password',
+        message: 'Enter the new password, or keep the stored one. To connect without a password, clear it.',
+      });
+    } else {
+      password = new Secret(form.password.value);
+    }
+  }
+
+  const redis: Record<string, unknown> = { hosts, useSsl: form.useSsl };
+  if (password !== undefined) redis.password = password;
+  if (form.user.trim() !== '') redis.user = form.user.trim();
+  if (form.sslHost.trim() !== '') redis.sslHost = form.sslHost.trim();
+
+  for (const [name, text] of Object.entries(form.advanced)) {
+    if (!(REDIS_ADVANCED_OPTION_NAMES as readonly string[]).includes(name)) {
+      errors.push({ field: name, message: `${name} is not an advanced option of the Session tab.` });
+      continue;
+    }
+    if (text.trim() === '') continue;
+    const value = advancedValue(name as RedisAdvancedOption, text.trim());
+    if (typeof value === 'object') errors.push({ field: name, message: value.problem });
+    else redis[name] = value;
+  }
+
+  if (errors.length === 0) {
+    // The config layer's own checks (SSL Host syntax, the client name, the password's characters…).
+    for (const problem of redisSettingsProblems(redis as unknown as RedisSessionSettings)) {
+      const field = problem.field.replace(/\[\d+\]$/, '');
+      if (!errors.some((error) => error.field === field)) {
+        errors.push({ field, message: capitalize(problem.problem) });
+      }
+    }
+  }
+  if (errors.length > 0) return { ok: false, errors };
+  return { ok: true, session: { provider, redis: redis as unknown as RedisSessionSettings } };
+}
+
+function advancedValue(
+  name: RedisAdvancedOption,
+  text: string,
+): string | number | boolean | { problem: string } {
+  const spec = REDIS_ADVANCED_OPTIONS[name];
+  if (spec.type === 'boolean') {
+    if (/^(true|false)$/i.test(text)) return text.toLowerCase() === 'true';
+    return { problem: 'Choose true, false, or the default.' };
+  }
+  if (spec.type === 'integer') {
+    const value = /^-?\d+$/.test(text) ? Number(text) : Number.NaN;
+    if (Number.isSafeInteger(value) && value >= spec.min && value <= 2_147_483_647) return value;
+    return { problem: `Enter a whole number of at least ${spec.min}, or leave it empty for the default.` };
+  }
+  return text;
+}
+
+/** The form's starting values, from the file as read. Holds no secret: only whether a password is set. */
+export interface SessionFormView {
+  readonly provider: SessionProvider;
+  readonly hosts: string;
+  readonly passwordSet: boolean;
+  /** The stored password is written in plain text in the file (encrypted on the next save). */
+  readonly passwordInPlainText: boolean;
+  readonly user: string;
+  readonly useSsl: boolean;
+  readonly sslHost: string;
+  readonly advanced: Readonly<Record<RedisAdvancedOption, string>>;
+}
+
+export function sessionFormView(loaded: LoadedConfiguration): SessionFormView {
+  const { provider, redis } = loaded.configuration.session;
+  const advanced = Object.fromEntries(
+    REDIS_ADVANCED_OPTION_NAMES.map((name) => {
+      const value = redis?.[name];
+      return [name, value === undefined ? '' : String(value)];
+    }),
+  ) as Record<RedisAdvancedOption, string>;
+  return {
+    provider,
+    hosts: redis?.hosts.join(', ') ?? '',
+    passwordSet: redis?.password !== undefined,
+    passwordInPlainText: loaded.plainTextSecrets.includes('session.redis.password'),
+    user: redis?.user ?? '',
+    useSsl: redis?.useSsl ?? false,
+    sslHost: redis?.sslHost ?? '',
+    advanced,
+  };
+}
+
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}

@@ -1,0 +1,324 @@
+// `tessera config ui` in Chromium, walking step 2 of the user's document against a
+// mutual-TLS Redis: open the Configuration Tool, Session tab, choose Redis, fill
+// Hosts and the password, enable Use SSL, leave SSL Host empty, Test Connection
+// (passes), break the SSL Host and see the diagnosis, Apply and Exit — then the
+// file holds the settings with the password encrypted.
+//
+// The real command runs (`node bin/tessera.js config ui`, i.e. dist/: `npm test`
+// builds first). With TESSERA_UPDATE_SCREENSHOTS=1, the screenshots of
+// docs/configuration-tool.md are written again.
+import assert from 'node:assert/strict';
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { freshFolder } from '../config/helpers.ts';
+import { createPki, PFX_PASSWORD, type Pki } from '../support/pki.ts';
+import { freePort, type RedisServer, startRedisServer } from '../support/redis-server.ts';
+import { runTessera } from './run-tessera.ts';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const BIN = join(ROOT, 'bin', 'tessera.js');
+const SCREENSHOTS = join(ROOT, 'docs', 'screenshots');
+const UPDATE_SCREENSHOTS = process.env.TESSERA_UPDATE_SCREENSHOTS === '1';
+const REDIS_PASSWORD = 'ui-redis-Secret-42';
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+let pki: Pki;
+let redis: RedisServer;
+let browser: Browser;
+
+before(async () => {
+  pki = await createPki();
+  redis = await startRedisServer({
+    tls: { cert: pki.server.chain, key: pki.server.key, caCert: pki.issuerBundle },
+    requirepass: REDIS_PASSWORD,
+  });
+  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+});
+
+after(async () => {
+  await browser?.close();
+  await redis?.stop();
+});
+
+/** This server's SERedis_* variables (step 1): the legacy RC2 .pfx, its password, storage flags, the issuer. */
+function certificateVariables(): Record<string, string> {
+  return {
+    SERedis_ClientCertPfxPath: pki.pfx.rc2,
+    SERedis_ClientCertPassword: PFX_PASSWORD,
+    SERedis_IssuerCertPath: pki.issuerPem,
+    SERedis_ClientCertStorageFlags: 'UserKeySet|PersistKeySet',
+  };
+}
+
+interface RunningUi {
+  readonly url: string;
+  readonly child: ChildProcessWithoutNullStreams;
+  readonly exited: Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }>;
+}
+
+/** Starts the installed command as an operator would, and reads the printed address. */
+async function startUi(configPath: string): Promise<RunningUi> {
+  const inherited = Object.fromEntries(
+    Object.entries(process.env).filter(
+      ([name]) => !name.startsWith('SERedis_') && !name.startsWith('TESSERA_'),
+    ),
+  );
+  const child = spawn(process.execPath, [BIN, 'config', 'ui', '--config', configPath, '--no-open'], {
+    cwd: ROOT,
+    env: { ...inherited, ...certificateVariables() },
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const exited = new Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }>(
+    (resolve) => {
+      child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+    },
+  );
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no address printed:\n${stdout}\n${stderr}`)), 15_000);
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      const found = /http:\/\/127\.0\.0\.1:\d+\/\?token=[A-Za-z0-9_-]{43}/.exec(stdout);
+      if (found) {
+        clearTimeout(timer);
+        resolve(found[0]);
+      }
+    });
+    child.on('close', () => reject(new Error(`exited before printing an address:\n${stdout}\n${stderr}`)));
+  });
+  return { url, child, exited };
+}
+
+/** Every body the tool sent to the page, to check that no secret ever went to the browser. */
+function recordResponses(page: Page): string[] {
+  const bodies: string[] = [];
+  page.on('response', (response) => {
+    void response.text().then(
+      (text) => bodies.push(text),
+      () => {},
+    );
+  });
+  return bodies;
+}
+
+async function screenshot(page: Page, name: string, fullPage = false): Promise<void> {
+  if (!UPDATE_SCREENSHOTS) return;
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  await page.screenshot({ path: join(SCREENSHOTS, name), fullPage });
+}
+
+describe('tessera config ui in the browser', () => {
+  it("walks step 2 of the user's document: Redis, Use SSL, Test Connection, Apply and Exit", async () => {
+    const configPath = join(freshFolder(), 'server.json');
+    const ui = await startUi(configPath);
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    const bodies = recordResponses(page);
+    try {
+      await page.goto(ui.url);
+      assert.equal(new URL(page.url()).search, '', 'the token is dropped from the address bar');
+      assert.equal(await page.title(), 'Session · Tessera Configuration Tool');
+      assert.equal(await page.getByRole('link', { name: 'Session' }).getAttribute('aria-current'), 'page');
+
+      // The certificate variables of step 1, read by this server.
+      const panel = page.locator('#certificates-body');
+      await assertText(panel, /Ready: connections can present this client certificate/);
+      await assertText(panel, /CN=tessera-frontend-1/);
+      await assertText(panel, /legacy \(RC2-40\) fallback/);
+      await assertText(panel, /17 = UserKeySet \+ PersistKeySet/);
+
+      // 2. Select the Redis Session Provider; the Redis fields appear.
+      assert.equal(await page.locator('#redis-settings').isVisible(), false);
+      await page.getByRole('radio', { name: /^Redis/ }).check();
+      await page.getByLabel('Hosts').fill(`localhost:${redis.tlsPort}`);
+      await page.getByLabel('Password').fill(REDIS_PASSWORD);
+      // 3. Enable Use SSL. 4. SSL Host left empty: the name comes from Hosts.
+      await page.getByLabel('Use SSL', { exact: true }).check();
+      assert.equal(await page.getByLabel('SSL Host').getAttribute('placeholder'), 'localhost (from Hosts)');
+      await assertText(page.locator('#sslHost-hint'), /the name localhost, from Hosts, is checked/);
+      await screenshot(page, 'configuration-tool-session.png');
+
+      // 5. Test Connection: every check passes.
+      await page.getByRole('button', { name: 'Test Connection' }).click();
+      await assertText(page.locator('#results-summary'), /Test Connection passed: \d+ checks/);
+      await assertText(page.locator('#checks'), /client certificate accepted/);
+      assert.equal(await page.locator('#checks .check.is-bad').count(), 0);
+
+      // A wrong SSL Host (Enter runs Test Connection): the name mismatch, the names offered, the fix.
+      await page.getByLabel('SSL Host').fill('wrong.example');
+      await page.getByLabel('SSL Host').press('Enter');
+      await assertText(page.locator('#results-summary'), /Test Connection failed/);
+      const failure = page.locator('#checks .check.is-bad');
+      assert.equal(await failure.count(), 1);
+      await assertText(failure, /TLS handshake/);
+      await assertText(failure.locator('.fix'), /wrong\.example/);
+      await assertText(failure.locator('.fix'), /localhost/);
+      await failure.scrollIntoViewIfNeeded();
+      await screenshot(page, 'configuration-tool-test-failed.png', true);
+      if (UPDATE_SCREENSHOTS) {
+        await page.setViewportSize({ width: 420, height: 900 });
+        await screenshot(page, 'configuration-tool-narrow.png', true);
+        await page.setViewportSize({ width: 1280, height: 800 });
+      }
+
+      // Clear it again, 6. Apply and Exit.
+      await page.getByLabel('SSL Host').fill('');
+      await page.getByRole('button', { name: 'Apply and Exit' }).click();
+      await assertText(page.locator('#done-title'), /Applied/, 30_000);
+      await assertText(page.locator('.done'), /Republish/);
+      await assertText(page.locator('.done'), /Configuration Tool has stopped/);
+
+      const exit = await withTimeout(ui.exited, 10_000);
+      assert.equal(exit.code, 0, `exit code\n${exit.stdout}\n${exit.stderr}`);
+      assert.match(exit.stdout, /Applied: revision 1 recorded in /);
+      assert.match(exit.stdout, /Next: Republish in Service Center/);
+
+      const text = readFileSync(configPath, 'utf8');
+      assert.ok(!text.includes(REDIS_PASSWORD), 'the password is not stored in clear');
+      const file = JSON.parse(text);
+      assert.equal(file.session.provider, 'redis');
+      assert.deepEqual(file.session.redis.hosts, [`localhost:${redis.tlsPort}`]);
+      assert.equal(file.session.redis.useSsl, true);
+      assert.equal(file.session.redis.sslHost, undefined);
+      assert.match(file.session.redis.password.$encrypted, /^v1:/);
+      assert.equal(file.applied.revision, 1);
+      assert.equal(file.applied.serviceCenterStep, 'republish');
+      assert.equal(file.applied.forced, undefined);
+
+      const show = await runTessera(['config', 'show', '--config', configPath, '--json']);
+      assert.deepEqual(JSON.parse(show.stdout).session.redis.password, { set: true, stored: 'encrypted' });
+      for (const body of bodies) {
+        assert.ok(
+          !body.includes(REDIS_PASSWORD) && !body.includes(PFX_PASSWORD),
+          'a secret reached the browser',
+        );
+      }
+    } finally {
+      await page.close();
+      ui.child.kill('SIGKILL');
+    }
+  });
+
+  it('refuses Apply and Exit while the form has errors, naming the reason beside the field', async () => {
+    const configPath = join(freshFolder(), 'server.json');
+    const ui = await startUi(configPath);
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    try {
+      await page.goto(ui.url);
+      await page.getByRole('radio', { name: /^Redis/ }).check();
+      await page.getByLabel('Hosts').fill('redis1.example.com:99999');
+      await page.locator('summary', { hasText: 'Advanced options' }).click();
+      await page.getByLabel('Connect timeout (ms)').fill('soon');
+      await page.getByRole('button', { name: 'Apply and Exit' }).click();
+
+      await assertText(page.locator('#form-summary'), /Not applied\. 2 fields need correcting/);
+      const hosts = page.getByLabel('Hosts');
+      assert.equal(await hosts.getAttribute('aria-invalid'), 'true');
+      assert.match((await hosts.getAttribute('aria-describedby')) ?? '', /\bhosts-error\b/);
+      await assertText(page.locator('#hosts-error'), /port "99999" must be a whole number from 1 to 65535/);
+      assert.equal(await page.getByLabel('Connect timeout (ms)').getAttribute('aria-invalid'), 'true');
+      await assertText(page.locator('#connectTimeoutMs-error'), /whole number of at least 1/);
+
+      // Correcting a field clears its error.
+      await hosts.fill('redis1.example.com:6380');
+      assert.equal(await hosts.getAttribute('aria-invalid'), null);
+
+      assert.equal(existsSync(configPath), false, 'nothing was written');
+      ui.child.kill('SIGINT');
+      const exit = await withTimeout(ui.exited, 10_000);
+      assert.equal(exit.code, 130, 'Ctrl-C stops the tool without applying');
+      assert.match(exit.stdout, /Stopped: nothing was applied/);
+      assert.equal(existsSync(configPath), false);
+    } finally {
+      await page.close();
+      ui.child.kill('SIGKILL');
+    }
+  });
+
+  it('keeps a stored password it never shows, and applies anyway when Test Connection fails', async () => {
+    const configPath = join(freshFolder(), 'server.json');
+    const closedPort = await freePort();
+    const saved = await runTessera([
+      'config',
+      'session',
+      '--config',
+      configPath,
+      '--connection-string',
+      `localhost:${closedPort},password=${REDIS_PASSWORD},ssl=true,connectTimeout=1000`,
+    ]);
+    assert.equal(saved.code, 0, saved.stderr);
+    const ui = await startUi(configPath);
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    const bodies = recordResponses(page);
+    try {
+      await page.goto(ui.url);
+      await assertText(page.locator('#password-stored'), /A password is set/);
+      assert.equal(await page.getByRole('radio', { name: /^Redis/ }).isChecked(), true);
+      assert.equal(await page.getByLabel('Hosts').inputValue(), `localhost:${closedPort}`);
+
+      await page.getByRole('button', { name: 'Apply and Exit' }).click();
+      await assertText(page.locator('#outcome'), /Not applied: Test Connection failed/, 30_000);
+      await assertText(page.locator('#checks .check.is-bad'), /TCP/);
+      assert.equal(existsSync(configPath), true);
+      assert.equal(JSON.parse(readFileSync(configPath, 'utf8')).applied, undefined, 'not applied');
+
+      await page.getByRole('button', { name: 'Apply anyway' }).click();
+      await assertText(page.locator('#done-title'), /Applied/, 30_000);
+      await assertText(page.locator('.done'), /forced/);
+      const exit = await withTimeout(ui.exited, 10_000);
+      assert.equal(exit.code, 0, exit.stderr);
+
+      const file = JSON.parse(readFileSync(configPath, 'utf8'));
+      assert.equal(file.applied.forced, true);
+      assert.match(file.session.redis.password.$encrypted, /^v1:/, 'the stored password was kept');
+      for (const body of bodies)
+        assert.ok(!body.includes(REDIS_PASSWORD), 'the password reached the browser');
+    } finally {
+      await page.close();
+      ui.child.kill('SIGKILL');
+    }
+  });
+});
+
+/** Waits until the element's text matches (Test Connection streams its checks in). */
+async function assertText(
+  locator: ReturnType<Page['locator']>,
+  pattern: RegExp,
+  timeoutMs = 15_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let text = '';
+  while (Date.now() < deadline) {
+    text =
+      (await locator
+        .first()
+        .textContent({ timeout: timeoutMs })
+        .catch(() => null)) ?? '';
+    if (pattern.test(text)) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  assert.fail(`expected ${pattern} in:\n${text}`);
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return Promise.race([
+    promise,
+    new Promise<T>((_, reject) =>
+      setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms).unref(),
+    ),
+  ]);
+}

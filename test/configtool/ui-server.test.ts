@@ -1,0 +1,390 @@
+// The HTTP server of `tessera config ui`, in-process on a real port: only the
+// browser that opened the printed URL gets in (token, cookie, Host header, CSRF
+// header), the stored password never leaves the server, and a bad form is
+// answered with field errors while the file stays as it was.
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { after, describe, it } from 'node:test';
+import {
+  type ConfigLocation,
+  readConfiguration,
+  redisSettingsFromConnectionString,
+  saveConfiguration,
+} from '../../src/config/index.ts';
+import { type ConfigToolServer, startConfigToolServer } from '../../src/configtool/ui/ui-server.ts';
+import { freshLocation } from '../config/helpers.ts';
+
+const PASSWORD = 'stored-Redis-pass"<&>';
+
+interface Answer {
+  readonly status: number;
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly body: string;
+}
+
+const servers: ConfigToolServer[] = [];
+after(async () => {
+  for (const server of servers) await server.close().catch(() => {});
+});
+
+async function start(location: ConfigLocation = freshLocation()): Promise<ConfigToolServer> {
+  const server = await startConfigToolServer({ location, env: {} });
+  servers.push(server);
+  return server;
+}
+
+/** One HTTP request with exactly the headers given (Host included: fetch cannot set it). */
+function send(
+  server: ConfigToolServer,
+  options: {
+    method?: string;
+    path?: string;
+    headers?: Record<string, string>;
+    body?: string;
+  } = {},
+): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      {
+        host: '127.0.0.1',
+        port: server.port,
+        method: options.method ?? 'GET',
+        path: options.path ?? '/',
+        headers: { host: `127.0.0.1:${server.port}`, ...options.headers },
+      },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          body += chunk;
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+      },
+    );
+    req.on('error', reject);
+    req.end(options.body);
+  });
+}
+
+interface Browser {
+  readonly cookie: string;
+  readonly csrf: string;
+  readonly page: Answer;
+}
+
+/** Opens the printed URL as the browser does: token → cookie → the page and its CSRF token. */
+async function open(server: ConfigToolServer): Promise<Browser> {
+  const exchange = await send(server, { path: new URL(server.url).pathname + new URL(server.url).search });
+  assert.equal(exchange.status, 303);
+  const setCookie = String(exchange.headers['set-cookie']);
+  const cookie = setCookie.split(';')[0]!;
+  const page = await send(server, { headers: { cookie } });
+  assert.equal(page.status, 200, page.body);
+  const csrf = /<meta name="csrf-token" content="([^"]+)">/.exec(page.body)?.[1];
+  assert.ok(csrf, 'the page carries a CSRF token');
+  return { cookie, csrf, page };
+}
+
+function postJson(
+  server: ConfigToolServer,
+  browser: Browser,
+  path: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<Answer> {
+  return send(server, {
+    method: 'POST',
+    path,
+    headers: {
+      cookie: browser.cookie,
+      'x-tessera-csrf': browser.csrf,
+      'content-type': 'application/json',
+      ...headers,
+    },
+    body: JSON.stringify(body),
+  });
+}
+
+function form(overrides: Record<string, unknown> = {}) {
+  return {
+    provider: 'redis',
+    hosts: 'redis1.example.com:6380',
+    password: { action: 'keep' },
+    user: '',
+    useSsl: true,
+    sslHost: '',
+    advanced: {},
+    ...overrides,
+  };
+}
+
+async function withStoredPassword(extra = ''): Promise<ConfigLocation> {
+  const location = freshLocation();
+  const loaded = await readConfiguration(location);
+  const redis = redisSettingsFromConnectionString(
+    `redis1.example.com:6380,password="${PASSWORD.replaceAll('"', '""')}",ssl=true${extra}`,
+  );
+  await saveConfiguration(loaded, { version: 1, session: { provider: 'redis', redis } });
+  return location;
+}
+
+describe('tessera config ui: access', () => {
+  it('prints a URL on 127.0.0.1 with a one-time token of 32 random bytes', async () => {
+    const server = await start();
+    const url = new URL(server.url);
+    assert.equal(url.hostname, '127.0.0.1');
+    assert.equal(Number(url.port), server.port);
+    assert.match(url.searchParams.get('token') ?? '', /^[A-Za-z0-9_-]{43}$/);
+  });
+
+  it('refuses a request without the token with a 403 page that says to open the printed address', async () => {
+    const server = await start();
+    const answer = await send(server);
+    assert.equal(answer.status, 403);
+    assert.match(answer.body, /Open the address printed by <code>tessera config ui<\/code>/);
+    assert.doesNotMatch(answer.body, /csrf-token/);
+  });
+
+  it('refuses a wrong token, and the right one once it is spent', async () => {
+    const server = await start();
+    const wrong = await send(server, { path: '/?token=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' });
+    assert.equal(wrong.status, 403);
+    assert.match(wrong.body, /not the one printed/);
+    assert.equal(wrong.headers['set-cookie'], undefined);
+    const path = new URL(server.url).pathname + new URL(server.url).search;
+    assert.equal((await send(server, { path })).status, 303);
+    const again = await send(server, { path });
+    assert.equal(again.status, 403);
+    assert.match(again.body, /already used/);
+  });
+
+  it('exchanges the token for an HttpOnly, SameSite=Strict cookie and drops it from the address', async () => {
+    const server = await start();
+    const exchange = await send(server, { path: new URL(server.url).pathname + new URL(server.url).search });
+    assert.equal(exchange.status, 303);
+    assert.equal(exchange.headers.location, '/');
+    const cookie = String(exchange.headers['set-cookie']);
+    assert.match(
+      cookie,
+      new RegExp(`^tessera_config_tool_${server.port}=[A-Za-z0-9_-]{43}; Path=/; HttpOnly; SameSite=Strict$`),
+    );
+    const page = await send(server, { headers: { cookie: cookie.split(';')[0]! } });
+    assert.equal(page.status, 200);
+    assert.match(String(page.headers['content-security-policy']), /script-src 'nonce-[^']+'/);
+    assert.equal(page.headers['cache-control'], 'no-store');
+    assert.match(page.body, /<h2 id="session-title">Session<\/h2>/);
+  });
+
+  it('refuses any Host but 127.0.0.1:PORT and localhost:PORT (DNS rebinding)', async () => {
+    const server = await start();
+    const browser = await open(server);
+    for (const host of [
+      'evil.example',
+      `evil.example:${server.port}`,
+      '127.0.0.1',
+      `127.0.0.1:${server.port + 1}`,
+    ]) {
+      const page = await send(server, { headers: { host, cookie: browser.cookie } });
+      assert.equal(page.status, 403, host);
+      assert.equal(page.body, 'Host not allowed.\n');
+      const api = await postJson(server, browser, '/api/validate', form(), { host });
+      assert.equal(api.status, 403, host);
+    }
+    const local = await send(server, {
+      headers: { host: `localhost:${server.port}`, cookie: browser.cookie },
+    });
+    assert.equal(local.status, 200);
+  });
+
+  it('refuses API requests without the session cookie, without the CSRF header, or from another origin', async () => {
+    const server = await start();
+    const browser = await open(server);
+    const noCookie = await send(server, {
+      method: 'POST',
+      path: '/api/validate',
+      headers: { 'x-tessera-csrf': browser.csrf, 'content-type': 'application/json' },
+      body: JSON.stringify(form()),
+    });
+    assert.equal(noCookie.status, 403);
+    const noCsrf = await send(server, {
+      method: 'POST',
+      path: '/api/apply',
+      headers: { cookie: browser.cookie, 'content-type': 'application/json' },
+      body: JSON.stringify({ form: form({ provider: 'memory' }) }),
+    });
+    assert.equal(noCsrf.status, 403);
+    assert.match(JSON.parse(noCsrf.body).message, /CSRF/);
+    const wrongCsrf = await postJson(server, browser, '/api/validate', form(), {
+      'x-tessera-csrf': 'x'.repeat(43),
+    });
+    assert.equal(wrongCsrf.status, 403);
+    const otherOrigin = await postJson(server, browser, '/api/validate', form(), {
+      origin: 'http://evil.example',
+    });
+    assert.equal(otherOrigin.status, 403);
+    const crossSite = await postJson(server, browser, '/api/validate', form(), {
+      'sec-fetch-site': 'cross-site',
+    });
+    assert.equal(crossSite.status, 403);
+    const certificates = await send(server, {
+      path: '/api/certificates',
+      headers: { cookie: browser.cookie },
+    });
+    assert.equal(certificates.status, 403, 'JSON reads need the CSRF header too');
+    const good = await postJson(server, browser, '/api/validate', form(), {
+      origin: `http://127.0.0.1:${server.port}`,
+      'sec-fetch-site': 'same-origin',
+    });
+    assert.equal(good.status, 200);
+    assert.deepEqual(JSON.parse(good.body), { errors: [] });
+  });
+
+  it('refuses a form that is not sent as JSON', async () => {
+    const server = await start();
+    const browser = await open(server);
+    const answer = await send(server, {
+      method: 'POST',
+      path: '/api/apply',
+      headers: { cookie: browser.cookie, 'x-tessera-csrf': browser.csrf, 'content-type': 'text/plain' },
+      body: 'provider=memory',
+    });
+    assert.equal(answer.status, 415);
+  });
+});
+
+describe('tessera config ui: the password', () => {
+  it('never sends the stored password back: the page only says that one is set', async () => {
+    const location = await withStoredPassword();
+    const server = await start(location);
+    const browser = await open(server);
+    assert.match(browser.page.body, /A password is set/);
+    assert.match(browser.page.body, /id="password"[^>]*type="password"/);
+    const answers = [
+      browser.page,
+      await postJson(server, browser, '/api/validate', form()),
+      await postJson(server, browser, '/api/validate', form({ hosts: 'bad host:0' })),
+      await send(server, {
+        path: '/api/certificates',
+        headers: { cookie: browser.cookie, 'x-tessera-csrf': browser.csrf },
+      }),
+    ];
+    for (const answer of answers) {
+      assert.ok(!answer.body.includes('stored-Redis-pass'), `the password was sent:\n${answer.body}`);
+      assert.ok(!answer.body.includes('$encrypted'));
+    }
+  });
+
+  it('tests with the stored password when the field is untouched, and never echoes it', async () => {
+    const location = await withStoredPassword();
+    const server = await start(location);
+    const browser = await open(server);
+    const answer = await postJson(server, browser, '/api/test-connection', form({ hosts: 'localhost:1' }));
+    assert.equal(answer.status, 200);
+    assert.match(String(answer.headers['content-type']), /^application\/x-ndjson/);
+    const events = answer.body
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    assert.equal(events[0].type, 'check');
+    assert.equal(events[0].check.name, 'connection string');
+    assert.match(
+      events[0].check.detail,
+      /password=\*\*\*\*\*/,
+      'the stored password is in the tested settings',
+    );
+    assert.equal(events.at(-1).type, 'tested');
+    assert.ok(!answer.body.includes('stored-Redis-pass'));
+  });
+});
+
+describe('tessera config ui: bad input', () => {
+  it('answers a bad form with 400 and an error for each field, and leaves the file untouched', async () => {
+    const location = await withStoredPassword();
+    const before = readFileSync(location.path);
+    const server = await start(location);
+    const browser = await open(server);
+    const bad = form({
+      hosts: 'redis1.example.com:6380, redis2:99999',
+      sslHost: 'not a name',
+      password: { action: 'replace', value: '' },
+      advanced: { connectTimeoutMs: '0', abortConnect: 'maybe' },
+    });
+    for (const answer of [
+      await postJson(server, browser, '/api/apply', { form: bad }),
+      await postJson(server, browser, '/api/test-connection', bad),
+    ]) {
+      assert.equal(answer.status, 400);
+      const { errors, message } = JSON.parse(answer.body) as {
+        errors: { field: string; message: string }[];
+        message: string;
+      };
+      assert.match(message, /fields need correcting/);
+      const byField = Object.fromEntries(errors.map((e) => [e.field, e.message]));
+      assert.match(byField.hosts!, /redis2:99999.*port "99999"/);
+      assert.match(byField.password!, /Enter the new password/);
+      assert.match(byField.connectTimeoutMs!, /at least 1/);
+      assert.match(byField.abortConnect!, /true, false/);
+    }
+    // SSL Host is checked by the config layer's own rules once the rest is right.
+    const sslHost = await postJson(server, browser, '/api/apply', { form: form({ sslHost: 'not a name' }) });
+    assert.equal(sslHost.status, 400);
+    assert.equal(JSON.parse(sslHost.body).errors[0].field, 'sslHost');
+    const malformed = await postJson(server, browser, '/api/apply', {
+      form: { provider: 'redis', hosts: 42 },
+    });
+    assert.equal(malformed.status, 400);
+    assert.match(JSON.parse(malformed.body).message, /does not hold the Session form/);
+    const provider = await postJson(server, browser, '/api/apply', { form: form({ provider: 'mongodb' }) });
+    assert.equal(JSON.parse(provider.body).errors[0].field, 'provider');
+    assert.deepEqual(readFileSync(location.path), before, 'the file is left as it was');
+  });
+
+  it('escapes every value it shows', async () => {
+    const location = await withStoredPassword(',name=<img/src=x>');
+    const server = await start(location);
+    const browser = await open(server);
+    assert.ok(!browser.page.body.includes('<img/src=x>'));
+    assert.match(browser.page.body, /value="&lt;img\/src=x&gt;"/);
+  });
+});
+
+describe('tessera config ui: Apply and Exit', () => {
+  it('applies, says what to do next, and stops', async () => {
+    const location = freshLocation();
+    const server = await start(location);
+    const browser = await open(server);
+    const answer = await postJson(server, browser, '/api/apply', { form: form({ provider: 'memory' }) });
+    assert.equal(answer.status, 200);
+    const events = answer.body
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    assert.equal(events.length, 1);
+    assert.equal(events[0].type, 'applied');
+    assert.equal(events[0].revision, 1);
+    assert.match(events[0].nextSteps, /Nothing to do in Service Center/);
+    assert.equal(await server.stopped, 'applied');
+    const file = JSON.parse(readFileSync(location.path, 'utf8'));
+    assert.equal(file.session.provider, 'memory');
+    assert.equal(file.applied.revision, 1);
+  });
+
+  it('refuses to overwrite a change made by someone else since the page read the file', async () => {
+    const location = await withStoredPassword();
+    const server = await start(location);
+    const browser = await open(server);
+    const edited = readFileSync(location.path, 'utf8').replace('redis1.example.com', 'redis9.example.com');
+    writeFileSync(location.path, edited);
+    const answer = await postJson(server, browser, '/api/apply', { form: form({ provider: 'memory' }) });
+    const events = answer.body
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    assert.equal(events.at(-1).type, 'error');
+    assert.equal(events.at(-1).code, 'TESSERA_CONFIG_CONCURRENT_WRITE');
+    assert.equal(readFileSync(location.path, 'utf8'), edited, 'their change is kept');
+    const still = await postJson(server, browser, '/api/validate', form());
+    assert.equal(still.status, 200, 'the tool keeps running');
+  });
+});
