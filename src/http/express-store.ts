@@ -10,14 +10,16 @@
  *
  * Each top-level property of the session (including express-session's `cookie`)
  * is one item, and a `set` writes only the properties that changed since the
- * `get` of the same request. What express-session itself still cannot do: lock
+ * `get` of the same request (each request's loaded items are remembered with its
+ * `req`, so concurrent requests of one session that change different properties
+ * keep both changes). What express-session itself still cannot do: lock
  * the session (concurrent requests of one user can overwrite each other's change
  * of the same property), let a slower request see an abandon (its `set` writes
  * again only if the session still exists — Tessera refuses to resurrect it), or
  * fail with a 503 by itself. `sessionMiddleware` does all three.
  */
 
-import type { SessionData } from 'express-session';
+import type { Session, SessionData } from 'express-session';
 import { Store } from 'express-session';
 import { resolveSessionOptions, SessionItems, type SessionKey, type SessionStore } from '../session/index.ts';
 
@@ -30,15 +32,14 @@ export interface TesseraExpressStoreOptions {
 
 type Callback<T = void> = (error: unknown, value?: T) => void;
 
-/** How many loaded sessions are remembered between `get` and `set` (oldest dropped first). */
-const REMEMBERED_LOADS = 10_000;
-
 export class TesseraExpressStore extends Store {
   readonly #store: SessionStore;
   readonly #appKey: string;
   readonly #timeoutMinutes: number;
-  /** Items as loaded by `get`, so `set` can write only what changed. */
-  readonly #loaded = new Map<string, ReadonlyMap<string, string>>();
+  /** Items as `get` loaded them, by the object it handed to express-session. */
+  readonly #loadedBySession = new WeakMap<object, ReadonlyMap<string, string>>();
+  /** The same, moved to the request by `createSession`, so `set` writes only what this request changed. */
+  readonly #loadedByRequest = new WeakMap<object, ReadonlyMap<string, string>>();
 
   constructor(store: SessionStore, options: TesseraExpressStoreOptions = {}) {
     super();
@@ -53,13 +54,24 @@ export class TesseraExpressStore extends Store {
       .loadReadOnly(this.#key(sid))
       .then((load) => {
         if (load.state === 'missing') return callback(null, null);
-        this.#remember(sid, load.session.items);
         const items = new SessionItems(this.#provider.name, load.session.items);
         const session: Record<string, unknown> = {};
         for (const name of items.names()) session[name] = items.get(name);
+        this.#loadedBySession.set(session, load.session.items);
         callback(null, session as unknown as SessionData);
       })
       .catch((error: unknown) => callback(error));
+  }
+
+  /** express-session turns what `get` returned into `req.session` here: the request's loaded items follow. */
+  override createSession(
+    req: Parameters<Store['createSession']>[0],
+    session: SessionData,
+  ): Session & SessionData {
+    const loaded = this.#loadedBySession.get(session);
+    const created = super.createSession(req, session);
+    if (loaded) this.#loadedByRequest.set(req, loaded);
+    return created;
   }
 
   override set(sid: string, session: SessionData, callback?: Callback): void {
@@ -77,7 +89,6 @@ export class TesseraExpressStore extends Store {
   }
 
   override touch(sid: string, _session: SessionData, callback?: () => void): void {
-    this.#loaded.delete(sid);
     void this.#provider.touch(this.#key(sid)).then(
       () => callback?.(),
       (error: unknown) => (callback as Callback | undefined)?.(error),
@@ -100,8 +111,11 @@ export class TesseraExpressStore extends Store {
     const timeoutMinutes =
       typeof maxAgeMs === 'number' && maxAgeMs > 0 ? maxAgeMs / 60_000 : this.#timeoutMinutes;
     const key = this.#key(sid);
-    const known = this.#loaded.get(sid);
-    this.#loaded.delete(sid);
+    // `req.session` keeps its request (express-session's Session.req).
+    const req = (session as { req?: object }).req;
+    const known = req ? this.#loadedByRequest.get(req) : undefined;
+    // A later `save()` of the same request writes only what changed after this one.
+    const remember = () => req && this.#loadedByRequest.set(req, serialized);
     if (!known) {
       // Not loaded by `get`: a new session of express-session.
       const created = await this.#provider.create(
@@ -109,7 +123,7 @@ export class TesseraExpressStore extends Store {
         { items: serialized, timeoutMinutes, absoluteLifetimeMs: null },
         { lockToken: null, lockTimeoutMs: 1 },
       );
-      if (created.state === 'created') return;
+      if (created.state === 'created') return void remember();
     }
     const set = new Map([...serialized].filter(([name, value]) => known?.get(name) !== value));
     const remove = known ? [...known.keys()].filter((name) => !serialized.has(name)) : [];
@@ -119,11 +133,6 @@ export class TesseraExpressStore extends Store {
       { set, remove, timeoutMinutes },
       { lockToken: null, expectedVersion: null, releaseLock: false },
     );
-  }
-
-  #remember(sid: string, items: ReadonlyMap<string, string>): void {
-    this.#loaded.delete(sid);
-    this.#loaded.set(sid, items);
-    if (this.#loaded.size > REMEMBERED_LOADS) this.#loaded.delete(this.#loaded.keys().next().value!);
+    remember();
   }
 }

@@ -350,14 +350,25 @@ class SingleConnection extends BaseConnection {
   }
 
   async subscribe(channelName: string, listener: (message: string) => void): Promise<() => Promise<void>> {
-    this.#subscriber ??= (async () => {
+    const pending = (this.#subscriber ??= (async () => {
       const subscriber = this.#client.duplicate();
       watchErrors(subscriber, this.describe());
       await subscriber.connect();
       return subscriber;
-    })();
-    const subscriber = await this.#subscriber;
-    await subscriber.subscribe(channelName, listener);
+    })());
+    let subscriber: NodeRedisClient;
+    try {
+      subscriber = await pending;
+    } catch (error) {
+      // A subscriber that never connected is not kept: the next call tries again.
+      if (this.#subscriber === pending) this.#subscriber = undefined;
+      throw this.translate(error);
+    }
+    try {
+      await subscriber.subscribe(channelName, listener);
+    } catch (error) {
+      throw this.translate(error);
+    }
     return async () => {
       if (subscriber.isOpen) await subscriber.unsubscribe(channelName, listener);
     };
@@ -420,7 +431,11 @@ class ClusterConnection extends BaseConnection {
   }
 
   async subscribe(channelName: string, listener: (message: string) => void): Promise<() => Promise<void>> {
-    await this.#cluster.sSubscribe(channelName, listener);
+    try {
+      await this.#cluster.sSubscribe(channelName, listener);
+    } catch (error) {
+      throw this.translate(error);
+    }
     return async () => {
       await this.#cluster.sUnsubscribe(channelName, listener);
     };

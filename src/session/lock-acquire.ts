@@ -26,6 +26,7 @@ export async function acquireSession(
 ): Promise<AcquiredLoad> {
   const started = performance.now();
   let watch: LockWatch | undefined;
+  let lockAcquired = false;
   const report = (outcome: Parameters<typeof publishLockWait>[0]['outcome']) => {
     if (watch)
       publishLockWait({
@@ -38,7 +39,8 @@ export async function acquireSession(
     for (;;) {
       const load = await provider.loadExclusive(key, lockToken, { lockTimeoutMs: options.requestTimeoutMs });
       if (load.state !== 'locked') {
-        report(load.state === 'loaded' ? 'acquired' : 'missing');
+        lockAcquired = load.state === 'loaded';
+        report(lockAcquired ? 'acquired' : 'missing');
         if (load.state === 'loaded' && load.tookOverLockAgedMs !== null) {
           publishLockTakeover({ provider: provider.name, lockAgeMs: load.tookOverLockAgedMs });
         }
@@ -77,7 +79,7 @@ export async function acquireSession(
       report(outcome(error));
     throw error;
   } finally {
-    watch?.close();
+    watch?.close({ lockAcquired });
   }
 }
 

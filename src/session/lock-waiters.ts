@@ -3,18 +3,34 @@
  * provider wakes them when it releases a lock itself and, through `listen`, when
  * another front-end server does (Redis pub/sub, a database notification). The cap
  * per session keeps a stuck session from piling up requests.
+ *
+ * A release wakes one waiter, the longest waiting, not all of them: only one can
+ * take the lock, and waking all (each then loading the session again to find it
+ * locked) costs a store round trip per waiter per release, quadratic in the number
+ * of waiters. A woken waiter that closes its watch (it got the lock, gave up, or
+ * failed) passes the wake on to the next one, so a wake is never lost with it. When
+ * the session is gone (abandoned, moved to a new id) every waiter is woken.
  */
 import { SessionError } from './errors.ts';
 import type { LockWatch } from './session-provider.ts';
 
+/** What a release message says: the lock was released, or the session is gone. */
+export type ReleaseKind = 'released' | 'gone';
+
 /** Starts listening for remote releases of one session; resolves to a function that stops. */
-export type ReleaseListener = (key: string, wake: () => void) => Promise<() => Promise<void>>;
+export type ReleaseListener = (
+  key: string,
+  onRelease: (kind: ReleaseKind) => void,
+) => Promise<() => Promise<void>>;
 
 export const DEFAULT_MAX_WAITERS_PER_SESSION = 50;
 
 interface Entry {
   readonly watches: Set<Watch>;
-  readonly listening: Promise<(() => Promise<void>) | undefined>;
+  /** Resolves to the function that stops listening, or `undefined` when not listening. Never rejects. */
+  listening: Promise<(() => Promise<void>) | undefined>;
+  /** Listening failed: the next watch tries again. */
+  listenFailed: boolean;
 }
 
 export class LockWaiters {
@@ -27,7 +43,14 @@ export class LockWaiters {
     this.#listen = options.listen;
   }
 
-  /** Registers a waiter for `key`; resolves once remote releases are being listened for. */
+  /**
+   * Registers a waiter for `key`; resolves once remote releases are being listened
+   * for. When listening fails (Redis's pub/sub connection is still reconnecting
+   * while commands already work), the waiter is registered anyway and relies on
+   * local releases and on re-checking every `lockPollMs`; the next waiter of the
+   * session tries to listen again. A store that is down fails the waiter's next
+   * load instead, so the request still fails fast.
+   */
   async watch(key: string): Promise<LockWatch> {
     let entry = this.#entries.get(key);
     if (entry && entry.watches.size >= this.#maxPerSession) {
@@ -37,23 +60,41 @@ export class LockWaiters {
       );
     }
     if (!entry) {
-      const listening = this.#listen ? this.#listen(key, () => this.wake(key)) : Promise.resolve(undefined);
-      entry = { watches: new Set(), listening };
+      entry = { watches: new Set(), listening: Promise.resolve(undefined), listenFailed: true };
       this.#entries.set(key, entry);
     }
-    const watch = new Watch(() => this.#remove(key, watch));
-    entry.watches.add(watch);
-    try {
-      await entry.listening;
-    } catch (error) {
-      watch.close();
-      throw error;
+    if (entry.listenFailed && this.#listen) {
+      const current = entry;
+      current.listenFailed = false;
+      current.listening = this.#listen(key, (kind) =>
+        kind === 'gone' ? this.wakeAll(key) : this.wake(key),
+      ).catch(() => {
+        current.listenFailed = true;
+        return undefined;
+      });
     }
+    const watch = new Watch((passOn) => {
+      this.#remove(key, watch);
+      if (passOn) this.wake(key);
+    });
+    entry.watches.add(watch);
+    await entry.listening;
     return watch;
   }
 
-  /** Wakes every waiter of `key` (a lock was released or the session was removed). */
+  /**
+   * A lock of `key` was released: wakes the longest-waiting waiter that is not
+   * already loading after an earlier wake; when all are, the first of those loads
+   * once more (its load may have read the lock before this release).
+   */
   wake(key: string): void {
+    const watches = this.#entries.get(key)?.watches ?? [];
+    for (const watch of watches) if (watch.idle && watch.signal()) return;
+    for (const watch of watches) if (watch.signal()) return;
+  }
+
+  /** The session of `key` is gone (abandoned, new id): wakes every waiter. */
+  wakeAll(key: string): void {
     for (const watch of this.#entries.get(key)?.watches ?? []) watch.signal();
   }
 
@@ -69,29 +110,48 @@ export class LockWaiters {
     entry.listening
       .then((stop) => stop?.())
       .catch(() => {
-        // The subscription failed or the connection is gone: nothing left to stop.
+        // The connection is gone: nothing left to stop.
       });
   }
 }
 
 class Watch implements LockWatch {
-  readonly #onClose: () => void;
-  #signalled = false;
+  readonly #onClose: (passOn: boolean) => void;
+  /** A wake the waiter has not acted on: its next `wait` returns at once. */
+  #owed = false;
+  /** A wake ended the current wait, and the waiter has not waited again since (it is loading). */
+  #delivered = false;
+  /** Woken at least once. */
+  #woken = false;
   #closed = false;
   #resolve: (() => void) | undefined;
 
-  constructor(onClose: () => void) {
+  constructor(onClose: (passOn: boolean) => void) {
     this.#onClose = onClose;
   }
 
-  signal(): void {
-    this.#signalled = true;
-    this.#resolve?.();
+  /** Neither holding a wake it has not acted on, nor loading after one. */
+  get idle(): boolean {
+    return !this.#closed && !this.#owed && !this.#delivered;
+  }
+
+  /** Wakes this waiter; false when it is closed or already owes a load. */
+  signal(): boolean {
+    if (this.#closed || this.#owed) return false;
+    this.#woken = true;
+    if (this.#resolve) {
+      this.#delivered = true;
+      this.#resolve();
+    } else {
+      this.#owed = true;
+    }
+    return true;
   }
 
   wait(timeoutMs: number, signal?: AbortSignal): Promise<void> {
-    if (this.#signalled || this.#closed) {
-      this.#signalled = false;
+    this.#delivered = false;
+    if (this.#owed || this.#closed) {
+      this.#owed = false;
       return Promise.resolve();
     }
     if (signal?.aborted) return Promise.reject(signal.reason);
@@ -100,7 +160,6 @@ class Watch implements LockWatch {
         clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
         this.#resolve = undefined;
-        this.#signalled = false;
       };
       const onAbort = () => {
         finish();
@@ -118,10 +177,13 @@ class Watch implements LockWatch {
     });
   }
 
-  close(): void {
+  close(options: { readonly lockAcquired?: boolean } = {}): void {
     if (this.#closed) return;
     this.#closed = true;
     this.#resolve?.();
-    this.#onClose();
+    // A waiter that was woken and leaves without the lock (it gave up, failed, or
+    // found the session gone) passes its wake on. One that took the lock wakes the
+    // next waiter when it releases.
+    this.#onClose(this.#woken && !options.lockAcquired);
   }
 }

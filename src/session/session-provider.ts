@@ -104,13 +104,19 @@ export interface LockWatch {
   /**
    * Resolves when the lock was released (saved and released, released, abandoned)
    * since the watch was opened or since the previous `wait` resolved, or after
-   * `timeoutMs` in any case. A release may be signalled spuriously (another waiter
-   * got the lock first); the caller loads again either way. Rejects with the
+   * `timeoutMs` in any case. A release is signalled to one waiting request at a
+   * time, the longest waiting first (all of them when the session is gone), and may
+   * be signalled spuriously (another server's waiter got the lock first); the
+   * caller loads again either way. Rejects with the
    * signal's reason when `signal` aborts.
    */
   wait(timeoutMs: number, signal?: AbortSignal): Promise<void>;
-  /** Stops watching. Idempotent. */
-  close(): void;
+  /**
+   * Stops watching. Idempotent. Say `lockAcquired` when the caller took the lock:
+   * otherwise a release signalled to this watch is passed on to the next waiter,
+   * so that it is not lost with a caller that gave up.
+   */
+  close(options?: { readonly lockAcquired?: boolean }): void;
 }
 
 export interface SessionProvider {
@@ -168,7 +174,14 @@ export interface SessionProvider {
    */
   save(key: SessionKey, changes: SessionChanges, condition: SaveCondition): Promise<SaveResult>;
 
-  /** Releases the lock if `lockToken` still holds it, and wakes its waiters; otherwise does nothing. */
+  /**
+   * Releases the lock if `lockToken` still holds it, and wakes its waiters; otherwise
+   * does nothing. Callers may release a token that never got the lock. When the
+   * store cannot be reached, rejects with `TESSERA_SESSION_STORE_UNAVAILABLE`, and a
+   * provider whose store outlives an outage (Redis) retries the release in the
+   * background until the store answers: a lock left by a request that Redis went
+   * away under then ends when Redis is back, not after the whole request timeout.
+   */
   release(key: SessionKey, lockToken: string): Promise<void>;
 
   /** Slides the expiry without loading. False when the session does not exist. */

@@ -95,6 +95,20 @@ describe('express-session with TesseraExpressStore', () => {
       (req.session as unknown as { cart?: string }).cart = 'late';
       res.send('slow');
     });
+    app.get('/pair', (req, res) => {
+      Object.assign(req.session, { a: 0, b: 0 });
+      res.send('pair');
+    });
+    app.get('/set-a-slowly', async (req, res) => {
+      loaded();
+      await proceed;
+      (req.session as unknown as { a: number }).a = 1;
+      res.send('a');
+    });
+    app.get('/set-b', (req, res) => {
+      (req.session as unknown as { b: number }).b = 2;
+      res.send('b');
+    });
     server = await listen(app);
   });
   after(async () => {
@@ -121,6 +135,28 @@ describe('express-session with TesseraExpressStore', () => {
     go();
     await slow;
     assert.equal((await store.provider.loadReadOnly({ appKey: 'app', id: sid })).state, 'missing');
+  });
+
+  it('keeps both changes of two concurrent requests that change different properties', async () => {
+    const client = new CookieClient(server.url, 'connect.sid');
+    await client.get('/pair');
+    const sid = decodeURIComponent(client.cookie!).slice(2).split('.')[0]!;
+    let onLoaded = () => {};
+    let go = () => {};
+    const hasLoaded = new Promise<void>((resolve) => (onLoaded = resolve));
+    const release = new Promise<void>((resolve) => (go = resolve));
+    loaded = onLoaded;
+    proceed = release;
+    const slow = client.get('/set-a-slowly');
+    await hasLoaded;
+    await client.get('/set-b');
+    go();
+    await slow;
+    const load = await store.provider.loadReadOnly({ appKey: 'app', id: sid });
+    assert.equal(load.state, 'loaded');
+    if (load.state === 'loaded') {
+      assert.deepEqual([load.session.items.get('a'), load.session.items.get('b')], ['1', '2']);
+    }
   });
 
   it('stores each property as an item and keeps the session across requests', async () => {

@@ -31,9 +31,13 @@ export interface Reply {
   readonly elapsedMs: number;
 }
 
-export async function get(url: string, headers: Record<string, string> = {}): Promise<Reply> {
+export async function get(
+  url: string,
+  headers: Record<string, string> = {},
+  signal?: AbortSignal,
+): Promise<Reply> {
   const started = Date.now();
-  const response = await fetch(url, { headers });
+  const response = await fetch(url, { headers, ...(signal ? { signal } : {}) });
   const body = await response.text();
   return {
     status: response.status,

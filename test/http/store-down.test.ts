@@ -5,8 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { fastifySession, type RequestWithSession, sessionMiddleware } from '../../src/http/index.ts';
 import { RedisSessionStore } from '../../src/session/index.ts';
-import { PlainRedisConnection } from '../session/plain-redis-connection.ts';
-import { type RedisServer, startRedisServer } from '../support/redis-server.ts';
+import { startTlsRedis, type TlsRedisServer } from '../support/tls-redis.ts';
 import { CookieClient, get, listen, type RunningServer } from './http-helpers.ts';
 
 /** Retries until the store answers again: reconnection is Redis's and the client's, with no event for it here. */
@@ -18,93 +17,81 @@ async function until(condition: () => Promise<boolean>, timeoutMs = 10_000): Pro
   }
 }
 
-const STORES = [
-  {
-    name: 'over the connection layer',
-    open: (port: number) => RedisSessionStore.connect(`127.0.0.1:${port}`, { env: {} }),
-  },
-  {
-    name: 'over a plain test connection',
-    open: async (port: number) => RedisSessionStore.fromConnection(await PlainRedisConnection.connect(port)),
-  },
-];
+describe('when the Redis store (mutual TLS) is unreachable', () => {
+  let redis: TlsRedisServer;
+  let store: RedisSessionStore;
+  let server: RunningServer;
+  let fastify: FastifyInstance;
+  let fastifyUrl: string;
 
-for (const kind of STORES)
-  describe(`when the Redis store is unreachable (${kind.name})`, () => {
-    let redis: RedisServer;
-    let store: RedisSessionStore;
-    let server: RunningServer;
-    let fastify: FastifyInstance;
-    let fastifyUrl: string;
-
-    before(async () => {
-      redis = await startRedisServer();
-      store = await kind.open(redis.port);
-      const handle = sessionMiddleware({ store, retryAfterSeconds: 3 });
-      server = await listen(async (req: IncomingMessage, res: ServerResponse) => {
-        await handle(req, res);
-        if (res.writableEnded) return;
-        const session = (req as RequestWithSession).session;
-        session.count = ((session.count as number | undefined) ?? 0) + 1;
-        res.end(String(session.count));
-      });
-      fastify = Fastify();
-      await fastify.register(fastifySession, { store, retryAfterSeconds: 3 });
-      fastify.get('/', async (request) => {
-        request.session.count = ((request.session.count as number | undefined) ?? 0) + 1;
-        return String(request.session.count);
-      });
-      fastifyUrl = await fastify.listen({ port: 0, host: '127.0.0.1' });
+  before(async () => {
+    redis = await startTlsRedis();
+    store = await RedisSessionStore.connect(redis.connectionString, { env: redis.env });
+    const handle = sessionMiddleware({ store, retryAfterSeconds: 3 });
+    server = await listen(async (req: IncomingMessage, res: ServerResponse) => {
+      await handle(req, res);
+      if (res.writableEnded) return;
+      const session = (req as RequestWithSession).session;
+      session.count = ((session.count as number | undefined) ?? 0) + 1;
+      res.end(String(session.count));
     });
-    after(async () => {
-      await server.close();
-      await fastify.close();
-      await store.close();
-      await redis.stop();
+    fastify = Fastify();
+    await fastify.register(fastifySession, { store, retryAfterSeconds: 3 });
+    fastify.get('/', async (request) => {
+      request.session.count = ((request.session.count as number | undefined) ?? 0) + 1;
+      return String(request.session.count);
     });
-
-    it('answers 503 with Retry-After at once, and recovers by itself when Redis is back', async () => {
-      const client = new CookieClient(server.url);
-      const fastifyClient = new CookieClient(fastifyUrl);
-      assert.equal((await client.get('/')).body, '1');
-      assert.equal((await fastifyClient.get('/')).body, '1');
-      await redis.stop();
-      try {
-        for (const reply of [
-          await client.get('/'),
-          await get(`${server.url}/`),
-          await fastifyClient.get('/'),
-          await get(fastifyUrl),
-        ]) {
-          assert.equal(reply.status, 503);
-          assert.match(reply.body, /TESSERA_SESSION_STORE_UNAVAILABLE/);
-          assert.ok(reply.elapsedMs < 1000, `answered in ${reply.elapsedMs} ms`);
-          assert.deepEqual(reply.setCookies, [], 'no cookie for a session that was not stored');
-        }
-        assert.equal((await client.get('/')).headers.get('retry-after'), '3');
-        assert.equal((await fastifyClient.get('/')).headers.get('retry-after'), '3');
-      } finally {
-        await redis.restart();
-      }
-      await until(async () => (await get(`${server.url}/`)).status === 200);
-      // This test server keeps nothing on disk, so the old session is gone: a new one starts.
-      assert.equal((await client.get('/')).status, 200);
-      assert.equal((await fastifyClient.get('/')).status, 200);
-      assert.equal((await client.get('/')).body, '2');
-    });
+    fastifyUrl = await fastify.listen({ port: 0, host: '127.0.0.1' });
+  });
+  after(async () => {
+    await server.close();
+    await fastify.close();
+    await store.close();
+    await redis.stop();
   });
 
+  it('answers 503 with Retry-After at once, and recovers by itself when Redis is back', async () => {
+    const client = new CookieClient(server.url);
+    const fastifyClient = new CookieClient(fastifyUrl);
+    assert.equal((await client.get('/')).body, '1');
+    assert.equal((await fastifyClient.get('/')).body, '1');
+    await redis.server.stop();
+    try {
+      for (const reply of [
+        await client.get('/'),
+        await get(`${server.url}/`),
+        await fastifyClient.get('/'),
+        await get(fastifyUrl),
+      ]) {
+        assert.equal(reply.status, 503);
+        assert.match(reply.body, /TESSERA_SESSION_STORE_UNAVAILABLE/);
+        assert.ok(reply.elapsedMs < 1000, `answered in ${reply.elapsedMs} ms`);
+        assert.deepEqual(reply.setCookies, [], 'no cookie for a session that was not stored');
+      }
+      assert.equal((await client.get('/')).headers.get('retry-after'), '3');
+      assert.equal((await fastifyClient.get('/')).headers.get('retry-after'), '3');
+    } finally {
+      await redis.server.restart();
+    }
+    await until(async () => (await get(`${server.url}/`)).status === 200);
+    // This test server keeps nothing on disk, so the old session is gone: a new one starts.
+    assert.equal((await client.get('/')).status, 200);
+    assert.equal((await fastifyClient.get('/')).status, 200);
+    assert.equal((await client.get('/')).body, '2');
+  });
+});
+
 describe('RedisSessionStore.connect', () => {
-  let redis: RedisServer;
+  let redis: TlsRedisServer;
   before(async () => {
-    redis = await startRedisServer();
+    redis = await startTlsRedis();
   });
   after(async () => {
     await redis.stop();
   });
 
-  it('connects with a connection string and serves sessions', async () => {
-    const store = await RedisSessionStore.connect(`127.0.0.1:${redis.port}`, { env: {} });
+  it('connects with a connection string over mutual TLS and serves sessions', async () => {
+    const store = await RedisSessionStore.connect(redis.connectionString, { env: redis.env });
     const handle = sessionMiddleware({ store });
     const server = await listen(async (req: IncomingMessage, res: ServerResponse) => {
       await handle(req, res);
@@ -117,7 +104,7 @@ describe('RedisSessionStore.connect', () => {
       const client = new CookieClient(server.url);
       await client.get('/');
       assert.equal((await client.get('/')).body, '2');
-      assert.match(await redis.cli('keys', '{app_*}_Data'), /\{app_[A-Za-z0-9_-]{24}\}_Data/);
+      assert.match(await redis.server.cli('keys', '{app_*}_Data'), /\{app_[A-Za-z0-9_-]{24}\}_Data/);
     } finally {
       await server.close();
       await store.close();

@@ -1,12 +1,11 @@
 /**
  * Every session provider the semantics suite runs against, each with a factory.
- * Redis runs on a real plain `redis-server`, through `PlainRedisConnection` and
- * through the connection layer.
+ * Redis runs on real `redis-server` processes over mutual TLS (the test PKI's
+ * client certificate from the `SERedis_*` variables), through the connection
+ * layer, as a front-end server reaches it: one server, and a three-primary cluster.
  */
 import { MemoryProvider, RedisSessionStore, type SessionProvider } from '../../src/session/index.ts';
-import { RedisProvider } from '../../src/session/providers/redis-provider.ts';
-import { type RedisServer, startRedisServer } from '../support/redis-server.ts';
-import { PlainRedisConnection } from './plain-redis-connection.ts';
+import { startTlsRedis, startTlsRedisCluster, type TlsRedisTarget } from '../support/tls-redis.ts';
 
 export interface ProviderOptions {
   readonly maxWaitersPerSession?: number;
@@ -29,42 +28,29 @@ const memory: ProviderFactory = {
   async teardown() {},
 };
 
-/** Redis through the connection layer's `connectRedis`, on a plain server (the TLS ones come with the layer's tests). */
-function redisConnectionLayer(): ProviderFactory {
-  let server: RedisServer | undefined;
+/** Redis through `RedisSessionStore.connect`, over mutual TLS. */
+function redis(name: string, start: () => Promise<TlsRedisTarget>): ProviderFactory {
+  let target: TlsRedisTarget | undefined;
   return {
-    name: 'redis (connection layer, plain, single)',
+    name,
     async setup() {
-      server = await startRedisServer();
+      target = await start();
     },
     async create(options = {}) {
-      const store = await RedisSessionStore.connect(`127.0.0.1:${server!.port}`, { ...options, env: {} });
+      const store = await RedisSessionStore.connect(target!.connectionString, {
+        ...options,
+        env: target!.env,
+      });
       return store.provider;
     },
     async teardown() {
-      await server?.stop();
+      await target?.stop();
     },
   };
 }
 
-function redisPlain(): ProviderFactory {
-  let server: RedisServer | undefined;
-  const connections: PlainRedisConnection[] = [];
-  return {
-    name: 'redis (plain, single)',
-    async setup() {
-      server = await startRedisServer();
-    },
-    async create(options = {}) {
-      const connection = await PlainRedisConnection.connect(server!.port);
-      connections.push(connection);
-      return new RedisProvider(connection, { ...options, ownsConnection: true });
-    },
-    async teardown() {
-      await Promise.allSettled(connections.map((connection) => connection.close()));
-      await server?.stop();
-    },
-  };
-}
-
-export const PROVIDERS: readonly ProviderFactory[] = [memory, redisPlain(), redisConnectionLayer()];
+export const PROVIDERS: readonly ProviderFactory[] = [
+  memory,
+  redis('redis (mutual TLS, single)', () => startTlsRedis()),
+  redis('redis (mutual TLS, three-primary cluster)', () => startTlsRedisCluster()),
+];

@@ -1,20 +1,36 @@
-/** What only the Redis provider promises: its key layout, round trips, scripts, and cross-server wake-ups. */
+/**
+ * What only the Redis provider promises: its key layout, round trips, scripts, and
+ * cross-server wake-ups — over mutual TLS through the connection layer, on one
+ * server and on a three-primary cluster.
+ */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LuaScript, RedisArgument, RedisConnection } from '../../src/redis/connection.ts';
-import { RedisProvider, SessionEngine } from '../../src/session/index.ts';
-import { type RedisServer, startRedisServer } from '../support/redis-server.ts';
-import { PlainRedisConnection } from './plain-redis-connection.ts';
+import { connectRedis, parseConnectionString } from '../../src/redis/index.ts';
+import {
+  type ActiveSession,
+  RedisProvider,
+  RedisSessionStore,
+  SessionEngine,
+  type SessionError,
+} from '../../src/session/index.ts';
+import {
+  startTlsRedis,
+  startTlsRedisCluster,
+  type TlsRedisCluster,
+  type TlsRedisServer,
+  type TlsRedisTarget,
+} from '../support/tls-redis.ts';
 
 /** Counts the calls a provider makes (each is one round trip). */
 function counting(connection: RedisConnection) {
   const calls: string[] = [];
   const counted: RedisConnection = Object.create(connection, {
     command: {
-      value: (args: readonly RedisArgument[]) => {
+      value: (args: readonly RedisArgument[], options?: { readonly key?: string }) => {
         calls.push(String(args[0]));
-        return connection.command(args);
+        return connection.command(args, options);
       },
     },
     script: {
@@ -27,25 +43,29 @@ function counting(connection: RedisConnection) {
   return { counted, calls };
 }
 
+let single: TlsRedisServer;
+let cluster: TlsRedisCluster;
+const connections: RedisConnection[] = [];
+
+/** A connection as a front-end server opens it: the connection string and the `SERedis_*` variables. */
+async function connect(target: TlsRedisTarget): Promise<RedisConnection> {
+  const connection = await connectRedis(parseConnectionString(target.connectionString), { env: target.env });
+  connections.push(connection);
+  return connection;
+}
+
+before(async () => {
+  [single, cluster] = await Promise.all([startTlsRedis(), startTlsRedisCluster()]);
+});
+after(async () => {
+  await Promise.allSettled(connections.map((connection) => connection.close()));
+  await Promise.allSettled([single?.stop(), cluster?.stop()]);
+});
+
 describe('the Redis provider', () => {
-  let redis: RedisServer;
-  const connections: PlainRedisConnection[] = [];
-  const connect = async () => {
-    const connection = await PlainRedisConnection.connect(redis.port);
-    connections.push(connection);
-    return connection;
-  };
-
-  before(async () => {
-    redis = await startRedisServer();
-  });
-  after(async () => {
-    await Promise.allSettled(connections.map((connection) => connection.close()));
-    await redis.stop();
-  });
-
   it('keeps a session in three keys with one hash tag, expiring together', async () => {
-    const sessions = new SessionEngine(new RedisProvider(await connect()), {
+    const redis = single.server;
+    const sessions = new SessionEngine(new RedisProvider(await connect(single)), {
       appKey: 'shop',
       absoluteLifetimeMinutes: 60,
     });
@@ -74,7 +94,7 @@ describe('the Redis provider', () => {
   });
 
   it('loads with one round trip and saves with at most one', async () => {
-    const { counted, calls } = counting(await connect());
+    const { counted, calls } = counting(await connect(single));
     const sessions = new SessionEngine(new RedisProvider(counted), { appKey: 'trips' });
     const first = await sessions.open(undefined);
     first.set('a', 1);
@@ -90,35 +110,107 @@ describe('the Redis provider', () => {
   });
 
   it('falls back to EVAL when Redis forgot the scripts', async () => {
-    const sessions = new SessionEngine(new RedisProvider(await connect()), { appKey: 'flush' });
+    const sessions = new SessionEngine(new RedisProvider(await connect(single)), { appKey: 'flush' });
     const session = await sessions.open(undefined);
     session.set('n', 1);
     await session.commit();
-    await redis.cli('script', 'flush');
+    await single.server.cli('script', 'flush');
     assert.equal((await sessions.open(session.id, { mode: 'readonly' })).get('n'), 1);
   });
 
-  it('wakes a request waiting on another front-end server by pub/sub, not by polling', async () => {
-    const serverA = new SessionEngine(new RedisProvider(await connect()), {
-      appKey: 'farm',
-      lockPollMs: 10_000,
+  it('keeps every key of a session, and its release channel, in one cluster slot', async () => {
+    const sessions = new SessionEngine(new RedisProvider(await connect(cluster)), { appKey: 'slots' });
+    const session = await sessions.open(undefined);
+    session.set('n', 1);
+    await session.commit();
+    const tag = `{slots_${session.id}}`;
+    const node = cluster.cluster.nodes[0]!;
+    const slots = await Promise.all(
+      ['_Data', '_Internal', '_WriteLock', '_Released'].map(async (suffix) =>
+        Number((await node.cli('cluster', 'keyslot', `${tag}${suffix}`)).trim()),
+      ),
+    );
+    assert.equal(new Set(slots).size, 1, `slots ${slots}`);
+    // The session's node holds both hashes; the other nodes hold none of its keys.
+    const counts = await Promise.all(
+      cluster.cluster.nodes.map(async (each) =>
+        Number((await each.cli('cluster', 'countkeysinslot', String(slots[0]))).trim()),
+      ),
+    );
+    assert.deepEqual(
+      counts.filter((count) => count > 0),
+      [2],
+    );
+  });
+
+  for (const [topology, target] of [
+    ['one server', () => single],
+    ['a cluster (SPUBLISH from the script, SSUBSCRIBE on the node of the slot)', () => cluster],
+  ] as const)
+    it(`wakes a request waiting on another front-end server by pub/sub, not by polling, on ${topology}`, async () => {
+      const serverA = new SessionEngine(new RedisProvider(await connect(target())), {
+        appKey: 'farm',
+        lockPollMs: 10_000,
+      });
+      const serverB = new SessionEngine(new RedisProvider(await connect(target())), {
+        appKey: 'farm',
+        lockPollMs: 10_000,
+      });
+      const seed = await serverA.open(undefined);
+      seed.set('n', 0);
+      await seed.commit();
+      const holder = await serverA.open(seed.id);
+      const started = Date.now();
+      const waiter = serverB.open(seed.id);
+      await sleep(100);
+      holder.set('n', 1);
+      await holder.commit();
+      const woken = await waiter;
+      assert.ok(Date.now() - started < 1000, `woken after ${Date.now() - started} ms`);
+      assert.equal(woken.get('n'), 1);
+      await woken.commit();
     });
-    const serverB = new SessionEngine(new RedisProvider(await connect()), {
-      appKey: 'farm',
-      lockPollMs: 10_000,
-    });
-    const seed = await serverA.open(undefined);
-    seed.set('n', 0);
-    await seed.commit();
-    const holder = await serverA.open(seed.id);
-    const started = Date.now();
-    const waiter = serverB.open(seed.id);
-    await sleep(100);
-    holder.set('n', 1);
-    await holder.commit();
-    const woken = await waiter;
-    assert.ok(Date.now() - started < 1000, `woken after ${Date.now() - started} ms`);
-    assert.equal(woken.get('n'), 1);
-    await woken.commit();
+
+  it('releases the lock of a request that Redis went away under once Redis is back, not after the request timeout', async () => {
+    // This Redis keeps its data across the restart (append-only file, written before
+    // each reply), as a production one does: the lock survives, as the session does.
+    const persistent = await startTlsRedis({ extraArgs: ['--appendonly', 'yes', '--appendfsync', 'always'] });
+    const stores: RedisSessionStore[] = [];
+    try {
+      const open = async () => {
+        const store = await RedisSessionStore.connect(persistent.connectionString, { env: persistent.env });
+        stores.push(store);
+        return store;
+      };
+      const [serverA, serverB] = [await open(), await open()];
+      const sessionsA = new SessionEngine(serverA.provider, { appKey: 'outage' });
+      // A short wait on B, so that a lock left for its whole lifetime fails the test quickly.
+      const sessionsB = new SessionEngine(serverB.provider, { appKey: 'outage', requestTimeoutMs: 8000 });
+      const seed = await sessionsA.open(undefined);
+      seed.set('n', 1);
+      await seed.commit();
+      const holder = await sessionsA.open(seed.id);
+      await persistent.server.stop();
+      holder.set('n', 2);
+      await assert.rejects(holder.commit(), { code: 'TESSERA_SESSION_STORE_UNAVAILABLE' });
+      assert.equal(serverA.provider.pendingReleases, 1, 'the release waits for Redis');
+      await persistent.server.restart();
+      const started = Date.now();
+      // The clients reconnect by themselves, with no event for it here: retry while they do.
+      let next: ActiveSession | undefined;
+      while (!next) {
+        next = await sessionsB.open(seed.id).catch((error: SessionError) => {
+          if (error.code !== 'TESSERA_SESSION_STORE_UNAVAILABLE' || Date.now() - started > 5000) throw error;
+          return sleep(50).then(() => undefined);
+        });
+      }
+      assert.ok(Date.now() - started < 5000, `had the lock after ${Date.now() - started} ms`);
+      assert.equal(next.get('n'), 1, 'the failed save wrote nothing');
+      await next.commit();
+      assert.equal(serverA.provider.pendingReleases, 0);
+    } finally {
+      await Promise.allSettled(stores.map((store) => store.close()));
+      await persistent.stop();
+    }
   });
 });

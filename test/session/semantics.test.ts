@@ -185,6 +185,27 @@ for (const factory of PROVIDERS) {
         assert.deepEqual(Object.keys(wait).sort(), ['outcome', 'provider', 'waitedMs']);
       });
 
+      it('hands the lock to its waiters one after the other, each woken by the release before it', async () => {
+        const sessions = engine({ lockPollMs: 10_000 });
+        const id = await seed(sessions, { order: [] });
+        const holder = await sessions.open(id);
+        const started = Date.now();
+        const waiters = Array.from({ length: 20 }, async (_, i) => {
+          const session = await sessions.open(id);
+          session.set('order', [...(session.get('order') as number[]), i]);
+          await session.commit();
+        });
+        await sleep(50);
+        await holder.commit();
+        await Promise.all(waiters);
+        assert.ok(Date.now() - started < 2000, `took ${Date.now() - started} ms: no wake was lost`);
+        const order = (await sessions.open(id, { mode: 'readonly' })).get('order') as number[];
+        assert.deepEqual(
+          [...order].sort((x, y) => x - y),
+          Array.from({ length: 20 }, (_, i) => i),
+        );
+      });
+
       it('lets read-only requests through a held lock, and they never write', async () => {
         const sessions = engine();
         const id = await seed(sessions, { n: 1 });

@@ -159,7 +159,7 @@ export class MemoryProvider implements SessionProvider {
 
   async abandon(key: SessionKey): Promise<void> {
     this.#delete(entryKey(key));
-    this.#waiters.wake(entryKey(key));
+    this.#waiters.wakeAll(entryKey(key));
   }
 
   async regenerate(
@@ -178,7 +178,7 @@ export class MemoryProvider implements SessionProvider {
     entry.lock = options.lockToken
       ? { token: options.lockToken, acquiredAtMs: now, expiresAtMs: now + options.lockTimeoutMs }
       : undefined;
-    this.#waiters.wake(entryKey(key));
+    this.#waiters.wakeAll(entryKey(key));
     return 'regenerated';
   }
 

@@ -32,6 +32,12 @@ export interface RedisProviderOptions {
   readonly ownsConnection?: boolean;
 }
 
+/** The first retry of a release that could not reach Redis; doubles up to the maximum. */
+const RELEASE_RETRY_FIRST_MS = 100;
+const RELEASE_RETRY_MAX_MS = 1000;
+/** The most releases kept for retry (a release is only pending when Redis went away mid-request). */
+const MAX_PENDING_RELEASES = 10_000;
+
 /** Replies of Redis that mean "cannot serve now" rather than a bug: retried by the client later. */
 const TRANSIENT_REPLY = /^(LOADING|READONLY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|BUSY|OOM|NOREPLICAS)\b/;
 /** An error reply of Redis: an upper-case code, then the message. */
@@ -56,6 +62,11 @@ export class RedisProvider implements SessionProvider {
   readonly #waiters: LockWaiters;
   /** PUBLISH, or SPUBLISH on a cluster (the channel lives on the session's node). */
   readonly #publish: string;
+  /** Locks whose release could not reach Redis, by token: released once it can be. */
+  readonly #pendingReleases = new Map<string, SessionKey>();
+  #retryTimer: NodeJS.Timeout | undefined;
+  #retryDelayMs = RELEASE_RETRY_FIRST_MS;
+  #closed = false;
 
   constructor(connection: RedisConnection, options: RedisProviderOptions = {}) {
     this.#connection = connection;
@@ -63,7 +74,12 @@ export class RedisProvider implements SessionProvider {
     this.#publish = connection.topology === 'cluster' ? 'SPUBLISH' : 'PUBLISH';
     this.#waiters = new LockWaiters({
       maxPerSession: options.maxWaitersPerSession ?? DEFAULT_MAX_WAITERS_PER_SESSION,
-      listen: (tag, wake) => this.#run('watch the lock', () => connection.subscribe(`${tag}_Released`, wake)),
+      listen: (tag, onRelease) =>
+        this.#run('watch the lock', () =>
+          connection.subscribe(`${tag}_Released`, (message) =>
+            onRelease(message === 'gone' ? 'gone' : 'released'),
+          ),
+        ),
     });
   }
 
@@ -78,7 +94,13 @@ export class RedisProvider implements SessionProvider {
       scripts.LOAD_EXCLUSIVE,
       [k.data, k.internal, k.lock],
       [lockToken, String(options.lockTimeoutMs)],
-    );
+    ).catch((error: unknown) => {
+      // The script may have run and only its answer been lost (Redis stopped
+      // mid-reply, a timeout): release what the token may hold rather than leave the
+      // session locked for the request timeout. Not when the command was never sent.
+      if (isStoreUnavailable(error) && !neverSent(error)) this.release(key, lockToken).catch(() => {});
+      throw error;
+    });
     const state = text(reply[0]);
     if (state === 'missing') return { state };
     if (state === 'locked') return { state, lockAgeMs: Number(text(reply[1])) };
@@ -148,12 +170,63 @@ export class RedisProvider implements SessionProvider {
     return { state: state === 'missing' ? 'missing' : 'lock-lost' };
   }
 
+  /**
+   * Releases the lock. When Redis cannot be reached (it went away while the request
+   * held the lock), the release is also kept and retried in the background until
+   * Redis answers: a lock left behind by an outage would otherwise block its session
+   * for the whole request timeout after Redis is back. Retrying is safe: the script
+   * releases only a lock that this token still holds.
+   */
   async release(key: SessionKey, lockToken: string): Promise<void> {
+    try {
+      await this.#release(key, lockToken);
+    } catch (error) {
+      if (isStoreUnavailable(error)) this.#releaseLater(key, lockToken);
+      throw error;
+    }
+  }
+
+  async #release(key: SessionKey, lockToken: string): Promise<void> {
     const k = keysOf(key);
     await this.#run('release the lock', () =>
       this.#connection.script(scripts.RELEASE, [k.lock], [lockToken, this.#publish, k.channel]),
     );
     this.#waiters.wake(k.tag);
+  }
+
+  #releaseLater(key: SessionKey, lockToken: string): void {
+    if (this.#closed) return;
+    if (this.#pendingReleases.size >= MAX_PENDING_RELEASES) {
+      // The oldest lock has had the longest to expire by itself.
+      this.#pendingReleases.delete(this.#pendingReleases.keys().next().value!);
+    }
+    this.#pendingReleases.set(lockToken, key);
+    this.#retryTimer ??= setTimeout(() => void this.#retryReleases(), this.#retryDelayMs).unref();
+  }
+
+  async #retryReleases(): Promise<void> {
+    for (const [token, key] of this.#pendingReleases) {
+      if (this.#closed) return;
+      try {
+        await this.#release(key, token);
+        this.#pendingReleases.delete(token);
+      } catch (error) {
+        if (isStoreUnavailable(error)) break; // still down: try again later
+        this.#pendingReleases.delete(token);
+      }
+    }
+    this.#retryTimer = undefined;
+    if (this.#closed || this.#pendingReleases.size === 0) {
+      this.#retryDelayMs = RELEASE_RETRY_FIRST_MS;
+      return;
+    }
+    this.#retryDelayMs = Math.min(this.#retryDelayMs * 2, RELEASE_RETRY_MAX_MS);
+    this.#retryTimer = setTimeout(() => void this.#retryReleases(), this.#retryDelayMs).unref();
+  }
+
+  /** Locks whose release is waiting for Redis to come back (for tests and diagnostics). */
+  get pendingReleases(): number {
+    return this.#pendingReleases.size;
   }
 
   async touch(key: SessionKey): Promise<boolean> {
@@ -169,7 +242,7 @@ export class RedisProvider implements SessionProvider {
     await this.#run('abandon the session', () =>
       this.#connection.script(scripts.ABANDON, [k.data, k.internal, k.lock], [this.#publish, k.channel]),
     );
-    this.#waiters.wake(k.tag);
+    this.#waiters.wakeAll(k.tag);
   }
 
   async regenerate(
@@ -189,7 +262,7 @@ export class RedisProvider implements SessionProvider {
     );
     const state = text(taken[0]);
     if (state !== 'taken') return state === 'missing' ? 'missing' : 'lock-lost';
-    this.#waiters.wake(old.tag);
+    this.#waiters.wakeAll(old.tag);
     const [, timeout, created, version, absolute, ttl, data] = taken;
     const args = [timeout, created, version, absolute, ttl].map((value) => text(value));
     args.push(options.lockToken ?? '', String(options.lockTimeoutMs));
@@ -204,6 +277,8 @@ export class RedisProvider implements SessionProvider {
   }
 
   async close(): Promise<void> {
+    this.#closed = true;
+    clearTimeout(this.#retryTimer);
     if (this.#ownsConnection) await this.#connection.close();
   }
 
@@ -241,6 +316,16 @@ function isUnavailable(error: unknown): boolean {
   if (error instanceof TesseraError) return error.code.startsWith('TESSERA_REDIS_');
   if (!(error instanceof Error)) return false;
   return TRANSIENT_REPLY.test(error.message) || !REPLY.test(error.message);
+}
+
+function isStoreUnavailable(error: unknown): boolean {
+  return error instanceof SessionError && error.code === 'TESSERA_SESSION_STORE_UNAVAILABLE';
+}
+
+/** The connection was down: the command was refused before it was sent. */
+function neverSent(error: unknown): boolean {
+  const cause = (error as { cause?: unknown }).cause;
+  return cause instanceof TesseraError && cause.code === 'TESSERA_REDIS_NOT_CONNECTED';
 }
 
 function flatten(items: ReadonlyMap<string, string>): string[] {

@@ -7,7 +7,9 @@
  * (hash: timeout in minutes, created and absolute in epoch ms, version),
  * [3] `{app_id}_WriteLock` (string `token|acquiredMs`, with PX = lock timeout).
  * Times come from `TIME` on the Redis server, never from a front-end's clock.
- * The lock is released with PUBLISH (SPUBLISH on a cluster) on `{app_id}_Released`.
+ * A release is published (SPUBLISH on a cluster) on `{app_id}_Released`: `released`
+ * when the lock was released (one waiter is woken), `gone` when the session was
+ * removed (every waiter is woken, to find it missing).
  */
 import { createHash } from 'node:crypto';
 import type { LuaScript } from '../../redis/connection.ts';
@@ -34,8 +36,8 @@ local function holder(lock)
   local sep = string.find(lock, '|', 1, true)
   return string.sub(lock, 1, sep - 1), tonumber(string.sub(lock, sep + 1))
 end
-local function wake(command, channel)
-  if command ~= '' then redis.call(command, channel, 'released') end
+local function wake(command, channel, message)
+  if command ~= '' then redis.call(command, channel, message or 'released') end
 end
 `;
 
@@ -149,7 +151,7 @@ return 1
 /** KEYS data, internal, lock. ARGV publish command, channel. */
 export const ABANDON = script(`
 redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
-wake(ARGV[1], ARGV[2])
+wake(ARGV[1], ARGV[2], 'gone')
 return 1
 `);
 
@@ -164,7 +166,7 @@ end
 local ttl = redis.call('PTTL', KEYS[2])
 local data = redis.call('HGETALL', KEYS[1])
 redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
-wake(ARGV[2], ARGV[3])
+wake(ARGV[2], ARGV[3], 'gone')
 return {'taken', internal[1], internal[2], internal[3], internal[4] or '', tostring(ttl), data}
 `);
 
