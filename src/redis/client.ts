@@ -350,12 +350,13 @@ class SingleConnection extends BaseConnection {
   }
 
   async subscribe(channelName: string, listener: (message: string) => void): Promise<() => Promise<void>> {
-    const pending = (this.#subscriber ??= (async () => {
+    this.#subscriber ??= (async () => {
       const subscriber = this.#client.duplicate();
       watchErrors(subscriber, this.describe());
       await subscriber.connect();
       return subscriber;
-    })());
+    })();
+    const pending = this.#subscriber;
     let subscriber: NodeRedisClient;
     try {
       subscriber = await pending;
