@@ -163,6 +163,10 @@ export class ClientFactory {
       ...(settings.name !== undefined ? { name: settings.name } : {}),
       database: settings.defaultDatabase,
       disableOfflineQueue: true,
+      // node-redis arms a timer per command that only covers the wait to be written,
+      // which the disabled offline queue makes moot; the sync timeout is enforced in
+      // `command()`. Measured: 17% less CPU per request (docs/benchmarks.md).
+      commandOptions: { timeout: 0 },
     } as ClientOptions;
     return options;
   }
