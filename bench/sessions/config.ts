@@ -1,0 +1,31 @@
+/**
+ * What the orchestrator tells each application process: where the benchmark's
+ * mutual-TLS redis-server listens and the client certificate files to present.
+ * Passed as JSON in one environment variable, so the three apps read the same facts.
+ */
+
+export const BENCH_REDIS_VARIABLE = 'TESSERA_BENCH_REDIS';
+
+export interface BenchRedis {
+  readonly host: string;
+  /** The TLS port (the server has no plain-text port). */
+  readonly tlsPort: number;
+  /** PEM of the root CA that issued the server certificate. */
+  readonly caPath: string;
+  /** PEM client certificate and its PEM key (connect-redis over node-redis). */
+  readonly certPath: string;
+  readonly keyPath: string;
+  /** The same client certificate as PKCS#12, and its password (Tessera's `SERedis_*` variables). */
+  readonly pfxPath: string;
+  readonly pfxPassword: string;
+}
+
+export function readBenchRedis(env: NodeJS.ProcessEnv = process.env): BenchRedis {
+  const raw = env[BENCH_REDIS_VARIABLE];
+  if (!raw) {
+    throw new Error(
+      `${BENCH_REDIS_VARIABLE} is not set. The apps of bench/sessions are started by bench/sessions/run.ts (npm run bench).`,
+    );
+  }
+  return JSON.parse(raw) as BenchRedis;
+}

@@ -1,0 +1,81 @@
+/**
+ * Counters of the benchmark's redis-server, read with `INFO` over one connection the
+ * orchestrator keeps open for the whole run (so reading them opens no connection).
+ * A cell's cost on Redis is the difference of two snapshots divided by its requests.
+ */
+import { readFileSync } from 'node:fs';
+import { createClient } from 'redis';
+import type { BenchRedis } from './config.ts';
+
+export interface RedisCounters {
+  /** Bytes received by Redis from all clients: every command, with its arguments. */
+  readonly inputBytes: number;
+  /** Bytes sent by Redis to all clients: every reply. */
+  readonly outputBytes: number;
+  /** Connections accepted (each one a TLS handshake on this server). */
+  readonly connections: number;
+  /** CPU time of redis-server (user + system), microseconds. */
+  readonly cpuMicros: number;
+}
+
+export class RedisStats {
+  readonly #client: ReturnType<typeof createClient>;
+
+  private constructor(client: ReturnType<typeof createClient>) {
+    this.#client = client;
+  }
+
+  static async connect(redis: BenchRedis): Promise<RedisStats> {
+    const client = createClient({
+      socket: {
+        host: redis.host,
+        port: redis.tlsPort,
+        tls: true,
+        ca: readFileSync(redis.caPath),
+        cert: readFileSync(redis.certPath),
+        key: readFileSync(redis.keyPath),
+      },
+    });
+    client.on('error', (error: Error) => console.error(`INFO connection: ${error.message}`));
+    await client.connect();
+    return new RedisStats(client);
+  }
+
+  async snapshot(): Promise<RedisCounters> {
+    const stats = parseInfo(String(await this.#client.sendCommand(['INFO', 'stats'])));
+    const cpu = parseInfo(String(await this.#client.sendCommand(['INFO', 'cpu'])));
+    return {
+      inputBytes: Number(stats.total_net_input_bytes),
+      outputBytes: Number(stats.total_net_output_bytes),
+      connections: Number(stats.total_connections_received),
+      cpuMicros: Math.round((Number(cpu.used_cpu_user) + Number(cpu.used_cpu_sys)) * 1e6),
+    };
+  }
+
+  /** `redis_version` of the server. */
+  async version(): Promise<string> {
+    return parseInfo(String(await this.#client.sendCommand(['INFO', 'server']))).redis_version ?? '?';
+  }
+
+  async close(): Promise<void> {
+    await this.#client.close();
+  }
+}
+
+export function difference(after: RedisCounters, before: RedisCounters): RedisCounters {
+  return {
+    inputBytes: after.inputBytes - before.inputBytes,
+    outputBytes: after.outputBytes - before.outputBytes,
+    connections: after.connections - before.connections,
+    cpuMicros: after.cpuMicros - before.cpuMicros,
+  };
+}
+
+function parseInfo(text: string): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (const line of text.split('\r\n')) {
+    const colon = line.indexOf(':');
+    if (colon > 0 && !line.startsWith('#')) fields[line.slice(0, colon)] = line.slice(colon + 1);
+  }
+  return fields;
+}

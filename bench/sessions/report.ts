@@ -1,0 +1,200 @@
+/**
+ * The results of a run as Markdown tables (one per workload, pasted as-is into
+ * docs/benchmarks.md), and the issue's targets checked against them. Every ratio
+ * compares cells of the same run, round by round: round i of two apps ran one
+ * right after the other, so their ratio is the least disturbed by a noisy machine;
+ * the ratio shown is the median of the rounds' ratios.
+ */
+import type { AppName } from './app-process.ts';
+import type { RedisCounters } from './redis-stats.ts';
+import type { Workload } from './workloads.ts';
+
+export interface CellResult {
+  readonly app: AppName;
+  /** Over all rounds: responses ÷ seconds. */
+  readonly requestsPerSecond: number;
+  /** Each round's own rate, to show the noise. */
+  readonly roundsPerSecond: readonly number[];
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  /** Responses received during the measured window. */
+  readonly requests: number;
+  /** Connection errors, timeouts and non-2xx responses. */
+  readonly failures: number;
+  /** Redis counters over the measured window. */
+  readonly redis: RedisCounters;
+  /** CPU time of the app process over the measured window, microseconds. */
+  readonly appCpuMicros: number;
+}
+
+export type WorkloadResults = ReadonlyMap<AppName, CellResult>;
+
+const LABELS: Readonly<Record<AppName, string>> = {
+  tessera: 'Tessera (exclusive)',
+  'tessera-get-readonly': 'Tessera (GET readonly)',
+  'connect-redis': 'express-session + connect-redis',
+  baseline: 'no session',
+};
+
+export function workloadTable(workload: Workload, results: WorkloadResults): string {
+  const anchor = results.get('connect-redis');
+  const baseline = results.get('baseline');
+  const header = [
+    '',
+    'req/s',
+    'rounds',
+    'p50 ms',
+    'p99 ms',
+    'vs connect-redis',
+    'overhead vs no session',
+    'Redis in B/req',
+    'Redis out B/req',
+    'TLS handshakes/req',
+    'app CPU µs/req',
+    'Redis CPU µs/req',
+    'failed',
+  ];
+  const rows = [...results.values()].map((cell) => {
+    const perRequest = (value: number) => (cell.requests > 0 ? value / cell.requests : Number.NaN);
+    const isAnchor = cell.app === 'connect-redis';
+    const isBaseline = cell.app === 'baseline';
+    return [
+      LABELS[cell.app],
+      Math.round(cell.requestsPerSecond).toString(),
+      spread(cell.roundsPerSecond),
+      cell.p50Ms.toFixed(0),
+      cell.p99Ms.toFixed(0),
+      anchor && !isAnchor && !isBaseline ? `${pairedRatio(cell, anchor).toFixed(2)}x` : '',
+      baseline && !isBaseline ? percent(overhead(cell, baseline)) : '',
+      isBaseline ? '' : bytes(perRequest(cell.redis.inputBytes)),
+      isBaseline ? '' : bytes(perRequest(cell.redis.outputBytes)),
+      isBaseline ? '' : perRequest(cell.redis.connections).toFixed(4),
+      perRequest(cell.appCpuMicros).toFixed(0),
+      isBaseline ? '' : perRequest(cell.redis.cpuMicros).toFixed(0),
+      cell.failures.toString(),
+    ];
+  });
+  return `### ${workload.title}\n\n${markdownTable(header, rows)}`;
+}
+
+export interface TargetCheck {
+  readonly target: string;
+  readonly met: boolean;
+  readonly measured: string;
+}
+
+/** The targets of the issue, each with what this run measured. */
+export function checkTargets(results: ReadonlyMap<string, WorkloadResults>): TargetCheck[] {
+  const checks: TargetCheck[] = [];
+  const cell = (id: string, app: AppName) => results.get(id)?.get(app);
+  const variant = (id: string, check: (tessera: CellResult) => string) => {
+    const readOnlyGet = cell(id, 'tessera-get-readonly');
+    return readOnlyGet ? `; GET readonly: ${check(readOnlyGet)}` : '';
+  };
+
+  const mixedAnchor = cell('80-20', 'connect-redis');
+  const mixed = cell('80-20', 'tessera');
+  if (mixed && mixedAnchor) {
+    const value = pairedRatio(mixed, mixedAnchor);
+    checks.push({
+      target: '80/20: Tessera ≥ 1.3x connect-redis req/s',
+      met: value >= 1.3,
+      measured: `${value.toFixed(2)}x${variant('80-20', (other) => `${pairedRatio(other, mixedAnchor).toFixed(2)}x`)}`,
+    });
+  }
+  const writes = cell('write-heavy', 'tessera');
+  const writesAnchor = cell('write-heavy', 'connect-redis');
+  if (writes && writesAnchor) {
+    const value = pairedRatio(writes, writesAnchor);
+    checks.push({
+      target: 'write-heavy, locking: Tessera ≥ 1.0x connect-redis req/s',
+      met: value >= 1.0,
+      measured: `${value.toFixed(2)}x`,
+    });
+  }
+  const reads = cell('read-only', 'tessera');
+  const readsBaseline = cell('read-only', 'baseline');
+  if (reads && readsBaseline) {
+    const value = overhead(reads, readsBaseline);
+    const readsAnchor = cell('read-only', 'connect-redis');
+    const anchor = readsAnchor ? `; connect-redis ${percent(overhead(readsAnchor, readsBaseline))}` : '';
+    checks.push({
+      target: 'read-only: session overhead < 15% (1 − req/s ÷ no-session req/s)',
+      met: value < 0.15,
+      measured: `${percent(value)}${variant('read-only', (other) => percent(overhead(other, readsBaseline)))}${anchor}`,
+    });
+  }
+  const large = cell('large-session', 'tessera');
+  if (large && writes) {
+    const big = large.redis.inputBytes / large.requests;
+    const small = writes.redis.inputBytes / writes.requests;
+    const largeAnchor = cell('large-session', 'connect-redis');
+    const anchor = largeAnchor
+      ? `; connect-redis ${bytes(largeAnchor.redis.inputBytes / largeAnchor.requests)}`
+      : '';
+    checks.push({
+      target: 'bytes written follow the change: 100 KB session ≤ 1.1 × small session, same one-item change',
+      met: big <= small * 1.1,
+      measured: `${bytes(big)} vs ${bytes(small)} per request${anchor}`,
+    });
+  }
+  const tesseraCells = [...results.values()].flatMap((cells) =>
+    [cells.get('tessera'), cells.get('tessera-get-readonly')].filter((found) => found !== undefined),
+  );
+  if (tesseraCells.length > 0) {
+    const connections = tesseraCells.reduce((sum, found) => sum + found.redis.connections, 0);
+    const requests = tesseraCells.reduce((sum, found) => sum + found.requests, 0);
+    checks.push({
+      target: 'zero TLS handshakes per request (after warm-up)',
+      met: connections === 0,
+      measured: `${connections} new connections in ${requests} requests`,
+    });
+  }
+  return checks;
+}
+
+export function targetsTable(checks: readonly TargetCheck[]): string {
+  return markdownTable(
+    ['target', 'measured', ''],
+    checks.map((check) => [check.target, check.measured, check.met ? 'met' : 'MISSED']),
+  );
+}
+
+/** The median, over the rounds, of `cell`'s req/s ÷ `other`'s req/s in the same round. */
+function pairedRatio(cell: CellResult, other: CellResult): number {
+  const ratios = cell.roundsPerSecond.map((rate, i) => rate / (other.roundsPerSecond[i] ?? Number.NaN));
+  const sorted = ratios.filter(Number.isFinite).sort((a, b) => a - b);
+  if (sorted.length === 0) return cell.requestsPerSecond / other.requestsPerSecond;
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+/** The share of the no-session throughput that the session costs (paired by round). */
+function overhead(cell: CellResult, baseline: CellResult): number {
+  return 1 - pairedRatio(cell, baseline);
+}
+
+/** The lowest and highest round, e.g. `1250–1390`. */
+function spread(values: readonly number[]): string {
+  if (values.length < 2) return '';
+  return `${Math.round(Math.min(...values))}–${Math.round(Math.max(...values))}`;
+}
+
+function percent(value: number): string {
+  return `${(value * 100).toFixed(0)}%`;
+}
+
+function bytes(value: number): string {
+  if (!Number.isFinite(value)) return '';
+  return value >= 10_000 ? `${(value / 1024).toFixed(1)} KiB` : `${Math.round(value)} B`;
+}
+
+function markdownTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((title, column) =>
+    Math.max(title.length, 3, ...rows.map((row) => (row[column] ?? '').length)),
+  );
+  const line = (cells: readonly string[]) =>
+    `| ${cells.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join(' | ')} |`;
+  const rule = `| ${widths.map((width) => '-'.repeat(width)).join(' | ')} |`;
+  return [line(header), rule, ...rows.map(line)].join('\n');
+}
