@@ -1,4 +1,4 @@
-import type { RedisConnection } from '../redis/connection.ts';
+import type { RedisConnection } from '../redis/index.ts';
 import type { SessionStore } from './memory-session-store.ts';
 import { RedisProvider, type RedisProviderOptions } from './providers/redis-provider.ts';
 

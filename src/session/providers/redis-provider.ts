@@ -7,7 +7,7 @@
  * process's own releases), not by polling.
  */
 import { TesseraError } from '../../errors.ts';
-import type { LuaScript, RedisArgument, RedisConnection } from '../../redis/connection.ts';
+import type { LuaScript, RedisArgument, RedisConnection } from '../../redis/index.ts';
 import { SessionError, storeUnavailable } from '../errors.ts';
 import { DEFAULT_MAX_WAITERS_PER_SESSION, LockWaiters } from '../lock-waiters.ts';
 import type {

@@ -1,5 +1,5 @@
 /** Reading the replies of the Redis provider's scripts, whatever the client's reply types (RESP2/3, strings or Buffers). */
-import type { RedisReply } from '../../redis/connection.ts';
+import type { RedisReply } from '../../redis/index.ts';
 import type { StoredSession } from '../session-provider.ts';
 
 export type Reply = RedisReply;

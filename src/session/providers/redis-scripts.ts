@@ -12,7 +12,7 @@
  * removed (every waiter is woken, to find it missing).
  */
 import { createHash } from 'node:crypto';
-import type { LuaScript } from '../../redis/connection.ts';
+import type { LuaScript } from '../../redis/index.ts';
 
 const PRELUDE = `
 local function now_ms()
