@@ -26,6 +26,7 @@ import { parseInfo } from './info.ts';
 
 const connectChannel = channel('tessera:redis:connect');
 const errorChannel = channel('tessera:redis:error');
+const failoverChannel = channel('tessera:redis:failover');
 
 /** Reconnection backoff after the first successful connection: 50 ms doubling, at most 2 s. */
 const RECONNECT_MAX_DELAY_MS = 2000;
@@ -59,16 +60,35 @@ export async function connectRedis(
   // variable is reported as such and not as a refused handshake.
   material?.secureContext();
   const factory = new ClientFactory(settings, material);
-  const probes = await Promise.allSettled(settings.endpoints.map((endpoint) => factory.probe(endpoint)));
-  const reached = probes.flatMap((result, index) =>
-    result.status === 'fulfilled' ? [{ endpoint: settings.endpoints[index]!, info: result.value }] : [],
-  );
-  if (reached.length === 0) {
-    throw (probes[0] as PromiseRejectedResult).reason;
-  }
+  const reached = await probeAll(factory);
   if (reached.some(({ info }) => info.cluster_enabled === '1')) {
     return ClusterConnection.open(factory, settings.endpoints);
   }
+  return SingleConnection.open(
+    factory,
+    choosePrimary(reached),
+    settings.endpoints.length > 1 ? 'primary' : 'single',
+  );
+}
+
+interface Probed {
+  readonly endpoint: RedisEndpoint;
+  readonly info: Record<string, string>;
+}
+
+/** `INFO` of every host that answers; the first host's error when none does. */
+async function probeAll(factory: ClientFactory): Promise<Probed[]> {
+  const { endpoints } = factory.settings;
+  const probes = await Promise.allSettled(endpoints.map((endpoint) => factory.probe(endpoint)));
+  const reached = probes.flatMap((result, index) =>
+    result.status === 'fulfilled' ? [{ endpoint: endpoints[index]!, info: result.value }] : [],
+  );
+  if (reached.length === 0) throw (probes[0] as PromiseRejectedResult).reason;
+  return reached;
+}
+
+/** The one primary among the hosts reached; an error that names them when there is none, or several. */
+function choosePrimary(reached: readonly Probed[]): RedisEndpoint {
   const primaries = reached.filter(({ info }) => info.role === 'master');
   if (primaries.length === 0) {
     const roles = reached.map(
@@ -86,11 +106,7 @@ export async function connectRedis(
       `Several hosts are primaries: ${names}. They are separate servers with separate data, and sessions would split between them. List the hosts of one replication group only (one primary and its replicas), or make the others replicas (replicaof).`,
     );
   }
-  return SingleConnection.open(
-    factory,
-    primaries[0]!.endpoint,
-    settings.endpoints.length > 1 ? 'primary' : 'single',
-  );
+  return primaries[0]!.endpoint;
 }
 
 /** The certificate material of the `SERedis_*` variables, limited to the connection string's sslProtocols. */
@@ -208,6 +224,8 @@ export class ClientFactory {
 export class ReconnectPolicy {
   readonly #settings: RedisConnectionSettings;
   #everReady = false;
+  /** Told of every retry after the connection has been ready (a host list looks for its primary). */
+  onRetry: ((retries: number) => void) | undefined;
 
   constructor(settings: RedisConnectionSettings) {
     this.#settings = settings;
@@ -220,6 +238,7 @@ export class ReconnectPolicy {
   readonly strategy = (retries: number, cause: Error): number | Error => {
     const { connectRetry, abortConnect } = this.#settings;
     if (!this.#everReady && abortConnect && retries >= connectRetry) return cause;
+    if (this.#everReady) this.onRetry?.(retries);
     return Math.min(50 * 2 ** retries, RECONNECT_MAX_DELAY_MS);
   };
 }
@@ -299,12 +318,20 @@ function watchErrors(
   });
 }
 
+/**
+ * One server: the only host, or the primary of a host list. A host list follows its
+ * primary: when the server answers `READONLY` (it was demoted) or stays unreachable
+ * for three reconnection attempts, every host is asked again for its role, and the
+ * connection moves to the new primary. A command refused with `READONLY` was not
+ * executed, so it is sent once more to the new primary.
+ */
 class SingleConnection extends BaseConnection {
   readonly topology: RedisTopology;
   protected readonly factory: ClientFactory;
-  readonly #client: NodeRedisClient;
-  readonly #endpoint: RedisEndpoint;
+  #client: NodeRedisClient;
+  #endpoint: RedisEndpoint;
   #subscriber: Promise<NodeRedisClient> | undefined;
+  #following: Promise<void> | undefined;
 
   private constructor(
     factory: ClientFactory,
@@ -324,7 +351,26 @@ class SingleConnection extends BaseConnection {
     endpoint: RedisEndpoint,
     topology: RedisTopology,
   ): Promise<SingleConnection> {
+    let connection: SingleConnection | undefined;
+    const client = await SingleConnection.#connect(factory, endpoint, topology, () => connection);
+    connection = new SingleConnection(factory, client, endpoint, topology);
+    return connection;
+  }
+
+  /** A client of `endpoint`; `owner` (once there is one) follows the primary when it stays unreachable. */
+  static async #connect(
+    factory: ClientFactory,
+    endpoint: RedisEndpoint,
+    topology: RedisTopology,
+    owner: () => SingleConnection | undefined,
+  ): Promise<NodeRedisClient> {
     const reconnect = new ReconnectPolicy(factory.settings);
+    if (topology === 'primary') {
+      reconnect.onRetry = (retries) => {
+        const connection = owner();
+        if (retries >= 3 && connection) connection.#followPrimary().catch(() => undefined);
+      };
+    }
     const client = createClient(factory.clientOptions(endpoint, reconnect));
     watchErrors(client, formatEndpoint(endpoint));
     client.on('ready', () => {
@@ -338,7 +384,27 @@ class SingleConnection extends BaseConnection {
       client.destroy();
       throw explainRedisError(error, factory.errorContext(endpoint));
     }
-    return new SingleConnection(factory, client, endpoint, topology);
+    return client;
+  }
+
+  /** Moves to the primary the hosts now report, if it changed. One search at a time. */
+  #followPrimary(): Promise<void> {
+    this.#following ??= (async () => {
+      try {
+        const primary = choosePrimary(await probeAll(this.factory));
+        if (formatEndpoint(primary) === formatEndpoint(this.#endpoint)) return;
+        const client = await SingleConnection.#connect(this.factory, primary, this.topology, () => this);
+        const [previous, subscriber] = [this.#client, this.#subscriber];
+        const from = formatEndpoint(this.#endpoint);
+        [this.#client, this.#endpoint, this.#subscriber] = [client, primary, undefined];
+        previous.destroy();
+        subscriber?.then((old) => old.destroy()).catch(() => undefined);
+        if (failoverChannel.hasSubscribers) failoverChannel.publish({ from, to: formatEndpoint(primary) });
+      } finally {
+        this.#following = undefined;
+      }
+    })();
+    return this.#following;
   }
 
   get isReady(): boolean {
@@ -349,8 +415,14 @@ class SingleConnection extends BaseConnection {
     return formatEndpoint(this.#endpoint);
   }
 
-  protected send(args: readonly RedisArgument[]): Promise<unknown> {
-    return this.#client.sendCommand(args);
+  protected async send(args: readonly RedisArgument[]): Promise<unknown> {
+    try {
+      return await this.#client.sendCommand(args);
+    } catch (error) {
+      if (this.topology !== 'primary' || !/^READONLY/.test((error as Error)?.message ?? '')) throw error;
+      await this.#followPrimary();
+      return this.#client.sendCommand(args);
+    }
   }
 
   async subscribe(channelName: string, listener: (message: string) => void): Promise<() => Promise<void>> {

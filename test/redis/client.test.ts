@@ -186,6 +186,61 @@ describe('connectRedis on a three-primary TLS cluster', () => {
   });
 });
 
+describe('connectRedis on a host list follows its primary', () => {
+  const tls = () => ({ cert: pki.server.chain, key: pki.server.key, caCert: pki.issuerBundle });
+  const failedOver = () =>
+    new Promise<{ from: string; to: string }>((resolve) => {
+      const onFailover = (message: unknown) => {
+        unsubscribe('tessera:redis:failover', onFailover);
+        resolve(message as { from: string; to: string });
+      };
+      subscribe('tessera:redis:failover', onFailover);
+    });
+
+  it('moves to the new primary when the old one is demoted, and loses no write', async () => {
+    const one = await startRedisServer({ tls: tls() });
+    const two = await startRedisServer({ tls: tls(), replicaOf: one });
+    const connection = await connectRedis(
+      parseConnectionString(`127.0.0.1:${one.tlsPort},127.0.0.1:${two.tlsPort},ssl=true`),
+      { env: env() },
+    );
+    try {
+      assert.equal(connection.topology, 'primary');
+      await connection.command(['SET', 'follow:before', '1']);
+      await two.cli('REPLICAOF', 'NO', 'ONE');
+      await one.cli('REPLICAOF', '127.0.0.1', String(two.tlsPort));
+      const moved = failedOver();
+      // `one` now answers READONLY: the write goes to `two` instead.
+      assert.equal(await connection.command(['SET', 'follow:after', '2']), 'OK');
+      assert.deepEqual(await moved, { from: `127.0.0.1:${one.tlsPort}`, to: `127.0.0.1:${two.tlsPort}` });
+      assert.equal((await two.cli('GET', 'follow:after')).trim(), '2');
+    } finally {
+      await connection.close();
+      await Promise.allSettled([one.stop(), two.stop()]);
+    }
+  });
+
+  it('moves to the new primary when the old one stays unreachable', async () => {
+    const one = await startRedisServer({ tls: tls() });
+    const two = await startRedisServer({ tls: tls(), replicaOf: one });
+    const connection = await connectRedis(
+      parseConnectionString(`127.0.0.1:${one.tlsPort},127.0.0.1:${two.tlsPort},ssl=true`),
+      { env: env() },
+    );
+    try {
+      const moved = failedOver();
+      await one.stop();
+      await two.cli('REPLICAOF', 'NO', 'ONE');
+      assert.deepEqual(await moved, { from: `127.0.0.1:${one.tlsPort}`, to: `127.0.0.1:${two.tlsPort}` });
+      assert.equal(await connection.command(['SET', 'follow:dead', '3']), 'OK');
+      assert.equal((await two.cli('GET', 'follow:dead')).trim(), '3');
+    } finally {
+      await connection.close();
+      await Promise.allSettled([one.stop(), two.stop()]);
+    }
+  });
+});
+
 describe('connectRedis refuses what it cannot serve', () => {
   it('refuses Sentinel, naming serviceName', async () => {
     await assert.rejects(
