@@ -17,7 +17,8 @@ import type { PeerCertificate } from 'node:tls';
 import { createClient } from '@redis/client';
 import { TesseraError } from '../errors.ts';
 import type { TlsMaterial } from '../tls/index.ts';
-import { ClientFactory, connectRedis, materialFor } from './client.ts';
+import { connectRedis } from './client.ts';
+import { ClientFactory, materialFor } from './client-factory.ts';
 import {
   formatEndpoint,
   parseConnectionString,
