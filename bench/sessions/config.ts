@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 /**
  * What the orchestrator tells each application process: where the benchmark's
  * mutual-TLS redis-server listens and the client certificate files to present.
@@ -28,4 +29,16 @@ export function readBenchRedis(env: NodeJS.ProcessEnv = process.env): BenchRedis
     );
   }
   return JSON.parse(raw) as BenchRedis;
+}
+
+/** node-redis socket options for the benchmark's Redis: TLS with the run's client certificate. */
+export function benchRedisSocket(redis: BenchRedis) {
+  return {
+    host: redis.host,
+    port: redis.tlsPort,
+    tls: true as const,
+    ca: readFileSync(redis.caPath),
+    cert: readFileSync(redis.certPath),
+    key: readFileSync(redis.keyPath),
+  };
 }

@@ -3,9 +3,8 @@
  * orchestrator keeps open for the whole run (so reading them opens no connection).
  * A cell's cost on Redis is the difference of two snapshots divided by its requests.
  */
-import { readFileSync } from 'node:fs';
 import { createClient } from 'redis';
-import type { BenchRedis } from './config.ts';
+import { type BenchRedis, benchRedisSocket } from './config.ts';
 
 export interface RedisCounters {
   /** Bytes received by Redis from all clients: every command, with its arguments. */
@@ -26,16 +25,7 @@ export class RedisStats {
   }
 
   static async connect(redis: BenchRedis): Promise<RedisStats> {
-    const client = createClient({
-      socket: {
-        host: redis.host,
-        port: redis.tlsPort,
-        tls: true,
-        ca: readFileSync(redis.caPath),
-        cert: readFileSync(redis.certPath),
-        key: readFileSync(redis.keyPath),
-      },
-    });
+    const client = createClient({ socket: benchRedisSocket(redis) });
     client.on('error', (error: Error) => console.error(`INFO connection: ${error.message}`));
     await client.connect();
     return new RedisStats(client);

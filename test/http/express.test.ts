@@ -119,16 +119,19 @@ describe('express-session with TesseraExpressStore', () => {
   let loaded: () => void = () => {};
   let proceed: Promise<void> = Promise.resolve();
 
+  /** The next slow route signals once it has loaded its session, then waits for `go()`. */
+  function holdNextSlowRequest() {
+    let go = () => {};
+    const hasLoaded = new Promise<void>((resolve) => (loaded = resolve));
+    proceed = new Promise<void>((resolve) => (go = resolve));
+    return { hasLoaded, go };
+  }
+
   it('a slower request does not bring a destroyed session back', async () => {
     const client = new CookieClient(server.url, 'connect.sid');
     await client.get('/count');
     const sid = decodeURIComponent(client.cookie!).slice(2).split('.')[0]!;
-    let onLoaded = () => {};
-    let go = () => {};
-    const hasLoaded = new Promise<void>((resolve) => (onLoaded = resolve));
-    const release = new Promise<void>((resolve) => (go = resolve));
-    loaded = onLoaded;
-    proceed = release;
+    const { hasLoaded, go } = holdNextSlowRequest();
     const slow = client.get('/slow');
     await hasLoaded;
     await client.get('/logout');
@@ -141,12 +144,7 @@ describe('express-session with TesseraExpressStore', () => {
     const client = new CookieClient(server.url, 'connect.sid');
     await client.get('/pair');
     const sid = decodeURIComponent(client.cookie!).slice(2).split('.')[0]!;
-    let onLoaded = () => {};
-    let go = () => {};
-    const hasLoaded = new Promise<void>((resolve) => (onLoaded = resolve));
-    const release = new Promise<void>((resolve) => (go = resolve));
-    loaded = onLoaded;
-    proceed = release;
+    const { hasLoaded, go } = holdNextSlowRequest();
     const slow = client.get('/set-a-slowly');
     await hasLoaded;
     await client.get('/set-b');

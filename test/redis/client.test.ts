@@ -22,6 +22,19 @@ const env = () => ({
   SERedis_IssuerCertPath: pki.issuerPem,
 });
 
+/** Subscribes to `channel`, publishes `message` on it, and returns what the subscriber received. */
+async function roundTrip(connection: RedisConnection, channel: string, message: string): Promise<string> {
+  let delivered: (received: string) => void = () => {};
+  const received = new Promise<string>((resolve) => (delivered = resolve));
+  const stop = await connection.subscribe(channel, delivered);
+  try {
+    await connection.publish(channel, message);
+    return await received;
+  } finally {
+    await stop();
+  }
+}
+
 const script = (source: string) => ({ source, sha1: createHash('sha1').update(source).digest('hex') });
 
 before(async () => {
@@ -63,15 +76,7 @@ describe('connectRedis on one server over mutual TLS', () => {
   });
 
   it('delivers published messages to subscribers', async () => {
-    let unsubscribeChannel: (() => Promise<void>) | undefined;
-    const received = new Promise<string>((resolve) => {
-      connection.subscribe('client:channel', resolve).then((stop) => {
-        unsubscribeChannel = stop;
-        return connection.publish('client:channel', 'hello');
-      });
-    });
-    assert.equal(await received, 'hello');
-    await unsubscribeChannel?.();
+    assert.equal(await roundTrip(connection, 'client:channel', 'hello'), 'hello');
   });
 
   it('times a command out after syncTimeout', async () => {
@@ -174,15 +179,7 @@ describe('connectRedis on a three-primary TLS cluster', () => {
   });
 
   it('delivers sharded pub/sub messages', async () => {
-    let stop: (() => Promise<void>) | undefined;
-    const received = new Promise<string>((resolve) => {
-      connection.subscribe('{s2}:released', resolve).then((unsubscribeChannel) => {
-        stop = unsubscribeChannel;
-        return connection.publish('{s2}:released', 'released');
-      });
-    });
-    assert.equal(await received, 'released');
-    await stop?.();
+    assert.equal(await roundTrip(connection, '{s2}:released', 'released'), 'released');
   });
 });
 

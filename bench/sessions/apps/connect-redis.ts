@@ -3,26 +3,16 @@
  * with the same client certificate and CA as Tessera, configured as its documentation
  * recommends (no resave, no uninitialized sessions) with the same 20-minute expiry.
  */
-import { readFileSync } from 'node:fs';
 import { RedisStore } from 'connect-redis';
 import type { Request } from 'express';
 import session from 'express-session';
 import { createClient } from 'redis';
 import { serveApp } from '../app-child.ts';
-import { readBenchRedis } from '../config.ts';
+import { benchRedisSocket, readBenchRedis } from '../config.ts';
 import { createApp } from '../express-app.ts';
 
 const redis = readBenchRedis();
-const client = createClient({
-  socket: {
-    host: redis.host,
-    port: redis.tlsPort,
-    tls: true,
-    ca: readFileSync(redis.caPath),
-    cert: readFileSync(redis.certPath),
-    key: readFileSync(redis.keyPath),
-  },
-});
+const client = createClient({ socket: benchRedisSocket(redis) });
 client.on('error', (error: Error) => console.error(`connect-redis app: ${error.message}`));
 await client.connect();
 
