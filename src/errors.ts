@@ -6,6 +6,10 @@
  * listed in `docs/errors.md` (a test keeps the two in step). Messages name the
  * variable, file, host:port or setting that is wrong and say what to do; they
  * never contain a secret. The underlying error, when there is one, is on `cause`.
+ *
+ * Match with {@link hasErrorCode}, not `instanceof`: two copies of the package in
+ * one process (an application's and the platform's) must recognise each other's
+ * errors, and only the code is shared between them.
  */
 export class TesseraError extends Error {
   readonly code: string;
@@ -15,7 +19,38 @@ export class TesseraError extends Error {
     this.code = code;
   }
 
+  // Each subclass sets its name explicitly (`override readonly name = 'RedisError'`
+  // is not enough with class fields under some compilers, so a getter): a bundler
+  // that renames classes must not change what logs and callers see.
   override get name(): string {
-    return this.constructor.name;
+    return 'TesseraError';
   }
+}
+
+/**
+ * True when `error` carries a Tessera code: exactly `code`, or any code starting
+ * with `prefix` (`'TESSERA_REDIS_'`). Works across copies of the package, since it
+ * reads only the `code` property.
+ */
+export function hasErrorCode(error: unknown, code: string | { readonly prefix: string }): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const actual = (error as { code?: unknown }).code;
+  if (typeof actual !== 'string') return false;
+  return typeof code === 'string' ? actual === code : actual.startsWith(code.prefix);
+}
+
+/** The longest piece of user input a message quotes, in characters (code points). */
+export const QUOTED_INPUT_MAX_CHARS = 60;
+
+/**
+ * User input as a message quotes it: in double quotes, JSON-escaped (so control
+ * characters and newlines cannot forge log lines), and cut to `maxChars` code
+ * points with `…` and the full length, never in the middle of a surrogate pair.
+ * Only for input that cannot be a secret: decide that before calling.
+ */
+export function quoteInput(text: string, maxChars = QUOTED_INPUT_MAX_CHARS): string {
+  const codePoints = Array.from(text);
+  if (codePoints.length <= maxChars) return JSON.stringify(text);
+  const cut = codePoints.slice(0, Math.max(1, maxChars - 1)).join('');
+  return `${JSON.stringify(`${cut}…`)} (${codePoints.length} characters)`;
 }

@@ -32,6 +32,10 @@ export type ConfigErrorCode = (typeof CONFIG_ERROR_CODES)[number];
  * dotted path of the setting (`session.redis.hosts[1]`). Never carries a secret.
  */
 export class ConfigError extends TesseraError {
+  override get name(): string {
+    return 'ConfigError';
+  }
+
   declare readonly code: ConfigErrorCode;
   readonly path: string | undefined;
   readonly field: string | undefined;

@@ -30,6 +30,10 @@ export type RedisErrorCode = (typeof REDIS_ERROR_CODES)[number];
 
 /** A problem reaching or using Redis, or with the connection string that describes it. */
 export class RedisError extends TesseraError {
+  override get name(): string {
+    return 'RedisError';
+  }
+
   declare readonly code: RedisErrorCode;
 
   constructor(code: RedisErrorCode, message: string, options?: { cause?: unknown }) {

@@ -30,6 +30,10 @@ export const SESSION_RETRYABLE_CODES: readonly SessionErrorCode[] = [
  * a session id or a value.
  */
 export class SessionError extends TesseraError {
+  override get name(): string {
+    return 'SessionError';
+  }
+
   declare readonly code: SessionErrorCode;
 
   constructor(code: SessionErrorCode, message: string, options?: { cause?: unknown }) {

@@ -32,6 +32,10 @@ export type TlsErrorCode = (typeof TLS_ERROR_CODES)[number];
 
 /** A problem with the certificate material named by the `SERedis_*` variables. */
 export class TlsError extends TesseraError {
+  override get name(): string {
+    return 'TlsError';
+  }
+
   declare readonly code: TlsErrorCode;
   /** The variable to change to fix the problem, when there is one (the Configuration Tool highlights it). */
   readonly variable: TlsVariableName | undefined;
