@@ -29,7 +29,7 @@ export class TesseraError extends Error {
 
 /**
  * True when `error` carries a Tessera code: exactly `code`, or any code starting
- * with `prefix` (`'TESSERA_REDIS_'`). Works across copies of the package, since it
+ * with `prefix` (the Redis layer's prefix, say). Works across copies of the package, since it
  * reads only the `code` property.
  */
 export function hasErrorCode(error: unknown, code: string | { readonly prefix: string }): boolean {
