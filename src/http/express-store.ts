@@ -13,8 +13,9 @@
  * `clear`, `ids`. A promise that nobody awaits never becomes an unhandled rejection.
  *
  * Each top-level property of the session (including express-session's `cookie`)
- * is one item. A `set` of the object that `get` returned (or of the `req.session`
- * express-session made from it) writes only the properties that changed since, and
+ * is one item. A `set` of an object the store has seen for that id (what `get`
+ * returned, the `req.session` express-session made from it, or an object given to
+ * `set` before) writes only the properties that changed since, and
  * only while that session still exists: concurrent requests of one session that
  * change different properties keep both changes, and a session destroyed meanwhile
  * stays destroyed — that `set` fails with `TESSERA_SESSION_ABANDONED` rather than
@@ -23,8 +24,10 @@
  * per id, so a `regenerate` (a new `req.session` with a new id) starts afresh.
  *
  * Lifetime, as express-session computes it: until `cookie.expires` (else for
- * `cookie.maxAge` ms; else the store's `timeoutMinutes`, sliding). An expiry in the
- * past deletes the session; `get` deletes a session whose stored cookie has expired.
+ * `cookie.maxAge` ms; else the store's `timeoutMinutes`), applied by every `set` and
+ * `touch` (express-session ends each request with one of them); `get` does not
+ * extend it. An expiry in the past deletes the session; `get` deletes a session
+ * whose stored cookie has expired.
  *
  * What express-session itself still cannot do: lock the session (concurrent
  * requests of one user can overwrite each other's change of the same property), or
@@ -190,7 +193,9 @@ export class TesseraExpressStore extends Store {
   }
 
   async #get(sid: string): Promise<SessionData | null> {
-    const load = await this.#provider.loadReadOnly(this.#key(sid));
+    // No sliding here: express-session ends each request with `set` or `touch`, which
+    // apply the cookie's lifetime; the store's expiry then always is the cookie's.
+    const load = await this.#provider.peek(this.#key(sid));
     if (load.state === 'missing') return null;
     const session = await this.#inflate(sid, load.session.items);
     if (session) this.#known.set(session, { id: sid, items: load.session.items });
@@ -201,7 +206,14 @@ export class TesseraExpressStore extends Store {
   async #inflate(sid: string, stored: ReadonlyMap<string, string>): Promise<SessionData | null> {
     const items = new SessionItems(this.#provider.name, stored);
     const session: Record<string, unknown> = {};
-    for (const name of items.names()) session[name] = items.get(name);
+    // Defined, not assigned: an item named `__proto__` stays a plain property.
+    for (const name of items.names())
+      Object.defineProperty(session, name, {
+        value: items.get(name),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
     const left = lifetimeMs(session.cookie);
     if (left !== undefined && left <= 0) {
       await this.#provider.abandon(this.#key(sid));

@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { SessionData } from 'express-session';
 import { TesseraExpressStore, type TesseraExpressStoreOptions } from '../../src/http/index.ts';
 import { MemorySessionStore, type SessionProvider, type SessionStore } from '../../src/session/index.ts';
@@ -157,6 +158,17 @@ for (const factory of PROVIDERS) {
       await store.set('e2', sessionData({ a: 1 }, 60_000));
       await store.set('e2', { cookie: { maxAge: 0 } } as unknown as SessionData);
       assert.equal(await store.get('e2'), null);
+    });
+
+    it('get does not extend a session past its cookie’s expiry', async () => {
+      const { store } = newStore();
+      const setAt = Date.now();
+      await store.set('k1', sessionData({ a: 1 }, 1000));
+      await sleep(500 - (Date.now() - setAt));
+      await store.get('k1');
+      // Expiry is a matter of time: wait past the cookie's end, short of a slide's.
+      await sleep(1200 - (Date.now() - setAt));
+      assert.deepEqual(await store.ids(), []);
     });
 
     it('get deletes a session whose stored cookie has expired', async () => {
