@@ -218,11 +218,10 @@ export interface SessionProvider {
    * every primary (every node of a cluster), `pageSize` keys per round trip.
    *
    * Not atomic, not a snapshot: a session that exists for the whole walk is listed
-   * at least once (Redis may list one twice, or miss one moved by a cluster
+   * at least once (it may be listed twice; Redis may miss one moved by a cluster
    * resharding during the walk); one created or ended during the walk may or may not
    * be. Expired sessions are not listed once the store has removed them. Abandoning
-   * the listed sessions while walking is allowed. Lists nothing and changes nothing
-   * else (no expiry slides). Ids of another application whose appKey is this one's
+   * the listed sessions while walking is allowed. Changes nothing (no expiry slides). Ids of another application whose appKey is this one's
    * followed by `_` (app `shop`, app `shop_admin`) share the key prefix and are
    * listed too: give applications of one store appKeys that are not prefixes of each
    * other when you use this.
