@@ -36,6 +36,7 @@
 
 import type { Session, SessionData } from 'express-session';
 import { Store } from 'express-session';
+import { quoteInput } from '../errors.ts';
 import {
   resolveSessionOptions,
   SessionError,
@@ -98,7 +99,7 @@ export class TesseraExpressStore extends Store {
     if (!Number.isInteger(listPageSize) || listPageSize < 1) {
       throw new SessionError(
         'TESSERA_SESSION_OPTIONS',
-        `TesseraExpressStore option listPageSize must be a whole number of sessions, 1 or more (got ${String(listPageSize)}).`,
+        `TesseraExpressStore option listPageSize must be a whole number of sessions, 1 or more (got ${quoteInput(String(listPageSize))}).`,
       );
     }
     this.#store = store;
