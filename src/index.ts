@@ -10,9 +10,11 @@
  */
 export { TesseraError } from './errors.ts';
 export {
+  EXPRESS_STORE_DEFAULTS,
   fastifySession,
   HTTP_SESSION_DEFAULTS,
   type HttpSession,
+  type ListedSessionData,
   type RequestWithSession,
   type SessionControls,
   type SessionHandler,

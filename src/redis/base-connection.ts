@@ -18,8 +18,28 @@ export abstract class BaseConnection implements RedisConnection {
   abstract publish(channelName: string, message: string): Promise<void>;
   abstract close(): Promise<void>;
   protected abstract readonly factory: ClientFactory;
+  /** A sender of commands to each primary (the one server, or every primary of a cluster). */
+  protected abstract primaries(): Promise<Array<(args: readonly RedisArgument[]) => Promise<unknown>>>;
 
-  async command(args: readonly RedisArgument[], options?: { readonly key?: string }): Promise<RedisReply> {
+  command(args: readonly RedisArgument[], options?: { readonly key?: string }): Promise<RedisReply> {
+    return this.bounded(() => this.send(args, options?.key)) as Promise<RedisReply>;
+  }
+
+  async *scan(pattern: string, options: { readonly count: number }): AsyncIterable<readonly string[]> {
+    for (const send of await this.bounded(() => this.primaries())) {
+      let cursor = '0';
+      do {
+        const reply = (await this.bounded(() =>
+          send(['SCAN', cursor, 'MATCH', pattern, 'COUNT', String(options.count)]),
+        )) as [RedisReply, RedisReply[]];
+        cursor = String(reply[0]);
+        yield reply[1].map(String);
+      } while (cursor !== '0');
+    }
+  }
+
+  /** Runs one call to Redis within the sync timeout, translating connection failures. */
+  protected async bounded<T>(call: () => Promise<T>): Promise<T> {
     // node-redis's own command timeout covers only the wait to be written, not the
     // wait for the reply, so the sync timeout is enforced here. A late reply is
     // still read and dropped; the connection stays usable.
@@ -31,7 +51,7 @@ export abstract class BaseConnection implements RedisConnection {
       );
     });
     try {
-      return (await Promise.race([this.send(args, options?.key), timeout])) as RedisReply;
+      return await Promise.race([call(), timeout]);
     } catch (error) {
       throw this.translate(error);
     } finally {

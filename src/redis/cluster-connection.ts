@@ -55,6 +55,11 @@ export class ClusterConnection extends BaseConnection {
     return this.#cluster.sendCommand(key, false, [...args]);
   }
 
+  protected async primaries(): Promise<Array<(args: readonly RedisArgument[]) => Promise<unknown>>> {
+    const clients = await Promise.all(this.#cluster.masters.map((node) => this.#cluster.nodeClient(node)));
+    return clients.map((client) => (args) => client.sendCommand([...args]));
+  }
+
   async subscribe(channelName: string, listener: (message: string) => void): Promise<() => Promise<void>> {
     try {
       await this.#cluster.sSubscribe(channelName, listener);

@@ -54,6 +54,17 @@ export interface RedisConnection {
   /** Publishes on a channel (sharded on a cluster). */
   publish(channel: string, message: string): Promise<void>;
 
+  /**
+   * Walks the keys matching `pattern` (a `SCAN … MATCH` glob) on every primary — the
+   * one server, or each primary of a cluster in turn — yielding each `SCAN … COUNT
+   * count` reply's keys as one page (possibly empty). One round trip per page; the
+   * walk visits every key the primaries hold, so its cost grows with the whole
+   * keyspace. SCAN's guarantees hold per primary: a key present for the whole walk is
+   * yielded at least once (maybe twice); a key moved between primaries during the
+   * walk (resharding) may be missed.
+   */
+  scan(pattern: string, options: { readonly count: number }): AsyncIterable<readonly string[]>;
+
   /** True while commands can be sent. */
   readonly isReady: boolean;
 

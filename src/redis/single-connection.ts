@@ -116,6 +116,10 @@ export class SingleConnection extends BaseConnection {
     }
   }
 
+  protected async primaries(): Promise<Array<(args: readonly RedisArgument[]) => Promise<unknown>>> {
+    return [(args) => this.send(args)];
+  }
+
   async subscribe(channelName: string, listener: (message: string) => void): Promise<() => Promise<void>> {
     this.#subscriber ??= (async () => {
       const subscriber = this.#client.duplicate();

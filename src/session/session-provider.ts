@@ -209,6 +209,31 @@ export interface SessionProvider {
     options: { readonly lockToken: string | null; readonly lockTimeoutMs: number },
   ): Promise<RegenerateResult>;
 
+  /**
+   * The ids of the application's sessions, in pages of about `pageSize` ids (a page
+   * may be empty; a Redis page is one `SCAN … COUNT pageSize` on one primary). For
+   * administration (express-session's `all`, `length`, `clear`), not for requests:
+   * the cost grows with everything the store holds, not with the application's
+   * sessions — memory walks every session of the process, Redis scans every key of
+   * every primary (every node of a cluster), `pageSize` keys per round trip.
+   *
+   * Not atomic, not a snapshot: a session that exists for the whole walk is listed
+   * at least once (it may be listed twice; Redis may miss one moved by a cluster
+   * resharding during the walk); one created or ended during the walk may or may not
+   * be. Expired sessions are not listed once the store has removed them. Abandoning
+   * the listed sessions while walking is allowed. Changes nothing (no expiry slides). Ids of another application whose appKey is this one's
+   * followed by `_` (app `shop`, app `shop_admin`) share the key prefix and are
+   * listed too: give applications of one store appKeys that are not prefixes of each
+   * other when you use this.
+   */
+  listIds(appKey: string, options: { readonly pageSize: number }): AsyncIterable<readonly string[]>;
+
+  /**
+   * Returns the session as `loadReadOnly` does, but slides nothing: an
+   * administrative read (listing every session) must not keep sessions alive.
+   */
+  peek(key: SessionKey): Promise<ReadOnlyLoad>;
+
   /** Stops timers and closes connections the provider owns. */
   close(): Promise<void>;
 }

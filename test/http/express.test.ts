@@ -109,6 +109,10 @@ describe('express-session with TesseraExpressStore', () => {
       (req.session as unknown as { b: number }).b = 2;
       res.send('b');
     });
+    // express-session hands a failed save to `next(err)`, after the response was sent.
+    app.use((error: unknown, _req: express.Request, _res: express.Response, _next: express.NextFunction) => {
+      saveErrors.push(error);
+    });
     server = await listen(app);
   });
   after(async () => {
@@ -116,6 +120,7 @@ describe('express-session with TesseraExpressStore', () => {
     await store.close();
   });
 
+  const saveErrors: unknown[] = [];
   let loaded: () => void = () => {};
   let proceed: Promise<void> = Promise.resolve();
 
@@ -127,7 +132,7 @@ describe('express-session with TesseraExpressStore', () => {
     return { hasLoaded, go };
   }
 
-  it('a slower request does not bring a destroyed session back', async () => {
+  it('a slower request does not bring a destroyed session back, and its save fails', async () => {
     const client = new CookieClient(server.url, 'connect.sid');
     await client.get('/count');
     const sid = decodeURIComponent(client.cookie!).slice(2).split('.')[0]!;
@@ -138,6 +143,10 @@ describe('express-session with TesseraExpressStore', () => {
     go();
     await slow;
     assert.equal((await store.provider.loadReadOnly({ appKey: 'app', id: sid })).state, 'missing');
+    assert.deepEqual(
+      saveErrors.splice(0).map((error) => (error as { code?: string }).code),
+      ['TESSERA_SESSION_ABANDONED'],
+    );
   });
 
   it('keeps both changes of two concurrent requests that change different properties', async () => {

@@ -182,6 +182,26 @@ export class MemoryProvider implements SessionProvider {
     return 'regenerated';
   }
 
+  async *listIds(appKey: string, options: { readonly pageSize: number }): AsyncIterable<readonly string[]> {
+    const prefix = `${appKey}_`;
+    let page: string[] = [];
+    // The Map is walked live: entries deleted while the consumer holds a page are
+    // skipped, entries added (a regenerated id) are visited, as the contract allows.
+    for (const [name, entry] of this.#entries) {
+      if (!name.startsWith(prefix) || entry.expiresAtMs <= Date.now()) continue;
+      page.push(name.slice(prefix.length));
+      if (page.length < options.pageSize) continue;
+      yield page;
+      page = [];
+    }
+    if (page.length > 0) yield page;
+  }
+
+  async peek(key: SessionKey): Promise<ReadOnlyLoad> {
+    const entry = this.#live(key, Date.now());
+    return entry ? { state: 'loaded', session: snapshot(entry) } : { state: 'missing' };
+  }
+
   async close(): Promise<void> {
     clearInterval(this.#sweep);
   }

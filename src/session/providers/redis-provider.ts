@@ -276,6 +276,31 @@ export class RedisProvider implements SessionProvider {
     return text(put) === 'exists' ? 'exists' : 'regenerated';
   }
 
+  /**
+   * `SCAN` for the application's `_Internal` keys (every session has one, even with
+   * no items) on every primary, `pageSize` as the `COUNT` of each call: one round
+   * trip per page.
+   */
+  async *listIds(appKey: string, options: { readonly pageSize: number }): AsyncIterable<readonly string[]> {
+    const head = `{${appKey}_`;
+    const tail = '}_Internal';
+    const pages = this.#connection.scan(`${escapeGlob(head)}*${tail}`, { count: options.pageSize });
+    const iterator = pages[Symbol.asyncIterator]();
+    while (true) {
+      const next = await this.#run('list the sessions', () => iterator.next());
+      if (next.done) return;
+      yield next.value.map((name) => name.slice(head.length, -tail.length));
+    }
+  }
+
+  async peek(key: SessionKey): Promise<ReadOnlyLoad> {
+    const k = keysOf(key);
+    const reply = await this.#script('read the session', scripts.PEEK, [k.data, k.internal], []);
+    return text(reply[0]) === 'missing'
+      ? { state: 'missing' }
+      : { state: 'loaded', session: parseSession(reply) };
+  }
+
   async close(): Promise<void> {
     this.#closed = true;
     clearTimeout(this.#retryTimer);
@@ -326,6 +351,11 @@ function isStoreUnavailable(error: unknown): boolean {
 function neverSent(error: unknown): boolean {
   const cause = (error as { cause?: unknown }).cause;
   return cause instanceof TesseraError && cause.code === 'TESSERA_REDIS_NOT_CONNECTED';
+}
+
+/** `text` as a `SCAN … MATCH` pattern that matches only itself. */
+function escapeGlob(text: string): string {
+  return text.replace(/[*?[\]\\]/g, '\\$&');
 }
 
 function flatten(items: ReadonlyMap<string, string>): string[] {

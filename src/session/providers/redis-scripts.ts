@@ -182,3 +182,11 @@ if ttl <= 0 then ttl = ttl_ms(ARGV[1], ARGV[4], now) end
 slide(KEYS[1], KEYS[2], ttl)
 return 'regenerated'
 `);
+
+/** KEYS data, internal. Reads without sliding: `peek`, for listings. */
+export const PEEK = script(`
+local internal = redis.call('HMGET', KEYS[2], 'timeout', 'created', 'version', 'absolute')
+if not internal[1] then return {'missing'} end
+if ttl_ms(internal[1], internal[4], now_ms()) <= 0 then return {'missing'} end
+return {'loaded', internal[1], internal[2], internal[3], internal[4] or '', '', redis.call('HGETALL', KEYS[1])}
+`);
