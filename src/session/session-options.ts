@@ -1,3 +1,4 @@
+import { quoteInput } from '../errors.ts';
 import { SessionError } from './errors.ts';
 
 /**
@@ -40,14 +41,16 @@ export const SESSION_DEFAULTS = {
 
 /** A year: the longest timeout or lifetime accepted. */
 const MAX_MINUTES = 525_600;
-const APP_KEY = /^[A-Za-z0-9._-]{1,100}$/;
+// No "_": it separates the appKey from the session id in every key, so that listing
+// app `shop` can never match app `shop_admin`'s sessions.
+const APP_KEY = /^[A-Za-z0-9.-]{1,100}$/;
 
 /** Fills in the defaults, checks every value, and freezes the result. */
 export function resolveSessionOptions(options: Partial<SessionOptions> = {}): Readonly<SessionOptions> {
   const resolved: SessionOptions = { ...SESSION_DEFAULTS, ...definedOnly(options) };
   if (!APP_KEY.test(resolved.appKey)) {
     fail(
-      `appKey "${resolved.appKey}" must be 1-100 letters, digits, ".", "_" or "-" (it is part of every key).`,
+      `appKey ${quoteInput(String(resolved.appKey))} must be 1-100 letters, digits, "." or "-" (it is part of every key, where "_" separates it from the session id).`,
     );
   }
   if (!SESSION_MODES.includes(resolved.mode)) {

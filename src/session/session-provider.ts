@@ -221,10 +221,8 @@ export interface SessionProvider {
    * at least once (it may be listed twice; Redis may miss one moved by a cluster
    * resharding during the walk); one created or ended during the walk may or may not
    * be. Expired sessions are not listed once the store has removed them. Abandoning
-   * the listed sessions while walking is allowed. Changes nothing (no expiry slides). Ids of another application whose appKey is this one's
-   * followed by `_` (app `shop`, app `shop_admin`) share the key prefix and are
-   * listed too: give applications of one store appKeys that are not prefixes of each
-   * other when you use this.
+   * the listed sessions while walking is allowed. Changes nothing (no expiry slides). Only this application's sessions are listed: an
+   * appKey never contains the `_` that separates it from the id.
    */
   listIds(appKey: string, options: { readonly pageSize: number }): AsyncIterable<readonly string[]>;
 

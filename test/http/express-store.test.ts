@@ -271,6 +271,17 @@ for (const factory of PROVIDERS) {
       assert.deepEqual(await store.ids(), []);
       assert.deepEqual(await other.ids(), ['kept']);
     });
+
+    it('lists and clears no session of an application whose appKey starts with this one', async () => {
+      const sessions: SessionStore = { provider, close: async () => {} };
+      const shop = new TesseraExpressStore(sessions, { appKey: `shop${++apps}` });
+      const shopAdmin = new TesseraExpressStore(sessions, { appKey: `shop${apps}-admin` });
+      await shopAdmin.set('admin_1', sessionData({ role: 'admin' }));
+      await shop.set('s1', sessionData({}));
+      assert.deepEqual(await shop.ids(), ['s1']);
+      await shop.clear();
+      assert.deepEqual(await shopAdmin.ids(), ['admin_1']);
+    });
   });
 }
 
@@ -294,6 +305,12 @@ describe('TesseraExpressStore failures', () => {
       process.off('unhandledRejection', listener);
       await sessions.close();
     }
+  });
+
+  it('refuses an appKey with "_", which separates the appKey from the id in every key', () => {
+    assert.throws(() => new TesseraExpressStore(new MemorySessionStore(), { appKey: 'shop_admin' }), {
+      code: 'TESSERA_SESSION_OPTIONS',
+    });
   });
 
   it('refuses a listPageSize that is not a positive whole number', () => {

@@ -284,6 +284,7 @@ export class RedisProvider implements SessionProvider {
   async *listIds(appKey: string, options: { readonly pageSize: number }): AsyncIterable<readonly string[]> {
     const head = `{${appKey}_`;
     const tail = '}_Internal';
+    // An appKey has no "_", so `{shop_` never begins app `shop_admin`'s keys.
     const pages = this.#connection.scan(`${escapeGlob(head)}*${tail}`, { count: options.pageSize });
     const iterator = pages[Symbol.asyncIterator]();
     while (true) {
