@@ -6,10 +6,13 @@
  * Hosts and option values are checked by the connection string layer itself, so a
  * configuration that validates always makes a connection string that parses.
  */
+
+import { quoteInput } from '../errors.ts';
 import {
   CONNECTION_STRING_DEFAULTS,
   formatConnectionString,
   formatEndpoint,
+  mayQuotePart,
   parseConnectionString,
   type RedisConnectionSettings,
   RedisError,
@@ -165,15 +168,16 @@ export function redisSettingsProblems(redis: RedisSessionSettings): SettingProbl
 /** Why one entry of Hosts is not `host:port` (IPv6 in brackets), or undefined. */
 export function hostProblem(host: string): string | undefined {
   if (host.trim() === '') return 'a host is empty.';
+  // Only the text before a "," or "=" is quoted: what follows may be a password typed here.
   if (/[,=]/.test(host))
-    return `"${host.includes('=') ? host.split('=')[0] : host}" is not one host:port (one host per entry, no options).`;
+    return `${quoteInput(host.split(/[,=]/)[0]!)} is not one host:port (one host per entry, no options).`;
   try {
     parseConnectionString(host);
     return undefined;
   } catch (error) {
     const message = messageOf(error);
     const reason = /is not an endpoint: (.*)$/s.exec(message)?.[1] ?? stripPart(message);
-    return `"${host}" is not host:port: ${reason}`;
+    return `${mayQuotePart(host) ? quoteInput(host) : 'This entry'} is not host:port: ${reason}`;
   }
 }
 
