@@ -171,8 +171,13 @@ export function parseConnectionString(text: string): RedisConnectionSettings {
     try {
       values.set(spec, { value: readValue(spec, value), part });
     } catch (error) {
-      if (error instanceof ValueProblem) fail(`${label(part)}: ${error.message}`);
-      throw error;
+      if (!(error instanceof ValueProblem)) throw error;
+      if (SECRET_HINT.test(value)) {
+        fail(
+          `${label(part)}: the value is not valid for ${spec.key}, and is not shown: it may hold a password (a missing comma?). Write each option as key=value, the parts separated by commas: …,${spec.key}=…,password=….`,
+        );
+      }
+      fail(`${label(part)}: ${error.message}`);
     }
   }
 
@@ -400,7 +405,7 @@ function readEndpointPart(
     return readEndpoint(part.text);
   } catch (error) {
     if (!(error instanceof ValueProblem)) throw error;
-    if (secret === 'maybe') fail(secretPartProblem(part));
+    if (secret === 'maybe') fail(maybeSecretProblem(part));
     fail(`${label(part)} is not an endpoint: ${error.message}`);
   }
 }
@@ -414,8 +419,16 @@ function readEndpointPart(
 function secretLooks(text: string): 'named' | 'maybe' | undefined {
   const word = /^[A-Za-z0-9_.-]*/.exec(text)![0];
   if (isSecretWord(word)) return 'named';
-  const separated = word.length < text.length;
-  return separated && /pass|pwd|secret|token|key|auth|cred/i.test(word) ? 'maybe' : undefined;
+  return SECRET_HINT.test(text) ? 'maybe' : undefined;
+}
+
+// A word that contains one naming a secret, followed by a character no host name or
+// option name holds: `password=` run into another part (`ssl=true password=…`, a
+// missing comma), `redispass:…`, `auth_token …`.
+const SECRET_HINT = /(?:pass|pwd|secret|token|key|auth|cred)[A-Za-z0-9_.-]*[^A-Za-z0-9_.-]/i;
+
+function maybeSecretProblem(part: Part): string {
+  return `Part ${part.position} of the Redis connection string is not an endpoint, and is not shown: it may hold a password (a missing comma or "="?). Write endpoints as host:port and the password as password=…, each part separated by a comma.`;
 }
 
 /**
@@ -492,14 +505,15 @@ const OPTION_NAME = /^\$?[A-Za-z][\w.-]{0,39}$/;
 
 /**
  * `Part 3 of the Redis connection string ("connectTimeout=5s")`, or `part 3 (…)` when `form`
- * is 'part'. Only the key is shown of a secret option or of an unknown key (it may be a
- * misspelt `password`), and nothing of a key that is not a word.
+ * is 'part'. Only the key is shown of a secret option, of an unknown key (it may be a
+ * misspelt `password`) and of a value that may hold a password (`ssl=true password=…`),
+ * and nothing of a key that is not a word.
  */
 function label(part: Part, form: 'sentence' | 'part' = 'sentence'): string {
   const where =
     form === 'part' ? `part ${part.position}` : `Part ${part.position} of the Redis connection string`;
   const option = part.option;
-  if (option === undefined || findOption(option.key)?.secret === false) {
+  if (option === undefined || (findOption(option.key)?.secret === false && !SECRET_HINT.test(option.value))) {
     return `${where} (${quoteInput(part.text)})`;
   }
   return OPTION_NAME.test(option.key) ? `${where} (${option.key}=…)` : where;

@@ -874,11 +874,30 @@ describe('a part that looks like a password is never shown', () => {
       const { message } = refusalOf(text);
       assert.match(
         message,
-        /^Part 2 of the Redis connection string looks like a password written without "="/,
+        /^Part 2 of the Redis connection string (looks like a password written without "="|is not an endpoint, and is not shown: it may hold a password)/,
       );
-      assert.match(message, /Write the password as password=…/);
+      assert.match(message, /the password as password=…/);
       assert.equal(message.includes(secret.slice(0, 6)), false, message);
       assert.equal(message.includes('1234'), false, message);
+    });
+  }
+
+  const runTogether = [
+    `redis,ssl=true password=${secret}`,
+    `redis,ssl=true;password=${secret}`,
+    `redis,sslHost=redis.example.com;password=${secret}`,
+    `redis,sslProtocols=tls12 pwd:${secret}`,
+    `redis,ssl=true,SSL=false;password=${secret}`,
+    `redis,$CONFIG=x password=${secret}`,
+    `redis,tiebreaker=x;password=${secret}`,
+    `redis:6380 password:${secret}`,
+    `redis:6380;password:${secret}`,
+  ];
+  for (const text of runTogether) {
+    it(`refuses ${JSON.stringify(text.replaceAll(secret, '<secret>'))}, a password run into another part, without showing it`, () => {
+      const { message } = refusalOf(text);
+      assert.match(message, /^(Part \d|The option)/);
+      assert.equal(message.includes(secret.slice(0, 6)), false, message);
     });
   }
 
