@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
+import { connectRedis } from '../../src/redis/client.ts';
 import {
   CONNECTION_STRING_DEFAULTS,
   commandTimeoutMs,
@@ -15,6 +16,7 @@ import {
   redactConnectionString,
 } from '../../src/redis/connection-string.ts';
 import { RedisError } from '../../src/redis/errors.ts';
+import { type RedisServer, startRedisServer } from '../support/redis-server.ts';
 
 const CODE = 'TESSERA_REDIS_CONNECTION_STRING';
 
@@ -953,5 +955,35 @@ describe('messages quote input bounded', () => {
       formatConnectionString(settings({ endpoints: [{ host: 'a'.repeat(100_000), port: 1 }] })),
     );
     assert.ok(message.length < 1000, message.slice(0, 300));
+  });
+});
+
+describe('asyncTimeout against a real Redis', () => {
+  let server: RedisServer;
+  before(async () => {
+    server = await startRedisServer();
+  });
+  after(async () => {
+    await server?.stop();
+  });
+
+  /** Runs a command that Redis answers after 400 ms (BLPOP on an empty list), with the given options. */
+  async function slowCommand(options: string): Promise<unknown> {
+    const connection = await connectRedis(parseConnectionString(`127.0.0.1:${server.port},${options}`), {
+      env: {},
+    });
+    try {
+      return await connection.command(['BLPOP', 'asynctimeout-test:empty', '0.4']);
+    } finally {
+      await connection.close();
+    }
+  }
+
+  it('allows a command asyncTimeout when it is larger than syncTimeout', async () => {
+    assert.equal(await slowCommand('syncTimeout=100,asyncTimeout=5000'), null);
+  });
+
+  it('still times a command out after syncTimeout when asyncTimeout is smaller', async () => {
+    await assert.rejects(slowCommand('syncTimeout=100,asyncTimeout=50'), { code: 'TESSERA_REDIS_TIMEOUT' });
   });
 });
