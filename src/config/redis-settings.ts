@@ -37,6 +37,7 @@ const SIMPLE_FIELDS = [
   'defaultDatabase',
   'connectTimeoutMs',
   'syncTimeoutMs',
+  'asyncTimeoutMs',
   'connectRetry',
   'keepAliveSeconds',
   'abortConnect',
@@ -89,6 +90,7 @@ export function toConnectionSettings(redis: RedisSessionSettings): RedisConnecti
   if (redis.clientName !== undefined) settings[RENAMED.clientName] = redis.clientName;
   if (redis.password !== undefined) settings.password = redis.password.reveal();
   if (redis.sslProtocols !== undefined) settings.sslProtocols = sslProtocolsOf(redis.sslProtocols);
+  if (redis.noEffectOptions !== undefined) settings.noEffect = redis.noEffectOptions;
   return settings as unknown as RedisConnectionSettings;
 }
 
@@ -113,6 +115,7 @@ export function redisSettingsFromConnectionString(text: string): RedisSessionSet
   if (parsed.sslProtocols !== undefined) {
     settings.sslProtocols = parsed.sslProtocols.map((p) => `tls${p.slice(4).replace('.', '')}`).join('|');
   }
+  if (parsed.noEffect !== undefined) settings.noEffectOptions = { ...parsed.noEffect };
   return settings as unknown as RedisSessionSettings;
 }
 
@@ -136,12 +139,13 @@ export function redisSettingsProblems(redis: RedisSessionSettings): SettingProbl
     try {
       formatConnectionString({ ...base, [settingsField]: value } as unknown as RedisConnectionSettings);
     } catch (error) {
-      const message = messageOf(error).replace(/^Cannot write the Redis connection string: [A-Za-z]+: /, '');
+      const message = messageOf(error).replace(/^Cannot write the Redis connection string: [A-Za-z.]+: /, '');
       problems.push({ field, problem: message });
     }
   };
   for (const field of SIMPLE_FIELDS) if (redis[field] !== undefined) check(field, field, redis[field]);
   if (redis.clientName !== undefined) check('clientName', RENAMED.clientName, redis.clientName);
+  if (redis.noEffectOptions !== undefined) check('noEffectOptions', 'noEffect', redis.noEffectOptions);
   if (redis.password !== undefined) {
     if (/[\u0000-\u001f\u007f]/.test(redis.password.reveal())) {
       problems.push({

@@ -111,11 +111,11 @@ export function commandTimeoutMs(settings: RedisConnectionSettings): number {
 }
 
 /**
- * The options of `settings` accepted with no effect here, each with its value and why it
+ * The options accepted with no effect here (a settings' `noEffect`), each with its value and why it
  * has none: `version=7.2 (the version StackExchange.Redis assumes…)`. Empty when none.
  */
-export function describeNoEffectOptions(settings: RedisConnectionSettings): string[] {
-  const given = settings.noEffect ?? {};
+export function describeNoEffectOptions(noEffect: RedisConnectionSettings['noEffect']): string[] {
+  const given = noEffect ?? {};
   return NO_EFFECT_OPTIONS.filter((spec) => given[spec.key] !== undefined).map(
     (spec) => `${spec.key}=${quoteIfNeeded(given[spec.key]!)} (${spec.reason})`,
   );

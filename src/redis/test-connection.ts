@@ -87,7 +87,7 @@ export async function runTestConnection(
 
   const parsed = await timed(null, 'connection string', async () => {
     const settings = parseConnectionString(connectionString);
-    const noEffect = describeNoEffectOptions(settings);
+    const noEffect = describeNoEffectOptions(settings.noEffect);
     const note = noEffect.length > 0 ? `; note: accepted, no effect here: ${noEffect.join('; ')}` : '';
     return { value: settings, detail: `${redactConnectionString(settings)}${note}` };
   });

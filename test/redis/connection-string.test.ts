@@ -726,7 +726,7 @@ describe('every StackExchange.Redis option is honoured, accepted with no effect 
         assert.equal(string, `redis:6379,${key}=${written}`);
         assert.deepEqual(parseConnectionString(string), parsed);
         assert.equal(redactConnectionString(parsed), string);
-        const [described] = describeNoEffectOptions(parsed);
+        const [described] = describeNoEffectOptions(parsed.noEffect);
         assert.ok(described?.startsWith(`${key}=${written} (`), described);
       });
     }
