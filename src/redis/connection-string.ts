@@ -111,8 +111,8 @@ export function commandTimeoutMs(settings: RedisConnectionSettings): number {
 }
 
 /**
- * The options accepted with no effect here (a settings' `noEffect`), each with its value and why it
- * has none: `version=7.2 (the version StackExchange.Redis assumes…)`. Empty when none.
+ * The options accepted with no effect here (a settings' `noEffect`), each with its value
+ * and why it has none: `version=7.2 (the version StackExchange.Redis assumes…)`.
  */
 export function describeNoEffectOptions(noEffect: RedisConnectionSettings['noEffect']): string[] {
   const given = noEffect ?? {};
@@ -228,8 +228,9 @@ function readValue(spec: Exclude<OptionSpec, { effect: 'refused' }>, text: strin
 /**
  * Writes settings as a connection string that `parseConnectionString` reads back equal:
  * every endpoint with its port, then only the options that differ from the defaults,
- * then the options accepted with no effect here, quoted when needed. Throws a RedisError when a value cannot be written (out of range,
- * empty, two equal endpoints…).
+ * then the options accepted with no effect here, quoted when needed. Throws a
+ * RedisError when a value cannot be written (out of range, empty, two equal
+ * endpoints, a no-effect value that would change behaviour…).
  */
 export function formatConnectionString(settings: RedisConnectionSettings): string {
   return write(settings, false);
