@@ -6,10 +6,13 @@
  * Hosts and option values are checked by the connection string layer itself, so a
  * configuration that validates always makes a connection string that parses.
  */
+
+import { quoteInput } from '../errors.ts';
 import {
   CONNECTION_STRING_DEFAULTS,
   formatConnectionString,
   formatEndpoint,
+  mayQuotePart,
   parseConnectionString,
   type RedisConnectionSettings,
   RedisError,
@@ -34,6 +37,7 @@ const SIMPLE_FIELDS = [
   'defaultDatabase',
   'connectTimeoutMs',
   'syncTimeoutMs',
+  'asyncTimeoutMs',
   'connectRetry',
   'keepAliveSeconds',
   'abortConnect',
@@ -86,6 +90,7 @@ export function toConnectionSettings(redis: RedisSessionSettings): RedisConnecti
   if (redis.clientName !== undefined) settings[RENAMED.clientName] = redis.clientName;
   if (redis.password !== undefined) settings.password = redis.password.reveal();
   if (redis.sslProtocols !== undefined) settings.sslProtocols = sslProtocolsOf(redis.sslProtocols);
+  if (redis.noEffectOptions !== undefined) settings.noEffect = redis.noEffectOptions;
   return settings as unknown as RedisConnectionSettings;
 }
 
@@ -110,6 +115,7 @@ export function redisSettingsFromConnectionString(text: string): RedisSessionSet
   if (parsed.sslProtocols !== undefined) {
     settings.sslProtocols = parsed.sslProtocols.map((p) => `tls${p.slice(4).replace('.', '')}`).join('|');
   }
+  if (parsed.noEffect !== undefined) settings.noEffectOptions = { ...parsed.noEffect };
   return settings as unknown as RedisSessionSettings;
 }
 
@@ -133,12 +139,13 @@ export function redisSettingsProblems(redis: RedisSessionSettings): SettingProbl
     try {
       formatConnectionString({ ...base, [settingsField]: value } as unknown as RedisConnectionSettings);
     } catch (error) {
-      const message = messageOf(error).replace(/^Cannot write the Redis connection string: [A-Za-z]+: /, '');
+      const message = messageOf(error).replace(/^Cannot write the Redis connection string: [A-Za-z.]+: /, '');
       problems.push({ field, problem: message });
     }
   };
   for (const field of SIMPLE_FIELDS) if (redis[field] !== undefined) check(field, field, redis[field]);
   if (redis.clientName !== undefined) check('clientName', RENAMED.clientName, redis.clientName);
+  if (redis.noEffectOptions !== undefined) check('noEffectOptions', 'noEffect', redis.noEffectOptions);
   if (redis.password !== undefined) {
     if (/[\u0000-\u001f\u007f]/.test(redis.password.reveal())) {
       problems.push({
@@ -165,15 +172,16 @@ export function redisSettingsProblems(redis: RedisSessionSettings): SettingProbl
 /** Why one entry of Hosts is not `host:port` (IPv6 in brackets), or undefined. */
 export function hostProblem(host: string): string | undefined {
   if (host.trim() === '') return 'a host is empty.';
+  // Only the text before a "," or "=" is quoted: what follows may be a password typed here.
   if (/[,=]/.test(host))
-    return `"${host.includes('=') ? host.split('=')[0] : host}" is not one host:port (one host per entry, no options).`;
+    return `${quoteInput(host.split(/[,=]/)[0]!)} is not one host:port (one host per entry, no options).`;
   try {
     parseConnectionString(host);
     return undefined;
   } catch (error) {
     const message = messageOf(error);
     const reason = /is not an endpoint: (.*)$/s.exec(message)?.[1] ?? stripPart(message);
-    return `"${host}" is not host:port: ${reason}`;
+    return `${mayQuotePart(host) ? quoteInput(host) : 'This entry'} is not host:port: ${reason}`;
   }
 }
 

@@ -46,6 +46,12 @@ export const SESSION_PROVIDER_LABELS = {
 export const REDIS_ADVANCED_OPTIONS = {
   connectTimeoutMs: { key: 'connectTimeout', type: 'integer', min: 1, doc: 'time allowed to connect, in ms' },
   syncTimeoutMs: { key: 'syncTimeout', type: 'integer', min: 1, doc: 'time allowed for a command, in ms' },
+  asyncTimeoutMs: {
+    key: 'asyncTimeout',
+    type: 'integer',
+    min: 1,
+    doc: 'a command is allowed the larger of this and the sync timeout, in ms',
+  },
   defaultDatabase: {
     key: 'defaultDatabase',
     type: 'integer',
@@ -84,6 +90,7 @@ export interface RedisSessionSettings {
   readonly sslHost?: string;
   readonly connectTimeoutMs?: number;
   readonly syncTimeoutMs?: number;
+  readonly asyncTimeoutMs?: number;
   readonly defaultDatabase?: number;
   readonly connectRetry?: number;
   readonly keepAliveSeconds?: number;
@@ -92,6 +99,12 @@ export interface RedisSessionSettings {
   readonly clientName?: string;
   readonly serviceName?: string;
   readonly sslProtocols?: string;
+  /**
+   * Options of the connection string accepted with no effect here (`version`,
+   * `setlib`…), by key: kept so that the connection string is written back as given,
+   * and listed by the tools as "accepted, no effect here".
+   */
+  readonly noEffectOptions?: Readonly<Record<string, string>>;
 }
 
 export interface SessionSettings {
@@ -156,6 +169,7 @@ const redisFileSchema = z.strictObject({
   sslHost: nonEmpty.optional(),
   connectTimeoutMs: integer(1).optional(),
   syncTimeoutMs: integer(1).optional(),
+  asyncTimeoutMs: integer(1).optional(),
   defaultDatabase: integer(0).optional(),
   connectRetry: integer(0).optional(),
   keepAliveSeconds: integer(-1).optional(),
@@ -164,6 +178,7 @@ const redisFileSchema = z.strictObject({
   clientName: nonEmpty.optional(),
   serviceName: nonEmpty.optional(),
   sslProtocols: nonEmpty.optional(),
+  noEffectOptions: z.record(z.string(), z.string()).optional(),
 });
 
 const appliedFileSchema = z.strictObject({

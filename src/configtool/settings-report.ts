@@ -14,7 +14,7 @@ import {
   redactedConnectionString,
   SESSION_PROVIDER_LABELS,
 } from '../config/index.ts';
-import { CONNECTION_STRING_DEFAULTS } from '../redis/index.ts';
+import { CONNECTION_STRING_DEFAULTS, describeNoEffectOptions } from '../redis/index.ts';
 
 /** Reads what the report needs beside the configuration: the private key (for the applied state). */
 export async function reportContextOf(loaded: LoadedConfiguration): Promise<ReportContext> {
@@ -99,6 +99,9 @@ function redisLines(redis: RedisSessionSettings, plainTextSecrets: readonly stri
   });
   lines.push(row('  Advanced', advanced.slice(0, 3).join(', ')));
   for (let i = 3; i < advanced.length; i += 3) lines.push(row('', advanced.slice(i, i + 3).join(', ')));
+  for (const [index, option] of describeNoEffectOptions(redis.noEffectOptions).entries()) {
+    lines.push(row(index === 0 ? '  Other options' : '', `accepted, no effect here: ${option}`));
+  }
   lines.push(row('  Connection string', redactedConnectionString(redis)));
   return lines;
 }
@@ -148,6 +151,7 @@ export function configurationReportJson(context: ReportContext): unknown {
               advanced: Object.fromEntries(
                 REDIS_ADVANCED_OPTION_NAMES.map((name) => [name, redis[name] ?? defaultOf(name) ?? null]),
               ),
+              noEffectOptions: redis.noEffectOptions ?? {},
               connectionString: redactedConnectionString(redis),
             },
     },

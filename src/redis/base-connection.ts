@@ -2,6 +2,7 @@ import { channel } from 'node:diagnostics_channel';
 import { ClientClosedError, ClientOfflineError } from '@redis/client';
 import type { ClientFactory } from './client-factory.ts';
 import type { LuaScript, RedisArgument, RedisConnection, RedisReply, RedisTopology } from './connection.ts';
+import { commandTimeoutMs } from './connection-string.ts';
 import { RedisError } from './errors.ts';
 import { explainRedisError } from './explain-error.ts';
 
@@ -47,7 +48,7 @@ export abstract class BaseConnection implements RedisConnection {
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
         () => reject(Object.assign(new Error('sync timeout'), { name: 'TimeoutError' })),
-        this.factory.settings.syncTimeoutMs,
+        commandTimeoutMs(this.factory.settings),
       );
     });
     try {

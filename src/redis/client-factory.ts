@@ -6,7 +6,12 @@
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import { createClient, type createCluster } from '@redis/client';
 import { TlsMaterial, tlsConnectionOptions, verifyServer } from '../tls/index.ts';
-import { formatEndpoint, type RedisConnectionSettings, type RedisEndpoint } from './connection-string.ts';
+import {
+  commandTimeoutMs,
+  formatEndpoint,
+  type RedisConnectionSettings,
+  type RedisEndpoint,
+} from './connection-string.ts';
 import { explainRedisError } from './explain-error.ts';
 import { parseInfo } from './info.ts';
 
@@ -116,7 +121,7 @@ export class ClientFactory {
       ssl: this.settings.ssl,
       sslHost: this.settings.sslHost,
       connectTimeoutMs: this.settings.connectTimeoutMs,
-      syncTimeoutMs: this.settings.syncTimeoutMs,
+      syncTimeoutMs: commandTimeoutMs(this.settings),
       user: this.settings.user,
     };
   }

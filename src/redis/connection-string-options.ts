@@ -1,7 +1,11 @@
-// The options of the Redis connection string: their defaults, how each value is read
-// and written, and the help given for a key that is not one of them. The syntax
-// around them (parts, endpoints, quoting) lives in connection-string.ts.
+// The options of the Redis connection string: every option of StackExchange.Redis,
+// what Tessera does with it (honoured, accepted with no effect here, or refused, with
+// the reason), how each value is read and written, and the help given for a key that
+// is not one of them. docs/redis-tls.md shows the same table (a test keeps the two in
+// step). The syntax around the options (parts, endpoints, quoting) lives in
+// connection-string.ts.
 import { isIPv4, isIPv6 } from 'node:net';
+import { quoteInput } from '../errors.ts';
 import type { RedisConnectionSettings } from './connection-string.ts';
 
 /** The TLS versions `sslProtocols` may name, in Node's spelling (`tls.SecureVersion`), oldest first. */
@@ -46,7 +50,7 @@ export const CONNECTION_STRING_DEFAULTS = Object.freeze({
 /** A value an option refuses. The message says what the option expects and never repeats a secret. */
 export class ValueProblem extends Error {}
 
-type OptionField = Exclude<keyof RedisConnectionSettings, 'endpoints'>;
+type OptionField = Exclude<keyof RedisConnectionSettings, 'endpoints' | 'noEffect'>;
 type OptionValue<F extends OptionField> = NonNullable<RedisConnectionSettings[F]>;
 
 interface ValueKind<T> {
@@ -56,14 +60,52 @@ interface ValueKind<T> {
   format(value: T): string;
 }
 
-/** One option: its key in the connection string, its field in the settings, and its value kind. */
-export interface OptionSpec<F extends OptionField = OptionField> {
+/**
+ * What Tessera does with an option of StackExchange.Redis:
+ * * `honoured`: read into `field`, with the same meaning;
+ * * `no effect`: accepted, because its value cannot change what Tessera does (`reason`
+ *   says why); kept in `noEffect` so that it is written back, and listed by Test
+ *   Connection, `tessera config show` and the Configuration Tool as "accepted, no
+ *   effect here". `refuse` names the values that would change behaviour: those are
+ *   refused, with the reason;
+ * * `refused`: ignoring it would change behaviour or weaken security; `reason` says why
+ *   and what to do.
+ */
+export const OPTION_EFFECTS = ['honoured', 'no effect', 'refused'] as const;
+export type OptionEffect = (typeof OPTION_EFFECTS)[number];
+
+/** An option Tessera honours: its key in the connection string, its field in the settings, its value kind. */
+export interface HonouredOption<F extends OptionField = OptionField> {
+  readonly effect: 'honoured';
   readonly key: string;
   readonly field: F;
   /** Secret values are never shown: not in messages, not in the redacted form. */
   readonly secret: boolean;
   readonly kind: ValueKind<OptionValue<F>>;
 }
+
+/** An option accepted with no effect here. Its value is kept as text, in the spelling `kind` writes. */
+export interface NoEffectOption {
+  readonly effect: 'no effect';
+  readonly key: string;
+  readonly secret: false;
+  readonly kind: ValueKind<string>;
+  /** Why no value it accepts can change what Tessera does. */
+  readonly reason: string;
+  /** Why a value is refused, for the values that would change behaviour (undefined: accepted). */
+  readonly refuse?: (value: string) => string | undefined;
+}
+
+/** An option refused whatever its value. */
+export interface RefusedOption {
+  readonly effect: 'refused';
+  readonly key: string;
+  readonly secret: false;
+  /** Why, and what to do instead (a sentence after the part is named). */
+  readonly reason: string;
+}
+
+export type OptionSpec = HonouredOption | NoEffectOption | RefusedOption;
 
 const INT32_MAX = 2_147_483_647;
 
@@ -142,10 +184,10 @@ const SSL_PROTOCOL_LIST: ValueKind<readonly SslProtocol[]> = {
         .replace(/[^a-z0-9]/g, '')
         .replace(/^tlsv/, 'tls');
       const hint = SSL_PROTOCOL_NAMES.has(spelling)
-        ? `Write "${item}" as ${spelling}`
+        ? `Write ${quoteInput(item)} as ${spelling}`
         : /^(ssl|tls)/i.test(item)
-          ? `"${item}" is refused: only TLS 1.2 and 1.3 are supported by the Redis 6+ builds Tessera connects to`
-          : `"${item}" is not a protocol name`;
+          ? `${quoteInput(item)} is refused: only TLS 1.2 and 1.3 are supported by the Redis 6+ builds Tessera connects to`
+          : `${quoteInput(item)} is not a protocol name`;
       throw new ValueProblem(
         `${key} lists the TLS versions to allow, separated by "|": tls12, tls13 or tls12|tls13. ${hint}. Remove ${key} to allow both.`,
       );
@@ -163,9 +205,68 @@ const option = <F extends OptionField>(
   field: F,
   kind: ValueKind<OptionValue<F>>,
   secret = false,
-): OptionSpec => ({ key, field, kind, secret }) as OptionSpec;
+): OptionSpec => ({ effect: 'honoured', key, field, kind, secret }) as OptionSpec;
 
-/** Every option, in the order `formatConnectionString` writes them. */
+const noEffect = (
+  key: string,
+  kind: ValueKind<string>,
+  reason: string,
+  refuse?: (value: string) => string | undefined,
+): NoEffectOption => ({ effect: 'no effect', key, kind, reason, secret: false, ...(refuse && { refuse }) });
+
+const refused = (key: string, reason: string): RefusedOption => ({
+  effect: 'refused',
+  key,
+  reason,
+  secret: false,
+});
+
+/** A no-effect kind that keeps the text of another kind's value. */
+function asText<T>(kind: ValueKind<T>): ValueKind<string> {
+  return {
+    parse: (text, key) => kind.format(kind.parse(text, key)),
+    format: (value) => value,
+  };
+}
+
+// Any text, the empty text included: an empty value is what turns these options off.
+const ANY_TEXT: ValueKind<string> = { parse: (text) => text, format: (value) => value };
+
+const VERSION: ValueKind<string> = {
+  parse(text, key) {
+    if (/^\d{1,9}(\.\d{1,9}){0,3}$/.test(text)) return text;
+    throw new ValueProblem(`${key} must be a Redis version of one to four numbers, e.g. ${key}=7.2.`);
+  },
+  format: (value) => value,
+};
+
+function oneOf(names: readonly string[], canonical: (lower: string) => string): ValueKind<string> {
+  return {
+    parse(text, key) {
+      const lower = text.toLowerCase();
+      if (names.includes(lower)) return canonical(lower);
+      throw new ValueProblem(`${key} must be one of ${names.join(', ')}.`);
+    },
+    format: (value) => value,
+  };
+}
+
+const PROXY = oneOf(['none', 'twemproxy', 'envoyproxy'], (lower) =>
+  lower === 'none' ? 'None' : lower === 'twemproxy' ? 'Twemproxy' : 'Envoyproxy',
+);
+const PROTOCOL = oneOf(['resp2', 'resp3', '2', '3'], (lower) => `resp${lower.slice(-1)}`);
+
+const OBSOLETE = 'obsolete: StackExchange.Redis ignores it too';
+const INTEGER_TEXT = asText(wholeNumber(-INT32_MAX, '', '0'));
+const BOOLEAN_TEXT = asText(BOOLEAN);
+
+/** Refuses any value but the empty one, which turns the option off as Tessera has it. */
+const unlessEmpty = (reason: string) => (value: string) => (value === '' ? undefined : reason);
+
+/**
+ * Every option of StackExchange.Redis, in the order `formatConnectionString` writes them:
+ * the honoured ones, then those accepted with no effect here, then the refused ones.
+ */
 export const OPTIONS: readonly OptionSpec[] = Object.freeze([
   option('user', 'user', TEXT),
   option('password', 'password', TEXT, true),
@@ -177,43 +278,113 @@ export const OPTIONS: readonly OptionSpec[] = Object.freeze([
   option('name', 'name', CLIENT_NAME),
   option('connectTimeout', 'connectTimeoutMs', wholeNumber(1, ' of milliseconds', '10000')),
   option('syncTimeout', 'syncTimeoutMs', wholeNumber(1, ' of milliseconds', '10000')),
+  option('asyncTimeout', 'asyncTimeoutMs', wholeNumber(1, ' of milliseconds', '10000')),
   option('connectRetry', 'connectRetry', wholeNumber(0, '', '5')),
   option('keepAlive', 'keepAliveSeconds', wholeNumber(-1, ' of seconds', '60', ' (-1 or 0: the default)')),
   option('abortConnect', 'abortConnect', BOOLEAN),
   option('allowAdmin', 'allowAdmin', BOOLEAN),
+  noEffect(
+    'tiebreaker',
+    ANY_TEXT,
+    'empty, it turns off the tie-breaker key, which Tessera never uses',
+    unlessEmpty(
+      'tiebreaker names a key StackExchange.Redis reads to elect a primary among several; Tessera does not use that protocol: it asks each host its role and refuses several primaries. Remove the part, or leave it empty (tiebreaker=).',
+    ),
+  ),
+  noEffect(
+    'configChannel',
+    ANY_TEXT,
+    'empty, it turns off the channel on which StackExchange.Redis clients announce a new primary, which Tessera never uses',
+    unlessEmpty(
+      'configChannel names a pub/sub channel StackExchange.Redis clients use to announce a new primary; Tessera does not use that protocol: it finds the primary by asking each host its role. Remove the part, or leave it empty (configChannel=).',
+    ),
+  ),
+  noEffect(
+    'channelPrefix',
+    ANY_TEXT,
+    'empty, it asks for no prefix, and Tessera uses none',
+    unlessEmpty(
+      "channelPrefix would prefix pub/sub channel names, but Tessera's sessions publish and subscribe on channels of their own, unprefixed (lock hand-over), and would not follow it: a Redis ACL or a shared server relying on the prefix would see other names. Remove the part (and allow the session channels in the ACL).",
+    ),
+  ),
+  noEffect(
+    'tunnel',
+    ANY_TEXT,
+    'empty, it asks for no tunnel, and Tessera connects directly',
+    unlessEmpty(
+      'tunnel connects through an HTTP proxy, which Tessera does not support: it connects to each host directly. Remove the part and open a direct route to Redis.',
+    ),
+  ),
+  noEffect(
+    'proxy',
+    PROXY,
+    'None asks for a direct connection to Redis, which is how Tessera connects',
+    (value) =>
+      value === 'None'
+        ? undefined
+        : `proxy=${value} means a proxy in front of Redis that lacks commands Tessera's sessions need (scripts, pub/sub); Tessera supports a Redis server, its replicas or a Redis Cluster. Connect to Redis directly and remove the part.`,
+  ),
+  noEffect(
+    'checkCertificateRevocation',
+    BOOLEAN_TEXT,
+    'false asks not to check certificate revocation, and Tessera does not check it',
+    (value) =>
+      value === 'false'
+        ? undefined
+        : 'Tessera does not check certificate revocation (no CRL or OCSP): accepting true would trust a revoked server certificate silently. Write checkCertificateRevocation=false (or remove the part), and revoke by replacing the server certificate and the CA file (SERedis_IssuerCertPath).',
+  ),
+  noEffect(
+    'version',
+    VERSION,
+    'the version StackExchange.Redis assumes before it asks; Tessera asks each server (INFO) and needs Redis 6 or newer',
+  ),
+  noEffect(
+    'setlib',
+    BOOLEAN_TEXT,
+    "it only decides whether CLIENT LIST names the client library; Tessera's client always names itself (node-redis), and a server that lacks CLIENT SETINFO is not an error",
+  ),
+  noEffect(
+    'resolveDns',
+    BOOLEAN_TEXT,
+    'Tessera resolves host names when it connects, every time, and checks certificates against the names',
+  ),
+  noEffect(
+    'configCheckSeconds',
+    INTEGER_TEXT,
+    "Tessera checks the hosts' roles when a command is refused (READONLY) or a host stays unreachable, not on a timer",
+  ),
+  noEffect(
+    'protocol',
+    PROTOCOL,
+    "Tessera's client speaks RESP2 whatever is asked; sessions are read and written the same either way",
+  ),
+  noEffect('highPriorityThreads', BOOLEAN_TEXT, OBSOLETE),
+  noEffect('preserveAsyncOrder', BOOLEAN_TEXT, OBSOLETE),
+  noEffect('responseTimeout', INTEGER_TEXT, OBSOLETE),
+  noEffect('writeBuffer', INTEGER_TEXT, OBSOLETE),
+  refused(
+    '$<command>',
+    "renaming Redis commands is not supported: Tessera's sessions need their commands (EVALSHA, SET, PUBLISH…) under their own names. Remove the part, and use a server that keeps them.",
+  ),
 ]);
 
 const BY_KEY = new Map(OPTIONS.map((spec) => [spec.key.toLowerCase(), spec]));
+const COMMAND_RENAME = BY_KEY.get('$<command>')!;
 
-/** The option a key names, in any letter case. */
+/** The option a key names, in any letter case (`$CONFIG` names the command renames). */
 export function findOption(key: string): OptionSpec | undefined {
-  return BY_KEY.get(key.toLowerCase());
+  return key.startsWith('$') ? COMMAND_RENAME : BY_KEY.get(key.toLowerCase());
 }
 
-// Keys StackExchange.Redis knows that Tessera does not: refused with a reason rather
-// than "unknown", so that a string copied from a .NET application is easy to fix.
-const STACKEXCHANGE_ONLY: ReadonlyMap<string, string> = new Map(
-  Object.entries({
-    asynctimeout: ' and set syncTimeout, which bounds every command here',
-    channelprefix: '',
-    checkcertificaterevocation: '',
-    configchannel: '',
-    configcheckseconds: '',
-    highprioritythreads: ' (StackExchange.Redis ignores it too)',
-    preserveasyncorder: ' (StackExchange.Redis ignores it too)',
-    protocol: '',
-    proxy: '',
-    resolvedns: '',
-    responsetimeout: ' (StackExchange.Redis ignores it too)',
-    setlib: '',
-    tiebreaker: '',
-    tunnel: '',
-    version: '',
-    writebuffer: ' (StackExchange.Redis ignores it too)',
-  }),
+/** The honoured options, the ones most strings use. */
+export const HONOURED_OPTIONS = OPTIONS.filter((spec): spec is HonouredOption => spec.effect === 'honoured');
+
+/** The options accepted with no effect here. */
+export const NO_EFFECT_OPTIONS = OPTIONS.filter(
+  (spec): spec is NoEffectOption => spec.effect === 'no effect',
 );
 
-// Names other clients use for an option, suggested when the edit distance finds nothing.
+// Names other clients and consoles use for an option, suggested when the edit distance finds nothing.
 const OTHER_NAMES: ReadonlyMap<string, string> = new Map(
   Object.entries({
     username: 'user',
@@ -225,36 +396,41 @@ const OTHER_NAMES: ReadonlyMap<string, string> = new Map(
   }),
 );
 
+// Words that name a secret in other clients' settings and in cloud consoles: `pwd`,
+// `accessKey`, `auth_token`… A part so named holds a password written the wrong way.
+const SECRET_WORD =
+  /^(?:redis|client|auth|access|api|primary|secondary|shared|account|db)?(?:pass|password|passwd|passphrase|pwd|pw|secret|token|key|accesskey|authtoken|auth|credential|credentials)$/;
+
+/** Whether `word` names a secret (`Password`, `pwd`, `access_key`…), whatever its case and separators. */
+export function isSecretWord(word: string): boolean {
+  return word.length <= 40 && SECRET_WORD.test(word.toLowerCase().replace(/[-_.]/g, ''));
+}
+
 /** Says why `key` is not an option and what to write instead (the sentence after the part is named). */
 export function unknownOptionProblem(key: string): string {
-  const lower = key.toLowerCase();
-  if (lower.startsWith('$')) {
-    return `renaming Redis commands (${key}=…) is not supported. Remove the part.`;
-  }
-  const reason = STACKEXCHANGE_ONLY.get(lower);
-  if (reason !== undefined) {
-    return `the StackExchange.Redis option "${key}" is not supported by Tessera: remove the part${reason}.`;
-  }
-  const suggestion = OTHER_NAMES.get(lower) ?? closestKey(lower);
-  const known = OPTIONS.map((spec) => spec.key).join(', ');
-  return `unknown option "${key}".${suggestion ? ` Did you mean "${suggestion}"?` : ''} Known options: ${known}.`;
+  const suggestion = isSecretWord(key)
+    ? 'password'
+    : (OTHER_NAMES.get(key.toLowerCase()) ?? closestKey(key.toLowerCase()));
+  const known = HONOURED_OPTIONS.map((spec) => spec.key).join(', ');
+  return (
+    `unknown option ${quoteInput(key)}.${suggestion ? ` Did you mean "${suggestion}"?` : ''} Known options: ${known}; ` +
+    'the other options of StackExchange.Redis are listed in docs/redis-tls.md.'
+  );
 }
 
 /** Whether an unknown key is near enough to an option (misspelt, another client's name) to be one. */
 export function resemblesOption(key: string): boolean {
   const lower = key.toLowerCase();
-  return (
-    lower.startsWith('$') ||
-    STACKEXCHANGE_ONLY.get(lower) !== undefined ||
-    OTHER_NAMES.get(lower) !== undefined ||
-    closestKey(lower) !== undefined
-  );
+  // No option's name is longer: a long key is text typed in the wrong place, and the edit distance of it would be slow.
+  if (lower.length > 40) return false;
+  return OTHER_NAMES.get(lower) !== undefined || closestKey(lower) !== undefined;
 }
 
 function closestKey(lower: string): string | undefined {
   const allowed = Math.max(1, Math.floor(lower.length / 3));
   let best: { key: string; distance: number } | undefined;
   for (const spec of OPTIONS) {
+    if (spec.effect === 'refused') continue;
     const distance = editDistance(lower, spec.key.toLowerCase());
     if (distance <= allowed && (best === undefined || distance < best.distance)) {
       best = { key: spec.key, distance };
@@ -289,20 +465,20 @@ export function hostNameProblem(host: string): string | undefined {
   if (/^[\d.]+$/.test(host)) {
     return isIPv4(host)
       ? undefined
-      : `"${host}" is not an IPv4 address (four numbers 0-255 without leading zeros).`;
+      : `${quoteInput(host)} is not an IPv4 address (four numbers 0-255 without leading zeros).`;
   }
   if (host.length > 253) return `a host name has at most 253 characters; this one has ${host.length}.`;
-  const bad = /[^A-Za-z0-9.-]/.exec(host);
+  const bad = /[^A-Za-z0-9.-]/u.exec(host);
   if (bad) {
-    return `"${host}" contains "${bad[0]}"; a host name holds only letters, digits, hyphens and dots (RFC 1123).`;
+    return `${quoteInput(host)} contains ${quoteInput(bad[0])}; a host name holds only letters, digits, hyphens and dots (RFC 1123).`;
   }
   for (const label of host.split('.')) {
     if (label === '') {
-      return `"${host}" has an empty label (a dot at the start or end, or two dots in a row).`;
+      return `${quoteInput(host)} has an empty label (a dot at the start or end, or two dots in a row).`;
     }
-    if (label.length > 63) return `"${host}" has a label longer than 63 characters.`;
+    if (label.length > 63) return `${quoteInput(host)} has a label longer than 63 characters.`;
     if (label.startsWith('-') || label.endsWith('-')) {
-      return `"${host}" has a label that starts or ends with a hyphen (RFC 1123 forbids it).`;
+      return `${quoteInput(host)} has a label that starts or ends with a hyphen (RFC 1123 forbids it).`;
     }
   }
   return undefined;

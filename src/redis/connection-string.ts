@@ -9,16 +9,25 @@
  * for a quote inside, so that it can hold a comma or keep surrounding spaces:
  * `password="a,b"`. The options and their defaults are in connection-string-options.ts.
  *
+ * Every option of StackExchange.Redis is honoured, accepted with no effect here (kept in
+ * `noEffect`, written back by `formatConnectionString`), or refused with the reason: see
+ * OPTIONS in connection-string-options.ts.
+ *
  * Unlike StackExchange.Redis, which skips what it cannot read, every mistake is a
  * `RedisError` with code `TESSERA_REDIS_CONNECTION_STRING` whose message names the part
- * (position and text) and says what to write instead. No message, and no redacted form,
- * ever contains the password.
+ * (position, and text quoted with `quoteInput`) and says what to write instead. No
+ * message, and no redacted form, ever contains the password: nor the text of a part
+ * that looks like one written the wrong way (`password:…`, `pwd …`), nor a part right
+ * after an unquoted password.
  */
 import { isIPv6 } from 'node:net';
+import { quoteInput } from '../errors.ts';
 import {
   CONNECTION_STRING_DEFAULTS,
   findOption,
   hostNameProblem,
+  isSecretWord,
+  NO_EFFECT_OPTIONS,
   OPTIONS,
   type OptionSpec,
   resemblesOption,
@@ -28,7 +37,16 @@ import {
 } from './connection-string-options.ts';
 import { RedisError } from './errors.ts';
 
-export { CONNECTION_STRING_DEFAULTS, SSL_PROTOCOLS, type SslProtocol } from './connection-string-options.ts';
+export {
+  CONNECTION_STRING_DEFAULTS,
+  NO_EFFECT_OPTIONS,
+  OPTION_EFFECTS,
+  OPTIONS,
+  type OptionEffect,
+  type OptionSpec,
+  SSL_PROTOCOLS,
+  type SslProtocol,
+} from './connection-string-options.ts';
 
 /** One Redis server (or Sentinel) to connect to. */
 export interface RedisEndpoint {
@@ -59,8 +77,13 @@ export interface RedisConnectionSettings {
   readonly defaultDatabase: number;
   /** Time allowed to connect (TCP, TLS and AUTH), per attempt. */
   readonly connectTimeoutMs: number;
-  /** Time allowed for one command's reply. */
+  /** Time allowed for one command's reply (with asyncTimeoutMs: see commandTimeoutMs). */
   readonly syncTimeoutMs: number;
+  /**
+   * StackExchange.Redis's timeout of asynchronous commands. Every command is
+   * asynchronous here: a command is allowed the larger of the two (commandTimeoutMs).
+   */
+  readonly asyncTimeoutMs?: number;
   /** How many more times the first connection is tried after it fails. */
   readonly connectRetry: number;
   /** Seconds between keep-alive pings of an idle connection; -1 or 0: the client's default (60 s). */
@@ -73,6 +96,29 @@ export interface RedisConnectionSettings {
   readonly serviceName?: string;
   /** Allow administrative commands (e.g. FLUSHDB, CONFIG) through this connection. */
   readonly allowAdmin: boolean;
+  /**
+   * Options of StackExchange.Redis accepted with no effect here, by key, each value in
+   * the spelling the option writes (`{ version: '7.2', setlib: 'false' }`). Kept so
+   * that the string is written back as given and the tools can list them. Absent when
+   * there are none.
+   */
+  readonly noEffect?: Readonly<Record<string, string>>;
+}
+
+/** The time allowed for one command's reply: the larger of syncTimeout and asyncTimeout. */
+export function commandTimeoutMs(settings: RedisConnectionSettings): number {
+  return Math.max(settings.syncTimeoutMs, settings.asyncTimeoutMs ?? 0);
+}
+
+/**
+ * The options accepted with no effect here (a settings' `noEffect`), each with its value
+ * and why it has none: `version=7.2 (the version StackExchange.Redis assumes…)`.
+ */
+export function describeNoEffectOptions(noEffect: RedisConnectionSettings['noEffect']): string[] {
+  const given = noEffect ?? {};
+  return NO_EFFECT_OPTIONS.filter((spec) => given[spec.key] !== undefined).map(
+    (spec) => `${spec.key}=${quoteIfNeeded(given[spec.key]!)} (${spec.reason})`,
+  );
 }
 
 /** A part of the string: its 1-based position, its trimmed text and, for `key=value`, the option. */
@@ -115,6 +161,7 @@ export function parseConnectionString(text: string): RedisConnectionSettings {
       }
       fail(`${label(part)}: ${unknownOptionProblem(key)}`);
     }
+    if (spec.effect === 'refused') fail(`${label(part)}: ${spec.reason}`);
     const earlier = values.get(spec);
     if (earlier !== undefined) {
       fail(
@@ -122,16 +169,28 @@ export function parseConnectionString(text: string): RedisConnectionSettings {
       );
     }
     try {
-      values.set(spec, { value: spec.kind.parse(value, spec.key), part });
+      values.set(spec, { value: readValue(spec, value), part });
     } catch (error) {
-      if (error instanceof ValueProblem) fail(`${label(part)}: ${error.message}`);
-      throw error;
+      if (!(error instanceof ValueProblem)) throw error;
+      if (SECRET_HINT.test(value)) {
+        fail(
+          `${label(part)}: the value is not valid for ${spec.key}, and is not shown: it may hold a password (a missing comma?). Write each option as key=value, the parts separated by commas: …,${spec.key}=…,password=….`,
+        );
+      }
+      fail(`${label(part)}: ${error.message}`);
     }
   }
 
   const { port, sslPort, sentinelPort, ...defaults } = CONNECTION_STRING_DEFAULTS;
   const settings: Record<string, unknown> = { endpoints: [], ...defaults };
-  for (const [spec, { value }] of values) settings[spec.field] = value;
+  const noEffect: Record<string, string> = {};
+  for (const spec of OPTIONS) {
+    const given = values.get(spec);
+    if (given === undefined) continue;
+    if (spec.effect === 'honoured') settings[spec.field] = given.value;
+    else noEffect[spec.key] = given.value as string;
+  }
+  if (Object.keys(noEffect).length > 0) settings.noEffect = Object.freeze(noEffect);
   const sentinel = settings.serviceName !== undefined;
   const defaultPort = sentinel ? sentinelPort : settings.ssl ? sslPort : port;
   if (written.length === 0) {
@@ -156,11 +215,22 @@ export function parseConnectionString(text: string): RedisConnectionSettings {
   return Object.freeze(settings) as unknown as RedisConnectionSettings;
 }
 
+/** An option's value read from its text; a no-effect option's value that would change behaviour is refused. */
+function readValue(spec: Exclude<OptionSpec, { effect: 'refused' }>, text: string): unknown {
+  const value = spec.kind.parse(text, spec.key);
+  if (spec.effect === 'no effect') {
+    const refusal = spec.refuse?.(value as string);
+    if (refusal !== undefined) throw new ValueProblem(refusal);
+  }
+  return value;
+}
+
 /**
  * Writes settings as a connection string that `parseConnectionString` reads back equal:
  * every endpoint with its port, then only the options that differ from the defaults,
- * quoted when needed. Throws a RedisError when a value cannot be written (out of range,
- * empty, two equal endpoints…).
+ * then the options accepted with no effect here, quoted when needed. Throws a
+ * RedisError when a value cannot be written (out of range, empty, two equal
+ * endpoints, a no-effect value that would change behaviour…).
  */
 export function formatConnectionString(settings: RedisConnectionSettings): string {
   return write(settings, false);
@@ -192,17 +262,31 @@ function write(settings: RedisConnectionSettings, redact: boolean): string {
         throw new ValueProblem('the port must be a whole number from 1 to 65535.');
       }
     } catch (error) {
-      if (error instanceof ValueProblem) cannot(`endpoint ${index + 1} (${text}): ${error.message}`);
+      if (error instanceof ValueProblem)
+        cannot(`endpoint ${index + 1} (${quoteInput(text)}): ${error.message}`);
       throw error;
     }
-    if (seen.has(endpointKey(endpoint))) cannot(`the endpoint ${text} is listed twice. Remove one of them.`);
+    if (seen.has(endpointKey(endpoint))) {
+      cannot(`the endpoint ${quoteInput(text)} is listed twice. Remove one of them.`);
+    }
     seen.add(endpointKey(endpoint));
     return text;
   });
   const defaults: Readonly<Record<string, unknown>> = CONNECTION_STRING_DEFAULTS;
+  const noEffect: Readonly<Record<string, unknown>> = settings.noEffect ?? {};
+  if (typeof noEffect !== 'object' || noEffect === null)
+    cannot('noEffect must be an object of option texts.');
+  for (const key of Object.keys(noEffect)) {
+    if (findOption(key)?.effect !== 'no effect' || findOption(key)?.key !== key) {
+      cannot(
+        `noEffect names ${quoteInput(key)}, which is not an option accepted with no effect here (${NO_EFFECT_OPTIONS.map((spec) => spec.key).join(', ')}).`,
+      );
+    }
+  }
   for (const spec of OPTIONS) {
-    const value: unknown = settings[spec.field];
-    if (value === undefined || value === defaults[spec.field]) continue;
+    if (spec.effect === 'refused') continue;
+    const value: unknown = spec.effect === 'honoured' ? settings[spec.field] : noEffect[spec.key];
+    if (value === undefined || (spec.effect === 'honoured' && value === defaults[spec.field])) continue;
     const text = writeValue(spec, value, cannot);
     parts.push(`${spec.key}=${redact && spec.secret ? '*****' : quoteIfNeeded(text)}`);
   }
@@ -210,19 +294,24 @@ function write(settings: RedisConnectionSettings, redact: boolean): string {
 }
 
 /** The text of one option's value, checked to read back as the same value. */
-function writeValue(spec: OptionSpec, value: unknown, cannot: (what: string) => never): string {
+function writeValue(
+  spec: Exclude<OptionSpec, { effect: 'refused' }>,
+  value: unknown,
+  cannot: (what: string) => never,
+): string {
   const unchanged = (a: unknown, b: unknown) =>
     Array.isArray(a) && Array.isArray(b) ? [...a].sort().join() === [...b].sort().join() : a === b;
+  const field = spec.effect === 'honoured' ? spec.field : `noEffect.${spec.key}`;
   let text = '';
   try {
     text = spec.kind.format(value as never);
-    if (!unchanged(spec.kind.parse(text, spec.key), value)) throw new TypeError('changed');
+    if (typeof text !== 'string' || !unchanged(readValue(spec, text), value)) throw new TypeError('changed');
   } catch (error) {
-    if (error instanceof ValueProblem) cannot(`${spec.field}: ${error.message}`);
-    cannot(`${spec.field} cannot be written as ${spec.key}=… and read back unchanged; check its type.`);
+    if (error instanceof ValueProblem) cannot(`${field}: ${error.message}`);
+    cannot(`${field} cannot be written as ${spec.key}=… and read back unchanged; check its type.`);
   }
   if (CONTROL.test(text)) {
-    cannot(`${spec.field} contains a control character, which a connection string cannot hold.`);
+    cannot(`${field} contains a control character, which a connection string cannot hold.`);
   }
   return text;
 }
@@ -230,7 +319,8 @@ function writeValue(spec: OptionSpec, value: unknown, cannot: (what: string) => 
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
 function quoteIfNeeded(value: string): string {
-  const plain = value !== '' && value === value.trim() && !/[,"]/.test(value);
+  // An empty value is written `key=`: it reads back empty (only the no-effect options take one).
+  const plain = value === value.trim() && !/[,"]/.test(value);
   return plain ? value : `"${value.replaceAll('"', '""')}"`;
 }
 
@@ -300,6 +390,8 @@ function readEndpointPart(
   previous: Part | undefined,
 ): { host: string; port: number | undefined } {
   if (afterSecret(previous)) fail(continuedSecretProblem(part, previous));
+  const secret = secretLooks(part.text);
+  if (secret === 'named') fail(secretPartProblem(part));
   if (part.text.includes('://')) {
     fail(
       `Part ${part.position} of the Redis connection string looks like a URL. Write host:port and options instead, e.g. redis.example.com:6380,user=…,password=…,ssl=true.`,
@@ -313,9 +405,43 @@ function readEndpointPart(
   try {
     return readEndpoint(part.text);
   } catch (error) {
-    if (error instanceof ValueProblem) fail(`${label(part)} is not an endpoint: ${error.message}`);
-    throw error;
+    if (!(error instanceof ValueProblem)) throw error;
+    if (secret === 'maybe') fail(maybeSecretProblem(part));
+    fail(`${label(part)} is not an endpoint: ${error.message}`);
   }
+}
+
+/**
+ * Whether an endpoint part looks like a secret written without `=`: `named` when it
+ * begins with a word that names one (`password:x`, `Password: x`, `pwd x`, `token`),
+ * `maybe` when its first word contains such a word and a separator follows
+ * (`redispass:x`): refused only when it is not an endpoint either, but never quoted.
+ */
+function secretLooks(text: string): 'named' | 'maybe' | undefined {
+  const word = /^[A-Za-z0-9_.-]*/.exec(text)![0];
+  if (isSecretWord(word)) return 'named';
+  return SECRET_HINT.test(text) ? 'maybe' : undefined;
+}
+
+// A word that contains one naming a secret, followed by a character no host name or
+// option name holds: `password=` run into another part (`ssl=true password=…`, a
+// missing comma), `redispass:…`, `auth_token …`.
+const SECRET_HINT = /(?:pass|pwd|secret|token|key|auth|cred)[A-Za-z0-9_.-]*[^A-Za-z0-9_.-]/i;
+
+function maybeSecretProblem(part: Part): string {
+  return `Part ${part.position} of the Redis connection string is not an endpoint, and is not shown: it may hold a password (a missing comma or "="?). Write endpoints as host:port and the password as password=…, each part separated by a comma.`;
+}
+
+/**
+ * Whether a message may quote `text` given as an endpoint: not when it may hold a
+ * password (`user:pass@host`, a URL with credentials, `password:…`).
+ */
+export function mayQuotePart(text: string): boolean {
+  return !text.includes('@') && secretLooks(text) === undefined;
+}
+
+function secretPartProblem(part: Part): string {
+  return `Part ${part.position} of the Redis connection string looks like a password written without "=" (what is there is not shown). Write the password as password=… (in double quotes if it holds a comma: password="…"); if part ${part.position} is an endpoint, write it as host:port, e.g. redis.example.com:6380.`;
 }
 
 /** Reads `host`, `host:port`, `[ipv6]` or `[ipv6]:port`; the port is undefined when left out. */
@@ -330,16 +456,18 @@ function readEndpoint(text: string): { host: string; port: number | undefined } 
     host = text.slice(1, close);
     const rest = text.slice(close + 1);
     if (rest !== '' && !rest.startsWith(':')) {
-      throw new ValueProblem(`"${rest}" follows "]". Write [address]:port, e.g. [2001:db8::1]:6380.`);
+      throw new ValueProblem(
+        `${quoteInput(rest)} follows "]". Write [address]:port, e.g. [2001:db8::1]:6380.`,
+      );
     }
     if (rest !== '') portText = rest.slice(1);
-    if (!isIPv6(host)) throw new ValueProblem(`"${host}" in brackets is not an IPv6 address.`);
+    if (!isIPv6(host)) throw new ValueProblem(`${quoteInput(host)} in brackets is not an IPv6 address.`);
   } else {
     const colons = text.split(':').length - 1;
     if (colons > 1) {
       throw new ValueProblem(
         isIPv6(text)
-          ? `write an IPv6 address in brackets, e.g. [${text}]:6380.`
+          ? `write an IPv6 address in brackets, e.g. [${text.length <= 45 ? text : '2001:db8::1'}]:6380.`
           : 'it has more than one ":". Write host:port, or [address]:port for IPv6.',
       );
     }
@@ -356,7 +484,7 @@ function readEndpoint(text: string): { host: string; port: number | undefined } 
   throw new ValueProblem(
     portText === ''
       ? 'there is no port after ":". Write a port from 1 to 65535, or leave out ":" for the default port.'
-      : `the port "${portText}" must be a whole number from 1 to 65535.`,
+      : `the port ${quoteInput(portText)} must be a whole number from 1 to 65535.`,
   );
 }
 
@@ -378,15 +506,16 @@ const OPTION_NAME = /^\$?[A-Za-z][\w.-]{0,39}$/;
 
 /**
  * `Part 3 of the Redis connection string ("connectTimeout=5s")`, or `part 3 (…)` when `form`
- * is 'part'. Only the key is shown of a secret option or of an unknown key (it may be a
- * misspelt `password`), and nothing of a key that is not a word.
+ * is 'part'. Only the key is shown of a secret option, of an unknown key (it may be a
+ * misspelt `password`) and of a value that may hold a password (`ssl=true password=…`),
+ * and nothing of a key that is not a word.
  */
 function label(part: Part, form: 'sentence' | 'part' = 'sentence'): string {
   const where =
     form === 'part' ? `part ${part.position}` : `Part ${part.position} of the Redis connection string`;
   const option = part.option;
-  if (option === undefined || findOption(option.key)?.secret === false) {
-    return `${where} (${JSON.stringify(part.text.length > 60 ? `${part.text.slice(0, 59)}…` : part.text)})`;
+  if (option === undefined || (findOption(option.key)?.secret === false && !SECRET_HINT.test(option.value))) {
+    return `${where} (${quoteInput(part.text)})`;
   }
   return OPTION_NAME.test(option.key) ? `${where} (${option.key}=…)` : where;
 }

@@ -20,6 +20,8 @@ import type { TlsMaterial } from '../tls/index.ts';
 import { connectRedis } from './client.ts';
 import { ClientFactory, materialFor } from './client-factory.ts';
 import {
+  commandTimeoutMs,
+  describeNoEffectOptions,
   formatEndpoint,
   parseConnectionString,
   type RedisConnectionSettings,
@@ -85,7 +87,9 @@ export async function runTestConnection(
 
   const parsed = await timed(null, 'connection string', async () => {
     const settings = parseConnectionString(connectionString);
-    return { value: settings, detail: redactConnectionString(settings) };
+    const noEffect = describeNoEffectOptions(settings.noEffect);
+    const note = noEffect.length > 0 ? `; note: accepted, no effect here: ${noEffect.join('; ')}` : '';
+    return { value: settings, detail: `${redactConnectionString(settings)}${note}` };
   });
   record(parsed.check);
   if (!parsed.value) return finish('input');
@@ -184,7 +188,7 @@ async function checkHost(factory: ClientFactory, endpoint: RedisEndpoint, record
   } else {
     const answered = await step('plain-text connection', async () => {
       try {
-        const reply = await plainPingProbe(endpoint, settings.syncTimeoutMs);
+        const reply = await plainPingProbe(endpoint, commandTimeoutMs(settings));
         return { value: true, detail: `the server answered in plain text (${reply.split(' ')[0]})` };
       } catch (error) {
         if (await speaksTls(endpoint, settings.connectTimeoutMs)) {

@@ -1,14 +1,22 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { readFile } from 'node:fs/promises';
+import { after, before, describe, it } from 'node:test';
+import { connectRedis } from '../../src/redis/client.ts';
 import {
   CONNECTION_STRING_DEFAULTS,
+  commandTimeoutMs,
+  describeNoEffectOptions,
   formatConnectionString,
   formatEndpoint,
+  NO_EFFECT_OPTIONS,
+  OPTION_EFFECTS,
+  OPTIONS,
   parseConnectionString,
   type RedisConnectionSettings,
   redactConnectionString,
 } from '../../src/redis/connection-string.ts';
 import { RedisError } from '../../src/redis/errors.ts';
+import { type RedisServer, startRedisServer } from '../support/redis-server.ts';
 
 const CODE = 'TESSERA_REDIS_CONNECTION_STRING';
 
@@ -206,7 +214,8 @@ describe('parseConnectionString refuses a malformed string, naming the part and 
       refusalOf('redis,sslhots=redis.example.com').message,
       'Part 2 of the Redis connection string (sslhots=…): unknown option "sslhots". Did you mean "sslHost"? ' +
         'Known options: user, password, ssl, sslHost, sslProtocols, serviceName, defaultDatabase, name, ' +
-        'connectTimeout, syncTimeout, connectRetry, keepAlive, abortConnect, allowAdmin.',
+        'connectTimeout, syncTimeout, asyncTimeout, connectRetry, keepAlive, abortConnect, allowAdmin; ' +
+        'the other options of StackExchange.Redis are listed in docs/redis-tls.md.',
     );
   });
 
@@ -231,12 +240,10 @@ describe('parseConnectionString refuses a malformed string, naming the part and 
       /unknown option "username"\. Did you mean "user"\?/,
     ],
     [
-      'a StackExchange.Redis option Tessera lacks',
-      'redis,tiebreaker=',
-      /option "tiebreaker" is not supported by Tessera: remove the part/,
+      'a command rename',
+      'redis,$CONFIG=',
+      /^Part 2 .*\("\$CONFIG="\): renaming Redis commands is not supported/,
     ],
-    ['asyncTimeout', 'redis,asyncTimeout=100', /remove the part and set syncTimeout/],
-    ['a command rename', 'redis,$CONFIG=', /renaming Redis commands \(\$CONFIG=…\) is not supported/],
     [
       'a part starting with "="',
       'redis,=x',
@@ -512,7 +519,7 @@ describe('formatConnectionString', () => {
 
   const unwritable: [string, Partial<RedisConnectionSettings>, RegExp][] = [
     ['no endpoint', { endpoints: [] }, /endpoints is empty/],
-    ['port 0', { endpoints: [{ host: 'redis', port: 0 }] }, /endpoint 1 \(redis:0\): the port "0" must be/],
+    ['port 0', { endpoints: [{ host: 'redis', port: 0 }] }, /endpoint 1 \("redis:0"\): the port "0" must be/],
     [
       'a fractional port',
       { endpoints: [{ host: 'redis', port: 6379.5 }] },
@@ -594,3 +601,389 @@ function seeded(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/** Every key StackExchange.Redis reads in a connection string (ConfigurationOptions), and command renames. */
+const STACKEXCHANGE_KEYS = [
+  ...['abortConnect', 'allowAdmin', 'asyncTimeout', 'channelPrefix', 'checkCertificateRevocation'],
+  ...['configChannel', 'configCheckSeconds', 'connectRetry', 'connectTimeout', 'defaultDatabase'],
+  ...['highPriorityThreads', 'keepAlive', 'name', 'password', 'preserveAsyncOrder', 'protocol', 'proxy'],
+  ...['resolveDns', 'responseTimeout', 'serviceName', 'setlib', 'ssl', 'sslHost', 'sslProtocols'],
+  ...['syncTimeout', 'tiebreaker', 'tunnel', 'user', 'version', 'writeBuffer', '$<command>'],
+];
+
+describe('every StackExchange.Redis option is honoured, accepted with no effect here, or refused', () => {
+  it('has one entry per option in OPTIONS, each with its effect, and a reason for all but the honoured', () => {
+    assert.deepEqual(OPTIONS.map((spec) => spec.key).sort(), [...STACKEXCHANGE_KEYS].sort());
+    for (const spec of OPTIONS) {
+      assert.ok(OPTION_EFFECTS.includes(spec.effect), spec.key);
+      if (spec.effect !== 'honoured') assert.ok(spec.reason.length > 20, `${spec.key} has no reason`);
+    }
+  });
+
+  const honoured: [string, string, keyof RedisConnectionSettings, unknown][] = [
+    ['user', 'app', 'user', 'app'],
+    ['password', 'p', 'password', 'p'],
+    ['ssl', 'true', 'ssl', true],
+    ['sslHost', 'redis.example.com', 'sslHost', 'redis.example.com'],
+    ['sslProtocols', 'tls13', 'sslProtocols', ['TLSv1.3']],
+    ['serviceName', 'mymaster', 'serviceName', 'mymaster'],
+    ['defaultDatabase', '3', 'defaultDatabase', 3],
+    ['name', 'frontend-1', 'name', 'frontend-1'],
+    ['connectTimeout', '15000', 'connectTimeoutMs', 15000],
+    ['syncTimeout', '3000', 'syncTimeoutMs', 3000],
+    ['asyncTimeout', '7000', 'asyncTimeoutMs', 7000],
+    ['connectRetry', '5', 'connectRetry', 5],
+    ['keepAlive', '180', 'keepAliveSeconds', 180],
+    ['abortConnect', 'false', 'abortConnect', false],
+    ['allowAdmin', 'true', 'allowAdmin', true],
+  ];
+  it('lists a test for each honoured option', () => {
+    assert.deepEqual(
+      honoured.map(([key]) => key),
+      OPTIONS.filter((spec) => spec.effect === 'honoured').map((spec) => spec.key),
+    );
+  });
+  for (const [key, text, field, value] of honoured) {
+    it(`honours ${key}=${text}: read into ${field}, written back by format`, () => {
+      const parsed = parseConnectionString(`redis:7000,${key}=${text}`);
+      assert.deepEqual(parsed[field], value);
+      assert.equal('noEffect' in parsed, false);
+      const written = formatConnectionString(parsed);
+      assert.equal(written, `redis:7000,${key}=${text}`);
+      assert.deepEqual(parseConnectionString(written), parsed);
+    });
+  }
+
+  it('allows a command the larger of syncTimeout and asyncTimeout', () => {
+    assert.equal(commandTimeoutMs(parseConnectionString('redis')), 5000);
+    assert.equal(commandTimeoutMs(parseConnectionString('redis,asyncTimeout=8000')), 8000);
+    assert.equal(commandTimeoutMs(parseConnectionString('redis,syncTimeout=9000,asyncTimeout=100')), 9000);
+    assert.equal(commandTimeoutMs(parseConnectionString('redis,syncTimeout=100,asyncTimeout=9000')), 9000);
+  });
+
+  /** Each no-effect option: the values it accepts, as written and as format writes them back. */
+  const noEffect: [string, [string, string][]][] = [
+    ['tiebreaker', [['', '']]],
+    ['configChannel', [['', '']]],
+    ['channelPrefix', [['', '']]],
+    ['tunnel', [['', '']]],
+    [
+      'proxy',
+      [
+        ['None', 'None'],
+        ['none', 'None'],
+      ],
+    ],
+    [
+      'checkCertificateRevocation',
+      [
+        ['false', 'false'],
+        ['False', 'false'],
+      ],
+    ],
+    [
+      'version',
+      [
+        ['7.0', '7.0'],
+        ['6', '6'],
+        ['7.2.4', '7.2.4'],
+      ],
+    ],
+    [
+      'setlib',
+      [
+        ['false', 'false'],
+        ['TRUE', 'true'],
+      ],
+    ],
+    ['resolveDns', [['true', 'true']]],
+    ['configCheckSeconds', [['60', '60']]],
+    [
+      'protocol',
+      [
+        ['resp2', 'resp2'],
+        ['RESP3', 'resp3'],
+        ['2', 'resp2'],
+      ],
+    ],
+    ['highPriorityThreads', [['true', 'true']]],
+    ['preserveAsyncOrder', [['false', 'false']]],
+    ['responseTimeout', [['5000', '5000']]],
+    ['writeBuffer', [['8192', '8192']]],
+  ];
+  it('lists a test for each option accepted with no effect here', () => {
+    assert.deepEqual(
+      noEffect.map(([key]) => key),
+      NO_EFFECT_OPTIONS.map((spec) => spec.key),
+    );
+  });
+  for (const [key, values] of noEffect) {
+    for (const [text, written] of values) {
+      it(`accepts ${key}=${text} with no effect here, and writes it back as ${key}=${written}`, () => {
+        const parsed = parseConnectionString(`redis,${key}=${text}`);
+        assert.deepEqual(parsed, { ...parseConnectionString('redis'), noEffect: { [key]: written } });
+        const string = formatConnectionString(parsed);
+        assert.equal(string, `redis:6379,${key}=${written}`);
+        assert.deepEqual(parseConnectionString(string), parsed);
+        assert.equal(redactConnectionString(parsed), string);
+        const [described] = describeNoEffectOptions(parsed.noEffect);
+        assert.ok(described?.startsWith(`${key}=${written} (`), described);
+      });
+    }
+  }
+
+  it('keeps several no-effect options, in the order of the table, next to honoured ones', () => {
+    const parsed = parseConnectionString(
+      'redis,setlib=false,password=p,version=7.0,asyncTimeout=5000,tiebreaker=,resolveDns=true',
+    );
+    assert.deepEqual(parsed.noEffect, {
+      tiebreaker: '',
+      version: '7.0',
+      setlib: 'false',
+      resolveDns: 'true',
+    });
+    assert.ok(Object.isFrozen(parsed.noEffect));
+    assert.equal(
+      formatConnectionString(parsed),
+      'redis:6379,password=p,asyncTimeout=5000,tiebreaker=,version=7.0,setlib=false,resolveDns=true',
+    );
+  });
+
+  const refusedValues: [string, RegExp][] = [
+    ['tiebreaker=__Booksleeve_TieBreak', /tiebreaker names a key .*Remove the part, or leave it empty/],
+    ['configChannel=__Booksleeve_MasterChanged', /configChannel names a pub\/sub channel .*leave it empty/],
+    ['channelPrefix=app1:', /channelPrefix would prefix pub\/sub channel names.*Remove the part/],
+    ['tunnel=http:proxy.example.com:8080', /an HTTP proxy, which Tessera does not support/],
+    ['proxy=Twemproxy', /proxy=Twemproxy means a proxy in front of Redis/],
+    ['proxy=envoyproxy', /proxy=Envoyproxy means a proxy/],
+    ['checkCertificateRevocation=true', /does not check certificate revocation .*would trust a revoked/],
+    ['$CONFIG=', /renaming Redis commands is not supported/],
+    ['$flushall=', /renaming Redis commands is not supported/],
+    ['version=seven', /version must be a Redis version of one to four numbers/],
+    ['proxy=haproxy', /proxy must be one of none, twemproxy, envoyproxy/],
+    ['protocol=resp4', /protocol must be one of resp2, resp3, 2, 3/],
+    ['setlib=no', /setlib must be true or false/],
+    ['writeBuffer=big', /writeBuffer must be a whole number/],
+  ];
+  for (const [part, message] of refusedValues) {
+    it(`refuses ${part}, naming the part and saying why`, () => {
+      assert.match(refusalOf(`redis,${part}`).message, /^Part 2 of the Redis connection string \(/);
+      assert.match(refusalOf(`redis,${part}`).message, message);
+    });
+  }
+
+  it('refuses a no-effect option given twice', () => {
+    assert.match(refusalOf('redis,version=7,VERSION=6').message, /The option version appears twice/);
+  });
+
+  it('refuses settings whose noEffect is not an accepted value of a no-effect option', () => {
+    const write = (noEffect: Record<string, string>) =>
+      refusal(() => formatConnectionString(settings({ noEffect }))).message;
+    assert.match(write({ tiebreaker: 'x' }), /noEffect\.tiebreaker: tiebreaker names a key/);
+    assert.match(
+      write({ ssl: 'true' }),
+      /noEffect names "ssl", which is not an option accepted with no effect/,
+    );
+    assert.match(write({ Version: '7' }), /noEffect names "Version"/);
+    assert.match(write({ proxy: 'none' }), /noEffect\.proxy cannot be written as proxy=… and read back/);
+  });
+
+  it('lists every option in docs/redis-tls.md with its effect', async () => {
+    const docs = await readFile(new URL('../../docs/redis-tls.md', import.meta.url), 'utf8');
+    for (const spec of OPTIONS) {
+      const effect = { honoured: 'honoured', 'no effect': 'accepted, no effect here', refused: 'refused' }[
+        spec.effect
+      ];
+      const named = new RegExp(`\`${spec.key.replace(/[$<>]/g, '\\$&')}[\`=]`);
+      const rows = docs.split('\n').filter((line) => named.test(line.split('|')[1] ?? ''));
+      assert.ok(
+        rows.some((row) => row.includes(` | ${effect}`)),
+        `docs/redis-tls.md has no row for ${spec.key} that says "${effect}"`,
+      );
+    }
+  });
+});
+
+describe('connection strings as operators already have them', () => {
+  // Written after the samples that cloud consoles and the StackExchange.Redis documentation show.
+  const samples: [string, string][] = [
+    ['the StackExchange.Redis docs, several servers', 'redis0:6380,redis1:6380,allowAdmin=true'],
+    ['the StackExchange.Redis docs, Sentinel', 'localhost,serviceName=mymaster'],
+    [
+      'the StackExchange.Redis docs, Azure',
+      'contoso5.redis.cache.windows.net,ssl=true,password=ExampleKey0123456789abcdefABCDEF=',
+    ],
+    [
+      'the StackExchange.Redis docs, options with no effect',
+      'redis0:6380,redis1:6380,allowAdmin=true,keepAlive=180,version=2.8.8,configCheckSeconds=60',
+    ],
+    [
+      'an Azure Cache for Redis console',
+      'contoso5.redis.cache.windows.net:6380,password=ExampleKey0123456789abcdefABCDEF=,ssl=True,abortConnect=False',
+    ],
+    [
+      'an Azure Managed Redis console',
+      'contoso5.eastus.redis.azure.net:10000,password=ExampleKey0123=,ssl=True,abortConnect=False,protocol=resp3',
+    ],
+    [
+      'an AWS ElastiCache guide',
+      'master.my-cache.abcdef.use1.cache.amazonaws.com:6379,ssl=true,abortConnect=false,user=app,password=example-auth-token-123456',
+    ],
+    [
+      'the issue that asked for this',
+      'redis.example.com:6380,ssl=true,sslHost=redis.example.com,password=p,asyncTimeout=5000',
+    ],
+    [
+      'a .NET application with every timeout',
+      'redis.example.com:6380,ssl=true,password=p,connectTimeout=15000,syncTimeout=5000,asyncTimeout=10000,connectRetry=3,keepAlive=60',
+    ],
+    [
+      'a string with the common no-effect options',
+      'redis.example.com:6380,ssl=true,password=p,tiebreaker=,configChannel=,resolveDns=true,version=7.0,setlib=false,checkCertificateRevocation=false',
+    ],
+    [
+      'an old StackExchange.Redis 1.x string',
+      'redis.example.com:6380,password=p,ssl=True,abortConnect=False,syncTimeout=3000,responseTimeout=3000,writeBuffer=8192,preserveAsyncOrder=false,highPriorityThreads=true,proxy=None',
+    ],
+  ];
+  for (const [where, text] of samples) {
+    it(`reads a string from ${where}, and writes it back to the same settings`, () => {
+      const parsed = parseConnectionString(text);
+      assert.deepEqual(parseConnectionString(formatConnectionString(parsed)), parsed);
+    });
+  }
+});
+
+describe('a part that looks like a password is never shown', () => {
+  const secret = 'Hunter2-very-secret';
+  const shapes = [
+    `redis,password:${secret}`,
+    `redis,password ${secret}`,
+    `redis,Password: ${secret}`,
+    `redis,PASSWORD :${secret},ssl=true`,
+    `redis,pwd:${secret}`,
+    `redis,pass ${secret}`,
+    `redis,secret:${secret}`,
+    `redis,token ${secret}`,
+    `redis,access_key:${secret}`,
+    `redis,authToken;${secret}`,
+    `redis,password:1234`,
+    `redis,redispass:${secret}`,
+    `redis,mypassword/${secret}`,
+  ];
+  for (const text of shapes) {
+    it(`refuses ${JSON.stringify(text.replaceAll(secret, '<secret>'))}, naming the part and the fix, not its text`, () => {
+      const { message } = refusalOf(text);
+      assert.match(
+        message,
+        /^Part 2 of the Redis connection string (looks like a password written without "="|is not an endpoint, and is not shown: it may hold a password)/,
+      );
+      assert.match(message, /the password as password=…/);
+      assert.equal(message.includes(secret.slice(0, 6)), false, message);
+      assert.equal(message.includes('1234'), false, message);
+    });
+  }
+
+  const runTogether = [
+    `redis,ssl=true password=${secret}`,
+    `redis,ssl=true;password=${secret}`,
+    `redis,sslHost=redis.example.com;password=${secret}`,
+    `redis,sslProtocols=tls12 pwd:${secret}`,
+    `redis,ssl=true,SSL=false;password=${secret}`,
+    `redis,$CONFIG=x password=${secret}`,
+    `redis,tiebreaker=x;password=${secret}`,
+    `redis:6380 password:${secret}`,
+    `redis:6380;password:${secret}`,
+  ];
+  for (const text of runTogether) {
+    it(`refuses ${JSON.stringify(text.replaceAll(secret, '<secret>'))}, a password run into another part, without showing it`, () => {
+      const { message } = refusalOf(text);
+      assert.match(message, /^(Part \d|The option)/);
+      assert.equal(message.includes(secret.slice(0, 6)), false, message);
+    });
+  }
+
+  it('suggests password= for an unknown key that names a secret, without its value', () => {
+    for (const key of ['pwd', 'Pass', 'passwd', 'secret', 'auth_token', 'accessKey']) {
+      const { message } = refusalOf(`redis,${key}=${secret}`);
+      assert.match(message, /Did you mean "password"\?/, key);
+      assert.equal(message.includes(secret), false, message);
+    }
+  });
+
+  it('still reads host names that merely contain such a word', () => {
+    assert.deepEqual(
+      parseConnectionString('keystone-redis:6379,monkey:6380,passage.example.com').endpoints.map(
+        (e) => e.host,
+      ),
+      ['keystone-redis', 'monkey', 'passage.example.com'],
+    );
+  });
+});
+
+describe('messages quote input bounded', () => {
+  const bounded: [string, string][] = [
+    ['a 100 KB port', `redis:${'9'.repeat(100_000)}`],
+    ['a 100 KB host', `${'a'.repeat(100_000)}:6379`],
+    ['a 100 KB IPv4-like host', `${'1.'.repeat(50_000)}1`],
+    ['a 100 KB bracketed host', `[${'a'.repeat(100_000)}]`],
+    ['100 KB after a bracket', `[::1]${'x'.repeat(100_000)}`],
+    ['a 100 KB sslProtocols', `redis,sslProtocols=tls${'9'.repeat(100_000)}`],
+    ['a 100 KB sslHost', `redis,sslHost=${'a_'.repeat(50_000)}`],
+    ['a 100 KB client name', `redis,name=${'x '.repeat(50_000)}`],
+    ['a 100 KB unknown key', `redis,${'k'.repeat(100_000)}=1`],
+    ['a 100 KB IPv6 address without brackets', `${'1:'.repeat(7)}1%${'z'.repeat(100_000)}`],
+  ];
+  for (const [what, text] of bounded) {
+    it(`refuses ${what} with a message under 1,000 characters`, () => {
+      const { message } = refusalOf(text);
+      assert.ok(message.length < 1000, `${message.length} characters: ${message.slice(0, 300)}`);
+    });
+  }
+
+  it('never cuts a character in half', () => {
+    const { message } = refusalOf(`redis,name=${'😀'.repeat(100)}`);
+    assert.equal(
+      /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(message),
+      false,
+    );
+    assert.match(message, /😀…" \(\d+ characters\)/);
+  });
+
+  it('refuses unwritable settings with a bounded message', () => {
+    const { message } = refusal(() =>
+      formatConnectionString(settings({ endpoints: [{ host: 'a'.repeat(100_000), port: 1 }] })),
+    );
+    assert.ok(message.length < 1000, message.slice(0, 300));
+  });
+});
+
+describe('asyncTimeout against a real Redis', () => {
+  let server: RedisServer;
+  before(async () => {
+    server = await startRedisServer();
+  });
+  after(async () => {
+    await server?.stop();
+  });
+
+  /** Runs a command that Redis answers after 400 ms (BLPOP on an empty list), with the given options. */
+  async function slowCommand(options: string): Promise<unknown> {
+    const connection = await connectRedis(parseConnectionString(`127.0.0.1:${server.port},${options}`), {
+      env: {},
+    });
+    try {
+      return await connection.command(['BLPOP', 'asynctimeout-test:empty', '0.4']);
+    } finally {
+      await connection.close();
+    }
+  }
+
+  it('allows a command asyncTimeout when it is larger than syncTimeout', async () => {
+    assert.equal(await slowCommand('syncTimeout=100,asyncTimeout=5000'), null);
+  });
+
+  it('still times a command out after syncTimeout when asyncTimeout is smaller', async () => {
+    await assert.rejects(slowCommand('syncTimeout=100,asyncTimeout=50'), { code: 'TESSERA_REDIS_TIMEOUT' });
+  });
+});

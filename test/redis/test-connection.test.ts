@@ -99,6 +99,22 @@ describe('Test Connection on a good setup', () => {
     assertNoSecret(report);
   });
 
+  it('lists options accepted with no effect here in a note on its first line, and passes', async () => {
+    const report = await runTestConnection(
+      `127.0.0.1:${secure.tlsPort},user=sessions,password=${ACL_PASSWORD},ssl=true,sslHost=redis.test,version=7.0,setlib=false`,
+      { env: goodEnv() },
+    );
+    assert.equal(report.ok, true, JSON.stringify(report.checks, null, 2));
+    const [first] = report.checks;
+    assert.equal(first?.name, 'connection string');
+    assert.equal(first?.ok, true);
+    assert.match(
+      first?.detail ?? '',
+      /,version=7\.0,setlib=false; note: accepted, no effect here: version=7\.0 \(.+\); setlib=false \(.+\)$/,
+    );
+    assertNoSecret(report);
+  });
+
   it('authenticates an ACL user', async () => {
     const report = await runTestConnection(
       `localhost:${secure.tlsPort},user=sessions,password=${ACL_PASSWORD},ssl=true`,

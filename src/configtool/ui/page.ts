@@ -44,6 +44,7 @@ const PROVIDER_HINTS: Readonly<Record<SessionProvider, string>> = {
 const ADVANCED_LABELS: Readonly<Record<RedisAdvancedOption, string>> = {
   connectTimeoutMs: 'Connect timeout (ms)',
   syncTimeoutMs: 'Sync timeout (ms)',
+  asyncTimeoutMs: 'Async timeout (ms)',
   defaultDatabase: 'Database',
   connectRetry: 'Connect retry',
   keepAliveSeconds: 'Keep-alive (s)',
@@ -174,6 +175,7 @@ export function renderSessionPage(input: SessionPageInput): string {
         <div class="advanced-grid">
           ${REDIS_ADVANCED_OPTION_NAMES.map((name) => advancedField(name, view.advanced[name]))}
         </div>
+        ${view.noEffect.length > 0 ? html`<p id="no-effect" class="hint">Accepted, no effect here (kept in the connection string): ${view.noEffect.join('; ')}.</p>` : null}
       </details>
     </fieldset>
 

@@ -21,6 +21,7 @@ import {
   type SessionProvider,
   type SessionSettings,
 } from '../../config/index.ts';
+import { describeNoEffectOptions } from '../../redis/index.ts';
 
 /** A problem with one field of the form: `field` is the input's name (`hosts`, `connectTimeoutMs`…). */
 export interface FieldError {
@@ -112,6 +113,8 @@ export function readSessionForm(form: SessionForm, stored: SessionSettings): For
   if (password !== undefined) redis.password = password;
   if (form.user.trim() !== '') redis.user = form.user.trim();
   if (form.sslHost.trim() !== '') redis.sslHost = form.sslHost.trim();
+  // Not in the form: kept as stored, as the page lists them.
+  if (stored.redis?.noEffectOptions !== undefined) redis.noEffectOptions = stored.redis.noEffectOptions;
 
   for (const [name, text] of Object.entries(form.advanced)) {
     if (!(REDIS_ADVANCED_OPTION_NAMES as readonly string[]).includes(name)) {
@@ -165,6 +168,8 @@ export interface SessionFormView {
   readonly useSsl: boolean;
   readonly sslHost: string;
   readonly advanced: Readonly<Record<RedisAdvancedOption, string>>;
+  /** Options of the connection string accepted with no effect here, each with why (kept on save). */
+  readonly noEffect: readonly string[];
 }
 
 export function sessionFormView(loaded: LoadedConfiguration): SessionFormView {
@@ -184,6 +189,7 @@ export function sessionFormView(loaded: LoadedConfiguration): SessionFormView {
     useSsl: redis?.useSsl ?? false,
     sslHost: redis?.sslHost ?? '',
     advanced,
+    noEffect: describeNoEffectOptions(redis?.noEffectOptions),
   };
 }
 
