@@ -1,38 +1,75 @@
 import { channel } from 'node:diagnostics_channel';
-import { ClientClosedError, ClientOfflineError } from '@redis/client';
+import {
+  ClientClosedError,
+  ClientOfflineError,
+  ConnectionTimeoutError,
+  DisconnectsClientError,
+  ErrorReply,
+  SocketClosedUnexpectedlyError,
+  SocketTimeoutError,
+  TimeoutError,
+} from '@redis/client';
+import { hasErrorCode } from '../errors.ts';
 import type { ClientFactory } from './client-factory.ts';
 import type { LuaScript, RedisArgument, RedisConnection, RedisReply, RedisTopology } from './connection.ts';
 import { RedisError } from './errors.ts';
-import { explainRedisError } from './explain-error.ts';
+import {
+  commandTimeout,
+  type ErrorContext,
+  explainRedisError,
+  explainReply,
+  unresponsive,
+} from './explain-error.ts';
+import { Responsiveness } from './responsiveness.ts';
 
 export const connectChannel = channel('tessera:redis:connect');
 const errorChannel = channel('tessera:redis:error');
 
-/** Shared behaviour of both connection shapes: scripts, error translation. */
+/** node-redis's errors for a connection that failed under a command (they keep the name "Error"). */
+const TRANSPORT_ERRORS = [
+  SocketClosedUnexpectedlyError,
+  DisconnectsClientError,
+  ConnectionTimeoutError,
+  SocketTimeoutError,
+  TimeoutError,
+];
+
+/** Shared behaviour of both connection shapes: the sync timeout, fail-fast while silent, scripts, errors. */
 export abstract class BaseConnection implements RedisConnection {
   abstract readonly topology: RedisTopology;
   abstract readonly isReady: boolean;
   protected abstract send(args: readonly RedisArgument[], key: string | undefined): Promise<unknown>;
   protected abstract describe(): string;
+  /** `host:port` of the server that serves `key` (the connection's one server, or a cluster node). */
+  protected abstract serverOf(key: string | undefined): string;
   abstract subscribe(channelName: string, listener: (message: string) => void): Promise<() => Promise<void>>;
   abstract publish(channelName: string, message: string): Promise<void>;
   abstract close(): Promise<void>;
   protected abstract readonly factory: ClientFactory;
+  /** Whether each server answers, by `host:port`. */
+  readonly #responsiveness = new Map<string, Responsiveness>();
 
   async command(args: readonly RedisArgument[], options?: { readonly key?: string }): Promise<RedisReply> {
+    const key = options?.key;
+    const server = this.#responsivenessOf(key);
+    const refusal = server.refusal();
+    if (refusal) throw refusal;
     // node-redis's own command timeout covers only the wait to be written, not the
     // wait for the reply, so the sync timeout is enforced here. A late reply is
     // still read and dropped; the connection stays usable.
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(Object.assign(new Error('sync timeout'), { name: 'TimeoutError' })),
-        this.factory.settings.syncTimeoutMs,
-      );
+      timer = setTimeout(() => {
+        server.timedOut();
+        reject(commandTimeout(this.#context()));
+      }, this.factory.settings.syncTimeoutMs);
     });
     try {
-      return (await Promise.race([this.send(args, options?.key), timeout])) as RedisReply;
+      const reply = (await Promise.race([this.send(args, key), timeout])) as RedisReply;
+      server.answered();
+      return reply;
     } catch (error) {
+      if (error instanceof ErrorReply) server.answered();
       throw this.translate(error);
     } finally {
       clearTimeout(timer);
@@ -48,14 +85,19 @@ export abstract class BaseConnection implements RedisConnection {
     try {
       return await this.command(['EVALSHA', script.sha1, ...tail], { key: keys[0] });
     } catch (error) {
-      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+      if (!(error instanceof ErrorReply) || !error.message.startsWith('NOSCRIPT')) throw error;
       return this.command(['EVAL', script.source, ...tail], { key: keys[0] });
     }
   }
 
-  /** Connection problems become a `RedisError`; replies of Redis (ErrorReply) pass through. */
+  /**
+   * What a failed command rejects with: a `RedisError` for a connection that is
+   * down, silent or closed, and for the replies of Redis that name a state of the
+   * server (out of memory, no permission, cluster down, loading); published on
+   * `tessera:redis:error`. Other replies of Redis (`ErrorReply`: a malformed
+   * command) and every other error (a bug) pass through unchanged.
+   */
   protected translate(error: unknown): unknown {
-    // node-redis's errors keep the name "Error": only their class tells them apart.
     if (error instanceof ClientOfflineError || error instanceof ClientClosedError) {
       return new RedisError(
         'TESSERA_REDIS_NOT_CONNECTED',
@@ -63,14 +105,49 @@ export abstract class BaseConnection implements RedisConnection {
         { cause: error },
       );
     }
-    if ((error as Error | undefined)?.name === 'TimeoutError') {
-      return explainRedisError(error, {
-        ...this.factory.errorContext(this.factory.settings.endpoints[0]!),
-        address: this.describe(),
-      });
-    }
-    return error;
+    let translated: RedisError | undefined;
+    if (hasErrorCode(error, { prefix: 'TESSERA_REDIS_' })) translated = error as RedisError;
+    else if (error instanceof ErrorReply) translated = explainReply(error, this.#context());
+    else if (TRANSPORT_ERRORS.some((kind) => error instanceof kind) || isSocketError(error))
+      translated = explainRedisError(error, this.#context());
+    if (!translated) return error;
+    if (errorChannel.hasSubscribers)
+      errorChannel.publish({ where: this.describe(), code: translated.code, message: translated.message });
+    return translated;
   }
+
+  /** Stops the background probes of silent servers. */
+  protected stopProbes(): void {
+    for (const server of this.#responsiveness.values()) server.close();
+    this.#responsiveness.clear();
+  }
+
+  #responsivenessOf(key: string | undefined): Responsiveness {
+    const address = this.serverOf(key);
+    let server = this.#responsiveness.get(address);
+    if (!server) {
+      const context = { ...this.#context(), address };
+      server = new Responsiveness({
+        address,
+        ping: () => this.send(['PING'], key),
+        isReply: (error) => error instanceof ErrorReply,
+        probeTimeoutMs: this.factory.settings.syncTimeoutMs,
+        unresponsive: (since) => unresponsive(context, since),
+      });
+      this.#responsiveness.set(address, server);
+    }
+    return server;
+  }
+
+  #context(): ErrorContext {
+    return { ...this.factory.errorContext(this.factory.settings.endpoints[0]!), address: this.describe() };
+  }
+}
+
+/** An error of Node's socket or TLS layer (`ECONNRESET`, `EPIPE`, `ERR_SSL_…`), which carries a `code`. */
+function isSocketError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^(E[A-Z]+$|ERR_SSL_|ERR_TLS_)/.test(code);
 }
 
 /** Publishes a client's connection errors on `tessera:redis:error`, so none reaches the process. */

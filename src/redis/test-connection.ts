@@ -15,7 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { PeerCertificate } from 'node:tls';
 import { createClient } from '@redis/client';
-import { TesseraError } from '../errors.ts';
+import { hasErrorCode, TesseraError } from '../errors.ts';
 import type { TlsMaterial } from '../tls/index.ts';
 import { connectRedis } from './client.ts';
 import { ClientFactory, materialFor } from './client-factory.ts';
@@ -253,9 +253,13 @@ type Client = ReturnType<typeof createClient>;
  * fails that way and the port answers a plain PING, TLS is simply not enabled there.
  */
 async function plainTextInstead(endpoint: RedisEndpoint, error: unknown): Promise<unknown> {
-  const code = (error as { code?: string }).code;
-  if (code !== 'TESSERA_CONNECT_TIMEOUT' && code !== 'ECONNRESET' && code !== 'ERR_SSL_WRONG_VERSION_NUMBER')
-    return error;
+  const cutShort = [
+    'TESSERA_REDIS_TIMEOUT',
+    'TESSERA_REDIS_CONNECTION_CLOSED',
+    'ECONNRESET',
+    'ERR_SSL_WRONG_VERSION_NUMBER',
+  ];
+  if (!cutShort.some((code) => hasErrorCode(error, code))) return error;
   try {
     const reply = await plainPingProbe(endpoint, 1000);
     if (/^[+-]/.test(reply))
