@@ -15,6 +15,7 @@ import type { LuaScript, RedisArgument, RedisConnection, RedisReply, RedisTopolo
 import { RedisError } from './errors.ts';
 import {
   commandTimeout,
+  connectionClosed,
   type ErrorContext,
   explainRedisError,
   explainReply,
@@ -108,8 +109,13 @@ export abstract class BaseConnection implements RedisConnection {
     let translated: RedisError | undefined;
     if (hasErrorCode(error, { prefix: 'TESSERA_REDIS_' })) translated = error as RedisError;
     else if (error instanceof ErrorReply) translated = explainReply(error, this.#context());
-    else if (TRANSPORT_ERRORS.some((kind) => error instanceof kind) || isSocketError(error))
+    else if (TRANSPORT_ERRORS.some((kind) => error instanceof kind) || isSocketError(error)) {
       translated = explainRedisError(error, this.#context());
+      // A socket or TLS error under a command that has no name of its own still
+      // broke the connection: an outage, not a bug.
+      if (translated.code === 'TESSERA_REDIS_UNEXPECTED')
+        translated = connectionClosed(this.#context(), error);
+    }
     if (!translated) return error;
     if (errorChannel.hasSubscribers)
       errorChannel.publish({ where: this.describe(), code: translated.code, message: translated.message });

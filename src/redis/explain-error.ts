@@ -172,9 +172,10 @@ export function unresponsive(context: ErrorContext, since: number): RedisError {
   );
 }
 
-/** `address` closed the connection without a reply. */
+/** `address` closed the connection without a reply (Node's own words, when it has some, in brackets). */
 export function connectionClosed(context: ErrorContext, cause?: unknown): RedisError {
-  const at = context.address;
+  const code = (cause as { code?: unknown } | undefined)?.code;
+  const at = typeof code === 'string' ? `${context.address} (${code})` : context.address;
   return new RedisError(
     'TESSERA_REDIS_CONNECTION_CLOSED',
     context.ssl
