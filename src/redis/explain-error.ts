@@ -117,10 +117,7 @@ export function explainRedisError(error: unknown, context: ErrorContext): RedisE
     code === 'ERR_SSL_WRONG_VERSION_NUMBER' ||
     /wrong version number|packet length too long/i.test(message)
   ) {
-    return make(
-      'TESSERA_REDIS_TLS_NOT_ENABLED',
-      `${at} does not speak TLS (it answered in plain text). Use the server's tls-port in Hosts, or enable TLS on that port in redis.conf.`,
-    );
+    return tlsNotEnabled(context, error);
   }
   if (CLIENT_CERT_ALERTS.test(message) || CLIENT_CERT_ALERTS.test(code)) {
     return make(
@@ -141,6 +138,15 @@ export function explainRedisError(error: unknown, context: ErrorContext): RedisE
     return connectionClosed(context, error);
   }
   return make('TESSERA_REDIS_UNEXPECTED', `${at}: ${message}`);
+}
+
+/** `address` answers in plain text where TLS was expected. */
+export function tlsNotEnabled(context: ErrorContext, cause?: unknown): RedisError {
+  return new RedisError(
+    'TESSERA_REDIS_TLS_NOT_ENABLED',
+    `${context.address} does not speak TLS (it answered in plain text). Use the server's tls-port in Hosts, or enable TLS on that port in redis.conf.`,
+    { cause },
+  );
 }
 
 /** `address` did not complete the TCP connection or the TLS handshake within the connect timeout. */

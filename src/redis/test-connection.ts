@@ -27,7 +27,7 @@ import {
   redactConnectionString,
 } from './connection-string.ts';
 import { RedisError } from './errors.ts';
-import { certificateNames, explainRedisError } from './explain-error.ts';
+import { certificateNames, explainRedisError, tlsNotEnabled } from './explain-error.ts';
 import { majorVersion, parseInfo } from './info.ts';
 import { plainPingProbe, resolveHost, speaksTls, tcpProbe, tlsProbe } from './probe.ts';
 import { keyInSlots, slotRangesOf } from './slots.ts';
@@ -262,8 +262,7 @@ async function plainTextInstead(endpoint: RedisEndpoint, error: unknown): Promis
   if (!cutShort.some((code) => hasErrorCode(error, code))) return error;
   try {
     const reply = await plainPingProbe(endpoint, 1000);
-    if (/^[+-]/.test(reply))
-      return Object.assign(new Error('wrong version number'), { code: 'ERR_SSL_WRONG_VERSION_NUMBER' });
+    if (/^[+-]/.test(reply)) return tlsNotEnabled({ address: formatEndpoint(endpoint), ssl: true }, error);
   } catch {
     // Not a plain-text Redis either: the original error says more.
   }
