@@ -19,6 +19,7 @@ import {
   type SessionError,
   sessionMiddleware,
 } from 'tessera';
+import { isRedisUnavailable } from '../../src/redis/index.ts';
 import { newSessionId } from '../../src/session/index.ts';
 import { listen } from '../http/http-helpers.ts';
 import { createPki, PFX_PASSWORD, type Pki } from '../support/pki.ts';
@@ -255,6 +256,12 @@ describe('the Redis session provider lets what is not an outage through', () => 
         error instanceof TypeError &&
         !('code' in error && error.code === 'TESSERA_SESSION_STORE_UNAVAILABLE'),
     );
+  });
+
+  it('recognises an outage by its code alone, as an error of another copy of the package', () => {
+    assert.equal(isRedisUnavailable({ code: 'TESSERA_REDIS_UNRESPONSIVE', message: 'elsewhere' }), true);
+    assert.equal(isRedisUnavailable({ code: 'TESSERA_REDIS_PERMISSION', message: 'elsewhere' }), false);
+    assert.equal(isRedisUnavailable(new TypeError('The client is offline')), false);
   });
 
   it('passes a reply of Redis to a malformed command on as it is', async () => {
