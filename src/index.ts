@@ -32,6 +32,7 @@ export {
   type RedisConnection,
   type RedisConnectionSettings,
   RedisError,
+  type RedisHealthEvent,
   redactConnectionString,
   runTestConnection,
   type TestConnectionReport,

@@ -1,36 +1,68 @@
 import { channel } from 'node:diagnostics_channel';
-import { ClientClosedError, ClientOfflineError } from '@redis/client';
+import {
+  ClientClosedError,
+  ClientOfflineError,
+  ConnectionTimeoutError,
+  DisconnectsClientError,
+  ErrorReply,
+  SocketClosedUnexpectedlyError,
+  SocketTimeoutError,
+  TimeoutError,
+} from '@redis/client';
+import { hasErrorCode } from '../errors.ts';
 import type { ClientFactory } from './client-factory.ts';
 import type { LuaScript, RedisArgument, RedisConnection, RedisReply, RedisTopology } from './connection.ts';
 import { commandTimeoutMs } from './connection-string.ts';
 import { RedisError } from './errors.ts';
-import { explainRedisError } from './explain-error.ts';
+import {
+  commandTimeout,
+  connectionClosed,
+  type ErrorContext,
+  explainRedisError,
+  explainReply,
+  unresponsive,
+} from './explain-error.ts';
+import { Responsiveness } from './responsiveness.ts';
 
 export const connectChannel = channel('tessera:redis:connect');
 const errorChannel = channel('tessera:redis:error');
 
-/** Shared behaviour of both connection shapes: scripts, error translation. */
+/** node-redis's errors for a connection that failed under a command (they keep the name "Error"). */
+const TRANSPORT_ERRORS = [
+  SocketClosedUnexpectedlyError,
+  DisconnectsClientError,
+  ConnectionTimeoutError,
+  SocketTimeoutError,
+  TimeoutError,
+];
+
+/** Shared behaviour of both connection shapes: the sync timeout, fail-fast while silent, scripts, errors. */
 export abstract class BaseConnection implements RedisConnection {
   abstract readonly topology: RedisTopology;
   abstract readonly isReady: boolean;
   protected abstract send(args: readonly RedisArgument[], key: string | undefined): Promise<unknown>;
   protected abstract describe(): string;
+  /** `host:port` of the server that serves `key` (the connection's one server, or a cluster node). */
+  protected abstract serverOf(key: string | undefined): string;
   abstract subscribe(channelName: string, listener: (message: string) => void): Promise<() => Promise<void>>;
   abstract publish(channelName: string, message: string): Promise<void>;
   abstract close(): Promise<void>;
   protected abstract readonly factory: ClientFactory;
   /** A sender of commands to each primary (the one server, or every primary of a cluster). */
   protected abstract primaries(): Promise<Array<(args: readonly RedisArgument[]) => Promise<unknown>>>;
+  /** Whether each server answers, by `host:port`. */
+  readonly #responsiveness = new Map<string, Responsiveness>();
 
   command(args: readonly RedisArgument[], options?: { readonly key?: string }): Promise<RedisReply> {
-    return this.bounded(() => this.send(args, options?.key)) as Promise<RedisReply>;
+    const key = options?.key;
+    return this.#bounded(() => this.send(args, key), this.#responsivenessOf(key)) as Promise<RedisReply>;
   }
 
   async *scan(pattern: string, options: { readonly count: number }): AsyncIterable<readonly string[]> {
-    for (const send of await this.bounded(() => this.primaries())) {
+    for (const send of await this.#bounded(() => this.primaries())) {
       let cursor = '0';
       do {
-        const reply = (await this.bounded(() =>
+        const reply = (await this.#bounded(() =>
           send(['SCAN', cursor, 'MATCH', pattern, 'COUNT', String(options.count)]),
         )) as [RedisReply, RedisReply[]];
         cursor = String(reply[0]);
@@ -39,21 +71,30 @@ export abstract class BaseConnection implements RedisConnection {
     }
   }
 
-  /** Runs one call to Redis within the sync timeout, translating connection failures. */
-  protected async bounded<T>(call: () => Promise<T>): Promise<T> {
+  /**
+   * Runs one call to Redis within the command timeout, translating its failures.
+   * With `server`, a server known to be silent refuses the call at once, and a
+   * timeout marks it silent until it answers again.
+   */
+  async #bounded<T>(call: () => Promise<T>, server?: Responsiveness): Promise<T> {
+    const refusal = server?.refusal();
+    if (refusal) throw refusal;
     // node-redis's own command timeout covers only the wait to be written, not the
-    // wait for the reply, so the sync timeout is enforced here. A late reply is
+    // wait for the reply, so the command timeout is enforced here. A late reply is
     // still read and dropped; the connection stays usable.
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(Object.assign(new Error('sync timeout'), { name: 'TimeoutError' })),
-        commandTimeoutMs(this.factory.settings),
-      );
+      timer = setTimeout(() => {
+        server?.timedOut();
+        reject(commandTimeout(this.#context()));
+      }, commandTimeoutMs(this.factory.settings));
     });
     try {
-      return await Promise.race([call(), timeout]);
+      const reply = await Promise.race([call(), timeout]);
+      server?.answered();
+      return reply;
     } catch (error) {
+      if (error instanceof ErrorReply) server?.answered();
       throw this.translate(error);
     } finally {
       clearTimeout(timer);
@@ -69,14 +110,19 @@ export abstract class BaseConnection implements RedisConnection {
     try {
       return await this.command(['EVALSHA', script.sha1, ...tail], { key: keys[0] });
     } catch (error) {
-      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+      if (!(error instanceof ErrorReply) || !error.message.startsWith('NOSCRIPT')) throw error;
       return this.command(['EVAL', script.source, ...tail], { key: keys[0] });
     }
   }
 
-  /** Connection problems become a `RedisError`; replies of Redis (ErrorReply) pass through. */
+  /**
+   * What a failed command rejects with: a `RedisError` for a connection that is
+   * down, silent or closed, and for the replies of Redis that name a state of the
+   * server (out of memory, no permission, cluster down, loading); published on
+   * `tessera:redis:error`. Other replies of Redis (`ErrorReply`: a malformed
+   * command) and every other error (a bug) pass through unchanged.
+   */
   protected translate(error: unknown): unknown {
-    // node-redis's errors keep the name "Error": only their class tells them apart.
     if (error instanceof ClientOfflineError || error instanceof ClientClosedError) {
       return new RedisError(
         'TESSERA_REDIS_NOT_CONNECTED',
@@ -84,14 +130,54 @@ export abstract class BaseConnection implements RedisConnection {
         { cause: error },
       );
     }
-    if ((error as Error | undefined)?.name === 'TimeoutError') {
-      return explainRedisError(error, {
-        ...this.factory.errorContext(this.factory.settings.endpoints[0]!),
-        address: this.describe(),
-      });
+    let translated: RedisError | undefined;
+    if (hasErrorCode(error, { prefix: 'TESSERA_REDIS_' })) translated = error as RedisError;
+    else if (error instanceof ErrorReply) translated = explainReply(error, this.#context());
+    else if (TRANSPORT_ERRORS.some((kind) => error instanceof kind) || isSocketError(error)) {
+      translated = explainRedisError(error, this.#context());
+      // A socket or TLS error under a command that has no name of its own still
+      // broke the connection: an outage, not a bug.
+      if (translated.code === 'TESSERA_REDIS_UNEXPECTED')
+        translated = connectionClosed(this.#context(), error);
     }
-    return error;
+    if (!translated) return error;
+    if (errorChannel.hasSubscribers)
+      errorChannel.publish({ where: this.describe(), code: translated.code, message: translated.message });
+    return translated;
   }
+
+  /** Stops the background probes of silent servers. */
+  protected stopProbes(): void {
+    for (const server of this.#responsiveness.values()) server.close();
+    this.#responsiveness.clear();
+  }
+
+  #responsivenessOf(key: string | undefined): Responsiveness {
+    const address = this.serverOf(key);
+    let server = this.#responsiveness.get(address);
+    if (!server) {
+      const context = { ...this.#context(), address };
+      server = new Responsiveness({
+        address,
+        ping: () => this.send(['PING'], key),
+        isReply: (error) => error instanceof ErrorReply,
+        probeTimeoutMs: commandTimeoutMs(this.factory.settings),
+        unresponsive: (since) => unresponsive(context, since),
+      });
+      this.#responsiveness.set(address, server);
+    }
+    return server;
+  }
+
+  #context(): ErrorContext {
+    return { ...this.factory.errorContext(this.factory.settings.endpoints[0]!), address: this.describe() };
+  }
+}
+
+/** An error of Node's socket or TLS layer (`ECONNRESET`, `EPIPE`, `ERR_SSL_…`), which carries a `code`. */
+function isSocketError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^(E[A-Z]+$|ERR_SSL_|ERR_TLS_)/.test(code);
 }
 
 /** Publishes a client's connection errors on `tessera:redis:error`, so none reaches the process. */

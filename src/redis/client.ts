@@ -11,7 +11,9 @@
  *
  * Commands never wait for a connection (no offline queue): while Redis is down they
  * fail at once with `TESSERA_REDIS_NOT_CONNECTED`, and the client reconnects in the
- * background. Connection errors are published on `tessera:redis:error`, never thrown
+ * background. Nor do they wait for a server that stopped answering: after one
+ * command outlived the sync timeout, they fail at once with
+ * `TESSERA_REDIS_UNRESPONSIVE` until a background `PING` is answered. Connection errors are published on `tessera:redis:error`, never thrown
  * at the process.
  */
 import type { TlsMaterial } from '../tls/index.ts';

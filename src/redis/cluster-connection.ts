@@ -4,6 +4,7 @@ import { type ClientFactory, type NodeRedisCluster, ReconnectPolicy } from './cl
 import type { RedisArgument } from './connection.ts';
 import { formatEndpoint, type RedisEndpoint } from './connection-string.ts';
 import { explainRedisError } from './explain-error.ts';
+import { keySlot } from './slots.ts';
 
 /**
  * A Redis Cluster: every command is routed by its key's slot; pub/sub is sharded
@@ -51,6 +52,11 @@ export class ClusterConnection extends BaseConnection {
     return `cluster ${this.factory.settings.endpoints.map(formatEndpoint).join(',')}`;
   }
 
+  protected serverOf(key: string | undefined): string {
+    const shard = key === undefined ? undefined : this.#cluster.slots[keySlot(key)];
+    return shard?.master.address ?? this.describe();
+  }
+
   protected send(args: readonly RedisArgument[], key: string | undefined): Promise<unknown> {
     return this.#cluster.sendCommand(key, false, [...args]);
   }
@@ -80,6 +86,7 @@ export class ClusterConnection extends BaseConnection {
   }
 
   async close(): Promise<void> {
+    this.stopProbes();
     await this.#cluster.close();
   }
 }

@@ -33,8 +33,13 @@ export interface RedisConnection {
   /**
    * Sends one command. On a cluster, `key` routes it to the node that owns the key's
    * slot (give it for every command that touches a key). Rejects at once with a
-   * `RedisError` when the connection is down (no offline queue: callers fail fast),
-   * and after `syncTimeout` when Redis does not answer.
+   * `RedisError` when the connection is down (`TESSERA_REDIS_NOT_CONNECTED`: no
+   * offline queue, callers fail fast) or the server has stopped answering
+   * (`TESSERA_REDIS_UNRESPONSIVE`, from the first command that outlived
+   * `syncTimeout` until the server answers a `PING` again); after `syncTimeout` when
+   * Redis does not answer (`TESSERA_REDIS_TIMEOUT`). Replies of Redis that name a
+   * state of the server (out of memory, no permission, cluster down, loading) are
+   * `RedisError`s too; other replies reject with node-redis's `ErrorReply`.
    */
   command(args: readonly RedisArgument[], options?: { readonly key?: string }): Promise<RedisReply>;
 

@@ -1,4 +1,4 @@
-import { TesseraError } from '../errors.ts';
+import { hasErrorCode, TesseraError } from '../errors.ts';
 
 /** Stable codes of the Redis layer (connection string, topology, client). Listed in docs/errors.md. */
 export const REDIS_ERROR_CODES = [
@@ -8,6 +8,7 @@ export const REDIS_ERROR_CODES = [
   'TESSERA_REDIS_DNS',
   'TESSERA_REDIS_UNREACHABLE',
   'TESSERA_REDIS_TIMEOUT',
+  'TESSERA_REDIS_UNRESPONSIVE',
   'TESSERA_REDIS_CONNECTION_CLOSED',
   'TESSERA_REDIS_TLS_UNTRUSTED',
   'TESSERA_REDIS_TLS_NAME_MISMATCH',
@@ -23,6 +24,8 @@ export const REDIS_ERROR_CODES = [
   'TESSERA_REDIS_NO_PRIMARY',
   'TESSERA_REDIS_SEVERAL_PRIMARIES',
   'TESSERA_REDIS_CLUSTER_DOWN',
+  'TESSERA_REDIS_OUT_OF_MEMORY',
+  'TESSERA_REDIS_NOT_READY',
   'TESSERA_REDIS_NOT_CONNECTED',
   'TESSERA_REDIS_UNEXPECTED',
 ] as const;
@@ -39,4 +42,29 @@ export class RedisError extends TesseraError {
   constructor(code: RedisErrorCode, message: string, options?: { cause?: unknown }) {
     super(code, message, options);
   }
+}
+
+/**
+ * Codes that mean "Redis cannot serve now; the same command may succeed shortly":
+ * the connection is down or silent, or the server refuses for a reason that passes
+ * (out of memory, loading, cluster down). The session layer answers these with
+ * HTTP 503 and `Retry-After`. Every other error, including Redis's replies to a
+ * malformed command and Tessera's own bugs, is not an outage.
+ */
+export const REDIS_UNAVAILABLE_CODES: readonly RedisErrorCode[] = [
+  'TESSERA_REDIS_DNS',
+  'TESSERA_REDIS_UNREACHABLE',
+  'TESSERA_REDIS_TIMEOUT',
+  'TESSERA_REDIS_UNRESPONSIVE',
+  'TESSERA_REDIS_CONNECTION_CLOSED',
+  'TESSERA_REDIS_NO_PRIMARY',
+  'TESSERA_REDIS_CLUSTER_DOWN',
+  'TESSERA_REDIS_OUT_OF_MEMORY',
+  'TESSERA_REDIS_NOT_READY',
+  'TESSERA_REDIS_NOT_CONNECTED',
+];
+
+/** True when `error` (from any copy of the package) means Redis cannot serve now; see {@link REDIS_UNAVAILABLE_CODES}. */
+export function isRedisUnavailable(error: unknown): boolean {
+  return REDIS_UNAVAILABLE_CODES.some((code) => hasErrorCode(error, code));
 }

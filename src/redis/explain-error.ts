@@ -8,6 +8,8 @@ import type { PeerCertificate } from 'node:tls';
 // node-redis's errors keep the name "Error": only their class tells them apart.
 import {
   ConnectionTimeoutError,
+  DisconnectsClientError,
+  ErrorReply,
   SocketClosedUnexpectedlyError,
   SocketTimeoutError,
   TimeoutError,
@@ -44,7 +46,7 @@ const CLIENT_CERT_ALERTS =
 export function explainRedisError(error: unknown, context: ErrorContext): RedisError {
   if (error instanceof RedisError) return error;
   const make = (code: RedisErrorCode, message: string) => new RedisError(code, message, { cause: error });
-  const raw = error as { code?: string; message?: string; name?: string; cert?: PeerCertificate } | undefined;
+  const raw = error as { code?: string; message?: string; cert?: PeerCertificate } | undefined;
   const code = raw?.code ?? '';
   const message = raw?.message ?? String(error);
   const at = context.address;
@@ -70,18 +72,9 @@ export function explainRedisError(error: unknown, context: ErrorContext): RedisE
       `${at} cannot be reached from this server (${code}). Check the network path and firewalls.`,
     );
   }
-  if (error instanceof ConnectionTimeoutError || code === 'ETIMEDOUT' || code === 'TESSERA_CONNECT_TIMEOUT') {
-    return make(
-      'TESSERA_REDIS_TIMEOUT',
-      `${at} did not answer within the connect timeout (${context.connectTimeoutMs ?? 5000} ms). Check that the host and port are right and that no firewall drops the packets; raise connectTimeout only for slow links.`,
-    );
-  }
-  if (error instanceof TimeoutError || error instanceof SocketTimeoutError || raw?.name === 'TimeoutError') {
-    return make(
-      'TESSERA_REDIS_TIMEOUT',
-      `${at} did not answer a command within the sync timeout (${context.syncTimeoutMs ?? 5000} ms). Check the server's load (SLOWLOG, INFO) or raise syncTimeout.`,
-    );
-  }
+  if (error instanceof ConnectionTimeoutError || code === 'ETIMEDOUT') return connectTimeout(context, error);
+  if (error instanceof TimeoutError || error instanceof SocketTimeoutError)
+    return commandTimeout(context, error);
   if (UNTRUSTED_ISSUER.has(code)) {
     const issuer = issuerOf(peer);
     return make(
@@ -124,10 +117,7 @@ export function explainRedisError(error: unknown, context: ErrorContext): RedisE
     code === 'ERR_SSL_WRONG_VERSION_NUMBER' ||
     /wrong version number|packet length too long/i.test(message)
   ) {
-    return make(
-      'TESSERA_REDIS_TLS_NOT_ENABLED',
-      `${at} does not speak TLS (it answered in plain text). Use the server's tls-port in Hosts, or enable TLS on that port in redis.conf.`,
-    );
+    return tlsNotEnabled(context, error);
   }
   if (CLIENT_CERT_ALERTS.test(message) || CLIENT_CERT_ALERTS.test(code)) {
     return make(
@@ -135,35 +125,138 @@ export function explainRedisError(error: unknown, context: ErrorContext): RedisE
       `${at} refused this server's client certificate (${alertOf(message, code)}). Make sure SERedis_ClientCertPfxPath holds a certificate issued by a CA listed in the Redis server's tls-ca-cert-file, and that it has not expired.`,
     );
   }
-  if (/^WRONGPASS/.test(message)) {
-    return make(
-      'TESSERA_REDIS_AUTH',
-      context.user
-        ? `${at} refused the user "${context.user}" or its password (WRONGPASS). Check user= and password= against the server's ACL.`
-        : `${at} refused the password (WRONGPASS). Check password= against the server's requirepass, or add user= for an ACL user.`,
-    );
+  if (error instanceof ErrorReply) {
+    const explained = explainReply(error, context);
+    if (explained) return explained;
   }
-  if (/^NOAUTH/.test(message)) {
-    return make(
-      'TESSERA_REDIS_AUTH',
-      `${at} requires authentication (NOAUTH). Add password= (and user= for an ACL user) to the connection string.`,
-    );
-  }
-  if (/^NOPERM/.test(message)) {
-    return make(
-      'TESSERA_REDIS_PERMISSION',
-      `${at} refused a command for the user "${context.user ?? 'default'}" (${message}). Grant the user the commands and keys the sessions use (see docs/redis-tls.md).`,
-    );
-  }
-  if (code === 'ECONNRESET' || code === 'EPIPE' || error instanceof SocketClosedUnexpectedlyError) {
-    return make(
-      'TESSERA_REDIS_CONNECTION_CLOSED',
-      context.ssl
-        ? `${at} closed the connection during the TLS session. If the server requires client certificates, check SERedis_ClientCertPfxPath; see the Redis server log for the reason.`
-        : `${at} closed the connection. If that port is a tls-port, set ssl=true; see the Redis server log for the reason.`,
-    );
+  if (
+    code === 'ECONNRESET' ||
+    code === 'EPIPE' ||
+    error instanceof SocketClosedUnexpectedlyError ||
+    error instanceof DisconnectsClientError
+  ) {
+    return connectionClosed(context, error);
   }
   return make('TESSERA_REDIS_UNEXPECTED', `${at}: ${message}`);
+}
+
+/** `address` answers in plain text where TLS was expected. */
+export function tlsNotEnabled(context: ErrorContext, cause?: unknown): RedisError {
+  return new RedisError(
+    'TESSERA_REDIS_TLS_NOT_ENABLED',
+    `${context.address} does not speak TLS (it answered in plain text). Use the server's tls-port in Hosts, or enable TLS on that port in redis.conf.`,
+    { cause },
+  );
+}
+
+/** `address` did not complete the TCP connection or the TLS handshake within the connect timeout. */
+export function connectTimeout(context: ErrorContext, cause?: unknown): RedisError {
+  return new RedisError(
+    'TESSERA_REDIS_TIMEOUT',
+    `${context.address} did not answer within the connect timeout (${context.connectTimeoutMs ?? 5000} ms). Check that the host and port are right and that no firewall drops the packets; raise connectTimeout only for slow links.`,
+    { cause },
+  );
+}
+
+/** `address` took longer than the sync timeout to answer a command. */
+export function commandTimeout(context: ErrorContext, cause?: unknown): RedisError {
+  return new RedisError(
+    'TESSERA_REDIS_TIMEOUT',
+    `${context.address} did not answer a command within the command timeout (${context.syncTimeoutMs ?? 5000} ms: syncTimeout, or asyncTimeout when larger). Check the server's load (SLOWLOG, LATENCY DOCTOR, INFO) and whether its process runs at all; raise syncTimeout only for slow links.`,
+    { cause },
+  );
+}
+
+/**
+ * A command refused at once: `address` has not answered since `since`, when a
+ * command outlived the sync timeout (see `responsiveness.ts`).
+ */
+export function unresponsive(context: ErrorContext, since: number): RedisError {
+  return new RedisError(
+    'TESSERA_REDIS_UNRESPONSIVE',
+    `${context.address} has not answered since ${new Date(since).toISOString()}, when a command took longer than the command timeout (${context.syncTimeoutMs ?? 5000} ms). Commands fail at once until it answers a PING again. Check that redis-server runs and is not stopped, swapping or blocked by a long command (LATENCY DOCTOR, SLOWLOG), and the network path to it.`,
+  );
+}
+
+/** `address` closed the connection without a reply (Node's own words, when it has some, in brackets). */
+export function connectionClosed(context: ErrorContext, cause?: unknown): RedisError {
+  const code = (cause as { code?: unknown } | undefined)?.code;
+  const at = typeof code === 'string' ? `${context.address} (${code})` : context.address;
+  return new RedisError(
+    'TESSERA_REDIS_CONNECTION_CLOSED',
+    context.ssl
+      ? `${at} closed the connection during the TLS session. If the server requires client certificates, check SERedis_ClientCertPfxPath; see the Redis server log for the reason (a CLIENT KILL, maxclients, client-output-buffer-limit, a restart).`
+      : `${at} closed the connection. If that port is a tls-port, set ssl=true; see the Redis server log for the reason (a CLIENT KILL, maxclients, client-output-buffer-limit, a restart).`,
+    { cause },
+  );
+}
+
+/**
+ * Replies of Redis that name a state of the server rather than a fault of the
+ * command, by their code (the first word of the reply): what each means and what
+ * the operator does about it. `READONLY` is here for a cluster or a replica listed
+ * alone; a host list follows its primary before it ever reports one.
+ */
+const NOT_READY_REPLIES: Readonly<Record<string, string>> = {
+  LOADING: 'It is loading its data set after a restart and serves again once that ends.',
+  BUSY: 'A script has run longer than busy-reply-threshold; it serves again once the script ends (SCRIPT KILL ends it).',
+  TRYAGAIN: 'The cluster is moving the slot of this key to another node; the command may be retried.',
+  MASTERDOWN: 'It is a replica that lost its link to its primary (replica-serve-stale-data no).',
+  NOREPLICAS: 'It has fewer replicas in sync than min-replicas-to-write asks for; check the replicas.',
+  READONLY: 'It is a replica: list the primary in Hosts.',
+  MISCONF:
+    'It refuses writes because it cannot save its snapshot (stop-writes-on-bgsave-error); the Redis log names the disk error.',
+};
+
+/** The longest part of a reply of Redis that a message quotes. */
+const REPLY_QUOTE_MAX_CHARS = 200;
+
+/**
+ * A `RedisError` for a reply of Redis that the operator must hear about (out of
+ * memory, no permission, credentials, cluster down, not ready), chosen by the
+ * reply's code. `undefined` for any other reply: those answer a malformed command
+ * and are Tessera's bugs, passed on as they are.
+ */
+export function explainReply(reply: Error, context: ErrorContext): RedisError | undefined {
+  const words = reply.message.split('\n')[0]!.slice(0, REPLY_QUOTE_MAX_CHARS);
+  const replyCode = /^[A-Z]+/.exec(words)?.[0] ?? '';
+  const at = context.address;
+  const make = (code: RedisErrorCode, message: string) => new RedisError(code, message, { cause: reply });
+  switch (replyCode) {
+    case 'OOM':
+      return make(
+        'TESSERA_REDIS_OUT_OF_MEMORY',
+        `${at} is out of memory and refuses to store anything more (${words}). Sessions cannot be created, locked or saved until it has room: raise maxmemory, or set maxmemory-policy to volatile-lru (or allkeys-lru) so that Redis evicts the least recently used sessions instead of refusing writes (noeviction refuses them), or make the sessions smaller (the tessera:session:save events report the bytes written). INFO memory shows used_memory, maxmemory and maxmemory_policy.`,
+      );
+    case 'NOPERM':
+      return make(
+        'TESSERA_REDIS_PERMISSION',
+        `${at} refused a command for the user "${context.user ?? 'default'}" (${words}). Grant the user the commands and keys the sessions use (see docs/redis-tls.md).`,
+      );
+    case 'WRONGPASS':
+      return make(
+        'TESSERA_REDIS_AUTH',
+        context.user
+          ? `${at} refused the user "${context.user}" or its password (WRONGPASS). Check user= and password= against the server's ACL.`
+          : `${at} refused the password (WRONGPASS). Check password= against the server's requirepass, or add user= for an ACL user.`,
+      );
+    case 'NOAUTH':
+      return make(
+        'TESSERA_REDIS_AUTH',
+        `${at} requires authentication (NOAUTH). Add password= (and user= for an ACL user) to the connection string.`,
+      );
+    case 'CLUSTERDOWN':
+      return make(
+        'TESSERA_REDIS_CLUSTER_DOWN',
+        `${at} answered that the cluster cannot serve this key (${words}). Some slots have no reachable primary: check the cluster with redis-cli --cluster check, and assign or recover the missing slots (redis-cli --cluster fix). With cluster-require-full-coverage no, the other slots keep serving meanwhile.`,
+      );
+    default: {
+      const advice = NOT_READY_REPLIES[replyCode];
+      return advice === undefined
+        ? undefined
+        : make('TESSERA_REDIS_NOT_READY', `${at} cannot serve now (${words}). ${advice}`);
+    }
+  }
 }
 
 function hostOf(address: string): string {

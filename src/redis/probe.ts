@@ -13,7 +13,9 @@ import {
   type TLSSocket,
   connect as tlsConnect,
 } from 'node:tls';
-import type { RedisEndpoint } from './connection-string.ts';
+import { formatEndpoint, type RedisEndpoint } from './connection-string.ts';
+import type { RedisError } from './errors.ts';
+import { commandTimeout, connectionClosed, connectTimeout } from './explain-error.ts';
 
 export interface TlsProbeResult {
   readonly protocol: string;
@@ -27,11 +29,35 @@ export async function resolveHost(host: string): Promise<string[]> {
   return addresses.map((entry) => entry.address);
 }
 
-/** Opens and closes a TCP connection. Rejects with code TESSERA_CONNECT_TIMEOUT after `timeoutMs`. */
+/**
+ * How a probe fails when the socket does not: `TESSERA_REDIS_TIMEOUT` when the
+ * step takes longer than its timeout, `TESSERA_REDIS_CONNECTION_CLOSED` when the
+ * server closes the connection first. Socket errors (refused, reset, TLS alerts)
+ * are passed on as Node reports them, for `explainRedisError`.
+ */
+interface ProbeFailures {
+  timeout(): RedisError;
+  closed(): RedisError;
+}
+
+function failures(endpoint: RedisEndpoint, ssl: boolean, timeoutMs: number, step: 'connect' | 'reply') {
+  const context = {
+    address: formatEndpoint(endpoint),
+    ssl,
+    connectTimeoutMs: timeoutMs,
+    syncTimeoutMs: timeoutMs,
+  };
+  return {
+    timeout: () => (step === 'connect' ? connectTimeout(context) : commandTimeout(context)),
+    closed: () => connectionClosed(context),
+  } satisfies ProbeFailures;
+}
+
+/** Opens and closes a TCP connection. Rejects with `TESSERA_REDIS_TIMEOUT` after `timeoutMs`. */
 export async function tcpProbe(endpoint: RedisEndpoint, timeoutMs: number): Promise<void> {
   const socket = netConnect({ host: endpoint.host, port: endpoint.port });
   try {
-    await settle(socket, 'connect', timeoutMs);
+    await settle(socket, 'connect', timeoutMs, failures(endpoint, false, timeoutMs, 'connect'));
   } finally {
     socket.destroy();
   }
@@ -44,9 +70,9 @@ export async function tcpProbe(endpoint: RedisEndpoint, timeoutMs: number): Prom
 export async function plainPingProbe(endpoint: RedisEndpoint, timeoutMs: number): Promise<string> {
   const socket = netConnect({ host: endpoint.host, port: endpoint.port });
   try {
-    await settle(socket, 'connect', timeoutMs);
+    await settle(socket, 'connect', timeoutMs, failures(endpoint, false, timeoutMs, 'connect'));
     socket.write('PING\r\n');
-    return await firstLine(socket, timeoutMs);
+    return await firstLine(socket, timeoutMs, failures(endpoint, false, timeoutMs, 'reply'));
   } finally {
     socket.destroy();
   }
@@ -69,14 +95,14 @@ export async function tlsProbe(
   try {
     // When verification fails there is no secureConnect; the certificate is still
     // readable at the error, and the diagnosis needs it (issuer, names, dates).
-    await settle(socket, 'secureConnect', timeoutMs, () => {
+    await settle(socket, 'secureConnect', timeoutMs, failures(endpoint, true, timeoutMs, 'connect'), () => {
       peerCertificate = socket.getPeerCertificate();
     });
     const protocol = socket.getProtocol() ?? 'TLS';
     const certificate = socket.getPeerCertificate();
     onHandshake?.(protocol, certificate);
     socket.write('PING\r\n');
-    const reply = await firstLine(socket, timeoutMs);
+    const reply = await firstLine(socket, timeoutMs, failures(endpoint, true, timeoutMs, 'reply'));
     return { protocol, peerCertificate: certificate, reply };
   } catch (error) {
     throw Object.assign(error as Error, { peerCertificate });
@@ -89,7 +115,7 @@ export async function tlsProbe(
 export async function speaksTls(endpoint: RedisEndpoint, timeoutMs: number): Promise<boolean> {
   const socket = tlsConnect({ host: endpoint.host, port: endpoint.port, rejectUnauthorized: false });
   try {
-    await settle(socket, 'secureConnect', timeoutMs);
+    await settle(socket, 'secureConnect', timeoutMs, failures(endpoint, true, timeoutMs, 'connect'));
     return true;
   } catch {
     return false;
@@ -98,13 +124,17 @@ export async function speaksTls(endpoint: RedisEndpoint, timeoutMs: number): Pro
   }
 }
 
-function settle(socket: Socket, event: string, timeoutMs: number, beforeReject?: () => void): Promise<void> {
+function settle(
+  socket: Socket,
+  event: string,
+  timeoutMs: number,
+  fail: ProbeFailures,
+  beforeReject?: () => void,
+): Promise<void> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       cleanup();
-      reject(
-        Object.assign(new Error(`no ${event} within ${timeoutMs} ms`), { code: 'TESSERA_CONNECT_TIMEOUT' }),
-      );
+      reject(fail.timeout());
     }, timeoutMs);
     const onEvent = () => {
       cleanup();
@@ -117,7 +147,7 @@ function settle(socket: Socket, event: string, timeoutMs: number, beforeReject?:
     };
     const onClose = () => {
       cleanup();
-      reject(Object.assign(new Error(`connection closed before ${event}`), { code: 'ECONNRESET' }));
+      reject(fail.closed());
     };
     const cleanup = () => {
       clearTimeout(timer);
@@ -131,12 +161,12 @@ function settle(socket: Socket, event: string, timeoutMs: number, beforeReject?:
   });
 }
 
-function firstLine(socket: Socket, timeoutMs: number): Promise<string> {
+function firstLine(socket: Socket, timeoutMs: number, fail: ProbeFailures): Promise<string> {
   return new Promise((resolve, reject) => {
     let buffered = '';
     const timer = setTimeout(() => {
       cleanup();
-      reject(Object.assign(new Error(`no reply within ${timeoutMs} ms`), { name: 'TimeoutError' }));
+      reject(fail.timeout());
     }, timeoutMs);
     const onData = (chunk: Buffer) => {
       buffered += chunk.toString('latin1');
@@ -152,9 +182,7 @@ function firstLine(socket: Socket, timeoutMs: number): Promise<string> {
     };
     const onEnd = () => {
       cleanup();
-      reject(
-        Object.assign(new Error('the server closed the connection without a reply'), { code: 'ECONNRESET' }),
-      );
+      reject(fail.closed());
     };
     const cleanup = () => {
       clearTimeout(timer);

@@ -106,6 +106,10 @@ export class SingleConnection extends BaseConnection {
     return formatEndpoint(this.#endpoint);
   }
 
+  protected serverOf(): string {
+    return formatEndpoint(this.#endpoint);
+  }
+
   protected async send(args: readonly RedisArgument[]): Promise<unknown> {
     try {
       return await this.#client.sendCommand(args);
@@ -151,6 +155,7 @@ export class SingleConnection extends BaseConnection {
   }
 
   async close(): Promise<void> {
+    this.stopProbes();
     const subscriber = await this.#subscriber?.catch(() => undefined);
     await Promise.allSettled([subscriber?.close(), this.#client.close()]);
   }

@@ -15,7 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { PeerCertificate } from 'node:tls';
 import { createClient } from '@redis/client';
-import { TesseraError } from '../errors.ts';
+import { hasErrorCode, TesseraError } from '../errors.ts';
 import type { TlsMaterial } from '../tls/index.ts';
 import { connectRedis } from './client.ts';
 import { ClientFactory, materialFor } from './client-factory.ts';
@@ -29,7 +29,7 @@ import {
   redactConnectionString,
 } from './connection-string.ts';
 import { RedisError } from './errors.ts';
-import { certificateNames, explainRedisError } from './explain-error.ts';
+import { certificateNames, explainRedisError, tlsNotEnabled } from './explain-error.ts';
 import { majorVersion, parseInfo } from './info.ts';
 import { plainPingProbe, resolveHost, speaksTls, tcpProbe, tlsProbe } from './probe.ts';
 import { keyInSlots, slotRangesOf } from './slots.ts';
@@ -257,13 +257,16 @@ type Client = ReturnType<typeof createClient>;
  * fails that way and the port answers a plain PING, TLS is simply not enabled there.
  */
 async function plainTextInstead(endpoint: RedisEndpoint, error: unknown): Promise<unknown> {
-  const code = (error as { code?: string }).code;
-  if (code !== 'TESSERA_CONNECT_TIMEOUT' && code !== 'ECONNRESET' && code !== 'ERR_SSL_WRONG_VERSION_NUMBER')
-    return error;
+  const cutShort = [
+    'TESSERA_REDIS_TIMEOUT',
+    'TESSERA_REDIS_CONNECTION_CLOSED',
+    'ECONNRESET',
+    'ERR_SSL_WRONG_VERSION_NUMBER',
+  ];
+  if (!cutShort.some((code) => hasErrorCode(error, code))) return error;
   try {
     const reply = await plainPingProbe(endpoint, 1000);
-    if (/^[+-]/.test(reply))
-      return Object.assign(new Error('wrong version number'), { code: 'ERR_SSL_WRONG_VERSION_NUMBER' });
+    if (/^[+-]/.test(reply)) return tlsNotEnabled({ address: formatEndpoint(endpoint), ssl: true }, error);
   } catch {
     // Not a plain-text Redis either: the original error says more.
   }

@@ -3,7 +3,9 @@
  * share one Redis over mutual TLS. What a user of the farm must see: one session
  * whichever front-end answers, no lost update between concurrent requests on
  * different front-ends, abandon that stays abandoned, and a Redis outage that
- * costs fast 503s and nothing else.
+ * costs fast 503s and nothing else: whether Redis is stopped (connections refused)
+ * or frozen (`kill -STOP`: connections open, nothing answers, which only a timeout
+ * reveals).
  *
  * The Redis of this test persists every write (`appendonly yes`, `appendfsync
  * always`), as a production Redis holding sessions does: the test servers keep
@@ -41,6 +43,14 @@ const CONNECT_TIMEOUT_MS = 5000;
  */
 const FAST_503_P90_MS = 500;
 const FAST_503_MAX_MS = CONNECT_TIMEOUT_MS / 2;
+/**
+ * While Redis is frozen (`kill -STOP`: connections stay open, nothing answers), a
+ * front-end learns it from its first command that outlives the sync timeout (5 s by
+ * default); from then on nine in ten 503s must come within 100 ms, none waiting
+ * the sync timeout again.
+ */
+const FROZEN_503_P90_MS = 100;
+const SYNC_TIMEOUT_MS = 5000;
 
 describe('a farm of two front-end processes sharing one Redis over mutual TLS', () => {
   let redis: TlsRedisServer;
@@ -241,7 +251,138 @@ describe('a farm of two front-end processes sharing one Redis over mutual TLS', 
     const state = await bystander.get(b, '/state');
     assert.deepEqual(state.json.items, { x: 1, y: 1 }, 'an idle session outlives the restart');
   });
+  it('answers 503 at once while Redis is frozen, once a command has timed out; serves again after SIGCONT; loses no acknowledged write', async (t) => {
+    const pid = Number(/process_id:(\d+)/.exec(await redis.server.cli('INFO', 'server'))![1]);
+    const load = new Load([a, b], 4);
+    /** When each front-end's first 503 of the freeze (its first timeout) arrived. */
+    const firstTimeout = (samples: readonly Sample[], frontend: Frontend, since: number) => {
+      const first = samples.find(
+        (s) => s.frontend === frontend.name && s.status === 503 && s.startedAt >= since,
+      );
+      return first && first.startedAt + first.elapsedMs;
+    };
+    let frozenAt = 0;
+    let thawedAt = 0;
+    const baseline: number[] = [];
+    try {
+      await load.until(
+        (samples) => load.clients.every((c) => okCount(samples, c) >= 3),
+        'load before the freeze',
+      );
+      process.kill(pid, 'SIGSTOP');
+      frozenAt = performance.now();
+      await load.until(
+        (samples) =>
+          [a, b].every((frontend) => {
+            const learnt = firstTimeout(samples, frontend, frozenAt);
+            return (
+              learnt !== undefined &&
+              samples.filter((s) => s.frontend === frontend.name && s.startedAt >= learnt).length >= 40
+            );
+          }),
+        'fast 503s on both front-ends while Redis is frozen',
+        SYNC_TIMEOUT_MS * 4,
+      );
+      // What any request costs on this machine under the same load, sessions aside.
+      for (let i = 0; i < 10; i++)
+        for (const frontend of [a, b])
+          baseline.push((await new FarmClient().get(frontend, '/go?tag=none')).elapsedMs);
+      process.kill(pid, 'SIGCONT');
+      thawedAt = performance.now();
+      await load.until(
+        (samples) =>
+          load.clients.every((c) =>
+            [a, b].every((frontend) =>
+              samples.some(
+                (s) =>
+                  s.client === c &&
+                  s.frontend === frontend.name &&
+                  s.status === 200 &&
+                  s.startedAt >= thawedAt,
+              ),
+            ),
+          ),
+        'service back after SIGCONT, on both front-ends',
+        20_000,
+      );
+    } finally {
+      process.kill(pid, 'SIGCONT');
+      await load.stop();
+    }
+
+    const samples = load.samples;
+    const fast = [a, b].flatMap((frontend) => {
+      const learnt = firstTimeout(samples, frontend, frozenAt)!;
+      return samples.filter(
+        (s) => s.frontend === frontend.name && s.startedAt >= learnt && s.startedAt < thawedAt,
+      );
+    });
+    // The requests that met the freeze before their front-end knew: each waits its own sync timeout.
+    const slow = samples.filter(
+      (s) =>
+        s.startedAt + s.elapsedMs > frozenAt &&
+        s.startedAt < thawedAt &&
+        s.startedAt < firstTimeout(samples, s.frontend === a.name ? a : b, frozenAt)!,
+    );
+    assert.deepEqual(new Set(fast.map((s) => `${s.status} ${s.retryAfter}`)), new Set(['503 2']));
+    const { elapsed, p50, p90, max } = percentiles(fast);
+    const backAt = Math.min(
+      ...load.clients.map(
+        (c) => samples.find((s) => s.client === c && s.status === 200 && s.startedAt >= thawedAt)!.startedAt,
+      ),
+    );
+    const lost = await lostWrites(load, a);
+    t.diagnostic(
+      `Redis frozen ${Math.round(thawedAt - frozenAt)} ms; ${slow.length} requests met the freeze before their front-end knew ` +
+        `(max ${Math.max(...slow.map((s) => s.elapsedMs))} ms); then ${fast.length} 503s in p50 ${p50} ms, p90 ${p90} ms, max ${max} ms; ` +
+        `first success ${Math.round(backAt - thawedAt)} ms after SIGCONT; acknowledged writes lost: ${lost}; ` +
+        `meanwhile a request without a session took p50 ${baseline.sort((x, y) => x - y)[10]} ms, max ${baseline.at(-1)} ms`,
+    );
+    assert.ok(
+      p90 < FROZEN_503_P90_MS,
+      `p90 of the 503s after the first timeout: ${p90} ms (all: ${elapsed.join(',')})`,
+    );
+    assert.ok(
+      slow.every((s) => s.elapsedMs < SYNC_TIMEOUT_MS * 2),
+      'no request waits more than its own sync timeout',
+    );
+    assert.equal(lost, 0, 'acknowledged writes lost');
+    for (const c of load.clients) {
+      assert.equal(
+        new Set(samples.filter((s) => s.client === c && s.id).map((s) => s.id)).size,
+        1,
+        'one session throughout',
+      );
+    }
+  });
 });
+
+/** The samples' elapsed times, sorted, with their p50, p90 and maximum. */
+function percentiles(samples: readonly Sample[]) {
+  const elapsed = samples.map((s) => s.elapsedMs).sort((x, y) => x - y);
+  return {
+    elapsed,
+    p50: elapsed[Math.floor(elapsed.length * 0.5)]!,
+    p90: elapsed[Math.floor(elapsed.length * 0.9)]!,
+    max: elapsed.at(-1)!,
+  };
+}
+
+/**
+ * Acknowledged writes that are not in the store: each client's value only grows
+ * from one 200 to the next, and what the store holds at the end is at least the
+ * last value acknowledged.
+ */
+async function lostWrites(load: Load, frontend: Frontend): Promise<number> {
+  let lost = 0;
+  for (const c of load.clients) {
+    const values = load.samples.filter((s) => s.client === c && s.status === 200).map((s) => s.value!);
+    lost += values.slice(1).filter((value, i) => value <= values[i]!).length;
+    const stored = (await load.browsers[c]!.get(frontend, '/state')).json.items as { n?: number };
+    lost += values.filter((value) => value > (stored.n ?? 0)).length;
+  }
+  return lost;
+}
 
 interface Sample {
   readonly client: number;
@@ -260,6 +401,8 @@ const okCount = (samples: readonly Sample[], client: number) =>
 /** `count` clients, each with its own session, incrementing in a loop on the front-ends in turn. */
 class Load {
   readonly clients: number[];
+  /** Each client's browser (its cookie), by client number. */
+  readonly browsers: FarmClient[];
   readonly samples: Sample[] = [];
   readonly #replies = new EventEmitter();
   readonly #loops: Promise<void>[];
@@ -267,11 +410,12 @@ class Load {
 
   constructor(frontends: readonly Frontend[], count: number) {
     this.clients = Array.from({ length: count }, (_, i) => i);
+    this.browsers = this.clients.map(() => new FarmClient());
     this.#loops = this.clients.map((c) => this.#run(c, frontends));
   }
 
   async #run(client: number, frontends: readonly Frontend[]): Promise<void> {
-    const browser = new FarmClient();
+    const browser = this.browsers[client]!;
     for (let turn = client; !this.#stopped; turn++) {
       const frontend = frontends[turn % frontends.length]!;
       const reply = await browser.get(frontend, '/incr?item=n');

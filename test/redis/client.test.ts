@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { after, before, describe, it } from 'node:test';
 import { connectRedis, parseConnectionString, type RedisConnection, type RedisError } from 'tessera';
+import type { RedisHealthEvent } from '../../src/index.ts';
 import { createPki, PFX_PASSWORD, type Pki } from '../support/pki.ts';
 import {
   type RedisCluster,
@@ -135,6 +136,60 @@ describe('connectRedis while the server goes away', () => {
       unsubscribe('tessera:redis:error', onError);
       await connection.close();
       await flaky.stop();
+    }
+  });
+});
+
+describe('connectRedis while the server stops answering', () => {
+  /** The next event on a diagnostics channel that `matches`. */
+  const nextEvent = <T>(name: string, matches: (event: T) => boolean) =>
+    new Promise<T>((resolve) => {
+      const listener = (message: unknown) => {
+        if (!matches(message as T)) return;
+        unsubscribe(name, listener);
+        resolve(message as T);
+      };
+      subscribe(name, listener);
+    });
+
+  it('fails new commands at once after one timed out, and serves again once Redis answers', async () => {
+    const tls = { cert: pki.server.chain, key: pki.server.key, caCert: pki.issuerBundle };
+    const frozen = await startRedisServer({ tls });
+    const pid = Number(/process_id:(\d+)/.exec(await frozen.cli('INFO', 'server'))![1]);
+    const connection = await connectRedis(
+      parseConnectionString(`127.0.0.1:${frozen.tlsPort},ssl=true,syncTimeout=300`),
+      { env: env() },
+    );
+    try {
+      await connection.command(['SET', 'frozen', '1']);
+      const unresponsive = nextEvent<RedisHealthEvent>(
+        'tessera:redis:health',
+        (e) => e.state === 'unresponsive',
+      );
+      process.kill(pid, 'SIGSTOP');
+      const first = connection.command(['GET', 'frozen']);
+      // Sent before anything timed out: it keeps its own timeout rather than failing early.
+      const inFlight = connection.command(['GET', 'frozen']);
+      await assert.rejects(first, (error: RedisError) => error.code === 'TESSERA_REDIS_TIMEOUT');
+      assert.equal((await unresponsive).address, `127.0.0.1:${frozen.tlsPort}`);
+
+      const started = performance.now();
+      await assert.rejects(connection.command(['GET', 'frozen']), (error: RedisError) => {
+        assert.equal(error.code, 'TESSERA_REDIS_UNRESPONSIVE');
+        assert.match(error.message, /has not answered since .*300 ms.*PING/);
+        return true;
+      });
+      assert.ok(performance.now() - started < 100, 'a command to a silent server fails at once');
+      await assert.rejects(inFlight, (error: RedisError) => error.code === 'TESSERA_REDIS_TIMEOUT');
+
+      const answering = nextEvent<RedisHealthEvent>('tessera:redis:health', (e) => e.state === 'answering');
+      process.kill(pid, 'SIGCONT');
+      assert.ok(((await answering).silentMs ?? 0) > 0);
+      assert.equal(await connection.command(['GET', 'frozen']), '1');
+    } finally {
+      process.kill(pid, 'SIGCONT');
+      await connection.close();
+      await frozen.stop();
     }
   });
 });

@@ -6,7 +6,9 @@
  * requests are woken by a message on the session's channel (and at once by this
  * process's own releases), not by polling.
  */
-import { TesseraError } from '../../errors.ts';
+import { hasErrorCode } from '../../errors.ts';
+// From errors.ts, not the layer's index: the memory store must not load the Redis client.
+import { isRedisUnavailable } from '../../redis/errors.ts';
 import type { LuaScript, RedisArgument, RedisConnection } from '../../redis/index.ts';
 import { SessionError, storeUnavailable } from '../errors.ts';
 import { DEFAULT_MAX_WAITERS_PER_SESSION, LockWaiters } from '../lock-waiters.ts';
@@ -37,11 +39,6 @@ const RELEASE_RETRY_FIRST_MS = 100;
 const RELEASE_RETRY_MAX_MS = 1000;
 /** The most releases kept for retry (a release is only pending when Redis went away mid-request). */
 const MAX_PENDING_RELEASES = 10_000;
-
-/** Replies of Redis that mean "cannot serve now" rather than a bug: retried by the client later. */
-const TRANSIENT_REPLY = /^(LOADING|READONLY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|BUSY|OOM|NOREPLICAS)\b/;
-/** An error reply of Redis: an upper-case code, then the message. */
-const REPLY = /^[A-Z][A-Z_]+(\s|$)/;
 
 /** The keys and channel of one session, all with the hash tag `{app_id}`. */
 function keysOf(key: SessionKey) {
@@ -333,25 +330,27 @@ export class RedisProvider implements SessionProvider {
 }
 
 /**
- * True when `error` means Redis cannot serve now: the connection layer's own errors,
- * replies such as LOADING or CLUSTERDOWN, and any failure that is not a reply of
- * Redis at all (a client error such as "The client is offline"). Replies of Redis
- * start with an upper-case code (`ERR`, `WRONGTYPE`); those are bugs, not outages.
+ * True when `error` means Redis cannot serve now: the Redis layer's codes for a
+ * connection that is down, silent or closed, and for a server that refuses for a
+ * while (out of memory, loading, cluster down). Matched by code, so errors of
+ * another copy of the package count too. Anything else (a reply of Redis to a
+ * malformed command, a permission refused, a bug in Tessera) is not an outage:
+ * it propagates as it is and the request fails with a 500.
  */
 function isUnavailable(error: unknown): boolean {
-  if (error instanceof TesseraError) return error.code.startsWith('TESSERA_REDIS_');
-  if (!(error instanceof Error)) return false;
-  return TRANSIENT_REPLY.test(error.message) || !REPLY.test(error.message);
+  return isRedisUnavailable(error);
 }
 
 function isStoreUnavailable(error: unknown): boolean {
-  return error instanceof SessionError && error.code === 'TESSERA_SESSION_STORE_UNAVAILABLE';
+  return hasErrorCode(error, 'TESSERA_SESSION_STORE_UNAVAILABLE');
 }
 
-/** The connection was down: the command was refused before it was sent. */
+/** The connection was down or silent: the command was refused before it was sent. */
 function neverSent(error: unknown): boolean {
   const cause = (error as { cause?: unknown }).cause;
-  return cause instanceof TesseraError && cause.code === 'TESSERA_REDIS_NOT_CONNECTED';
+  return (
+    hasErrorCode(cause, 'TESSERA_REDIS_NOT_CONNECTED') || hasErrorCode(cause, 'TESSERA_REDIS_UNRESPONSIVE')
+  );
 }
 
 /** `text` as a `SCAN … MATCH` pattern that matches only itself. */
