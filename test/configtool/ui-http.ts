@@ -76,6 +76,8 @@ export function send(
 export interface BrowserSession {
   readonly cookie: string;
   readonly csrf: string;
+  /** The id of the page load, which Apply and Exit sends back. */
+  readonly pageId: string;
   readonly page: Answer;
 }
 
@@ -94,7 +96,11 @@ export async function reloadPage(server: ConfigToolServer, cookie: string): Prom
   assert.equal(page.status, 200, page.body);
   const csrf = /<meta name="csrf-token" content="([^"]+)">/.exec(page.body)?.[1];
   assert.ok(csrf, 'the page carries a CSRF token');
-  return { cookie, csrf, page };
+  const state = /<script type="application\/json" id="initial-state">([^<]*)<\/script>/.exec(page.body)?.[1];
+  assert.ok(state, 'the page carries its initial state');
+  const pageId = (JSON.parse(state) as { pageId?: unknown }).pageId;
+  assert.equal(typeof pageId, 'string', 'the page carries its id');
+  return { cookie, csrf, pageId: pageId as string, page };
 }
 
 /** The headers of an API request from the page: its cookie, CSRF token and origin. */
@@ -137,6 +143,7 @@ export function postApply(
   return postJson(server, session, '/api/apply', {
     form,
     force: options.force === true,
+    pageId: session.pageId,
   });
 }
 

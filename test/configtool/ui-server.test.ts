@@ -4,15 +4,28 @@
 // answered with field errors while the file stays as it was.
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import {
   type ConfigLocation,
   readConfiguration,
   redisSettingsFromConnectionString,
+  resolveConfigLocation,
   saveConfiguration,
 } from '../../src/config/index.ts';
-import { freshLocation } from '../config/helpers.ts';
-import { openPage, postJson, send, sessionForm, startUiServer } from './ui-http.ts';
+import { freshFolder, freshLocation } from '../config/helpers.ts';
+import { freePort } from '../support/redis-server.ts';
+import { runTessera } from './run-tessera.ts';
+import {
+  eventsOf,
+  openPage,
+  postApply,
+  postJson,
+  reloadPage,
+  send,
+  sessionForm,
+  startUiServer,
+} from './ui-http.ts';
 
 const PASSWORD = 'stored-Redis-pass"<&>';
 
@@ -213,7 +226,7 @@ describe('tessera config ui: bad input', () => {
       advanced: { connectTimeoutMs: '0', abortConnect: 'maybe' },
     });
     for (const answer of [
-      await postJson(server, browser, '/api/apply', { form: bad }),
+      await postApply(server, browser, bad),
       await postJson(server, browser, '/api/test-connection', bad),
     ]) {
       assert.equal(answer.status, 400);
@@ -229,19 +242,13 @@ describe('tessera config ui: bad input', () => {
       assert.match(byField.abortConnect!, /true, false/);
     }
     // SSL Host is checked by the config layer's own rules once the rest is right.
-    const sslHost = await postJson(server, browser, '/api/apply', {
-      form: sessionForm({ sslHost: 'not a name' }),
-    });
+    const sslHost = await postApply(server, browser, sessionForm({ sslHost: 'not a name' }));
     assert.equal(sslHost.status, 400);
     assert.equal(JSON.parse(sslHost.body).errors[0].field, 'sslHost');
-    const malformed = await postJson(server, browser, '/api/apply', {
-      form: { provider: 'redis', hosts: 42 },
-    });
+    const malformed = await postApply(server, browser, { provider: 'redis', hosts: 42 });
     assert.equal(malformed.status, 400);
     assert.match(JSON.parse(malformed.body).message, /does not hold the Session form/);
-    const provider = await postJson(server, browser, '/api/apply', {
-      form: sessionForm({ provider: 'mongodb' }),
-    });
+    const provider = await postApply(server, browser, sessionForm({ provider: 'mongodb' }));
     assert.equal(JSON.parse(provider.body).errors[0].field, 'provider');
     assert.deepEqual(readFileSync(location.path), before, 'the file is left as it was');
   });
@@ -260,9 +267,7 @@ describe('tessera config ui: Apply and Exit', () => {
     const location = freshLocation();
     const server = await startUiServer(location);
     const browser = await openPage(server);
-    const answer = await postJson(server, browser, '/api/apply', {
-      form: sessionForm({ provider: 'memory' }),
-    });
+    const answer = await postApply(server, browser, sessionForm({ provider: 'memory' }));
     assert.equal(answer.status, 200);
     const events = answer.body
       .trim()
@@ -284,9 +289,7 @@ describe('tessera config ui: Apply and Exit', () => {
     const browser = await openPage(server);
     const edited = readFileSync(location.path, 'utf8').replace('redis1.example.com', 'redis9.example.com');
     writeFileSync(location.path, edited);
-    const answer = await postJson(server, browser, '/api/apply', {
-      form: sessionForm({ provider: 'memory' }),
-    });
+    const answer = await postApply(server, browser, sessionForm({ provider: 'memory' }));
     const events = answer.body
       .trim()
       .split('\n')
@@ -296,5 +299,109 @@ describe('tessera config ui: Apply and Exit', () => {
     assert.equal(readFileSync(location.path, 'utf8'), edited, 'their change is kept');
     const still = await postJson(server, browser, '/api/validate', sessionForm());
     assert.equal(still.status, 200, 'the tool keeps running');
+  });
+
+  it('refuses an unedited Apply and Exit after `tessera config session` changed the file, and says what changed', async () => {
+    // Applied (forced: nothing listens on the port), then the page is opened.
+    const configPath = join(freshFolder(), 'server.json');
+    const port = await freePort();
+    const cli = (args: string[]) => runTessera(['config', ...args, '--config', configPath]);
+    assert.equal(
+      (
+        await cli([
+          'session',
+          '--connection-string',
+          `localhost:${port},password=${PASSWORD.replaceAll('"', '')}`,
+        ])
+      ).code,
+      0,
+    );
+    const forced = await cli(['apply', '--force']);
+    assert.match(
+      forced.stdout,
+      /Applied: revision 1 .*\(forced\)/,
+      'applied, forced: nothing listens on the port',
+    );
+    const location = resolveConfigLocation({ path: configPath, env: {} });
+    const server = await startUiServer(location);
+    const browser = await openPage(server);
+    const pageForm = sessionForm({ hosts: `localhost:${port}`, useSsl: false });
+
+    // Behind the page's back, the command line changes the user.
+    const changed = await cli(['session', '--user', 'x']);
+    assert.equal(changed.code, 0, changed.stderr);
+    const edited = readFileSync(configPath, 'utf8');
+
+    // Apply and Exit without editing (Apply anyway, as after a failed Test Connection).
+    const answer = await postApply(server, browser, pageForm, { force: true });
+    assert.equal(answer.status, 200);
+    const events = eventsOf(answer);
+    assert.ok(!events.some((event) => event.type === 'applied'), `nothing is applied: ${answer.body}`);
+    assert.deepEqual(events.at(-2), {
+      type: 'changed',
+      changes: [{ field: 'user', before: '(empty)', now: 'x' }],
+    });
+    assert.equal(events.at(-1)!.type, 'error');
+    assert.equal(events.at(-1)!.code, 'TESSERA_CONFIG_CONCURRENT_WRITE');
+    assert.equal(readFileSync(configPath, 'utf8'), edited, 'the command line’s change is kept');
+    assert.ok(!answer.body.includes('stored-Redis-pass'));
+
+    // The tool keeps running; the page reloaded shows the change and can apply it.
+    const reloaded = await reloadPage(server, browser.cookie);
+    assert.match(reloaded.page.body, /id="user"[^>]*value="x"/);
+    const applied = await postApply(server, reloaded, { ...pageForm, user: 'x' }, { force: true });
+    const last = eventsOf(applied).at(-1)!;
+    assert.equal(last.type, 'applied', applied.body);
+    assert.equal(last.alreadyApplied, false, 'the new user is applied, not reported as applied already');
+    assert.equal(JSON.parse(readFileSync(configPath, 'utf8')).applied.revision, 2);
+    assert.equal(await server.stopped, 'applied');
+  });
+
+  it('checks each page against the file it showed: a page loaded before a change is refused, a later one applies', async () => {
+    const location = freshLocation();
+    const server = await startUiServer(location);
+    const before = await openPage(server);
+    // Another program creates the file (memory → redis, a password), then the page is loaded again (another tab).
+    await saveConfiguration(await readConfiguration(location), {
+      version: 1,
+      session: {
+        provider: 'redis',
+        redis: redisSettingsFromConnectionString(`redis9.example.com:6380,password=pw-${PASSWORD},user=ops`),
+      },
+    });
+    const after = await reloadPage(server, before.cookie);
+    const stale = await postApply(server, before, sessionForm({ provider: 'memory' }));
+    const events = eventsOf(stale);
+    assert.equal(events.at(-1)!.code, 'TESSERA_CONFIG_CONCURRENT_WRITE', stale.body);
+    assert.deepEqual(events.at(-2)!.changes, [
+      { field: 'provider', before: 'In-memory', now: 'Redis' },
+      { field: 'hosts', before: '(empty)', now: 'redis9.example.com:6380' },
+      { field: 'password', before: 'not set', now: 'set' },
+      { field: 'user', before: '(empty)', now: 'ops' },
+    ]);
+    assert.ok(!stale.body.includes(PASSWORD), 'the password is only "set"');
+    assert.equal(JSON.parse(readFileSync(location.path, 'utf8')).session.provider, 'redis');
+
+    const fresh = await postApply(server, after, sessionForm({ provider: 'memory' }));
+    assert.equal(eventsOf(fresh).at(-1)!.type, 'applied', fresh.body);
+    const file = JSON.parse(readFileSync(location.path, 'utf8'));
+    assert.equal(file.session.provider, 'memory');
+    assert.equal(file.session.redis.user, 'ops', 'the Redis settings it did not show are kept');
+  });
+
+  it('says when the changed file cannot be read, and when the page is no longer known', async () => {
+    const location = await withStoredPassword();
+    const server = await startUiServer(location);
+    const browser = await openPage(server);
+    writeFileSync(location.path, '{ "version": 1, ');
+    const answer = await postApply(server, browser, sessionForm({ provider: 'memory' }));
+    const events = eventsOf(answer);
+    assert.deepEqual(events.at(-2), { type: 'changed', changes: null });
+    assert.equal(events.at(-1)!.code, 'TESSERA_CONFIG_CONCURRENT_WRITE');
+    assert.equal(readFileSync(location.path, 'utf8'), '{ "version": 1, ');
+
+    const unknown = await postApply(server, { ...browser, pageId: 'A'.repeat(43) }, sessionForm());
+    assert.equal(unknown.status, 409);
+    assert.match(JSON.parse(unknown.body).message, /reload it/);
   });
 });

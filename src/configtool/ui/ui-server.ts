@@ -10,10 +10,14 @@
  * | `GET /api/certificates` | the certificate panel, files read again: `{ html }` |
  * | `POST /api/validate` | the form's field errors: `{ errors: [{ field, message }] }` |
  * | `POST /api/test-connection` | Test Connection on the form's values: 400 with field errors, or NDJSON events |
- * | `POST /api/apply` | Apply and Exit (`{ form, force }`): 400 with field errors, or NDJSON events; the server stops after a successful apply |
+ * | `POST /api/apply` | Apply and Exit (`{ form, force, pageId }`): 400 with field errors, or NDJSON events; the server stops after a successful apply |
  *
  * Every route but the page needs the page's session, CSRF token and origin
  * (`access.ts`), decided on the matched route; `routes` lists them with their access.
+ *
+ * Apply and Exit is checked against the file as the page that sends it showed it
+ * (`pageId`, see page-loads.ts): if the file changed since, nothing is applied and
+ * the answer lists what changed (`TESSERA_CONFIG_CONCURRENT_WRITE`).
  *
  * Responses never hold a secret: the stored password is only ever "set", and the
  * messages of the layers below never carry one.
@@ -34,9 +38,11 @@ import { AccessControl, type RouteAccess, randomToken, routeAccess } from './acc
 import { applySession, type Emit, errorEvent, type ProgressEvent, testSession } from './apply-session.ts';
 import { renderCertificatePanel } from './certificate-panel.ts';
 import { renderRefusedPage, renderSessionPage } from './page.ts';
+import { PageLoads } from './page-loads.ts';
 import {
   type FieldError,
   MALFORMED_FORM,
+  parseApplyRequest,
   parseSessionForm,
   readSessionForm,
   sessionFormView,
@@ -87,6 +93,7 @@ export async function startConfigToolServer(options: ConfigToolServerOptions): P
   let stopReason: StopReason = 'closed';
   let access: AccessControl | undefined;
   const token = randomToken();
+  const pages = new PageLoads();
 
   const app = Fastify({ logger: false, bodyLimit: BODY_LIMIT_BYTES, forceCloseConnections: 'idle' });
   const routes: RouteInfo[] = [];
@@ -168,6 +175,7 @@ export async function startConfigToolServer(options: ConfigToolServerOptions): P
           renderSessionPage({
             nonce,
             csrf: session.csrf,
+            pageId: pages.remember(loaded),
             serverName: hostname(),
             location: options.location,
             exists: loaded.exists,
@@ -209,15 +217,24 @@ export async function startConfigToolServer(options: ConfigToolServerOptions): P
   });
 
   app.post('/api/apply', async (request, reply) => {
-    const body = request.body as { form?: unknown; force?: unknown } | null;
-    const force = body?.force === true;
-    const reading = readForm(body?.form, loaded.configuration.session);
+    const body = parseApplyRequest(request.body);
+    if (body === null) return reply.code(400).send({ message: MALFORMED_FORM, errors: [] });
+    const shown = pages.loadedBy(body.pageId);
+    if (shown === undefined) {
+      return reply.code(409).send({
+        message:
+          'This page is no longer known to the Configuration Tool: reload it, then make your changes again.',
+        errors: [],
+      });
+    }
+    const reading = readForm(body.form, shown.configuration.session);
     if ('malformed' in reading) return reply.code(400).send({ message: MALFORMED_FORM, errors: [] });
     if (reading.session === undefined) return badForm(reply, reading.errors, 'Not applied');
     const session = reading.session;
     return streamEvents(reply, async (emit) => {
-      const outcome = await applySession(loaded, session, {
-        force,
+      // Against the file as this page showed it: a file changed since is refused, with the difference.
+      const outcome = await applySession(shown, session, {
+        force: body.force,
         env,
         emit: (event) => {
           emit(event);
