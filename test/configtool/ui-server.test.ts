@@ -13,6 +13,7 @@ import {
   resolveConfigLocation,
   saveConfiguration,
 } from '../../src/config/index.ts';
+import { REMEMBERED_PAGES } from '../../src/configtool/ui/page-loads.ts';
 import { freshFolder, freshLocation } from '../config/helpers.ts';
 import { freePort } from '../support/redis-server.ts';
 import { runTessera } from './run-tessera.ts';
@@ -387,6 +388,32 @@ describe('tessera config ui: Apply and Exit', () => {
     const file = JSON.parse(readFileSync(location.path, 'utf8'));
     assert.equal(file.session.provider, 'memory');
     assert.equal(file.session.redis.user, 'ops', 'the Redis settings it did not show are kept');
+  });
+
+  it('shows a password replaced behind the page only as set, never its value', async () => {
+    const location = await withStoredPassword();
+    const server = await startUiServer(location);
+    const browser = await openPage(server);
+    const loaded = await readConfiguration(location);
+    const redis = redisSettingsFromConnectionString(
+      'redis1.example.com:6380,password=Replaced-pw-31,ssl=true',
+    );
+    await saveConfiguration(loaded, { version: 1, session: { provider: 'redis', redis } });
+    const answer = await postApply(server, browser, sessionForm({ provider: 'memory' }));
+    assert.deepEqual(eventsOf(answer).at(-2), {
+      type: 'changed',
+      changes: [{ field: 'password', before: 'set', now: 'set (another one)' }],
+    });
+    assert.ok(!answer.body.includes('Replaced-pw-31') && !answer.body.includes('stored-Redis-pass'));
+  });
+
+  it('tells a page older than the pages it remembers to reload', async () => {
+    const server = await startUiServer();
+    const first = await openPage(server);
+    for (let i = 0; i < REMEMBERED_PAGES; i++) await reloadPage(server, first.cookie);
+    const answer = await postApply(server, first, sessionForm({ provider: 'memory' }));
+    assert.equal(answer.status, 409);
+    assert.match(JSON.parse(answer.body).message, /reload it/);
   });
 
   it('says when the changed file cannot be read, and when the page is no longer known', async () => {
