@@ -301,7 +301,12 @@ export async function saveConfiguration(
   });
 }
 
-async function refuseIfChanged(loaded: LoadedConfiguration): Promise<void> {
+/**
+ * Throws `TESSERA_CONFIG_CONCURRENT_WRITE` if the file changed (or appeared, or
+ * was deleted) since `loaded` was read. `saveConfiguration` calls it under its lock;
+ * an apply that may write nothing calls it too, so that it never reports stale settings.
+ */
+export async function refuseIfChanged(loaded: LoadedConfiguration): Promise<void> {
   const { path } = loaded.location;
   let now: FileSnapshot;
   try {

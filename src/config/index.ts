@@ -20,6 +20,7 @@ export {
   hasSecrets,
   type LoadedConfiguration,
   readConfiguration,
+  refuseIfChanged,
   saveConfiguration,
 } from './config-file.ts';
 export { CONFIG_ERROR_CODES, ConfigError, type ConfigErrorCode } from './errors.ts';

@@ -3,8 +3,12 @@
  * tool's **Apply and Exit**. For the Redis provider, Test Connection runs first on
  * the settings to apply; if it fails, nothing is saved unless the apply is forced
  * (it is then recorded as forced). The settings and the applied record are saved in
- * one atomic write (refused if the file changed since it was read), and the
- * operator is told what to do next in Service Center (the user's document, step 3).
+ * one atomic write, and the operator is told what to do next in Service Center
+ * (the user's document, step 3).
+ *
+ * If the file changed since it was read (another Configuration Tool, `tessera
+ * config session`, an editor), nothing is applied, not even "already applied":
+ * the settings to apply were chosen against a file that is no longer there.
  */
 import {
   type AppliedRecord,
@@ -13,12 +17,16 @@ import {
   connectionStringFor,
   type LoadedConfiguration,
   loadOrCreatePrivateKey,
+  readConfiguration,
+  refuseIfChanged,
   type ServerConfiguration,
   type SessionSettings,
   saveConfiguration,
   withApplied,
 } from '../config/index.ts';
+import { hasErrorCode } from '../errors.ts';
 import { type Check, runTestConnection, type TestConnectionReport } from '../redis/index.ts';
+import { type SettingChange, settingChanges } from './configuration-changes.ts';
 import { sameSession } from './session-settings.ts';
 
 /** One check of Test Connection, as the page shows it. */
@@ -45,6 +53,14 @@ export type ProgressEvent =
   | {
       /** Not applied: Test Connection failed, and the apply was not forced. */
       readonly type: 'refused';
+    }
+  | {
+      /**
+       * Not applied: the file changed since it was read (the `TESSERA_CONFIG_CONCURRENT_WRITE`
+       * error follows). `changes`: what differs in the file now, or null when it cannot be read now.
+       */
+      readonly type: 'changed';
+      readonly changes: readonly SettingChange[] | null;
     }
   | {
       readonly type: 'applied';
@@ -99,8 +115,9 @@ export interface ApplyOutcome {
  * Applies `session` over the file `loaded` was read from: Test Connection first for
  * Redis (a failure refuses the apply unless `force`), then the settings and the
  * applied record in one atomic write, or nothing when they were applied already.
- * Each step is reported through `emit`; a `ConfigError` (a concurrent writer, a
- * file that cannot be written) is thrown, and nothing is applied.
+ * Each step is reported through `emit`; a `ConfigError` (a file that cannot be
+ * written, or that changed since `loaded` was read: a `changed` event says how) is
+ * thrown, and nothing is applied.
  */
 export async function applySession(
   loaded: LoadedConfiguration,
@@ -116,6 +133,7 @@ export async function applySession(
     ...(previous !== undefined ? { applied: previous } : {}),
   };
   {
+    await refuseIfFileChanged(loaded, emit);
     let report: TestConnectionReport | undefined;
     if (session.provider === 'redis') {
       report = await testSession(session, location.path, options.env, emit);
@@ -123,6 +141,8 @@ export async function applySession(
         emit({ type: 'refused' });
         return { applied: false };
       }
+      // Test Connection takes seconds: the file may have changed meanwhile.
+      await refuseIfFileChanged(loaded, emit);
     }
 
     const key = await loadOrCreatePrivateKey(location.privateKeyPath);
@@ -158,6 +178,30 @@ export async function applySession(
       nextSteps: nextSteps(applied, false, previous).trim(),
     });
     return { applied: true, saved };
+  }
+}
+
+/**
+ * Throws `TESSERA_CONFIG_CONCURRENT_WRITE` if the file changed since `loaded` was
+ * read, after a `changed` event that lists what differs. (The save checks again
+ * under its lock, for the last milliseconds.)
+ */
+async function refuseIfFileChanged(loaded: LoadedConfiguration, emit: Emit): Promise<void> {
+  try {
+    await refuseIfChanged(loaded);
+  } catch (error) {
+    if (hasErrorCode(error, 'TESSERA_CONFIG_CONCURRENT_WRITE')) {
+      // A file changed into one that cannot be read: no difference to show; a reload shows why.
+      const now = await readConfiguration(loaded.location).catch((unreadable: unknown) => {
+        if (hasErrorCode(unreadable, { prefix: 'TESSERA_CONFIG_' })) return null;
+        throw unreadable;
+      });
+      emit({
+        type: 'changed',
+        changes: now === null ? null : settingChanges(loaded.configuration, now.configuration),
+      });
+    }
+    throw error;
   }
 }
 

@@ -6,7 +6,9 @@
 //
 // The real command runs (`node bin/tessera.js config ui`, i.e. dist/: `npm test`
 // builds first). With TESSERA_UPDATE_SCREENSHOTS=1, the screenshots of
-// docs/configuration-tool.md are written again.
+// docs/configuration-tool.md are written again. Every response the browser
+// receives passes through a recording proxy, so that "no secret reached the
+// browser" is checked on every body, streamed ones included, read to its end.
 import assert from 'node:assert/strict';
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
@@ -17,6 +19,7 @@ import { freshFolder } from '../config/helpers.ts';
 import { createPki, PFX_PASSWORD, type Pki } from '../support/pki.ts';
 import { freePort, type RedisServer, startRedisServer } from '../support/redis-server.ts';
 import { runTessera } from './run-tessera.ts';
+import { RecordingProxy } from './ui-recording-proxy.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const BIN = join(ROOT, 'bin', 'tessera.js');
@@ -104,16 +107,28 @@ async function startUi(configPath: string): Promise<RunningUi> {
   return { url, child, exited };
 }
 
-/** Every body the tool sent to the page, to check that no secret ever went to the browser. */
-function recordResponses(page: Page): string[] {
-  const bodies: string[] = [];
-  page.on('response', (response) => {
-    void response.text().then(
-      (text) => bodies.push(text),
-      () => {},
+/**
+ * Asserts that no response the browser received holds one of `secrets`, once every
+ * body has been read to its end, and that the bodies matching `expected` (the page,
+ * the streamed events) were among them.
+ */
+async function assertNoSecretSent(
+  proxy: RecordingProxy,
+  secrets: readonly string[],
+  expected: readonly RegExp[],
+): Promise<void> {
+  const responses = await proxy.responses();
+  for (const pattern of expected) {
+    assert.ok(
+      responses.some(({ exchange, body }) => pattern.test(`${exchange} ${body}`)),
+      `no response matched ${pattern}:\n${responses.map((r) => r.exchange).join('\n')}`,
     );
-  });
-  return bodies;
+  }
+  for (const { exchange, body } of responses) {
+    for (const secret of secrets) {
+      assert.ok(!body.includes(secret), `a secret reached the browser in ${exchange}`);
+    }
+  }
 }
 
 async function screenshot(page: Page, name: string, fullPage = false): Promise<void> {
@@ -126,8 +141,12 @@ describe('tessera config ui in the browser', () => {
   it("walks step 2 of the user's document: Redis, Use SSL, Test Connection, Apply and Exit", async () => {
     const configPath = join(freshFolder(), 'server.json');
     const ui = await startUi(configPath);
-    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    const bodies = recordResponses(page);
+    const proxy = await RecordingProxy.start();
+    const context = await browser.newContext({
+      viewport: { width: 1280, height: 800 },
+      proxy: proxy.settings,
+    });
+    const page = await context.newPage();
     try {
       await page.goto(ui.url);
       assert.equal(new URL(page.url()).search, '', 'the token is dropped from the address bar');
@@ -201,14 +220,18 @@ describe('tessera config ui in the browser', () => {
 
       const show = await runTessera(['config', 'show', '--config', configPath, '--json']);
       assert.deepEqual(JSON.parse(show.stdout).session.redis.password, { set: true, stored: 'encrypted' });
-      for (const body of bodies) {
-        assert.ok(
-          !body.includes(REDIS_PASSWORD) && !body.includes(PFX_PASSWORD),
-          'a secret reached the browser',
-        );
-      }
+      await assertNoSecretSent(
+        proxy,
+        [REDIS_PASSWORD, PFX_PASSWORD],
+        [
+          /^GET \/ 200 <!doctype html>/,
+          /^POST \/api\/test-connection 200 .*"type":"tested"/s,
+          /^POST \/api\/apply 200 .*"type":"applied"/s,
+        ],
+      );
     } finally {
-      await page.close();
+      await context.close();
+      await proxy.close();
       ui.child.kill('SIGKILL');
     }
   });
@@ -262,8 +285,12 @@ describe('tessera config ui in the browser', () => {
     ]);
     assert.equal(saved.code, 0, saved.stderr);
     const ui = await startUi(configPath);
-    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    const bodies = recordResponses(page);
+    const proxy = await RecordingProxy.start();
+    const context = await browser.newContext({
+      viewport: { width: 1280, height: 800 },
+      proxy: proxy.settings,
+    });
+    const page = await context.newPage();
     try {
       await page.goto(ui.url);
       await assertText(page.locator('#password-stored'), /A password is set/);
@@ -285,10 +312,67 @@ describe('tessera config ui in the browser', () => {
       const file = JSON.parse(readFileSync(configPath, 'utf8'));
       assert.equal(file.applied.forced, true);
       assert.match(file.session.redis.password.$encrypted, /^v1:/, 'the stored password was kept');
-      for (const body of bodies)
-        assert.ok(!body.includes(REDIS_PASSWORD), 'the password reached the browser');
+      await assertNoSecretSent(
+        proxy,
+        [REDIS_PASSWORD],
+        [
+          /^GET \/ 200 <!doctype html>/,
+          /^POST \/api\/apply 200 .*"type":"refused"/s,
+          /^POST \/api\/apply 200 .*"forced":true/s,
+        ],
+      );
     } finally {
-      await page.close();
+      await context.close();
+      await proxy.close();
+      ui.child.kill('SIGKILL');
+    }
+  });
+
+  it('refuses Apply and Exit when the file changed behind the page, and shows what changed', async () => {
+    const configPath = join(freshFolder(), 'server.json');
+    const closedPort = await freePort();
+    const cli = (args: string[]) => runTessera(['config', ...args, '--config', configPath]);
+    const saved = await cli([
+      'session',
+      '--connection-string',
+      `localhost:${closedPort},password=${REDIS_PASSWORD},ssl=true,connectTimeout=1000`,
+    ]);
+    assert.equal(saved.code, 0, saved.stderr);
+    const ui = await startUi(configPath);
+    const proxy = await RecordingProxy.start();
+    const context = await browser.newContext({
+      viewport: { width: 1280, height: 800 },
+      proxy: proxy.settings,
+    });
+    const page = await context.newPage();
+    try {
+      await page.goto(ui.url);
+      assert.equal(await page.getByLabel('ACL user').inputValue(), '');
+
+      // Behind the page's back, the command line changes the user; the page is not edited.
+      const changed = await cli(['session', '--user', 'x']);
+      assert.equal(changed.code, 0, changed.stderr);
+      const edited = readFileSync(configPath, 'utf8');
+      await page.getByRole('button', { name: 'Apply and Exit' }).click();
+
+      await assertText(page.locator('#outcome'), /TESSERA_CONFIG_CONCURRENT_WRITE/);
+      await assertText(page.locator('#outcome'), /Reload this page/);
+      await assertText(page.locator('#status'), /the file changed since this page was loaded/);
+      const table = page.getByRole('table', { name: 'Changed in the file since this page was loaded' });
+      const rows = await table.locator('tbody tr').allTextContents();
+      assert.deepEqual(rows, ['ACL user(empty)x']);
+      assert.equal(await page.locator('#checks .check').count(), 0, 'nothing was tested');
+      assert.equal(readFileSync(configPath, 'utf8'), edited, 'the command line’s change is kept');
+
+      // Still running: Ctrl-C stops it, nothing applied.
+      ui.child.kill('SIGINT');
+      const exit = await withTimeout(ui.exited, 10_000);
+      assert.equal(exit.code, 130, exit.stderr);
+      assert.equal(JSON.parse(readFileSync(configPath, 'utf8')).applied, undefined, 'not applied');
+      await assertNoSecretSent(proxy, [REDIS_PASSWORD], [/^POST \/api\/apply 200 .*"type":"changed"/s]);
+    } finally {
+      await context.close();
+      await proxy.close();
       ui.child.kill('SIGKILL');
     }
   });

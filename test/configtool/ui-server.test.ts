@@ -4,120 +4,31 @@
 // answered with field errors while the file stays as it was.
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { request as httpRequest } from 'node:http';
-import { after, describe, it } from 'node:test';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
 import {
   type ConfigLocation,
   readConfiguration,
   redisSettingsFromConnectionString,
+  resolveConfigLocation,
   saveConfiguration,
 } from '../../src/config/index.ts';
-import { type ConfigToolServer, startConfigToolServer } from '../../src/configtool/ui/ui-server.ts';
-import { freshLocation } from '../config/helpers.ts';
+import { REMEMBERED_PAGES } from '../../src/configtool/ui/page-loads.ts';
+import { freshFolder, freshLocation } from '../config/helpers.ts';
+import { freePort } from '../support/redis-server.ts';
+import { runTessera } from './run-tessera.ts';
+import {
+  eventsOf,
+  openPage,
+  postApply,
+  postJson,
+  reloadPage,
+  send,
+  sessionForm,
+  startUiServer,
+} from './ui-http.ts';
 
 const PASSWORD = 'stored-Redis-pass"<&>';
-
-interface Answer {
-  readonly status: number;
-  readonly headers: Record<string, string | string[] | undefined>;
-  readonly body: string;
-}
-
-const servers: ConfigToolServer[] = [];
-after(async () => {
-  for (const server of servers) await server.close().catch(() => {});
-});
-
-async function start(location: ConfigLocation = freshLocation()): Promise<ConfigToolServer> {
-  const server = await startConfigToolServer({ location, env: {} });
-  servers.push(server);
-  return server;
-}
-
-/** One HTTP request with exactly the headers given (Host included: fetch cannot set it). */
-function send(
-  server: ConfigToolServer,
-  options: {
-    method?: string;
-    path?: string;
-    headers?: Record<string, string>;
-    body?: string;
-  } = {},
-): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(
-      {
-        host: '127.0.0.1',
-        port: server.port,
-        method: options.method ?? 'GET',
-        path: options.path ?? '/',
-        headers: { host: `127.0.0.1:${server.port}`, ...options.headers },
-      },
-      (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => {
-          body += chunk;
-        });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-      },
-    );
-    req.on('error', reject);
-    req.end(options.body);
-  });
-}
-
-interface Browser {
-  readonly cookie: string;
-  readonly csrf: string;
-  readonly page: Answer;
-}
-
-/** Opens the printed URL as the browser does: token → cookie → the page and its CSRF token. */
-async function open(server: ConfigToolServer): Promise<Browser> {
-  const exchange = await send(server, { path: new URL(server.url).pathname + new URL(server.url).search });
-  assert.equal(exchange.status, 303);
-  const setCookie = String(exchange.headers['set-cookie']);
-  const cookie = setCookie.split(';')[0]!;
-  const page = await send(server, { headers: { cookie } });
-  assert.equal(page.status, 200, page.body);
-  const csrf = /<meta name="csrf-token" content="([^"]+)">/.exec(page.body)?.[1];
-  assert.ok(csrf, 'the page carries a CSRF token');
-  return { cookie, csrf, page };
-}
-
-function postJson(
-  server: ConfigToolServer,
-  browser: Browser,
-  path: string,
-  body: unknown,
-  headers: Record<string, string> = {},
-): Promise<Answer> {
-  return send(server, {
-    method: 'POST',
-    path,
-    headers: {
-      cookie: browser.cookie,
-      'x-tessera-csrf': browser.csrf,
-      'content-type': 'application/json',
-      ...headers,
-    },
-    body: JSON.stringify(body),
-  });
-}
-
-function form(overrides: Record<string, unknown> = {}) {
-  return {
-    provider: 'redis',
-    hosts: 'redis1.example.com:6380',
-    password: { action: 'keep' },
-    user: '',
-    useSsl: true,
-    sslHost: '',
-    advanced: {},
-    ...overrides,
-  };
-}
 
 async function withStoredPassword(extra = ''): Promise<ConfigLocation> {
   const location = freshLocation();
@@ -131,7 +42,7 @@ async function withStoredPassword(extra = ''): Promise<ConfigLocation> {
 
 describe('tessera config ui: access', () => {
   it('prints a URL on 127.0.0.1 with a one-time token of 32 random bytes', async () => {
-    const server = await start();
+    const server = await startUiServer();
     const url = new URL(server.url);
     assert.equal(url.hostname, '127.0.0.1');
     assert.equal(Number(url.port), server.port);
@@ -139,7 +50,7 @@ describe('tessera config ui: access', () => {
   });
 
   it('refuses a request without the token with a 403 page that says to open the printed address', async () => {
-    const server = await start();
+    const server = await startUiServer();
     const answer = await send(server);
     assert.equal(answer.status, 403);
     assert.match(answer.body, /Open the address printed by <code>tessera config ui<\/code>/);
@@ -147,7 +58,7 @@ describe('tessera config ui: access', () => {
   });
 
   it('refuses a wrong token, and the right one once it is spent', async () => {
-    const server = await start();
+    const server = await startUiServer();
     const wrong = await send(server, { path: '/?token=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' });
     assert.equal(wrong.status, 403);
     assert.match(wrong.body, /not the one printed/);
@@ -160,7 +71,7 @@ describe('tessera config ui: access', () => {
   });
 
   it('exchanges the token for an HttpOnly, SameSite=Strict cookie and drops it from the address', async () => {
-    const server = await start();
+    const server = await startUiServer();
     const exchange = await send(server, { path: new URL(server.url).pathname + new URL(server.url).search });
     assert.equal(exchange.status, 303);
     assert.equal(exchange.headers.location, '/');
@@ -177,8 +88,8 @@ describe('tessera config ui: access', () => {
   });
 
   it('refuses any Host but 127.0.0.1:PORT and localhost:PORT (DNS rebinding)', async () => {
-    const server = await start();
-    const browser = await open(server);
+    const server = await startUiServer();
+    const browser = await openPage(server);
     for (const host of [
       'evil.example',
       `evil.example:${server.port}`,
@@ -188,7 +99,7 @@ describe('tessera config ui: access', () => {
       const page = await send(server, { headers: { host, cookie: browser.cookie } });
       assert.equal(page.status, 403, host);
       assert.equal(page.body, 'Host not allowed.\n');
-      const api = await postJson(server, browser, '/api/validate', form(), { host });
+      const api = await postJson(server, browser, '/api/validate', sessionForm(), { host });
       assert.equal(api.status, 403, host);
     }
     const local = await send(server, {
@@ -198,32 +109,32 @@ describe('tessera config ui: access', () => {
   });
 
   it('refuses API requests without the session cookie, without the CSRF header, or from another origin', async () => {
-    const server = await start();
-    const browser = await open(server);
+    const server = await startUiServer();
+    const browser = await openPage(server);
     const noCookie = await send(server, {
       method: 'POST',
       path: '/api/validate',
       headers: { 'x-tessera-csrf': browser.csrf, 'content-type': 'application/json' },
-      body: JSON.stringify(form()),
+      body: JSON.stringify(sessionForm()),
     });
     assert.equal(noCookie.status, 403);
     const noCsrf = await send(server, {
       method: 'POST',
       path: '/api/apply',
       headers: { cookie: browser.cookie, 'content-type': 'application/json' },
-      body: JSON.stringify({ form: form({ provider: 'memory' }) }),
+      body: JSON.stringify({ form: sessionForm({ provider: 'memory' }) }),
     });
     assert.equal(noCsrf.status, 403);
     assert.match(JSON.parse(noCsrf.body).message, /CSRF/);
-    const wrongCsrf = await postJson(server, browser, '/api/validate', form(), {
+    const wrongCsrf = await postJson(server, browser, '/api/validate', sessionForm(), {
       'x-tessera-csrf': 'x'.repeat(43),
     });
     assert.equal(wrongCsrf.status, 403);
-    const otherOrigin = await postJson(server, browser, '/api/validate', form(), {
+    const otherOrigin = await postJson(server, browser, '/api/validate', sessionForm(), {
       origin: 'http://evil.example',
     });
     assert.equal(otherOrigin.status, 403);
-    const crossSite = await postJson(server, browser, '/api/validate', form(), {
+    const crossSite = await postJson(server, browser, '/api/validate', sessionForm(), {
       'sec-fetch-site': 'cross-site',
     });
     assert.equal(crossSite.status, 403);
@@ -232,7 +143,7 @@ describe('tessera config ui: access', () => {
       headers: { cookie: browser.cookie },
     });
     assert.equal(certificates.status, 403, 'JSON reads need the CSRF header too');
-    const good = await postJson(server, browser, '/api/validate', form(), {
+    const good = await postJson(server, browser, '/api/validate', sessionForm(), {
       origin: `http://127.0.0.1:${server.port}`,
       'sec-fetch-site': 'same-origin',
     });
@@ -241,8 +152,8 @@ describe('tessera config ui: access', () => {
   });
 
   it('refuses a form that is not sent as JSON', async () => {
-    const server = await start();
-    const browser = await open(server);
+    const server = await startUiServer();
+    const browser = await openPage(server);
     const answer = await send(server, {
       method: 'POST',
       path: '/api/apply',
@@ -256,14 +167,14 @@ describe('tessera config ui: access', () => {
 describe('tessera config ui: the password', () => {
   it('never sends the stored password back: the page only says that one is set', async () => {
     const location = await withStoredPassword();
-    const server = await start(location);
-    const browser = await open(server);
+    const server = await startUiServer(location);
+    const browser = await openPage(server);
     assert.match(browser.page.body, /A password is set/);
     assert.match(browser.page.body, /id="password"[^>]*type="password"/);
     const answers = [
       browser.page,
-      await postJson(server, browser, '/api/validate', form()),
-      await postJson(server, browser, '/api/validate', form({ hosts: 'bad host:0' })),
+      await postJson(server, browser, '/api/validate', sessionForm()),
+      await postJson(server, browser, '/api/validate', sessionForm({ hosts: 'bad host:0' })),
       await send(server, {
         path: '/api/certificates',
         headers: { cookie: browser.cookie, 'x-tessera-csrf': browser.csrf },
@@ -277,9 +188,14 @@ describe('tessera config ui: the password', () => {
 
   it('tests with the stored password when the field is untouched, and never echoes it', async () => {
     const location = await withStoredPassword();
-    const server = await start(location);
-    const browser = await open(server);
-    const answer = await postJson(server, browser, '/api/test-connection', form({ hosts: 'localhost:1' }));
+    const server = await startUiServer(location);
+    const browser = await openPage(server);
+    const answer = await postJson(
+      server,
+      browser,
+      '/api/test-connection',
+      sessionForm({ hosts: 'localhost:1' }),
+    );
     assert.equal(answer.status, 200);
     assert.match(String(answer.headers['content-type']), /^application\/x-ndjson/);
     const events = answer.body
@@ -302,16 +218,16 @@ describe('tessera config ui: bad input', () => {
   it('answers a bad form with 400 and an error for each field, and leaves the file untouched', async () => {
     const location = await withStoredPassword();
     const before = readFileSync(location.path);
-    const server = await start(location);
-    const browser = await open(server);
-    const bad = form({
+    const server = await startUiServer(location);
+    const browser = await openPage(server);
+    const bad = sessionForm({
       hosts: 'redis1.example.com:6380, redis2:99999',
       sslHost: 'not a name',
       password: { action: 'replace', value: '' },
       advanced: { connectTimeoutMs: '0', abortConnect: 'maybe' },
     });
     for (const answer of [
-      await postJson(server, browser, '/api/apply', { form: bad }),
+      await postApply(server, browser, bad),
       await postJson(server, browser, '/api/test-connection', bad),
     ]) {
       assert.equal(answer.status, 400);
@@ -327,23 +243,21 @@ describe('tessera config ui: bad input', () => {
       assert.match(byField.abortConnect!, /true, false/);
     }
     // SSL Host is checked by the config layer's own rules once the rest is right.
-    const sslHost = await postJson(server, browser, '/api/apply', { form: form({ sslHost: 'not a name' }) });
+    const sslHost = await postApply(server, browser, sessionForm({ sslHost: 'not a name' }));
     assert.equal(sslHost.status, 400);
     assert.equal(JSON.parse(sslHost.body).errors[0].field, 'sslHost');
-    const malformed = await postJson(server, browser, '/api/apply', {
-      form: { provider: 'redis', hosts: 42 },
-    });
+    const malformed = await postApply(server, browser, { provider: 'redis', hosts: 42 });
     assert.equal(malformed.status, 400);
     assert.match(JSON.parse(malformed.body).message, /does not hold the Session form/);
-    const provider = await postJson(server, browser, '/api/apply', { form: form({ provider: 'mongodb' }) });
+    const provider = await postApply(server, browser, sessionForm({ provider: 'mongodb' }));
     assert.equal(JSON.parse(provider.body).errors[0].field, 'provider');
     assert.deepEqual(readFileSync(location.path), before, 'the file is left as it was');
   });
 
   it('escapes every value it shows', async () => {
     const location = await withStoredPassword(',name=<img/src=x>');
-    const server = await start(location);
-    const browser = await open(server);
+    const server = await startUiServer(location);
+    const browser = await openPage(server);
     assert.ok(!browser.page.body.includes('<img/src=x>'));
     assert.match(browser.page.body, /value="&lt;img\/src=x&gt;"/);
   });
@@ -352,9 +266,9 @@ describe('tessera config ui: bad input', () => {
 describe('tessera config ui: Apply and Exit', () => {
   it('applies, says what to do next, and stops', async () => {
     const location = freshLocation();
-    const server = await start(location);
-    const browser = await open(server);
-    const answer = await postJson(server, browser, '/api/apply', { form: form({ provider: 'memory' }) });
+    const server = await startUiServer(location);
+    const browser = await openPage(server);
+    const answer = await postApply(server, browser, sessionForm({ provider: 'memory' }));
     assert.equal(answer.status, 200);
     const events = answer.body
       .trim()
@@ -372,11 +286,11 @@ describe('tessera config ui: Apply and Exit', () => {
 
   it('refuses to overwrite a change made by someone else since the page read the file', async () => {
     const location = await withStoredPassword();
-    const server = await start(location);
-    const browser = await open(server);
+    const server = await startUiServer(location);
+    const browser = await openPage(server);
     const edited = readFileSync(location.path, 'utf8').replace('redis1.example.com', 'redis9.example.com');
     writeFileSync(location.path, edited);
-    const answer = await postJson(server, browser, '/api/apply', { form: form({ provider: 'memory' }) });
+    const answer = await postApply(server, browser, sessionForm({ provider: 'memory' }));
     const events = answer.body
       .trim()
       .split('\n')
@@ -384,7 +298,137 @@ describe('tessera config ui: Apply and Exit', () => {
     assert.equal(events.at(-1).type, 'error');
     assert.equal(events.at(-1).code, 'TESSERA_CONFIG_CONCURRENT_WRITE');
     assert.equal(readFileSync(location.path, 'utf8'), edited, 'their change is kept');
-    const still = await postJson(server, browser, '/api/validate', form());
+    const still = await postJson(server, browser, '/api/validate', sessionForm());
     assert.equal(still.status, 200, 'the tool keeps running');
+  });
+
+  it('refuses an unedited Apply and Exit after `tessera config session` changed the file, and says what changed', async () => {
+    // Applied (forced: nothing listens on the port), then the page is opened.
+    const configPath = join(freshFolder(), 'server.json');
+    const port = await freePort();
+    const cli = (args: string[]) => runTessera(['config', ...args, '--config', configPath]);
+    assert.equal(
+      (
+        await cli([
+          'session',
+          '--connection-string',
+          `localhost:${port},password=${PASSWORD.replaceAll('"', '')}`,
+        ])
+      ).code,
+      0,
+    );
+    const forced = await cli(['apply', '--force']);
+    assert.match(
+      forced.stdout,
+      /Applied: revision 1 .*\(forced\)/,
+      'applied, forced: nothing listens on the port',
+    );
+    const location = resolveConfigLocation({ path: configPath, env: {} });
+    const server = await startUiServer(location);
+    const browser = await openPage(server);
+    const pageForm = sessionForm({ hosts: `localhost:${port}`, useSsl: false });
+
+    // Behind the page's back, the command line changes the user.
+    const changed = await cli(['session', '--user', 'x']);
+    assert.equal(changed.code, 0, changed.stderr);
+    const edited = readFileSync(configPath, 'utf8');
+
+    // Apply and Exit without editing (Apply anyway, as after a failed Test Connection).
+    const answer = await postApply(server, browser, pageForm, { force: true });
+    assert.equal(answer.status, 200);
+    const events = eventsOf(answer);
+    assert.ok(!events.some((event) => event.type === 'applied'), `nothing is applied: ${answer.body}`);
+    assert.deepEqual(events.at(-2), {
+      type: 'changed',
+      changes: [{ field: 'user', before: '(empty)', now: 'x' }],
+    });
+    assert.equal(events.at(-1)!.type, 'error');
+    assert.equal(events.at(-1)!.code, 'TESSERA_CONFIG_CONCURRENT_WRITE');
+    assert.equal(readFileSync(configPath, 'utf8'), edited, 'the command line’s change is kept');
+    assert.ok(!answer.body.includes('stored-Redis-pass'));
+
+    // The tool keeps running; the page reloaded shows the change and can apply it.
+    const reloaded = await reloadPage(server, browser.cookie);
+    assert.match(reloaded.page.body, /id="user"[^>]*value="x"/);
+    const applied = await postApply(server, reloaded, { ...pageForm, user: 'x' }, { force: true });
+    const last = eventsOf(applied).at(-1)!;
+    assert.equal(last.type, 'applied', applied.body);
+    assert.equal(last.alreadyApplied, false, 'the new user is applied, not reported as applied already');
+    assert.equal(JSON.parse(readFileSync(configPath, 'utf8')).applied.revision, 2);
+    assert.equal(await server.stopped, 'applied');
+  });
+
+  it('checks each page against the file it showed: a page loaded before a change is refused, a later one applies', async () => {
+    const location = freshLocation();
+    const server = await startUiServer(location);
+    const before = await openPage(server);
+    // Another program creates the file (memory → redis, a password), then the page is loaded again (another tab).
+    await saveConfiguration(await readConfiguration(location), {
+      version: 1,
+      session: {
+        provider: 'redis',
+        redis: redisSettingsFromConnectionString(`redis9.example.com:6380,password=pw-${PASSWORD},user=ops`),
+      },
+    });
+    const after = await reloadPage(server, before.cookie);
+    const stale = await postApply(server, before, sessionForm({ provider: 'memory' }));
+    const events = eventsOf(stale);
+    assert.equal(events.at(-1)!.code, 'TESSERA_CONFIG_CONCURRENT_WRITE', stale.body);
+    assert.deepEqual(events.at(-2)!.changes, [
+      { field: 'provider', before: 'In-memory', now: 'Redis' },
+      { field: 'hosts', before: '(empty)', now: 'redis9.example.com:6380' },
+      { field: 'password', before: 'not set', now: 'set' },
+      { field: 'user', before: '(empty)', now: 'ops' },
+    ]);
+    assert.ok(!stale.body.includes(PASSWORD), 'the password is only "set"');
+    assert.equal(JSON.parse(readFileSync(location.path, 'utf8')).session.provider, 'redis');
+
+    const fresh = await postApply(server, after, sessionForm({ provider: 'memory' }));
+    assert.equal(eventsOf(fresh).at(-1)!.type, 'applied', fresh.body);
+    const file = JSON.parse(readFileSync(location.path, 'utf8'));
+    assert.equal(file.session.provider, 'memory');
+    assert.equal(file.session.redis.user, 'ops', 'the Redis settings it did not show are kept');
+  });
+
+  it('shows a password replaced behind the page only as set, never its value', async () => {
+    const location = await withStoredPassword();
+    const server = await startUiServer(location);
+    const browser = await openPage(server);
+    const loaded = await readConfiguration(location);
+    const redis = redisSettingsFromConnectionString(
+      'redis1.example.com:6380,password=Replaced-pw-31,ssl=true',
+    );
+    await saveConfiguration(loaded, { version: 1, session: { provider: 'redis', redis } });
+    const answer = await postApply(server, browser, sessionForm({ provider: 'memory' }));
+    assert.deepEqual(eventsOf(answer).at(-2), {
+      type: 'changed',
+      changes: [{ field: 'password', before: 'set', now: 'set (another one)' }],
+    });
+    assert.ok(!answer.body.includes('Replaced-pw-31') && !answer.body.includes('stored-Redis-pass'));
+  });
+
+  it('tells a page older than the pages it remembers to reload', async () => {
+    const server = await startUiServer();
+    const first = await openPage(server);
+    for (let i = 0; i < REMEMBERED_PAGES; i++) await reloadPage(server, first.cookie);
+    const answer = await postApply(server, first, sessionForm({ provider: 'memory' }));
+    assert.equal(answer.status, 409);
+    assert.match(JSON.parse(answer.body).message, /reload it/);
+  });
+
+  it('says when the changed file cannot be read, and when the page is no longer known', async () => {
+    const location = await withStoredPassword();
+    const server = await startUiServer(location);
+    const browser = await openPage(server);
+    writeFileSync(location.path, '{ "version": 1, ');
+    const answer = await postApply(server, browser, sessionForm({ provider: 'memory' }));
+    const events = eventsOf(answer);
+    assert.deepEqual(events.at(-2), { type: 'changed', changes: null });
+    assert.equal(events.at(-1)!.code, 'TESSERA_CONFIG_CONCURRENT_WRITE');
+    assert.equal(readFileSync(location.path, 'utf8'), '{ "version": 1, ');
+
+    const unknown = await postApply(server, { ...browser, pageId: 'A'.repeat(43) }, sessionForm());
+    assert.equal(unknown.status, 409);
+    assert.match(JSON.parse(unknown.body).message, /reload it/);
   });
 });

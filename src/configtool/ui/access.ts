@@ -8,11 +8,34 @@
  * - The printed URL carries a one-time token (32 random bytes). The first page
  *   load exchanges it for a session cookie (HttpOnly, SameSite=Strict, named with
  *   the port: cookies do not tell ports apart); the token is then spent.
- * - Every API request carries the session's CSRF token in a header, which only a
- *   page served by this server can know; requests from another origin are refused
- *   too (`Origin`, `Sec-Fetch-Site`).
+ * - Every request but one for the page itself carries the session's cookie and its
+ *   CSRF token in a header, which only a page served by this server can know;
+ *   requests from another origin are refused too (`Origin`, `Sec-Fetch-Site`).
+ *   This is decided on the route the request matched, never on the spelling of its
+ *   path (`/%61pi/apply` and `http://127.0.0.1:PORT/api/apply` are the Apply
+ *   route too), and it is the default: a route is the page only when it says so,
+ *   and a path that matches no route needs the session as well.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
+
+/**
+ * Who may call a route: `page`, anyone who names this server (the page's handler
+ * checks the token or the cookie itself, and refuses with a page that says what to
+ * do); `api` (the default), only the page's own requests.
+ */
+export type RouteAccess = 'page' | 'api';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Absent: `api`. Set `page` on the page's route only. */
+    readonly access?: RouteAccess;
+  }
+}
+
+/** The access of a route from its config; anything but an explicit `page` is `api`. */
+export function routeAccess(config: { readonly access?: unknown } | undefined): RouteAccess {
+  return config?.access === 'page' ? 'page' : 'api';
+}
 
 export const TOKEN_BYTES = 32;
 export const CSRF_HEADER = 'x-tessera-csrf';
@@ -85,8 +108,8 @@ export class AccessControl {
   }
 
   /**
-   * Why an API request is refused, or null when it may go on: it must come from
-   * the page (session cookie, CSRF header) of this server's origin.
+   * Why a request to an `api` route is refused, or null when it may go on: it must
+   * come from the page (session cookie, CSRF header) of this server's origin.
    */
   apiRefusal(headers: Readonly<Record<string, string | string[] | undefined>>): string | null {
     const session = this.sessionOf(single(headers.cookie));

@@ -22,6 +22,8 @@ import type { SessionFormView } from './session-form.ts';
 export interface SessionPageInput {
   readonly nonce: string;
   readonly csrf: string;
+  /** This page load's id, sent back with Apply and Exit. */
+  readonly pageId: string;
   readonly serverName: string;
   readonly location: ConfigLocation;
   readonly exists: boolean;
@@ -203,7 +205,7 @@ export function renderSessionPage(input: SessionPageInput): string {
   </aside>
 </div>
 </main>
-<script type="application/json" id="initial-state">${jsonForScript({ passwordSet: view.passwordSet })}</script>
+<script type="application/json" id="initial-state">${jsonForScript({ passwordSet: view.passwordSet, pageId: input.pageId })}</script>
 <script nonce="${input.nonce}">${SCRIPT}</script>
 </body>
 </html>

@@ -37,7 +37,7 @@ const passwordAction = z.discriminatedUnion('action', [
   z.strictObject({ action: z.literal('replace'), value: z.string().max(MAX_TEXT) }),
 ]);
 
-/** The JSON the page posts to /api/validate, /api/test-connection and /api/apply. */
+/** The form the page posts to /api/validate and /api/test-connection, and in /api/apply. */
 const sessionFormSchema = z.strictObject({
   provider: z.string().max(64),
   hosts: z.string().max(MAX_TEXT).default(''),
@@ -48,6 +48,18 @@ const sessionFormSchema = z.strictObject({
   advanced: z.record(z.string(), z.string().max(MAX_TEXT)).default({}),
 });
 export type SessionForm = z.infer<typeof sessionFormSchema>;
+
+/**
+ * The JSON the page posts to /api/apply: the form (read by `parseSessionForm`),
+ * whether to apply although Test Connection fails, and the id of the page load whose
+ * file the form was edited against.
+ */
+const applyRequestSchema = z.strictObject({
+  form: z.unknown(),
+  force: z.boolean().default(false),
+  pageId: z.string().max(128),
+});
+export type ApplyRequest = z.infer<typeof applyRequestSchema>;
 
 /** What reading a form gives: the settings to save, or the problems (never both). */
 export type FormReading =
@@ -60,6 +72,12 @@ export const MALFORMED_FORM = 'The request does not hold the Session form. Reloa
 /** Parses the posted JSON; null when it is not the form's shape. */
 export function parseSessionForm(body: unknown): SessionForm | null {
   const result = sessionFormSchema.safeParse(body);
+  return result.success ? result.data : null;
+}
+
+/** Parses the posted JSON of an apply; null when it is not that shape. */
+export function parseApplyRequest(body: unknown): ApplyRequest | null {
+  const result = applyRequestSchema.safeParse(body);
   return result.success ? result.data : null;
 }
 

@@ -10,7 +10,14 @@
  * | `GET /api/certificates` | the certificate panel, files read again: `{ html }` |
  * | `POST /api/validate` | the form's field errors: `{ errors: [{ field, message }] }` |
  * | `POST /api/test-connection` | Test Connection on the form's values: 400 with field errors, or NDJSON events |
- * | `POST /api/apply` | Apply and Exit (`{ form, force }`): 400 with field errors, or NDJSON events; the server stops after a successful apply |
+ * | `POST /api/apply` | Apply and Exit (`{ form, force, pageId }`): 400 with field errors, or NDJSON events; the server stops after a successful apply |
+ *
+ * Every route but the page needs the page's session, CSRF token and origin
+ * (`access.ts`), decided on the matched route; `routes` lists them with their access.
+ *
+ * Apply and Exit is checked against the file as the page that sends it showed it
+ * (`pageId`, see page-loads.ts): if the file changed since, nothing is applied and
+ * the answer lists what changed (`TESSERA_CONFIG_CONCURRENT_WRITE`).
  *
  * Responses never hold a secret: the stored password is only ever "set", and the
  * messages of the layers below never carry one.
@@ -27,13 +34,15 @@ import {
 } from '../../config/index.ts';
 import { TlsMaterial } from '../../tls/index.ts';
 import { reportContextOf } from '../settings-report.ts';
-import { AccessControl, randomToken } from './access.ts';
+import { AccessControl, type RouteAccess, randomToken, routeAccess } from './access.ts';
 import { applySession, type Emit, errorEvent, type ProgressEvent, testSession } from './apply-session.ts';
 import { renderCertificatePanel } from './certificate-panel.ts';
 import { renderRefusedPage, renderSessionPage } from './page.ts';
+import { PageLoads } from './page-loads.ts';
 import {
   type FieldError,
   MALFORMED_FORM,
+  parseApplyRequest,
   parseSessionForm,
   readSessionForm,
   sessionFormView,
@@ -52,6 +61,13 @@ export interface ConfigToolServerOptions {
   readonly onApplied?: (event: Extract<ProgressEvent, { type: 'applied' }>) => void;
 }
 
+/** A route the server answers, as registered (HEAD routes of GET ones included). */
+export interface RouteInfo {
+  readonly method: string;
+  readonly url: string;
+  readonly access: RouteAccess;
+}
+
 /** Why the server stopped: after Apply and Exit, or by `close()` (Ctrl-C). */
 export type StopReason = 'applied' | 'closed';
 
@@ -61,6 +77,8 @@ export interface ConfigToolServer {
   readonly url: string;
   /** Settles when the server has stopped. */
   readonly stopped: Promise<StopReason>;
+  /** Every route registered, with who may call it. */
+  readonly routes: readonly RouteInfo[];
   close(): Promise<void>;
 }
 
@@ -75,8 +93,15 @@ export async function startConfigToolServer(options: ConfigToolServerOptions): P
   let stopReason: StopReason = 'closed';
   let access: AccessControl | undefined;
   const token = randomToken();
+  const pages = new PageLoads();
 
   const app = Fastify({ logger: false, bodyLimit: BODY_LIMIT_BYTES, forceCloseConnections: 'idle' });
+  const routes: RouteInfo[] = [];
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) {
+      routes.push({ method, url: route.url, access: routeAccess(route.config) });
+    }
+  });
 
   // The API takes JSON only: a cross-site form can send text/plain, never application/json.
   app.removeContentTypeParser('text/plain');
@@ -86,11 +111,12 @@ export async function startConfigToolServer(options: ConfigToolServerOptions): P
     if (access === undefined || !access.hostAllowed(request.headers.host)) {
       return reply.code(403).type('text/plain; charset=utf-8').send('Host not allowed.\n');
     }
-    if (request.url.startsWith('/api/')) {
-      const refusal = access.apiRefusal(request.headers);
-      if (refusal !== null) return reply.code(403).send({ message: refusal });
-      if (stopping) return reply.code(409).send({ message: 'The Configuration Tool has stopped.' });
-    }
+    // On the route the request matched, whatever the spelling of its path; a path
+    // that matches no route gets the not-found handler's config, which is `api`.
+    if (routeAccess(request.routeOptions.config) === 'page') return;
+    const refusal = access.apiRefusal(request.headers);
+    if (refusal !== null) return reply.code(403).send({ message: refusal });
+    if (stopping) return reply.code(409).send({ message: 'The Configuration Tool has stopped.' });
   });
 
   app.addHook('onSend', async (_request, reply, payload) => {
@@ -106,53 +132,63 @@ export async function startConfigToolServer(options: ConfigToolServerOptions): P
     return payload;
   });
 
-  app.get('/', async (request: FastifyRequest<{ Querystring: { token?: string | string[] } }>, reply) => {
-    const given = request.query.token;
-    if (given !== undefined) {
-      const session = typeof given === 'string' ? access!.exchange(given) : null;
-      if (session === null) {
-        return refused(
-          reply,
-          access!.token === null
-            ? 'This address was already used: its one-time token is spent.'
-            : 'The token in this address is not the one printed.',
-        );
+  const page = { config: { access: 'page' } } as const;
+  app.get(
+    '/',
+    page,
+    async (request: FastifyRequest<{ Querystring: { token?: string | string[] } }>, reply) => {
+      const given = request.query.token;
+      if (given !== undefined) {
+        const session = typeof given === 'string' ? access!.exchange(given) : null;
+        if (session === null) {
+          return refused(
+            reply,
+            access!.token === null
+              ? 'This address was already used: its one-time token is spent.'
+              : 'The token in this address is not the one printed.',
+          );
+        }
+        // The redirect drops the token from the address bar and the history.
+        return reply
+          .code(303)
+          .header('set-cookie', access!.setCookie(session))
+          .header('location', '/')
+          .send();
       }
-      // The redirect drops the token from the address bar and the history.
-      return reply.code(303).header('set-cookie', access!.setCookie(session)).header('location', '/').send();
-    }
-    const session = access!.sessionOf(request.headers.cookie);
-    if (session === null) return refused(reply, 'This page needs the address printed in the terminal.');
-    if (stopping)
-      return refused(reply, 'The Configuration Tool has stopped. Start it again to change the settings.');
-    try {
-      loaded = await readConfiguration(options.location);
-    } catch (error) {
-      const event = errorEvent(error);
-      const message = event.type === 'error' ? event.message : '';
-      return refused(reply, message, { status: 500, title: 'The server configuration cannot be read' });
-    }
-    const context = await reportContextOf(loaded);
-    const applied = loaded.configuration.applied;
-    const nonce = randomBytes(16).toString('base64');
-    return withPageCsp(reply, nonce)
-      .type('text/html; charset=utf-8')
-      .send(
-        renderSessionPage({
-          nonce,
-          csrf: session.csrf,
-          serverName: hostname(),
-          location: options.location,
-          exists: loaded.exists,
-          view: sessionFormView(loaded),
-          applied:
-            applied === undefined
-              ? null
-              : { revision: applied.revision, at: applied.at, state: context.appliedState },
-          certificates: renderCertificatePanel(TlsMaterial.fromEnvironment(env)),
-        }),
-      );
-  });
+      const session = access!.sessionOf(request.headers.cookie);
+      if (session === null) return refused(reply, 'This page needs the address printed in the terminal.');
+      if (stopping)
+        return refused(reply, 'The Configuration Tool has stopped. Start it again to change the settings.');
+      try {
+        loaded = await readConfiguration(options.location);
+      } catch (error) {
+        const event = errorEvent(error);
+        const message = event.type === 'error' ? event.message : '';
+        return refused(reply, message, { status: 500, title: 'The server configuration cannot be read' });
+      }
+      const context = await reportContextOf(loaded);
+      const applied = loaded.configuration.applied;
+      const nonce = randomBytes(16).toString('base64');
+      return withPageCsp(reply, nonce)
+        .type('text/html; charset=utf-8')
+        .send(
+          renderSessionPage({
+            nonce,
+            csrf: session.csrf,
+            pageId: pages.remember(loaded),
+            serverName: hostname(),
+            location: options.location,
+            exists: loaded.exists,
+            view: sessionFormView(loaded),
+            applied:
+              applied === undefined
+                ? null
+                : { revision: applied.revision, at: applied.at, state: context.appliedState },
+            certificates: renderCertificatePanel(TlsMaterial.fromEnvironment(env)),
+          }),
+        );
+    },
+  );
 
   app.get('/api/certificates', async () => ({
     html: renderCertificatePanel(TlsMaterial.fromEnvironment(env)).toString(),
@@ -181,15 +217,24 @@ export async function startConfigToolServer(options: ConfigToolServerOptions): P
   });
 
   app.post('/api/apply', async (request, reply) => {
-    const body = request.body as { form?: unknown; force?: unknown } | null;
-    const force = body?.force === true;
-    const reading = readForm(body?.form, loaded.configuration.session);
+    const body = parseApplyRequest(request.body);
+    if (body === null) return reply.code(400).send({ message: MALFORMED_FORM, errors: [] });
+    const shown = pages.loadedBy(body.pageId);
+    if (shown === undefined) {
+      return reply.code(409).send({
+        message:
+          'This page is no longer known to the Configuration Tool: reload it, then make your changes again.',
+        errors: [],
+      });
+    }
+    const reading = readForm(body.form, shown.configuration.session);
     if ('malformed' in reading) return reply.code(400).send({ message: MALFORMED_FORM, errors: [] });
     if (reading.session === undefined) return badForm(reply, reading.errors, 'Not applied');
     const session = reading.session;
     return streamEvents(reply, async (emit) => {
-      const outcome = await applySession(loaded, session, {
-        force,
+      // Against the file as this page showed it: a file changed since is refused, with the difference.
+      const outcome = await applySession(shown, session, {
+        force: body.force,
         env,
         emit: (event) => {
           emit(event);
@@ -242,6 +287,7 @@ export async function startConfigToolServer(options: ConfigToolServerOptions): P
     port,
     url: `http://${UI_HOST}:${port}/?token=${token}`,
     stopped,
+    routes,
     close: async () => {
       stopping = true;
       const closing = app.close();

@@ -23,7 +23,7 @@ export const PAGE_SCRIPT = String.raw`
   var summary = $('form-summary');
   var FIELD_LABELS = {
     provider: 'Session Provider', hosts: 'Hosts', password: 'Password', user: 'ACL user',
-    useSsl: 'Use SSL', sslHost: 'SSL Host'
+    useSsl: 'Use SSL', sslHost: 'SSL Host', applied: 'Applied'
   };
   var busy = false;
   var finished = false;
@@ -301,7 +301,7 @@ export const PAGE_SCRIPT = String.raw`
     }
   }
 
-  function showOutcome(kind, paragraphs, button) {
+  function showOutcome(kind, paragraphs, extra) {
     outcome.textContent = '';
     outcome.className = 'outcome ' + kind;
     paragraphs.forEach(function (text) {
@@ -309,17 +309,49 @@ export const PAGE_SCRIPT = String.raw`
       p.textContent = text;
       outcome.appendChild(p);
     });
-    if (button) outcome.appendChild(button);
+    if (extra) outcome.appendChild(extra);
     outcome.hidden = false;
   }
 
-  function showError(event) {
-    var texts = [event.message];
+  /** The settings someone else changed in the file: as this page was loaded, and now. */
+  function changesTable(changes) {
+    var table = document.createElement('table');
+    table.className = 'changes';
+    table.id = 'file-changes';
+    var caption = document.createElement('caption');
+    caption.textContent = 'Changed in the file since this page was loaded';
+    table.appendChild(caption);
+    var head = table.createTHead().insertRow();
+    ['Setting', 'When this page was loaded', 'In the file now'].forEach(function (text) {
+      var cell = document.createElement('th');
+      cell.scope = 'col';
+      cell.textContent = text;
+      head.appendChild(cell);
+    });
+    var rows = table.createTBody();
+    changes.forEach(function (change) {
+      var row = rows.insertRow();
+      var name = document.createElement('th');
+      name.scope = 'row';
+      name.textContent = labelOf(change.field);
+      row.appendChild(name);
+      row.insertCell().textContent = change.before;
+      row.insertCell().textContent = change.now;
+    });
+    return table;
+  }
+
+  // changes: the 'changed' event's list (undefined when there was none).
+  function showError(event, changes) {
+    var texts = [event.code ? event.message + ' (' + event.code + ')' : event.message];
+    var table = null;
     if (event.code === 'TESSERA_CONFIG_CONCURRENT_WRITE') {
+      if (changes === null) texts.push('The file cannot be read now: reloading this page shows why.');
+      else if (changes && changes.length === 0) texts.push('No setting differs: the file was only rewritten.');
+      else if (changes) table = changesTable(changes);
       texts.push('Reload this page to read the file anew, then make your changes again.');
     }
-    if (event.code) texts[0] = event.message + ' (' + event.code + ')';
-    showOutcome('is-bad', texts);
+    showOutcome('is-bad', texts, table);
   }
 
   async function answerOf(response) {
@@ -362,7 +394,7 @@ export const PAGE_SCRIPT = String.raw`
     setBusy(true, force ? 'Applying anyway…' : 'Applying…');
     var applied = null;
     try {
-      var response = await request('POST', '/api/apply', { form: collect(), force: force });
+      var response = await request('POST', '/api/apply', { form: collect(), force: force, pageId: state.pageId });
       if (!response.ok) {
         var answer = await answerOf(response);
         if (answer.errors && answer.errors.length) {
@@ -376,6 +408,7 @@ export const PAGE_SCRIPT = String.raw`
         return;
       }
       var tested = false;
+      var changes;
       await readEvents(response, function (event) {
         if (event.type === 'check') {
           if (!tested) { resetResults('Test Connection before applying'); tested = true; }
@@ -392,9 +425,11 @@ export const PAGE_SCRIPT = String.raw`
           statusLine.textContent = 'Not applied: Test Connection failed.';
         } else if (event.type === 'applied') {
           applied = event;
+        } else if (event.type === 'changed') {
+          changes = event.changes;
         } else if (event.type === 'error') {
-          showError(event);
-          statusLine.textContent = 'Not applied.';
+          showError(event, changes);
+          statusLine.textContent = changes !== undefined ? 'Not applied: the file changed since this page was loaded.' : 'Not applied.';
         }
       });
     } catch (error) {

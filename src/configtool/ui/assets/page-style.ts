@@ -197,6 +197,10 @@ input:focus-visible, select:focus-visible { outline: 3px solid var(--focus); out
 .outcome.is-bad { background: var(--bad-soft); border-color: #efb5b0; }
 .outcome.is-warning { background: var(--warn-soft); border-color: #f0d9a6; }
 .outcome p + p, .outcome p + .button { margin-top: 8px; }
+.changes { margin-top: 10px; border-collapse: collapse; width: 100%; background: #fff; }
+.changes caption { text-align: left; font-weight: 600; padding-bottom: 4px; }
+.changes th, .changes td { text-align: left; vertical-align: top; padding: 5px 8px; border: 1px solid var(--line); overflow-wrap: anywhere; }
+.changes thead th { background: #f5f7fa; font-weight: 600; }
 .done h2 { color: var(--ok); }
 .done ol { margin: 8px 0; padding-left: 22px; }
 .done li { margin: 3px 0; }
