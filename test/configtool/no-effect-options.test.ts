@@ -61,6 +61,7 @@ describe('options accepted with no effect here, in the Configuration Tool', () =
     const page = renderSessionPage({
       nonce: 'n',
       csrf: 'c',
+      pageId: 'p',
       serverName: 'frontend-1',
       location: loaded.location,
       exists: true,
