@@ -6,9 +6,11 @@
  * file and the line or field, and nothing is written.
  *
  * Writing is atomic and refuses lost updates: the new content is written to a
- * temporary file in the same folder (mode 0600), flushed, and renamed over the
- * file; and if the file changed since it was read (another Configuration Tool, an
- * editor), the write is refused with `TESSERA_CONFIG_CONCURRENT_WRITE`. A lock
+ * temporary file in the same folder, flushed, and renamed over the file; and if
+ * the file changed since it was read (another Configuration Tool, an editor), the
+ * write is refused with `TESSERA_CONFIG_CONCURRENT_WRITE`. The file keeps its
+ * owner, group and mode (a new one gets mode 0600), a symbolic link is written
+ * through, and a file the user may not write is refused (see write-target.ts). A lock
  * file held for the few milliseconds of the check and rename serialises two
  * Tessera writers; an editor that saves in that window is the remaining race.
  */
@@ -36,6 +38,7 @@ import { describeSchemaIssues } from './schema-issues.ts';
 import { Secret } from './secret.ts';
 import { decryptSecret, encryptSecret, parseEncryptedValue } from './secret-encryption.ts';
 import { type SecretField, secretRemedy } from './secret-fields.ts';
+import { keepOwnership, resolveWriteTarget } from './write-target.ts';
 
 /** The file as it was read, to detect a concurrent writer. */
 export type FileSnapshot =
@@ -305,30 +308,40 @@ export async function saveConfiguration(
       );
     }
   }
-  const folder = dirname(path);
   try {
-    await mkdir(folder, { recursive: true, mode: 0o700 });
+    await mkdir(dirname(path), { recursive: true, mode: 0o700 });
   } catch (error) {
     throw writeFailed(path, error);
   }
-  const key = hasSecrets(next) ? await loadOrCreatePrivateKey(location.privateKeyPath) : null;
+  // Before anything is created: a file this user may not write is refused untouched.
+  const target = await resolveWriteTarget(path).catch((error: unknown) => {
+    throw writeFailed(path, error);
+  });
+  const key = hasSecrets(next)
+    ? await loadOrCreatePrivateKey(location.privateKeyPath, { owner: target.keep })
+    : null;
   const text = formatConfigurationText(next, key);
   // The written text must read back as the same configuration: a last guard against writing a file we refuse.
   parseConfigurationText(text, path);
 
-  const release = await acquireLock(path);
-  const temporary = join(folder, `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  const folder = dirname(target.file);
+  const release = await acquireLock(target.file);
+  const temporary = join(
+    folder,
+    `.${basename(target.file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`,
+  );
   try {
     await refuseIfChanged(loaded);
     try {
       const handle = await open(temporary, 'wx', 0o600);
       try {
         await handle.writeFile(text, 'utf8');
+        await keepOwnership(handle, target.keep, path);
         await handle.sync();
       } finally {
         await handle.close();
       }
-      await rename(temporary, path);
+      await rename(temporary, target.file);
       await syncFolder(folder);
     } catch (error) {
       throw writeFailed(path, error);

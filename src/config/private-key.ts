@@ -67,11 +67,15 @@ export async function readPrivateKey(path: string): Promise<PrivateKey | null> {
 }
 
 /**
- * Reads the private key file, creating it first when it does not exist. Two
+ * Reads the private key file, creating it first when it does not exist (mode 0600,
+ * owned by `owner` when given: the owner of the configuration file). Two
  * processes creating it at once agree on one key: the key is written to a temporary
  * file and hard-linked into place, which fails if the other process won.
  */
-export async function loadOrCreatePrivateKey(path: string): Promise<PrivateKey> {
+export async function loadOrCreatePrivateKey(
+  path: string,
+  options: { readonly owner?: { readonly uid: number; readonly gid: number } | undefined } = {},
+): Promise<PrivateKey> {
   const existing = await readPrivateKey(path);
   if (existing !== null) return existing;
   const bytes = randomBytes(PRIVATE_KEY_BYTES);
@@ -84,6 +88,12 @@ export async function loadOrCreatePrivateKey(path: string): Promise<PrivateKey> 
     const handle = await open(temporary, 'wx', 0o600);
     try {
       await handle.writeFile(bytes);
+      // Readable by whoever owns the configuration (a service user, when root edits it).
+      const { owner } = options;
+      if (owner !== undefined) {
+        const now = await handle.stat();
+        if (now.uid !== owner.uid || now.gid !== owner.gid) await handle.chown(owner.uid, owner.gid);
+      }
       await handle.sync();
     } finally {
       await handle.close();

@@ -3,8 +3,11 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
   chmodSync,
+  chownSync,
+  lstatSync,
   mkdirSync,
   readFileSync,
+  readlinkSync,
   statSync,
   symlinkSync,
   utimesSync,
@@ -579,5 +582,92 @@ describe('a path that is not a configuration file, or too much of one', () => {
         code,
       );
     }
+  });
+});
+
+describe('saving over an existing file', () => {
+  const asRoot = process.getuid?.() === 0;
+
+  it('keeps the owner, group and mode of a file root edits for a service user (0640, uid 1234)', {
+    skip: asRoot ? false : 'only root can give a file to another user',
+  }, async () => {
+    const location = freshLocation();
+    writeJson(location, { version: 1, session: { provider: 'memory' } });
+    chownSync(location.path, 1234, 1234);
+    chmodSync(location.path, 0o640);
+    const loaded = await readConfiguration(location);
+    await saveConfiguration(loaded, redisConfiguration());
+    const after = statSync(location.path);
+    assert.deepEqual([after.uid, after.gid, after.mode & 0o7777], [1234, 1234, 0o640]);
+    // The private key file created for the password is readable by the same user.
+    const key = statSync(location.privateKeyPath);
+    assert.deepEqual([key.uid, key.gid, key.mode & 0o777], [1234, 1234, 0o600]);
+    assert.equal(
+      (await readConfiguration(location)).configuration.session.redis?.password?.reveal(),
+      PASSWORD,
+    );
+    assert.deepEqual(filesIn(dirname(location.path)), ['private.key', 'server.json']);
+  });
+
+  it('keeps the mode of a file the user made readable to others (0644)', async () => {
+    const location = freshLocation();
+    writeJson(location, { version: 1, session: { provider: 'memory' } });
+    chmodSync(location.path, 0o644);
+    await saveConfiguration(await readConfiguration(location), {
+      version: 1,
+      session: { provider: 'database' },
+    });
+    assert.equal(statSync(location.path).mode & 0o7777, 0o644);
+  });
+
+  it('writes through a symbolic link: the target gets the new settings, the link stays a link', async () => {
+    const target = freshLocation();
+    writeJson(target, { version: 1, session: { provider: 'memory' } });
+    const linkFolder = freshFolder();
+    const link = join(linkFolder, 'server.json');
+    symlinkSync(target.path, link);
+    const location = resolveConfigLocation({
+      path: link,
+      env: { TESSERA_PRIVATE_KEY: join(dirname(target.path), 'private.key') },
+    });
+    await saveConfiguration(
+      await readConfiguration(location),
+      redisConfiguration({ sslHost: 'linked.test' }),
+    );
+    assert.ok(lstatSync(link).isSymbolicLink());
+    assert.equal(readlinkSync(link), target.path);
+    assert.equal(JSON.parse(readFileSync(target.path, 'utf8')).session.redis.sslHost, 'linked.test');
+    assert.deepEqual(filesIn(linkFolder), ['server.json']);
+    assert.deepEqual(filesIn(dirname(target.path)), ['private.key', 'server.json']);
+    // A link whose target does not exist yet: the save creates the target.
+    const dangling = join(freshFolder(), 'server.json');
+    const missing = join(freshFolder(), 'real.json');
+    symlinkSync(missing, dangling);
+    const fresh = resolveConfigLocation({ path: dangling, env: {} });
+    await saveConfiguration(await readConfiguration(fresh), {
+      version: 1,
+      session: { provider: 'database' },
+    });
+    assert.ok(lstatSync(dangling).isSymbolicLink());
+    assert.equal(JSON.parse(readFileSync(missing, 'utf8')).session.provider, 'database');
+  });
+
+  it('refuses a read-only file (0444) with TESSERA_CONFIG_WRITE, even as root, and changes nothing', async () => {
+    const location = freshLocation();
+    writeJson(location, { version: 1, session: { provider: 'memory' } });
+    chmodSync(location.path, 0o444);
+    const before = bytesOf(location.path);
+    const error = await rejectsWithCode<ConfigError>(
+      saveConfiguration(await readConfiguration(location), redisConfiguration()),
+      'TESSERA_CONFIG_WRITE',
+    );
+    assert.match(error.message, /is read-only for this user \(mode 0444.*Nothing was changed.*chmod u\+w/);
+    assert.deepEqual(bytesOf(location.path), before);
+    assert.equal(statSync(location.path).mode & 0o7777, 0o444);
+    assert.deepEqual(
+      filesIn(dirname(location.path)),
+      ['server.json'],
+      'no private key, temporary or lock file',
+    );
   });
 });
