@@ -213,7 +213,7 @@ export function checkJsonText(
 const PLAIN_NAME = /^[A-Za-z_$][\w$]*$/;
 
 /** `session.redis`, with a name that is not a plain word quoted (`a["two words"]`): input never forges a message. */
-function memberPath(path: string, name: string): string {
+export function memberPath(path: string, name: string): string {
   if (PLAIN_NAME.test(name) && name.length <= 60) return path === '' ? name : `${path}.${name}`;
   return `${path}[${quoteInput(name)}]`;
 }
