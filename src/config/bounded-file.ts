@@ -58,19 +58,18 @@ export async function readBoundedFile(
     const stats = await handle.stat();
     if (!stats.isFile()) throw notAFile(path, kindOf(stats), role);
     if (stats.size > maxBytes) throw tooLarge(path, `${stats.size} bytes`, maxBytes, role);
-    // The file may grow between stat and read: read one byte more than allowed to tell.
-    const buffer = Buffer.alloc(Math.min(stats.size, maxBytes) + 1);
+    // The size may be stale (the file grows meanwhile; /proc files say 0): read to the end, up to the limit.
+    const chunks: Buffer[] = [];
     let length = 0;
     for (;;) {
-      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, length);
+      const chunk = Buffer.alloc(Math.min(Math.max(stats.size, 4096), maxBytes + 1 - length));
+      const { bytesRead } = await handle.read(chunk, 0, chunk.length, null);
       if (bytesRead === 0) break;
+      chunks.push(chunk.subarray(0, bytesRead));
       length += bytesRead;
-      if (length === buffer.length) {
-        if (length > maxBytes) throw tooLarge(path, `more than ${maxBytes} bytes`, maxBytes, role);
-        break;
-      }
+      if (length > maxBytes) throw tooLarge(path, `more than ${maxBytes} bytes`, maxBytes, role);
     }
-    return { bytes: buffer.subarray(0, length), mtimeMs: stats.mtimeMs };
+    return { bytes: Buffer.concat(chunks, length), mtimeMs: stats.mtimeMs };
   } finally {
     await handle.close();
   }
