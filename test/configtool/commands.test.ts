@@ -4,7 +4,7 @@
 // never prints a secret.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { freshFolder } from '../config/helpers.ts';
@@ -204,6 +204,24 @@ describe('tessera config session', () => {
     );
     redis = JSON.parse(readFileSync(path, 'utf8')).session.redis;
     assert.equal(redis.syncTimeoutMs, undefined);
+  });
+
+  it('imports a connection string over a password it cannot decrypt (the private key file is gone)', async () => {
+    const path = configPath();
+    await redisConfigured(path);
+    unlinkSync(join(path, '..', 'private.key'));
+    const outcome = await runTessera([
+      'config',
+      'session',
+      '--config',
+      path,
+      '--connection-string',
+      'r2.example.com:6380,password=other-secret,ssl=true',
+    ]);
+    assert.equal(outcome.code, 0, outcome.stderr);
+    const show = await runTessera(['config', 'show', '--config', path, '--json']);
+    assert.equal(show.code, 0, show.stderr);
+    assert.deepEqual(JSON.parse(show.stdout).session.redis.password, { set: true, stored: 'encrypted' });
   });
 
   it('removes the password with --clear-password', async () => {
