@@ -67,6 +67,7 @@ export interface ReadOptions {
    */
   readonly replacing?: readonly SecretField[];
 }
+
 const LOCK_STALE_MS = 30_000;
 
 /** Reads and validates the configuration file; a missing file gives the defaults. */
