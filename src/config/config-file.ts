@@ -6,17 +6,20 @@
  * file and the line or field, and nothing is written.
  *
  * Writing is atomic and refuses lost updates: the new content is written to a
- * temporary file in the same folder (mode 0600), flushed, and renamed over the
- * file; and if the file changed since it was read (another Configuration Tool, an
- * editor), the write is refused with `TESSERA_CONFIG_CONCURRENT_WRITE`. A lock
+ * temporary file in the same folder, flushed, and renamed over the file; and if
+ * the file changed since it was read (another Configuration Tool, an editor), the
+ * write is refused with `TESSERA_CONFIG_CONCURRENT_WRITE`. The file keeps its
+ * owner, group and mode (a new one gets mode 0600), a symbolic link is written
+ * through, and a file the user may not write is refused (see write-target.ts). A lock
  * file held for the few milliseconds of the check and rename serialises two
  * Tessera writers; an editor that saves in that window is the remaining race.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { type BoundedFile, CONFIG_FILE_LIMITS, type FileRole, readBoundedFile } from './bounded-file.ts';
 import { ConfigError } from './errors.ts';
-import { locateJsonSyntaxError } from './json-syntax.ts';
+import { checkJsonText, type JsonTextProblem } from './json-syntax.ts';
 import type { ConfigLocation } from './location.ts';
 import { codeOf, isCode, loadOrCreatePrivateKey, type PrivateKey, readPrivateKey } from './private-key.ts';
 import { redisSettingsProblems } from './redis-settings.ts';
@@ -34,6 +37,8 @@ import {
 import { describeSchemaIssues } from './schema-issues.ts';
 import { Secret } from './secret.ts';
 import { decryptSecret, encryptSecret, parseEncryptedValue } from './secret-encryption.ts';
+import { type SecretField, secretRemedy } from './secret-fields.ts';
+import { keepOwnership, resolveWriteTarget } from './write-target.ts';
 
 /** The file as it was read, to detect a concurrent writer. */
 export type FileSnapshot =
@@ -50,33 +55,61 @@ export interface LoadedConfiguration {
   readonly snapshot: FileSnapshot;
 }
 
-const PASSWORD_FIELD = 'session.redis.password';
+const PASSWORD_FIELD: SecretField = 'session.redis.password';
+
+export interface ReadOptions {
+  /**
+   * The secret fields the caller is about to replace or remove. They are not
+   * decrypted, so that a secret whose stored value cannot be read (the private key
+   * file missing, replaced or damaged, the value tampered with) can still be
+   * replaced: the loaded configuration holds no value for them, and the caller must
+   * set or remove each one before saving. Everything else is read as usual.
+   */
+  readonly replacing?: readonly SecretField[];
+}
+
 const LOCK_STALE_MS = 30_000;
 
 /** Reads and validates the configuration file; a missing file gives the defaults. */
-export async function readConfiguration(location: ConfigLocation): Promise<LoadedConfiguration> {
+export async function readConfiguration(
+  location: ConfigLocation,
+  options: ReadOptions = {},
+): Promise<LoadedConfiguration> {
   const { path } = location;
-  let bytes: Buffer;
-  let mtimeMs: number;
+  const file = await readConfigFileBytes(path);
+  if (file === null) {
+    return freeze({
+      location,
+      exists: false,
+      configuration: DEFAULT_CONFIGURATION,
+      plainTextSecrets: [],
+      snapshot: { exists: false },
+    });
+  }
+  const { bytes, mtimeMs } = file;
+  const snapshot: FileSnapshot = { exists: true, size: bytes.length, mtimeMs, sha256: sha256(bytes) };
+  const parsed = parseConfigurationText(bytes.toString('utf8'), path);
+  const { configuration, plainTextSecrets } = await decodeConfiguration(
+    parsed,
+    location,
+    options.replacing ?? [],
+  );
+  return freeze({ location, exists: true, configuration, plainTextSecrets, snapshot });
+}
+
+const CONFIG_FILE_ROLE: FileRole = {
+  label: 'The configuration file',
+  fix: 'Give the path of the server configuration file itself (e.g. /etc/tessera/server.json) with --config or TESSERA_CONFIG.',
+};
+
+/** The bytes of the configuration file (a regular file of at most 1 MiB), or `null` when it does not exist. */
+async function readConfigFileBytes(path: string): Promise<BoundedFile | null> {
   try {
-    bytes = await readFile(path);
-    mtimeMs = (await stat(path)).mtimeMs;
+    return await readBoundedFile(path, CONFIG_FILE_LIMITS.configFileMaxBytes, CONFIG_FILE_ROLE);
   } catch (error) {
-    if (isCode(error, 'ENOENT')) {
-      return freeze({
-        location,
-        exists: false,
-        configuration: DEFAULT_CONFIGURATION,
-        plainTextSecrets: [],
-        snapshot: { exists: false },
-      });
-    }
+    if (error instanceof ConfigError) throw error;
     throw unreadable(path, error);
   }
-  const snapshot: FileSnapshot = { exists: true, size: bytes.length, mtimeMs, sha256: sha256(bytes) };
-  const file = parseConfigurationText(bytes.toString('utf8'), path);
-  const { configuration, plainTextSecrets } = await decodeConfiguration(file, location);
-  return freeze({ location, exists: true, configuration, plainTextSecrets, snapshot });
 }
 
 /**
@@ -85,20 +118,9 @@ export async function readConfiguration(location: ConfigLocation): Promise<Loade
  */
 export function parseConfigurationText(text: string, path: string): ConfigurationFile {
   const clean = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-  let raw: unknown;
-  try {
-    raw = JSON.parse(clean);
-  } catch {
-    // The engine's message quotes the text around the error (maybe a secret): not shown, not kept.
-    const found = locateJsonSyntaxError(clean) ?? { line: 1, column: 1, problem: 'not valid JSON' };
-    const empty = clean.trim() === '' ? ' The file is empty: delete it to start from the defaults.' : '';
-    throw new ConfigError(
-      'TESSERA_CONFIG_SYNTAX',
-      `${path} is not valid JSON: line ${found.line}, column ${found.column}: ${found.problem}.${empty} ` +
-        'Correct the file (or restore it from a backup); Tessera did not change it.',
-      { path },
-    );
-  }
+  const found = checkJsonText(clean, { maxNesting: CONFIG_FILE_LIMITS.configFileMaxNesting });
+  if (found !== null) throw jsonTextError(found, clean, path);
+  const raw: unknown = JSON.parse(clean);
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new ConfigError(
       'TESSERA_CONFIG_INVALID',
@@ -131,15 +153,48 @@ export function parseConfigurationText(text: string, path: string): Configuratio
   return result.data;
 }
 
+/** The error for a problem the scanner found: a syntax error, a field given twice, or nesting too deep. */
+function jsonTextError(found: JsonTextProblem, text: string, path: string): ConfigError {
+  const at = `line ${found.line}, column ${found.column}`;
+  const field = found.field !== undefined ? { field: found.field } : {};
+  if (found.kind === 'duplicate') {
+    return new ConfigError(
+      'TESSERA_CONFIG_DUPLICATE_FIELD',
+      `${path}: ${found.problem}, again at ${at}. JSON readers disagree on which one counts: keep one of them ` +
+        '(Tessera did not change the file).',
+      { path, ...field },
+    );
+  }
+  if (found.kind === 'nesting') {
+    return new ConfigError(
+      'TESSERA_CONFIG_TOO_DEEP',
+      `${path}: at ${at}, under ${found.field}, ${found.problem}; a server configuration nests 4 levels. ` +
+        'This is not a Tessera configuration file: give the path of the right file, or restore it from a backup.',
+      { path, ...field },
+    );
+  }
+  // The engine's message quotes the text around the error (maybe a secret): only the scanner's words are shown.
+  const empty = text.trim() === '' ? ' The file is empty: delete it to start from the defaults.' : '';
+  return new ConfigError(
+    'TESSERA_CONFIG_SYNTAX',
+    `${path} is not valid JSON: ${at}: ${found.problem}.${empty} ` +
+      'Correct the file (or restore it from a backup); Tessera did not change it.',
+    { path },
+  );
+}
+
 async function decodeConfiguration(
   file: ConfigurationFile,
   location: ConfigLocation,
+  replacing: readonly SecretField[],
 ): Promise<{ configuration: ServerConfiguration; plainTextSecrets: string[] }> {
   const plainTextSecrets: string[] = [];
   let redis: RedisSessionSettings | undefined;
   if (file.session.redis !== undefined) {
     const stored = file.session.redis;
-    const password = await decodeSecret(stored.password, PASSWORD_FIELD, location, plainTextSecrets);
+    const password = replacing.includes(PASSWORD_FIELD)
+      ? undefined
+      : await decodeSecret(stored.password, PASSWORD_FIELD, location, plainTextSecrets);
     redis = fromFileRedis(stored, password);
     const problems = redisSettingsProblems(redis);
     if (problems.length > 0) {
@@ -162,7 +217,7 @@ async function decodeConfiguration(
 
 async function decodeSecret(
   stored: StoredSecret | undefined,
-  field: string,
+  field: SecretField,
   location: ConfigLocation,
   plainTextSecrets: string[],
 ): Promise<Secret | undefined> {
@@ -171,38 +226,34 @@ async function decodeSecret(
     plainTextSecrets.push(field);
     return new Secret(stored);
   }
-  const value = parseEncryptedValue(stored.$encrypted);
-  if (value === null) {
-    throw new ConfigError(
-      'TESSERA_CONFIG_INVALID',
-      `${field}.$encrypted in ${location.path} is not an encrypted value written by Tessera (expected "v1:…"). ` +
-        `To set the secret by hand, write it in plain text ("password": "…"): it is encrypted on the next save.`,
-      { path: location.path, field: `${field}.$encrypted` },
-    );
-  }
-  const key = await readPrivateKey(location.privateKeyPath).catch((error: unknown) => {
+  try {
+    const value = parseEncryptedValue(stored.$encrypted);
+    if (value === null) {
+      throw new ConfigError(
+        'TESSERA_CONFIG_INVALID',
+        `${field}.$encrypted in ${location.path} is not an encrypted value written by Tessera (expected "v1:…"). ` +
+          'To set the secret by hand, write it in plain text ("password": "…"): it is encrypted on the next save.',
+        { path: location.path, field: `${field}.$encrypted` },
+      );
+    }
+    const key = await readPrivateKey(location.privateKeyPath);
+    if (key === null) {
+      throw new ConfigError(
+        'TESSERA_CONFIG_PRIVATE_KEY_MISSING',
+        `${field} in ${location.path} is encrypted, but the private key file ${location.privateKeyPath} does not exist` +
+          `${location.privateKeySource === 'environment' ? ' (TESSERA_PRIVATE_KEY names it)' : ''}.`,
+        { path: location.path, field },
+      );
+    }
+    return decryptSecret(value, key, field, location.path);
+  } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    throw new ConfigError(
-      error.code,
-      `${error.message} It is needed to decrypt ${field} in ${location.path}.`,
-      {
-        cause: error.cause,
-        path: location.path,
-        field,
-      },
-    );
-  });
-  if (key === null) {
-    throw new ConfigError(
-      'TESSERA_CONFIG_PRIVATE_KEY_MISSING',
-      `${field} in ${location.path} is encrypted, but the private key file ${location.privateKeyPath} does not exist. ` +
-        'Restore the private key file saved with this configuration' +
-        (location.privateKeySource === 'environment' ? ' (TESSERA_PRIVATE_KEY names it)' : '') +
-        ', or enter the secret again (e.g. `tessera config session --password-stdin`).',
-      { path: location.path, field },
-    );
+    throw new ConfigError(error.code, `${error.message} ${secretRemedy(field, location, error.code)}`, {
+      cause: error.cause,
+      path: location.path,
+      field: error.field ?? field,
+    });
   }
-  return decryptSecret(value, key, field, location.path);
 }
 
 function fromFileRedis(stored: RedisFileSettings, password: Secret | undefined): RedisSessionSettings {
@@ -258,30 +309,40 @@ export async function saveConfiguration(
       );
     }
   }
-  const folder = dirname(path);
   try {
-    await mkdir(folder, { recursive: true, mode: 0o700 });
+    await mkdir(dirname(path), { recursive: true, mode: 0o700 });
   } catch (error) {
     throw writeFailed(path, error);
   }
-  const key = hasSecrets(next) ? await loadOrCreatePrivateKey(location.privateKeyPath) : null;
+  // Before anything is created: a file this user may not write is refused untouched.
+  const target = await resolveWriteTarget(path).catch((error: unknown) => {
+    throw writeFailed(path, error);
+  });
+  const key = hasSecrets(next)
+    ? await loadOrCreatePrivateKey(location.privateKeyPath, { owner: target.keep })
+    : null;
   const text = formatConfigurationText(next, key);
   // The written text must read back as the same configuration: a last guard against writing a file we refuse.
   parseConfigurationText(text, path);
 
-  const release = await acquireLock(path);
-  const temporary = join(folder, `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  const folder = dirname(target.file);
+  const release = await acquireLock(target.file);
+  const temporary = join(
+    folder,
+    `.${basename(target.file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`,
+  );
   try {
     await refuseIfChanged(loaded);
     try {
       const handle = await open(temporary, 'wx', 0o600);
       try {
         await handle.writeFile(text, 'utf8');
+        await keepOwnership(handle, target.keep, path);
         await handle.sync();
       } finally {
         await handle.close();
       }
-      await rename(temporary, path);
+      await rename(temporary, target.file);
       await syncFolder(folder);
     } catch (error) {
       throw writeFailed(path, error);
@@ -308,14 +369,11 @@ export async function saveConfiguration(
  */
 export async function refuseIfChanged(loaded: LoadedConfiguration): Promise<void> {
   const { path } = loaded.location;
-  let now: FileSnapshot;
-  try {
-    const bytes = await readFile(path);
-    now = { exists: true, size: bytes.length, mtimeMs: 0, sha256: sha256(bytes) };
-  } catch (error) {
-    if (!isCode(error, 'ENOENT')) throw unreadable(path, error);
-    now = { exists: false };
-  }
+  const file = await readConfigFileBytes(path);
+  const now: FileSnapshot =
+    file === null
+      ? { exists: false }
+      : { exists: true, size: file.bytes.length, mtimeMs: file.mtimeMs, sha256: sha256(file.bytes) };
   const before = loaded.snapshot;
   const same =
     before.exists === now.exists && (!before.exists || (now.exists && before.sha256 === now.sha256));
@@ -376,11 +434,9 @@ async function syncFolder(folder: string): Promise<void> {
 function unreadable(path: string, error: unknown): ConfigError {
   const code = codeOf(error);
   const fix =
-    code === 'EISDIR'
-      ? 'It is a folder: give the path of the file (e.g. …/server.json).'
-      : code === 'EACCES' || code === 'EPERM'
-        ? 'Give the user that runs Tessera read and write access to it.'
-        : 'Check the path and its permissions.';
+    code === 'EACCES' || code === 'EPERM'
+      ? 'Give the user that runs Tessera read and write access to it.'
+      : 'Check the path and its permissions.';
   return new ConfigError('TESSERA_CONFIG_UNREADABLE', `${path} cannot be read (${code}). ${fix}`, {
     cause: error,
     path,

@@ -15,10 +15,12 @@ export {
   settingsFingerprint,
   withApplied,
 } from './applied.ts';
+export { CONFIG_FILE_LIMITS } from './bounded-file.ts';
 export {
   type FileSnapshot,
   hasSecrets,
   type LoadedConfiguration,
+  type ReadOptions,
   readConfiguration,
   refuseIfChanged,
   saveConfiguration,
@@ -62,6 +64,7 @@ export {
   type SessionSettings,
 } from './schema.ts';
 export { Secret } from './secret.ts';
+export { SECRET_FIELDS, type SecretField } from './secret-fields.ts';
 
 /**
  * The Redis connection string of this server's configuration, for

@@ -6,9 +6,11 @@
  * back it up with the configuration, or re-enter the secrets.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { link, mkdir, open, readFile, unlink } from 'node:fs/promises';
+import { link, mkdir, open, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { CONFIG_FILE_LIMITS, type FileRole, readBoundedFile } from './bounded-file.ts';
 import { ConfigError } from './errors.ts';
+import { shellWord } from './secret-fields.ts';
 
 export const PRIVATE_KEY_BYTES = 32;
 
@@ -24,6 +26,13 @@ export function privateKeyId(bytes: Buffer): string {
   return createHash('sha256').update('tessera-private-key-id\0').update(bytes).digest('hex').slice(0, 12);
 }
 
+const PRIVATE_KEY_ROLE: FileRole = {
+  label: 'The private key file',
+  fix:
+    'Give the path of the private key file itself (a regular file of 32 bytes) with TESSERA_PRIVATE_KEY, ' +
+    'or unset TESSERA_PRIVATE_KEY to use private.key beside the configuration file.',
+};
+
 /**
  * Reads the private key file. Returns `null` when it does not exist. Accepts the
  * 32 raw bytes Tessera writes, or the same bytes in base64 (a key restored from a
@@ -32,9 +41,11 @@ export function privateKeyId(bytes: Buffer): string {
 export async function readPrivateKey(path: string): Promise<PrivateKey | null> {
   let content: Buffer;
   try {
-    content = await readFile(path);
+    const file = await readBoundedFile(path, CONFIG_FILE_LIMITS.privateKeyFileMaxBytes, PRIVATE_KEY_ROLE);
+    if (file === null) return null;
+    content = file.bytes;
   } catch (error) {
-    if (isCode(error, 'ENOENT')) return null;
+    if (error instanceof ConfigError) throw error;
     throw new ConfigError(
       'TESSERA_CONFIG_PRIVATE_KEY_INVALID',
       `The private key file ${path} cannot be read (${codeOf(error)}). ` +
@@ -48,7 +59,7 @@ export async function readPrivateKey(path: string): Promise<PrivateKey | null> {
       'TESSERA_CONFIG_PRIVATE_KEY_INVALID',
       `The private key file ${path} does not hold a private key (expected ${PRIVATE_KEY_BYTES} bytes, ` +
         `or them in base64; found ${content.length} bytes). Restore the file from a backup, ` +
-        'or move it away and enter the secrets again (a new key is created on the next save).',
+        `or move it away (\`mv ${shellWord(path)} ${shellWord(`${path}.unusable`)}\`) and enter the secrets again (a new key is created on the next save).`,
       { path },
     );
   }
@@ -56,11 +67,15 @@ export async function readPrivateKey(path: string): Promise<PrivateKey | null> {
 }
 
 /**
- * Reads the private key file, creating it first when it does not exist. Two
+ * Reads the private key file, creating it first when it does not exist (mode 0600,
+ * owned by `owner` when given: the owner of the configuration file). Two
  * processes creating it at once agree on one key: the key is written to a temporary
  * file and hard-linked into place, which fails if the other process won.
  */
-export async function loadOrCreatePrivateKey(path: string): Promise<PrivateKey> {
+export async function loadOrCreatePrivateKey(
+  path: string,
+  options: { readonly owner?: { readonly uid: number; readonly gid: number } | undefined } = {},
+): Promise<PrivateKey> {
   const existing = await readPrivateKey(path);
   if (existing !== null) return existing;
   const bytes = randomBytes(PRIVATE_KEY_BYTES);
@@ -73,6 +88,12 @@ export async function loadOrCreatePrivateKey(path: string): Promise<PrivateKey> 
     const handle = await open(temporary, 'wx', 0o600);
     try {
       await handle.writeFile(bytes);
+      // Readable by whoever owns the configuration (a service user, when root edits it).
+      const { owner } = options;
+      if (owner !== undefined) {
+        const now = await handle.stat();
+        if (now.uid !== owner.uid || now.gid !== owner.gid) await handle.chown(owner.uid, owner.gid);
+      }
       await handle.sync();
     } finally {
       await handle.close();

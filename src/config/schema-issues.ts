@@ -3,6 +3,7 @@
 // quoted (any of them may be a secret); only their JSON type is.
 import type { z } from 'zod';
 import { ConfigError } from './errors.ts';
+import { memberPath } from './json-syntax.ts';
 import { KNOWN_FIELDS, SESSION_PROVIDERS } from './schema.ts';
 
 type Issue = z.core.$ZodIssue;
@@ -87,11 +88,11 @@ function expected(type: string, where: string): string {
   return type;
 }
 
+/** `session.redis.hosts[1]`; a name read from the file that is not a plain word is quoted, bounded. */
 export function fieldPath(path: readonly PropertyKey[]): string {
   let text = '';
   for (const part of path) {
-    if (typeof part === 'number') text += `[${part}]`;
-    else text += text === '' ? String(part) : `.${String(part)}`;
+    text = typeof part === 'number' ? `${text}[${part}]` : memberPath(text, String(part));
   }
   return text === '' ? '(top level)' : text;
 }

@@ -68,8 +68,7 @@ export function decryptSecret(
     throw new ConfigError(
       'TESSERA_CONFIG_PRIVATE_KEY_WRONG',
       `${field} in ${configPath} was encrypted with another private key (key ${value.keyId}); ` +
-        `the private key file ${key.path} holds key ${key.id}. Restore the private key file that was ` +
-        `saved with this configuration, or enter the secret again (e.g. \`tessera config session --password-stdin\`).`,
+        `the private key file ${key.path} holds key ${key.id}.`,
       { path: configPath, field },
     );
   }
@@ -83,8 +82,7 @@ export function decryptSecret(
     throw new ConfigError(
       'TESSERA_CONFIG_INVALID',
       `${field} in ${configPath} is damaged: it does not decrypt with the private key ${key.path} ` +
-        `(key ${key.id}) although it was encrypted with that key. Enter the secret again ` +
-        '(e.g. `tessera config session --password-stdin`).',
+        `(key ${key.id}) although it was encrypted with that key.`,
       { cause: error, path: configPath, field },
     );
   }

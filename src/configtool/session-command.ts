@@ -106,10 +106,15 @@ export function registerSessionCommand(config: Command): void {
 async function runSessionCommand(options: SessionOptions): Promise<number> {
   refuseConflicts(options);
   const location = locationOf(options);
-  const loaded = await readConfiguration(location);
+  const importing = options.connectionString !== undefined || options.connectionStringStdin === true;
+  // A password that is replaced or removed is not decrypted: this is how an operator
+  // recovers from a lost or wrong private key file, or a damaged value.
+  const replacesPassword = importing || options.passwordStdin === true || options.clearPassword === true;
+  const loaded = await readConfiguration(location, {
+    replacing: replacesPassword ? ['session.redis.password'] : [],
+  });
   const current = loaded.configuration;
 
-  const importing = options.connectionString !== undefined || options.connectionStringStdin === true;
   if (importing && options.provider !== undefined && options.provider !== 'redis') {
     throw new UsageError(
       '--connection-string sets Redis settings: it cannot be used with --provider memory or database.',

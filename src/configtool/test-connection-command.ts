@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
 import { EXIT_CODES } from '../cli/exit-codes.ts';
 import { loadConnectionStringFromConfig } from '../config/index.ts';
+import { TesseraError } from '../errors.ts';
 import { type Check, runTestConnection, type TestConnectionReport } from '../redis/index.ts';
+import { configAction, exitCodeOf } from './config-action.ts';
 
 export function registerTestConnectionCommand(config: Command): void {
   config
@@ -18,7 +20,10 @@ export function registerTestConnectionCommand(config: Command): void {
       '--config <path>',
       'server configuration to read the connection string from (default: TESSERA_CONFIG, then the default path)',
     )
-    .option('--json', 'print the report as JSON: { ok, checks: [{ host, name, ok, detail, ms }], problem }')
+    .option(
+      '--json',
+      'print the report as JSON: { ok, checks: [{ host, name, ok, detail, ms, code }], problem, code }',
+    )
     .addHelpText(
       'after',
       [
@@ -32,38 +37,41 @@ export function registerTestConnectionCommand(config: Command): void {
         'Exit codes: 0 all checks passed, 1 a check failed, 2 bad connection string or variable.',
       ].join('\n'),
     )
-    .action(async (options: { connectionString?: string; config?: string; json?: boolean }) => {
-      const connectionString = options.connectionString ?? (await configured(options.config));
-      if (connectionString === undefined) {
-        process.exitCode = EXIT_CODES.badInput;
-        return;
-      }
-      const live = !options.json && process.stdout.isTTY;
-      const report = await runTestConnection(connectionString, {
-        env: process.env,
-        ...(live
-          ? { onCheck: (check: Check) => process.stdout.write(formatCheck(check, previousHost(check))) }
-          : {}),
-      });
-      process.stdout.write(
-        options.json ? `${JSON.stringify(toJson(report), null, 2)}\n` : formatReport(report, !live),
-      );
-      process.exitCode =
-        report.failure === 'input' ? EXIT_CODES.badInput : report.ok ? EXIT_CODES.ok : EXIT_CODES.checkFailed;
-    });
+    .action(
+      configAction(async (options: { connectionString?: string; config?: string; json?: boolean }) => {
+        let connectionString: string;
+        try {
+          connectionString =
+            options.connectionString ?? (await loadConnectionStringFromConfig(options.config));
+        } catch (error) {
+          // A configuration that cannot be used: as text, `error (CODE): …` like every command; as JSON, a report.
+          if (!options.json || !(error instanceof TesseraError)) throw error;
+          const report = { ok: false, checks: [], problem: error.message, code: error.code };
+          process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+          return exitCodeOf(error);
+        }
+        const live = !options.json && process.stdout.isTTY;
+        const report = await runTestConnection(connectionString, {
+          env: process.env,
+          ...(live
+            ? { onCheck: (check: Check) => process.stdout.write(formatCheck(check, previousHost(check))) }
+            : {}),
+        });
+        process.stdout.write(
+          options.json ? `${JSON.stringify(toJson(report), null, 2)}\n` : formatReport(report, !live),
+        );
+        return report.failure === 'input'
+          ? EXIT_CODES.badInput
+          : report.ok
+            ? EXIT_CODES.ok
+            : EXIT_CODES.checkFailed;
+      }),
+    );
 }
 
-/** The session settings of this server's configuration, when no connection string is given. */
-async function configured(configPath: string | undefined): Promise<string | undefined> {
-  try {
-    return await loadConnectionStringFromConfig(configPath);
-  } catch (error) {
-    process.stderr.write(`${(error as Error).message}\n`);
-    return undefined;
-  }
-}
-
+/** The report for --json: `problem` and `code` are those of the first failed check (null when all passed). */
 function toJson(report: TestConnectionReport) {
+  const failed = report.checks.find((check) => !check.ok);
   return {
     ok: report.ok,
     checks: report.checks.map(({ host, name, ok, detail, ms, code }) => ({
@@ -75,6 +83,7 @@ function toJson(report: TestConnectionReport) {
       ...(code ? { code } : {}),
     })),
     problem: report.problem,
+    code: failed?.code ?? null,
   };
 }
 

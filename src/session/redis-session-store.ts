@@ -1,4 +1,5 @@
 import type { RedisConnection } from '../redis/index.ts';
+import { SessionError } from './errors.ts';
 import type { SessionStore } from './memory-session-store.ts';
 import { RedisProvider, type RedisProviderOptions } from './providers/redis-provider.ts';
 
@@ -34,6 +35,20 @@ export class RedisSessionStore implements SessionStore {
     connectionString: string,
     options: RedisSessionStoreOptions = {},
   ): Promise<RedisSessionStore> {
+    if (typeof connectionString !== 'string') {
+      // Only the type is named: the value may hold a password (an options object given by mistake).
+      const received =
+        connectionString === null
+          ? 'null'
+          : Array.isArray(connectionString)
+            ? 'an array'
+            : typeof connectionString;
+      throw new SessionError(
+        'TESSERA_SESSION_OPTIONS',
+        `RedisSessionStore.connect() takes the Redis connection string, a string such as ` +
+          `"redis1:6380,ssl=true,sslHost=redis.example.com"; it received ${received}.`,
+      );
+    }
     // Loaded on demand: applications on the memory store never load the Redis client or TLS code.
     const { connectRedis, parseConnectionString } = await import('../redis/index.ts');
     const connection = await connectRedis(parseConnectionString(connectionString), {

@@ -1,6 +1,18 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  readlinkSync,
+  statSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import {
@@ -402,14 +414,14 @@ describe('a configuration file that cannot be used', () => {
     await refused(JSON.stringify(file), 'TESSERA_CONFIG_INVALID', location);
   });
 
-  it('says a file that is a folder cannot be read', async () => {
+  it('refuses a folder given as the file, saying to give the file itself', async () => {
     const location = freshLocation();
     mkdirSync(location.path, { recursive: true });
     const error = await rejectsWithCode<ConfigError>(
       readConfiguration(location),
-      'TESSERA_CONFIG_UNREADABLE',
+      'TESSERA_CONFIG_NOT_A_FILE',
     );
-    assert.match(error.message, /EISDIR.*It is a folder/);
+    assert.match(error.message, /is a folder, not a regular file.*--config or TESSERA_CONFIG/);
   });
 
   it('says a file that cannot be written cannot be written, and changes nothing', async () => {
@@ -477,6 +489,185 @@ describe('the connection string of the configuration', () => {
     await rejectsWithCode(
       loadConnectionStringFromConfig(join(freshFolder(), 'server.json'), {}),
       'TESSERA_CONFIG_NOT_REDIS',
+    );
+  });
+});
+
+describe('a path that is not a configuration file, or too much of one', () => {
+  it('refuses JSON nested 10,000 deep with a typed error naming the line, not a RangeError', async () => {
+    for (const inner of [
+      '['.repeat(10_000) + ']'.repeat(9_999),
+      `${'{"a":'.repeat(10_000)}1${'}'.repeat(10_000)}`,
+    ]) {
+      const location = freshLocation();
+      writeJson(location, `{"version": 1, "session": {"provider": "memory", "x": ${inner}}}`);
+      const error = await rejectsWithCode<ConfigError>(
+        readConfiguration(location),
+        'TESSERA_CONFIG_TOO_DEEP',
+      );
+      assert.ok(error.message.includes(location.path), error.message);
+      assert.match(error.message, /line 1, column \d+, under session\.x.*nested more than 32 levels deep/);
+    }
+  });
+
+  it('refuses a device (/dev/zero) at once, without reading it', async () => {
+    const error = await rejectsWithCode<ConfigError>(
+      readConfiguration(resolveConfigLocation({ path: '/dev/zero', env: {} })),
+      'TESSERA_CONFIG_NOT_A_FILE',
+    );
+    assert.match(error.message, /\/dev\/zero is a device, not a regular file/);
+  });
+
+  it('refuses a FIFO without waiting for a writer, and a symbolic link to one', async () => {
+    const folder = freshFolder();
+    const fifo = join(folder, 'server.json');
+    execFileSync('mkfifo', [fifo]);
+    symlinkSync(fifo, join(folder, 'link.json'));
+    for (const path of [fifo, join(folder, 'link.json')]) {
+      const error = await rejectsWithCode<ConfigError>(
+        readConfiguration(resolveConfigLocation({ path, env: {} })),
+        'TESSERA_CONFIG_NOT_A_FILE',
+      );
+      assert.match(error.message, /is a FIFO \(named pipe\), not a regular file/);
+    }
+  });
+
+  it('refuses a file over 1 MiB, and follows a symbolic link to a regular file', async () => {
+    const location = freshLocation();
+    writeJson(location, `{"version": 1, "session": {"provider": "memory"}}${' '.repeat(1024 * 1024)}`);
+    const error = await rejectsWithCode<ConfigError>(readConfiguration(location), 'TESSERA_CONFIG_TOO_LARGE');
+    assert.match(error.message, /is 1048625 bytes; Tessera reads at most 1048576 bytes/);
+
+    const target = freshLocation();
+    writeJson(target, { version: 1, session: { provider: 'database' } });
+    const link = join(freshFolder(), 'server.json');
+    symlinkSync(target.path, link);
+    const loaded = await readConfiguration(resolveConfigLocation({ path: link, env: {} }));
+    assert.equal(loaded.configuration.session.provider, 'database');
+  });
+
+  it('gives the private key file (TESSERA_PRIVATE_KEY) the same treatment', async () => {
+    const folder = freshFolder();
+    const fifo = join(folder, 'key.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const big = join(folder, 'big.key');
+    writeFileSync(big, Buffer.alloc(5000, 65));
+    const cases: Array<[string, string, RegExp]> = [
+      [
+        '/dev/zero',
+        'TESSERA_CONFIG_NOT_A_FILE',
+        /private key file \/dev\/zero is a device.*TESSERA_PRIVATE_KEY/,
+      ],
+      [fifo, 'TESSERA_CONFIG_NOT_A_FILE', /private key file .* is a FIFO/],
+      [folder, 'TESSERA_CONFIG_NOT_A_FILE', /private key file .* is a folder/],
+      [
+        big,
+        'TESSERA_CONFIG_TOO_LARGE',
+        /private key file .* is 5000 bytes; Tessera reads at most 4096 bytes/,
+      ],
+    ];
+    const saved = await savedRedis();
+    for (const [keyPath, code, message] of cases) {
+      const location = resolveConfigLocation({
+        path: saved.location.path,
+        env: { TESSERA_PRIVATE_KEY: keyPath },
+      });
+      const error = await rejectsWithCode<ConfigError>(readConfiguration(location), code);
+      assert.match(error.message, message);
+      await rejectsWithCode(
+        saveConfiguration(
+          await readConfiguration(location, { replacing: ['session.redis.password'] }),
+          redisConfiguration(),
+        ),
+        code,
+      );
+    }
+  });
+});
+
+describe('saving over an existing file', () => {
+  const asRoot = process.getuid?.() === 0;
+
+  it('keeps the owner, group and mode of a file root edits for a service user (0640, uid 1234)', {
+    skip: asRoot ? false : 'only root can give a file to another user',
+  }, async () => {
+    const location = freshLocation();
+    writeJson(location, { version: 1, session: { provider: 'memory' } });
+    chownSync(location.path, 1234, 1234);
+    chmodSync(location.path, 0o640);
+    const loaded = await readConfiguration(location);
+    await saveConfiguration(loaded, redisConfiguration());
+    const after = statSync(location.path);
+    assert.deepEqual([after.uid, after.gid, after.mode & 0o7777], [1234, 1234, 0o640]);
+    // The private key file created for the password is readable by the same user.
+    const key = statSync(location.privateKeyPath);
+    assert.deepEqual([key.uid, key.gid, key.mode & 0o777], [1234, 1234, 0o600]);
+    assert.equal(
+      (await readConfiguration(location)).configuration.session.redis?.password?.reveal(),
+      PASSWORD,
+    );
+    assert.deepEqual(filesIn(dirname(location.path)), ['private.key', 'server.json']);
+  });
+
+  it('keeps the mode of a file the user made readable to others (0644)', async () => {
+    const location = freshLocation();
+    writeJson(location, { version: 1, session: { provider: 'memory' } });
+    chmodSync(location.path, 0o644);
+    await saveConfiguration(await readConfiguration(location), {
+      version: 1,
+      session: { provider: 'database' },
+    });
+    assert.equal(statSync(location.path).mode & 0o7777, 0o644);
+  });
+
+  it('writes through a symbolic link: the target gets the new settings, the link stays a link', async () => {
+    const target = freshLocation();
+    writeJson(target, { version: 1, session: { provider: 'memory' } });
+    const linkFolder = freshFolder();
+    const link = join(linkFolder, 'server.json');
+    symlinkSync(target.path, link);
+    const location = resolveConfigLocation({
+      path: link,
+      env: { TESSERA_PRIVATE_KEY: join(dirname(target.path), 'private.key') },
+    });
+    await saveConfiguration(
+      await readConfiguration(location),
+      redisConfiguration({ sslHost: 'linked.test' }),
+    );
+    assert.ok(lstatSync(link).isSymbolicLink());
+    assert.equal(readlinkSync(link), target.path);
+    assert.equal(JSON.parse(readFileSync(target.path, 'utf8')).session.redis.sslHost, 'linked.test');
+    assert.deepEqual(filesIn(linkFolder), ['server.json']);
+    assert.deepEqual(filesIn(dirname(target.path)), ['private.key', 'server.json']);
+    // A link whose target does not exist yet: the save creates the target.
+    const dangling = join(freshFolder(), 'server.json');
+    const missing = join(freshFolder(), 'real.json');
+    symlinkSync(missing, dangling);
+    const fresh = resolveConfigLocation({ path: dangling, env: {} });
+    await saveConfiguration(await readConfiguration(fresh), {
+      version: 1,
+      session: { provider: 'database' },
+    });
+    assert.ok(lstatSync(dangling).isSymbolicLink());
+    assert.equal(JSON.parse(readFileSync(missing, 'utf8')).session.provider, 'database');
+  });
+
+  it('refuses a read-only file (0444) with TESSERA_CONFIG_WRITE, even as root, and changes nothing', async () => {
+    const location = freshLocation();
+    writeJson(location, { version: 1, session: { provider: 'memory' } });
+    chmodSync(location.path, 0o444);
+    const before = bytesOf(location.path);
+    const error = await rejectsWithCode<ConfigError>(
+      saveConfiguration(await readConfiguration(location), redisConfiguration()),
+      'TESSERA_CONFIG_WRITE',
+    );
+    assert.match(error.message, /is read-only for this user \(mode 0444.*Nothing was changed.*chmod u\+w/);
+    assert.deepEqual(bytesOf(location.path), before);
+    assert.equal(statSync(location.path).mode & 0o7777, 0o444);
+    assert.deepEqual(
+      filesIn(dirname(location.path)),
+      ['server.json'],
+      'no private key, temporary or lock file',
     );
   });
 });

@@ -3,7 +3,8 @@
 // operation itself failed), names what is wrong, leaves the file as it was, and
 // never prints a secret.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { freshFolder } from '../config/helpers.ts';
@@ -205,6 +206,24 @@ describe('tessera config session', () => {
     assert.equal(redis.syncTimeoutMs, undefined);
   });
 
+  it('imports a connection string over a password it cannot decrypt (the private key file is gone)', async () => {
+    const path = configPath();
+    await redisConfigured(path);
+    unlinkSync(join(path, '..', 'private.key'));
+    const outcome = await runTessera([
+      'config',
+      'session',
+      '--config',
+      path,
+      '--connection-string',
+      'r2.example.com:6380,password=other-secret,ssl=true',
+    ]);
+    assert.equal(outcome.code, 0, outcome.stderr);
+    const show = await runTessera(['config', 'show', '--config', path, '--json']);
+    assert.equal(show.code, 0, show.stderr);
+    assert.deepEqual(JSON.parse(show.stdout).session.redis.password, { set: true, stored: 'encrypted' });
+  });
+
   it('removes the password with --clear-password', async () => {
     const path = configPath();
     await redisConfigured(path);
@@ -307,6 +326,16 @@ describe('every config command on a file that cannot be used', () => {
       /TESSERA_CONFIG_INVALID.*applied must be an object/,
     ],
     ['a newer version', '{"version": 7, "session": {"provider": "memory"}}', /TESSERA_CONFIG_VERSION/],
+    [
+      'a field given twice',
+      '{"version": 1,\n "session": {"provider": "memory"},\n "session": {"provider": "redis"}}',
+      /TESSERA_CONFIG_DUPLICATE_FIELD.*the field "session" is given twice in the top-level object \(first at line 2\), again at line 3/,
+    ],
+    [
+      'JSON nested 10,000 deep',
+      `{"version": 1, "session": {"provider": "memory"}, "applied": ${'['.repeat(10_000)}${']'.repeat(10_000)}}`,
+      /TESSERA_CONFIG_TOO_DEEP.*under applied/,
+    ],
   ];
   for (const [what, text, message] of broken) {
     it(`refuses ${what} with exit 2, naming the file, and leaves it as it was`, async () => {
@@ -331,12 +360,19 @@ describe('every config command on a file that cannot be used', () => {
     assert.match(outcome.stderr, /Restore the private key file/);
   });
 
-  it('refuses a folder given as the file', async () => {
-    const path = configPath();
-    mkdirSync(path);
-    const outcome = await runTessera(['config', 'show', '--config', path]);
-    assert.equal(outcome.code, 2);
-    assert.match(outcome.stderr, /TESSERA_CONFIG_UNREADABLE/);
+  it('refuses a folder, a FIFO or a device given as the file, at once', async () => {
+    const folder = configPath();
+    mkdirSync(folder);
+    const fifo = configPath();
+    execFileSync('mkfifo', [fifo]);
+    for (const path of [folder, fifo, '/dev/zero']) {
+      const outcome = await runTessera(['config', 'show', '--config', path]);
+      assert.equal(outcome.code, 2);
+      assert.match(
+        outcome.stderr,
+        /^error \(TESSERA_CONFIG_NOT_A_FILE\): The configuration file .* not a regular file/,
+      );
+    }
   });
 });
 

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { freshFolder } from '../config/helpers.ts';
 import { createPki, PFX_PASSWORD, type Pki } from '../support/pki.ts';
 import { type RedisServer, startRedisServer } from '../support/redis-server.ts';
 
@@ -111,6 +113,7 @@ describe('tessera config test-connection', () => {
     assert.equal(report.ok, false);
     assert.equal(report.checks.at(-1)?.name, 'authentication');
     assert.equal(report.problem, report.checks.at(-1)?.detail);
+    assert.equal((report as unknown as { code: string }).code, 'TESSERA_REDIS_AUTH');
     for (const check of report.checks) {
       assert.deepEqual(Object.keys(check).slice(0, 5), ['host', 'name', 'ok', 'detail', 'ms']);
       assert.equal(typeof check.ms, 'number');
@@ -163,4 +166,50 @@ describe('tessera config test-connection', () => {
     assert.match(run.stdout, /SERedis_ClientCertPfxPath/);
     assert.match(run.stdout, /Exit codes: 0/);
   });
+});
+
+describe('tessera config test-connection on a configuration file that cannot be used', () => {
+  const files: Array<[string, string, string, RegExp]> = [
+    [
+      'a syntax error',
+      '{"version": 1, "session": {"provider": "redis",}}',
+      'TESSERA_CONFIG_SYNTAX',
+      /line 1, column 48/,
+    ],
+    [
+      'a field given twice',
+      '{\n  "version": 1,\n  "session": {\n    "provider": "memory",\n    "provider": "redis"\n  }\n}\n',
+      'TESSERA_CONFIG_DUPLICATE_FIELD',
+      /the field "provider" is given twice in session \(first at line 4\), again at line 5/,
+    ],
+    [
+      'another provider',
+      '{"version": 1, "session": {"provider": "memory"}}',
+      'TESSERA_CONFIG_NOT_REDIS',
+      /memory/,
+    ],
+  ];
+
+  for (const [what, text, code, message] of files) {
+    it(`reports ${what} as every command does, and as a JSON report with --json`, async () => {
+      const path = join(freshFolder(), 'server.json');
+      writeFileSync(path, text);
+      const plain = await tessera(['config', 'test-connection', '--config', path], variables());
+      assert.equal(plain.code, 2);
+      assert.ok(plain.stderr.startsWith(`error (${code}): `), plain.stderr);
+      assert.match(plain.stderr, message);
+      assert.ok(plain.stderr.includes(path), plain.stderr);
+
+      const json = await tessera(['config', 'test-connection', '--config', path, '--json'], variables());
+      assert.equal(json.code, 2);
+      assert.equal(json.stderr, '');
+      const report = JSON.parse(json.stdout);
+      assert.deepEqual(Object.keys(report), ['ok', 'checks', 'problem', 'code']);
+      assert.equal(report.ok, false);
+      assert.deepEqual(report.checks, []);
+      assert.equal(report.code, code);
+      assert.match(report.problem, message);
+      assert.equal(readFileSync(path, 'utf8'), text);
+    });
+  }
 });
