@@ -178,7 +178,7 @@ describe('SERedis_ClientCertPfxPath: errors name the variable, the file and the 
   });
 
   it('names a folder given instead of a file', () => {
-    assertTlsError(() => material(scratch).secureContext(), 'TESSERA_TLS_FILE_UNREADABLE', {
+    assertTlsError(() => material(scratch).secureContext(), 'TESSERA_TLS_FILE_NOT_REGULAR', {
       variable: PFX,
       path: scratch,
       mentions: ['folder'],

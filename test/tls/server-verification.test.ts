@@ -95,7 +95,7 @@ describe('SERedis_IssuerCertPath', () => {
   });
 
   it('names a folder given instead of a file', () => {
-    assertTlsError(() => material(pki.dir).secureContext(), 'TESSERA_TLS_FILE_UNREADABLE', {
+    assertTlsError(() => material(pki.dir).secureContext(), 'TESSERA_TLS_FILE_NOT_REGULAR', {
       variable: ISSUER,
       path: pki.dir,
     });
