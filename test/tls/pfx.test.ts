@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { X509Certificate } from 'node:crypto';
 import { chmodSync, copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -126,6 +127,7 @@ describe('SERedis_ClientCertPfxPath: the files that load', () => {
         assert.deepEqual(server.seen, [
           {
             subject: 'tessera-frontend-1',
+            fingerprint256: new X509Certificate(await readFile(pki.client.cert)).fingerprint256,
             chain: ['Tessera Test Intermediate CA', 'Tessera Test Root CA'],
             servername: 'localhost',
           },
