@@ -178,7 +178,7 @@ function unshownValue(value: string): string {
 
 /** A folder separator, or a name ending in an extension (`client.pfx`, `ca.crt`). */
 function looksLikePath(value: string): boolean {
-  return /[/\\]/.test(value) || /\.[A-Za-z0-9]{1,8}["'\s]*$/.test(value);
+  return /[/\\]/.test(value) || /\.[A-Za-z][A-Za-z0-9]{0,7}["'\s]*$/.test(value);
 }
 
 function exists(path: string): boolean {
