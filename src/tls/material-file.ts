@@ -165,10 +165,17 @@ export function quotePathValue(value: string): string {
   return shownPath(resolveMaterialPath(value), value);
 }
 
-/** What the report shows of a path variable's value: the absolute path, or the shape of a value that may be a secret. */
+/**
+ * What the report shows of a path variable's value: the absolute path (cut after
+ * 300 characters, with its length), or the shape of a value that may be a secret.
+ */
 export function shownPathValue(value: string): string {
   const path = resolveMaterialPath(value);
-  return looksLikePath(value) || exists(path) ? path : unshownValue(value);
+  if (!looksLikePath(value) && !exists(path)) return unshownValue(value);
+  const characters = Array.from(path);
+  return characters.length <= PATH_QUOTE_MAX_CHARS
+    ? path
+    : `${characters.slice(0, PATH_QUOTE_MAX_CHARS - 1).join('')}… (${characters.length} characters)`;
 }
 
 function unshownValue(value: string): string {
