@@ -99,7 +99,7 @@ function fileKind(stats: Stats): string {
   if (stats.isCharacterDevice()) return 'a character device';
   if (stats.isBlockDevice()) return 'a block device';
   if (stats.isSocket()) return 'a socket';
-  return 'not a regular file';
+  return 'something other than a regular file';
 }
 
 const EXPECTED_FILES: Readonly<Record<TlsVariableName, string>> = {
@@ -115,9 +115,13 @@ function expectedFile(variable: TlsVariableName): string {
   return EXPECTED_FILES[variable];
 }
 
+/** Errors that mean no file has that name (a NUL in the value makes Node refuse the path itself). */
+const NO_SUCH_FILE = new Set(['ENOENT', 'ENOTDIR', 'ENAMETOOLONG', 'ERR_INVALID_ARG_VALUE']);
+
 function fileError(variable: TlsVariableName, value: string, path: string, cause: unknown): TlsError {
   const errno = (cause as NodeJS.ErrnoException).code;
-  if ((errno === 'ENOENT' || errno === 'ENOTDIR' || errno === 'ENAMETOOLONG') && !looksLikePath(value)) {
+  const missing = errno !== undefined && NO_SUCH_FILE.has(errno);
+  if (missing && !looksLikePath(value)) {
     return new TlsError(
       'TESSERA_TLS_FILE_NOT_FOUND',
       `${variable} holds ${unshownValue(value)}, and no file of that name exists. ` +
@@ -129,7 +133,7 @@ function fileError(variable: TlsVariableName, value: string, path: string, cause
       { cause, variable },
     );
   }
-  if (errno === 'ENOENT' || errno === 'ENOTDIR' || errno === 'ENAMETOOLONG') {
+  if (missing) {
     return new TlsError(
       'TESSERA_TLS_FILE_NOT_FOUND',
       `${variable} names ${shownPath(path, value)}, which does not exist on this server. ` +
@@ -199,6 +203,8 @@ function exists(path: string): boolean {
 
 /** Quotes and spaces around a path are a common slip when setting variables on Windows. */
 function pathHint(value: string): string {
+  if (value.includes('\0'))
+    return ' The value holds a NUL character, which no path can: set the variable again.';
   if (/^\s|\s$/.test(value)) return ' The value starts or ends with a space: remove it.';
   if (/^["']|["']$/.test(value)) return ' The value starts or ends with a quote: remove the quotes.';
   if (!isAbsolute(value))

@@ -218,3 +218,14 @@ describe('paths in messages', () => {
     assert.ok(error.message.includes('a\\nERROR forged.pfx'), error.message);
   });
 });
+
+describe('path values no file can have', () => {
+  it('says a NUL character in the path is why no file is found', () => {
+    assertTlsError(
+      () =>
+        TlsMaterial.fromEnvironment({ [TLS_VARIABLES.pfxPath]: '/etc/tessera/client\0.pfx' }).secureContext(),
+      'TESSERA_TLS_FILE_NOT_FOUND',
+      { variable: TLS_VARIABLES.pfxPath, mentions: ['NUL character', '\\u0000'] },
+    );
+  });
+});
