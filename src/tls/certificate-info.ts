@@ -3,6 +3,7 @@
  * Plain, JSON-ready values: the Configuration Tool and Test Connection print them.
  */
 import type { X509Certificate } from 'node:crypto';
+import { quoteInput } from '../errors.ts';
 
 export interface CertificateInfo {
   /** One line, `CN=tessera-frontend-1, O=Example`. */
@@ -52,6 +53,11 @@ export function validityEnd(cert: X509Certificate): Date {
 /** `CN=…\nO=…` as printed by Node, on one line. */
 export function oneLine(name: string): string {
   return name.split('\n').filter(Boolean).join(', ');
+}
+
+/** A subject (or other name read from a certificate) as messages quote it: escaped and bounded. */
+export function quoteSubject(name: string): string {
+  return quoteInput(name, 200);
 }
 
 export function isSelfSigned(cert: X509Certificate): boolean {

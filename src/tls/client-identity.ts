@@ -4,8 +4,9 @@
  */
 import type { X509Certificate } from 'node:crypto';
 import type { SecureContextOptions } from 'node:tls';
-import { oneLine, validityEnd, validityStart } from './certificate-info.ts';
+import { oneLine, quoteSubject, validityEnd, validityStart } from './certificate-info.ts';
 import { TlsError } from './errors.ts';
+import { quotePath } from './material-file.ts';
 import type { TlsVariableName } from './variables.ts';
 
 /** How the file was loaded: by Node's own OpenSSL, or by node-forge when Node refused its encryption. */
@@ -55,15 +56,15 @@ export function validityError(identity: ClientIdentity, now: Date): TlsError | u
     const days = Math.ceil((now.getTime() - end.getTime()) / DAY_MS);
     return new TlsError(
       'TESSERA_TLS_CLIENT_CERT_EXPIRED',
-      `The client certificate ${name} in ${path} (${variable}) expired on ${end.toISOString()} (${days} day${days === 1 ? '' : 's'} ago); ` +
-        `Redis refuses it. Install a renewed certificate at ${path}: new connections use it without a restart.`,
+      `The client certificate ${quoteSubject(name)} in ${quotePath(path)} (${variable}) expired on ${end.toISOString()} (${days} day${days === 1 ? '' : 's'} ago); ` +
+        `Redis refuses it. Install a renewed certificate at ${quotePath(path)}: new connections use it without a restart.`,
       { variable },
     );
   }
   if (start > now) {
     return new TlsError(
       'TESSERA_TLS_CLIENT_CERT_NOT_YET_VALID',
-      `The client certificate ${name} in ${path} (${variable}) is not valid before ${start.toISOString()}; ` +
+      `The client certificate ${quoteSubject(name)} in ${quotePath(path)} (${variable}) is not valid before ${start.toISOString()}; ` +
         `Redis refuses it until then. Check this server's clock, or install a certificate that is valid now.`,
       { variable },
     );
@@ -77,7 +78,7 @@ export function expiryWarning(identity: ClientIdentity, now: Date, days: number)
   const left = Math.floor((end.getTime() - now.getTime()) / DAY_MS);
   if (end < now || left >= days) return undefined;
   return (
-    `The client certificate ${oneLine(identity.certificate.subject)} in ${identity.path} (${identity.variable}) ` +
+    `The client certificate ${quoteSubject(oneLine(identity.certificate.subject))} in ${quotePath(identity.path)} (${identity.variable}) ` +
     `expires on ${end.toISOString()}, in ${left} day${left === 1 ? '' : 's'}. ` +
     `Renew it and replace the file: new connections pick it up without a restart.`
   );

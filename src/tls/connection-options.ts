@@ -13,6 +13,7 @@
  */
 import { isIP } from 'node:net';
 import { type ConnectionOptions, checkServerIdentity, type PeerCertificate } from 'node:tls';
+import { quoteSubject } from './certificate-info.ts';
 import { TlsError } from './errors.ts';
 import type { TlsMaterial } from './material.ts';
 
@@ -56,7 +57,7 @@ export function verifyServer(expected: string, cert: PeerCertificate): Error | u
   if (usages && usages.length > 0 && !usages.includes(SERVER_AUTH)) {
     return new TlsError(
       'TESSERA_TLS_SERVER_USAGE',
-      `The Redis server's certificate (${cert.subject?.CN ?? 'no CN'}) lists extended key usages without serverAuth, ` +
+      `The Redis server's certificate (${cert.subject?.CN === undefined ? 'no CN' : quoteSubject(String(cert.subject.CN))}) lists extended key usages without serverAuth, ` +
         `so it cannot identify a server. Reissue it with "extendedKeyUsage = serverAuth, clientAuth" ` +
         `(Redis also presents it as a client certificate for replication and the cluster bus).`,
     );

@@ -13,7 +13,7 @@ import {
 import { type ClientIdentity, validityError } from './client-identity.ts';
 import { TlsError } from './errors.ts';
 import { type Issuers, loadIssuers } from './issuer.ts';
-import { fileStamp } from './material-file.ts';
+import { fileStamp, quotePath } from './material-file.ts';
 import { loadPemPair, requireCompletePair } from './pem-pair.ts';
 import { loadPfx } from './pfx.ts';
 import { parseStorageFlags, type StorageFlags } from './storage-flags.ts';
@@ -129,7 +129,7 @@ function buildContext(
   } catch (cause) {
     throw new TlsError(
       identity.source === 'pfx' ? 'TESSERA_TLS_PFX_UNSUPPORTED' : 'TESSERA_TLS_PEM_INVALID',
-      `The client certificate in ${identity.path} (${identity.variable}) cannot be used ` +
+      `The client certificate in ${quotePath(identity.path)} (${identity.variable}) cannot be used ` +
         `(${cause instanceof Error ? cause.message : String(cause)}). Export it again.`,
       { cause, variable: identity.variable },
     );

@@ -4,9 +4,9 @@
  * certificates, or DER with one (or several, one after the other).
  */
 import type { X509Certificate } from 'node:crypto';
-import { isSelfSigned, oneLine, validityEnd } from './certificate-info.ts';
+import { isSelfSigned, oneLine, quoteSubject, validityEnd } from './certificate-info.ts';
 import { TlsError } from './errors.ts';
-import { readMaterialFile, resolveMaterialPath } from './material-file.ts';
+import { quotePath, readMaterialFile, resolveMaterialPath } from './material-file.ts';
 import { certificatesFromDer, certificatesFromPem, looksLikePem } from './pem.ts';
 import { TLS_VARIABLES } from './variables.ts';
 
@@ -34,7 +34,7 @@ export function loadIssuers(value: string): Issuers {
   if (certificates.length === 0) {
     throw new TlsError(
       'TESSERA_TLS_ISSUER_NO_CERTIFICATE',
-      `${variable} names ${path}, which holds no readable certificate ` +
+      `${variable} names ${quotePath(path)}, which holds no readable certificate ` +
         `(expected PEM "-----BEGIN CERTIFICATE-----" blocks or a DER certificate). ` +
         `Set ${variable} to the certificate of the CA that issued the Redis server's certificate, as a .crt, .cer or .pem file.`,
       { cause, variable },
@@ -50,13 +50,13 @@ export function issuerWarnings(issuers: Issuers, now: Date): string[] {
     const name = oneLine(cert.subject);
     if (validityEnd(cert) < now) {
       warnings.push(
-        `The issuer certificate ${name} in ${issuers.path} (${variable}) expired on ${validityEnd(cert).toISOString()}: ` +
+        `The issuer certificate ${quoteSubject(name)} in ${quotePath(issuers.path)} (${variable}) expired on ${validityEnd(cert).toISOString()}: ` +
           `server certificates are not verified against it. Install the CA's current certificate.`,
       );
     }
     if (!cert.ca && !isSelfSigned(cert)) {
       warnings.push(
-        `The certificate ${name} in ${issuers.path} (${variable}) is not a CA certificate, so no server certificate can be verified ` +
+        `The certificate ${quoteSubject(name)} in ${quotePath(issuers.path)} (${variable}) is not a CA certificate, so no server certificate can be verified ` +
           `against it. Set ${variable} to the certificate of the CA that issued the Redis server's certificate.`,
       );
     }

@@ -16,6 +16,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { SecureContext, SecureVersion } from 'node:tls';
+import { quoteInput } from '../errors.ts';
 import { oneLine } from './certificate-info.ts';
 import { publishFailed, publishLoaded } from './diagnostics.ts';
 import { type Evaluation, evaluate, materialStamp } from './evaluation.ts';
@@ -67,11 +68,13 @@ export class TlsMaterial {
     const merged = { ...TLS_MATERIAL_DEFAULTS, ...definedOnly(options) };
     if (!Number.isFinite(merged.recheckIntervalMs) || merged.recheckIntervalMs < 0) {
       throw new RangeError(
-        `recheckIntervalMs must be a number of milliseconds ≥ 0, not ${merged.recheckIntervalMs}`,
+        `recheckIntervalMs must be a number of milliseconds ≥ 0, not ${quoteInput(String(merged.recheckIntervalMs))}`,
       );
     }
     if (!Number.isFinite(merged.expiryWarningDays) || merged.expiryWarningDays < 0) {
-      throw new RangeError(`expiryWarningDays must be a number of days ≥ 0, not ${merged.expiryWarningDays}`);
+      throw new RangeError(
+        `expiryWarningDays must be a number of days ≥ 0, not ${quoteInput(String(merged.expiryWarningDays))}`,
+      );
     }
     this.#variables = variables;
     this.#options = Object.freeze(merged);

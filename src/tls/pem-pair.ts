@@ -8,7 +8,7 @@ import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { createSecureContext } from 'node:tls';
 import { type ClientIdentity, orderChain } from './client-identity.ts';
 import { TlsError } from './errors.ts';
-import { readMaterialFile, resolveMaterialPath } from './material-file.ts';
+import { quotePath, quotePathValue, readMaterialFile, resolveMaterialPath } from './material-file.ts';
 import { certificatesFromPem, pemBlocks } from './pem.ts';
 import { TLS_VARIABLES } from './variables.ts';
 
@@ -21,7 +21,7 @@ export function requireCompletePair(certValue: string | undefined, keyValue: str
   if (certValue && !keyValue) {
     throw new TlsError(
       'TESSERA_TLS_PEM_PAIR_INCOMPLETE',
-      `${CERT} is set (${resolveMaterialPath(certValue)}) but ${KEY} is not. ` +
+      `${CERT} is set (${quotePathValue(certValue)}) but ${KEY} is not. ` +
         `Set ${KEY} to the full path of the PEM private key file of that certificate.`,
       { variable: KEY },
     );
@@ -29,8 +29,9 @@ export function requireCompletePair(certValue: string | undefined, keyValue: str
   if (keyValue && !certValue) {
     throw new TlsError(
       'TESSERA_TLS_PEM_PAIR_INCOMPLETE',
-      `${KEY} is set (${resolveMaterialPath(keyValue)}) but ${CERT} is not. ` +
-        `Set ${CERT} to the full path of the PEM certificate that goes with that key.`,
+      `${KEY} is set (${quotePathValue(keyValue)}) but ${CERT} is not. ` +
+        `Set ${CERT} to the full path of the PEM certificate that goes with that key, or, if ${KEY} holds the ` +
+        `certificate's password, unset it and set ${PASSWORD} instead (${KEY} holds the path of a PEM key file, despite its name).`,
       { variable: CERT },
     );
   }
@@ -57,7 +58,7 @@ export function loadPemPair(
   if (!certificate) {
     throw new TlsError(
       'TESSERA_TLS_PEM_INVALID',
-      `${CERT} names ${certPath}, which holds no readable PEM certificate ("-----BEGIN CERTIFICATE-----"). ` +
+      `${CERT} names ${quotePath(certPath)}, which holds no readable PEM certificate ("-----BEGIN CERTIFICATE-----"). ` +
         `Set ${CERT} to the client certificate in PEM form (a .pfx file goes in ${TLS_VARIABLES.pfxPath}).`,
       { cause, variable: CERT },
     );
@@ -66,7 +67,7 @@ export function loadPemPair(
   if (!certificate.checkPrivateKey(key)) {
     throw new TlsError(
       'TESSERA_TLS_KEY_MISMATCH',
-      `The private key in ${keyPath} (${KEY}) does not belong to the certificate in ${certPath} (${CERT}). ` +
+      `The private key in ${quotePath(keyPath)} (${KEY}) does not belong to the certificate in ${quotePath(certPath)} (${CERT}). ` +
         `Set ${KEY} to the key that was created with that certificate.`,
       { variable: KEY },
     );
@@ -81,7 +82,7 @@ export function loadPemPair(
   } catch (error) {
     throw new TlsError(
       'TESSERA_TLS_PEM_INVALID',
-      `The certificate in ${certPath} (${CERT}) and the key in ${keyPath} (${KEY}) cannot be used together ` +
+      `The certificate in ${quotePath(certPath)} (${CERT}) and the key in ${quotePath(keyPath)} (${KEY}) cannot be used together ` +
         `(${error instanceof Error ? error.message : String(error)}). Export them again as an unencrypted PEM key and its certificate.`,
       { cause: error, variable: CERT },
     );
@@ -104,7 +105,7 @@ function privateKey(keyPath: string, text: string, password: string | undefined)
   if (!block) {
     throw new TlsError(
       'TESSERA_TLS_PEM_INVALID',
-      `${KEY} names ${keyPath}, which holds no PEM private key ("-----BEGIN PRIVATE KEY-----"). ` +
+      `${KEY} names ${quotePath(keyPath)}, which holds no PEM private key ("-----BEGIN PRIVATE KEY-----"). ` +
         `Set ${KEY} to the private key file of the certificate in ${CERT} (despite its name, the variable holds a path).`,
       { variable: KEY },
     );
@@ -113,7 +114,7 @@ function privateKey(keyPath: string, text: string, password: string | undefined)
   if (encrypted && !password) {
     throw new TlsError(
       'TESSERA_TLS_PEM_KEY_PASSWORD',
-      `The private key in ${keyPath} (${KEY}) is encrypted, and ${PASSWORD} is ${password === '' ? 'empty' : 'not set'}. ` +
+      `The private key in ${quotePath(keyPath)} (${KEY}) is encrypted, and ${PASSWORD} is ${password === '' ? 'empty' : 'not set'}. ` +
         `Set ${PASSWORD} to the key's password.`,
       { variable: PASSWORD },
     );
@@ -124,13 +125,13 @@ function privateKey(keyPath: string, text: string, password: string | undefined)
     if (encrypted) {
       throw new TlsError(
         'TESSERA_TLS_PEM_KEY_PASSWORD',
-        `${PASSWORD} does not open the private key in ${keyPath} (${KEY}) (wrong password). Set it to the key's password.`,
+        `${PASSWORD} does not open the private key in ${quotePath(keyPath)} (${KEY}) (wrong password). Set it to the key's password.`,
         { cause, variable: PASSWORD },
       );
     }
     throw new TlsError(
       'TESSERA_TLS_PEM_INVALID',
-      `${KEY} names ${keyPath}, whose private key cannot be read (${cause instanceof Error ? cause.message : String(cause)}). ` +
+      `${KEY} names ${quotePath(keyPath)}, whose private key cannot be read (${cause instanceof Error ? cause.message : String(cause)}). ` +
         `Export the key again in PEM form.`,
       { cause, variable: KEY },
     );

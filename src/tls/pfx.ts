@@ -5,15 +5,20 @@
  * Node's own loader comes first. Its OpenSSL 3 refuses files with legacy encryption
  * (RC2-40, as exported by older Windows: "Unsupported PKCS12 PFX data"); those are
  * decoded with node-forge and handed to Node as PEM key and certificates.
+ *
+ * Before either, the file's own DER lengths say whether it is whole: a file cut short
+ * or with a changed byte is reported as damaged, not as a wrong password or as legacy
+ * encryption (which is what both loaders make of it).
  */
 import { X509Certificate } from 'node:crypto';
 import { Duplex } from 'node:stream';
 import { createSecureContext, type SecureContext, TLSSocket } from 'node:tls';
 import { type ClientIdentity, orderChain } from './client-identity.ts';
 import { TlsError } from './errors.ts';
-import { readMaterialFile, resolveMaterialPath } from './material-file.ts';
+import { quotePath, readMaterialFile, resolveMaterialPath } from './material-file.ts';
 import { looksLikePem } from './pem.ts';
 import { decodePfxWithForge } from './pfx-forge.ts';
+import { type PfxShape, pfxShape } from './pfx-shape.ts';
 import { passwordCandidates, TLS_VARIABLES } from './variables.ts';
 
 const PFX = TLS_VARIABLES.pfxPath;
@@ -23,9 +28,11 @@ const PASSWORD = TLS_VARIABLES.password;
 export function loadPfx(value: string, password: string | undefined): ClientIdentity {
   const path = resolveMaterialPath(value);
   const bytes = readMaterialFile(PFX, value);
+  const shape = pfxShape(bytes);
+  if (shape.kind === 'not-pkcs12') throw notPkcs12(path, bytes, undefined);
+  if (shape.kind !== 'whole') throw damaged(path, shape);
   const candidates = passwordCandidates(password);
 
-  let passwordRefused = false;
   for (const passphrase of candidates) {
     let context: SecureContext;
     try {
@@ -33,7 +40,6 @@ export function loadPfx(value: string, password: string | undefined): ClientIden
     } catch (cause) {
       // OpenSSL checks the MAC, with the password, before anything else.
       if (/mac verify failure/i.test(cause instanceof Error ? cause.message : String(cause))) {
-        passwordRefused = true;
         continue;
       }
       // "Unsupported PKCS12 PFX data" (legacy encryption), and everything else Node
@@ -43,7 +49,7 @@ export function loadPfx(value: string, password: string | undefined): ClientIden
     }
     return nativeIdentity(path, bytes, passphrase, context);
   }
-  if (passwordRefused) throw wrongPassword(path, password);
+  // A changed byte fails the MAC as a wrong password does; node-forge tells them apart.
   return loadWithForge(path, bytes, password);
 }
 
@@ -93,6 +99,8 @@ function loadWithForge(path: string, bytes: Buffer, password: string | undefined
       throw wrongPassword(path, password, decoded.cause);
     case 'unsupported':
       throw unsupported(path, decoded.cause);
+    case 'damaged':
+      throw damaged(path, { kind: 'integrity', password }, decoded.cause);
   }
   const [key] = decoded.keys;
   if (!key) throw noKey(path);
@@ -142,14 +150,15 @@ function wrongPassword(path: string, password: string | undefined, cause?: unkno
   if (!password) {
     return new TlsError(
       'TESSERA_TLS_PFX_PASSWORD_REQUIRED',
-      `${path} (${PFX}) is protected by a password, and ${PASSWORD} is ${password === '' ? 'empty' : 'not set'}. ` +
+      `${quotePath(path)} (${PFX}) is protected by a password, and ${PASSWORD} is ${password === '' ? 'empty' : 'not set'}. ` +
         `Set ${PASSWORD} to the password the certificate was exported with.`,
       { cause, variable: PASSWORD },
     );
   }
   return new TlsError(
     'TESSERA_TLS_PFX_PASSWORD',
-    `${PASSWORD} does not open ${path} (wrong password). Set it to the password the certificate was exported with.`,
+    `${PASSWORD} does not open ${quotePath(path)} (wrong password). Set it to the password the certificate was exported with. ` +
+      `(Should it be right, the file was damaged after it was exported: copy it again from the original.)`,
     { cause, variable: PASSWORD },
   );
 }
@@ -157,7 +166,7 @@ function wrongPassword(path: string, password: string | undefined, cause?: unkno
 function noKey(path: string): TlsError {
   return new TlsError(
     'TESSERA_TLS_PFX_NO_KEY',
-    `${PFX} names ${path}, which holds no private key, only certificates. Export the client certificate again ` +
+    `${PFX} names ${quotePath(path)}, which holds no private key, only certificates. Export the client certificate again ` +
       `with its private key (Windows: "Yes, export the private key"; OpenSSL: openssl pkcs12 -export -in cert.pem -inkey key.pem -out client.pfx).`,
     { variable: PFX },
   );
@@ -166,7 +175,7 @@ function noKey(path: string): TlsError {
 function noCertificate(path: string): TlsError {
   return new TlsError(
     'TESSERA_TLS_PFX_NO_CERTIFICATE',
-    `${PFX} names ${path}, which holds a private key but no certificate. Export the client certificate ` +
+    `${PFX} names ${quotePath(path)}, which holds a private key but no certificate. Export the client certificate ` +
       `together with its private key as a .pfx file and set ${PFX} to its path.`,
     { variable: PFX },
   );
@@ -175,7 +184,7 @@ function noCertificate(path: string): TlsError {
 function keyMismatch(path: string): TlsError {
   return new TlsError(
     'TESSERA_TLS_KEY_MISMATCH',
-    `${PFX} names ${path}, whose private key belongs to none of the certificates in the file. ` +
+    `${PFX} names ${quotePath(path)}, whose private key belongs to none of the certificates in the file. ` +
       `Export the client certificate again together with its own private key.`,
     { variable: PFX },
   );
@@ -188,16 +197,46 @@ function notPkcs12(path: string, bytes: Buffer, cause: unknown): TlsError {
     : `Export the client certificate with its private key as a .pfx (PKCS#12) file and set ${PFX} to its path.`;
   return new TlsError(
     'TESSERA_TLS_PFX_NOT_PKCS12',
-    `${PFX} names ${path}, which is not a PKCS#12 (.pfx) file. ${fix}`,
+    `${PFX} names ${quotePath(path)}, which is not a PKCS#12 (.pfx) file. ${fix}`,
     { cause, variable: PFX },
   );
+}
+
+type Damage =
+  | Exclude<PfxShape, { kind: 'whole' | 'not-pkcs12' }>
+  | { kind: 'integrity'; password: string | undefined };
+
+function damaged(path: string, damage: Damage, cause?: unknown): TlsError {
+  return new TlsError(
+    'TESSERA_TLS_PFX_DAMAGED',
+    `${PFX} names ${quotePath(path)}, which is damaged or truncated: ${damageDescription(damage)}. ` +
+      `Copy the file again from the original (in binary mode, and completely), or export the client certificate again.`,
+    { cause, variable: PFX },
+  );
+}
+
+function damageDescription(damage: Damage): string {
+  switch (damage.kind) {
+    case 'truncated':
+      if (damage.size === 0) return 'it is empty (0 bytes)';
+      return damage.expectedSize === undefined
+        ? `it ends after ${damage.size} bytes, inside its first header`
+        : `it ends after ${damage.size} of the ${damage.expectedSize} bytes its header announces`;
+    case 'damaged':
+      return `its structure is broken at byte ${damage.offset} (an element does not fit in the one that holds it)`;
+    case 'integrity':
+      return (
+        `${damage.password ? `${PASSWORD} decrypts it` : 'it decrypts without a password'}, ` +
+        'but its integrity check (MAC) fails, so bytes changed after it was exported'
+      );
+  }
 }
 
 function unsupported(path: string, cause: unknown): TlsError {
   const detail = cause instanceof Error ? ` (${cause.message})` : '';
   return new TlsError(
     'TESSERA_TLS_PFX_UNSUPPORTED',
-    `${PFX} names ${path}, a PKCS#12 file whose content this server cannot use${detail}. ` +
+    `${PFX} names ${quotePath(path)}, a PKCS#12 file whose content this server cannot use${detail}. ` +
       `Export the certificate again with AES-256 encryption (Windows: "AES256-SHA256"; OpenSSL 3: openssl pkcs12 -export).`,
     { cause, variable: PFX },
   );

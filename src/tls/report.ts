@@ -5,13 +5,19 @@
  * as "set" or "not set".
  */
 
-import { type CertificateInfo, describeCertificate, oneLine, validityEnd } from './certificate-info.ts';
+import {
+  type CertificateInfo,
+  describeCertificate,
+  oneLine,
+  quoteSubject,
+  validityEnd,
+} from './certificate-info.ts';
 import { expiryWarning, type LoadedWith, validityError } from './client-identity.ts';
 import type { TlsErrorCode } from './errors.ts';
 import type { Evaluation } from './evaluation.ts';
 import { issuerWarnings } from './issuer.ts';
-import { resolveMaterialPath } from './material-file.ts';
-import type { StorageFlagName } from './storage-flags.ts';
+import { shownPathValue } from './material-file.ts';
+import { type StorageFlagName, shownStorageFlags } from './storage-flags.ts';
 import { TLS_VARIABLE_KEYS, TLS_VARIABLES, type TlsVariableName, type TlsVariables } from './variables.ts';
 
 export interface TlsProblem {
@@ -97,7 +103,7 @@ export function buildReport({
   if (inUse && inUse !== current && errors.length > 0) {
     warnings.push(
       `The certificate files changed, but the new version cannot be used; new connections still use the version ` +
-        `loaded at ${inUse.evaluatedAt.toISOString()} (${inUse.identity ? oneLine(inUse.identity.certificate.subject) : 'unknown'}).`,
+        `loaded at ${inUse.evaluatedAt.toISOString()} (${inUse.identity ? quoteSubject(oneLine(inUse.identity.certificate.subject)) : 'unknown'}).`,
     );
   }
 
@@ -152,6 +158,6 @@ export function buildReport({
 function shownValue(key: keyof TlsVariables, value: string | undefined): string {
   if (value === undefined) return 'not set';
   if (key === 'password') return value === '' ? 'set (empty)' : 'set';
-  if (key === 'storageFlags') return value;
-  return resolveMaterialPath(value);
+  if (key === 'storageFlags') return shownStorageFlags(value);
+  return shownPathValue(value);
 }

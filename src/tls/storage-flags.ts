@@ -4,6 +4,7 @@
  * ever held in the memory of the process that connects, so the flags are validated
  * and explained, and change nothing.
  */
+import { quoteInput } from '../errors.ts';
 import { TlsError } from './errors.ts';
 import { TLS_VARIABLES } from './variables.ts';
 
@@ -45,13 +46,18 @@ export interface StorageFlags {
   readonly meaning: string;
 }
 
-/** Parses `9`, `UserKeySet|UserProtected` or `userkeyset, userprotected`; throws TESSERA_TLS_STORAGE_FLAGS. */
+/**
+ * Parses `9`, `UserKeySet|UserProtected` or `userkeyset, userprotected`; throws
+ * TESSERA_TLS_STORAGE_FLAGS. The message quotes the value (bounded) only when it has the
+ * shape of what the variable expects, a number or words; anything else may be a secret
+ * set in the wrong variable (a password, say), and only its length is told.
+ */
 export function parseStorageFlags(raw: string): StorageFlags {
   const value = flagsValue(raw.trim());
   if (value === undefined) {
     throw new TlsError(
       'TESSERA_TLS_STORAGE_FLAGS',
-      `${TLS_VARIABLES.storageFlags} is "${raw}", which is not a set of key storage flags. ` +
+      `${TLS_VARIABLES.storageFlags} ${describeRefused(raw.trim())}, which is not a set of key storage flags. ` +
         `Set it to an integer from 0 to ${ALL_FLAGS} (the sum of the flags: 1 for UserKeySet, 9 for UserKeySet and UserProtected) ` +
         `or to flag names separated by "," or "|" (${FLAG_NAMES.join(', ')}), or remove it: ` +
         `on this platform the flags change nothing.`,
@@ -61,6 +67,32 @@ export function parseStorageFlags(raw: string): StorageFlags {
   const names =
     value === 0 ? (['DefaultKeySet'] as const) : FLAG_NAMES.filter((n) => (STORAGE_FLAGS[n] & value) !== 0);
   return Object.freeze({ raw, value, names: Object.freeze([...names]), meaning: describe(value, names) });
+}
+
+/** What the report shows of the variable's value: the value when valid, else what a message may say of it. */
+export function shownStorageFlags(raw: string): string {
+  const text = raw.trim();
+  const value = flagsValue(text);
+  if (value === undefined) return couldBeFlags(text) ? quoteInput(text) : shape(text);
+  if (Array.from(text).length <= 60) return text;
+  return value === 0 ? 'DefaultKeySet' : FLAG_NAMES.filter((n) => (STORAGE_FLAGS[n] & value) !== 0).join('|');
+}
+
+/** A number, or words of letters with separators: what someone meaning flags would write. */
+function couldBeFlags(text: string): boolean {
+  return /^[+-]?\d+(\.\d+)?$/.test(text) || /^[A-Za-z]+([\s,|+;]+[A-Za-z]+)*[\s,|+;]*$/.test(text);
+}
+
+function describeRefused(text: string): string {
+  return couldBeFlags(text) ? `is ${quoteInput(text)}` : `holds ${shape(text)}`;
+}
+
+function shape(text: string): string {
+  const length = Array.from(text).length;
+  return (
+    `a value of ${length} character${length === 1 ? '' : 's'} that is neither a number nor a list of flag names ` +
+    `(not shown: it may be a secret, such as a password set in the wrong variable)`
+  );
 }
 
 function flagsValue(text: string): number | undefined {

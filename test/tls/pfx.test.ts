@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { X509Certificate } from 'node:crypto';
 import { chmodSync, copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -126,6 +127,7 @@ describe('SERedis_ClientCertPfxPath: the files that load', () => {
         assert.deepEqual(server.seen, [
           {
             subject: 'tessera-frontend-1',
+            fingerprint256: new X509Certificate(await readFile(pki.client.cert)).fingerprint256,
             chain: ['Tessera Test Intermediate CA', 'Tessera Test Root CA'],
             servername: 'localhost',
           },
@@ -178,7 +180,7 @@ describe('SERedis_ClientCertPfxPath: errors name the variable, the file and the 
   });
 
   it('names a folder given instead of a file', () => {
-    assertTlsError(() => material(scratch).secureContext(), 'TESSERA_TLS_FILE_UNREADABLE', {
+    assertTlsError(() => material(scratch).secureContext(), 'TESSERA_TLS_FILE_NOT_REGULAR', {
       variable: PFX,
       path: scratch,
       mentions: ['folder'],
@@ -225,7 +227,8 @@ describe('SERedis_ClientCertPfxPath: errors name the variable, the file and the 
       );
       assert.equal(
         error.message,
-        `SERedis_ClientCertPassword does not open ${pki.pfx[variant]} (wrong password). Set it to the password the certificate was exported with.`,
+        `SERedis_ClientCertPassword does not open "${pki.pfx[variant]}" (wrong password). Set it to the password the certificate was exported with. ` +
+          '(Should it be right, the file was damaged after it was exported: copy it again from the original.)',
       );
       assert.ok(!error.message.includes('not the password'));
     });
@@ -342,5 +345,83 @@ describe('SERedis_ClientCertPfxPath: errors name the variable, the file and the 
       assertNoSecret(JSON.stringify(report));
       assert.equal(report.variables.find((v) => v.name === PASSWORD)?.shown, 'set');
     }
+  });
+});
+
+describe('SERedis_ClientCertPfxPath: a damaged or truncated file is said to be one', () => {
+  let scratch: string;
+  before(() => {
+    scratch = mkdtempSync(join(tmpdir(), 'tessera-tls-damaged-'));
+  });
+  after(() => rmSync(scratch, { recursive: true, force: true }));
+
+  /** The material for a copy of `variant` changed by `change`, opened with the variant's own password. */
+  async function damagedCopy(variant: PfxVariant, change: (bytes: Buffer) => Buffer): Promise<TlsMaterial> {
+    const copy = join(scratch, `${variant}-${Math.random().toString(36).slice(2)}.pfx`);
+    writeFileSync(copy, change(await readFile(pki.pfx[variant])));
+    return material(copy, variant.endsWith('NoPassword') ? null : PFX_PASSWORD);
+  }
+
+  const VARIANTS = ['aes', 'aesNoPassword', 'tripleDes', 'rc2', 'rc2NoPassword', 'ec', 'ecRc2'] as const;
+
+  for (const variant of VARIANTS) {
+    it(`says a ${variant} file cut at any of several offsets is truncated, not a wrong password or legacy encryption`, async () => {
+      const size = (await readFile(pki.pfx[variant])).length;
+      const offsets = [0, 1, 2, 4, 40, 500, Math.floor(size / 2), size - 100, size - 40, size - 1];
+      for (const offset of offsets) {
+        const m = await damagedCopy(variant, (bytes) => bytes.subarray(0, offset));
+        const error = assertTlsError(() => m.secureContext(), 'TESSERA_TLS_PFX_DAMAGED', {
+          variable: PFX,
+          mentions: ['damaged or truncated', 'Copy the file again'],
+        });
+        assert.match(
+          error.message,
+          offset === 0 ? /empty \(0 bytes\)/ : new RegExp(`ends after ${offset}\\b`),
+        );
+      }
+    });
+  }
+
+  for (const variant of VARIANTS) {
+    it(`says a ${variant} file with a byte changed in its content is damaged, although the password is right`, async () => {
+      const m = await damagedCopy(variant, (bytes) => {
+        const changed = Buffer.from(bytes);
+        const middle = Math.floor(bytes.length / 2);
+        changed[middle] = (bytes[middle] ?? 0) ^ 0x01;
+        return changed;
+      });
+      assertTlsError(() => m.secureContext(), 'TESSERA_TLS_PFX_DAMAGED', {
+        variable: PFX,
+        mentions: ['integrity check (MAC) fails'],
+      });
+      assert.equal(m.report().problems[0]?.code, 'TESSERA_TLS_PFX_DAMAGED');
+    });
+  }
+
+  it('says a file whose structure is broken is damaged', async () => {
+    // The first byte of the authenticated safe's header, made to claim more than it holds.
+    const m = await damagedCopy('aes', (bytes) => {
+      const changed = Buffer.from(bytes);
+      const at = changed.indexOf(
+        Buffer.from([0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x01]),
+      );
+      changed[at + 12] = 0xa1;
+      return changed;
+    });
+    assertTlsError(() => m.secureContext(), 'TESSERA_TLS_PFX_DAMAGED', {
+      variable: PFX,
+      mentions: ['broken at byte'],
+    });
+  });
+
+  it('still says the password is wrong for a whole file', async () => {
+    const m = await damagedCopy('aes', (bytes) => bytes);
+    assert.throws(
+      () => TlsMaterial.fromEnvironment({ [PFX]: pki.pfx.aes, [PASSWORD]: 'wrong' }).secureContext(),
+      {
+        code: 'TESSERA_TLS_PFX_PASSWORD',
+      },
+    );
+    assert.ok(m.report().ok);
   });
 });

@@ -102,3 +102,14 @@ describe('TlsError', () => {
     assert.equal(error.variable, 'SERedis_ClientCertStorageFlags');
   });
 });
+
+describe('TlsMaterial options', () => {
+  it('refuses an invalid interval with a bounded message', () => {
+    const huge = '9'.repeat(100_000);
+    assert.throws(
+      () => TlsMaterial.fromEnvironment({}, { recheckIntervalMs: huge as unknown as number }),
+      (error: Error) =>
+        error instanceof RangeError && error.message.length < 200 && /100000 characters/.test(error.message),
+    );
+  });
+});

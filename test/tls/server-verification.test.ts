@@ -95,7 +95,7 @@ describe('SERedis_IssuerCertPath', () => {
   });
 
   it('names a folder given instead of a file', () => {
-    assertTlsError(() => material(pki.dir).secureContext(), 'TESSERA_TLS_FILE_UNREADABLE', {
+    assertTlsError(() => material(pki.dir).secureContext(), 'TESSERA_TLS_FILE_NOT_REGULAR', {
       variable: ISSUER,
       path: pki.dir,
     });
@@ -200,8 +200,39 @@ describe('server identity', () => {
     );
   });
 
-  it('verifies even when NODE_TLS_REJECT_UNAUTHORIZED would turn verification off', () => {
-    assert.equal(options(material(), 'localhost').rejectUnauthorized, true);
+  describe('with NODE_TLS_REJECT_UNAUTHORIZED=0 in the environment', () => {
+    /** Runs `action` with the variable set as an operator might set it, then restores it. */
+    async function withVerificationDisabled(action: () => Promise<void>): Promise<void> {
+      const saved = process.env.NODE_TLS_REJECT_UNAUTHORIZED;
+      process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0';
+      try {
+        await action();
+      } finally {
+        if (saved === undefined) delete process.env.NODE_TLS_REJECT_UNAUTHORIZED;
+        else process.env.NODE_TLS_REJECT_UNAUTHORIZED = saved;
+      }
+    }
+
+    it('refuses a server whose certificate comes from another CA', async () => {
+      const server = await serve(pki.serverOtherCa);
+      await withVerificationDisabled(async () => {
+        // The variable is in effect: a plain connection accepts the untrusted server.
+        assert.equal(await exchange(server.port, { servername: 'localhost' }), 'redis.test');
+        const { code } = await refusal(exchange(server.port, options(material(), 'localhost')));
+        assert.match(code, /^UNABLE_TO_GET_ISSUER_CERT|SELF_SIGNED_CERT_IN_CHAIN/);
+      });
+      assert.equal(server.seen.length, 1, 'only the plain connection got through');
+    });
+
+    it('refuses a server whose certificate is for another name', async () => {
+      const server = await serve(pki.serverWrongName);
+      await withVerificationDisabled(async () => {
+        assert.equal(await exchange(server.port, { servername: 'localhost' }), 'wrong.example');
+        const { code } = await refusal(exchange(server.port, options(material(), 'localhost')));
+        assert.equal(code, 'ERR_TLS_CERT_ALTNAME_INVALID');
+      });
+      assert.equal(server.seen.length, 1, 'only the plain connection got through');
+    });
   });
 });
 

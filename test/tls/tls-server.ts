@@ -13,6 +13,8 @@ import type { ServerCert } from '../support/pki.ts';
 export interface SeenClient {
   /** CN of the client certificate, `undefined` when none was sent. */
   readonly subject: string | undefined;
+  /** SHA-256 fingerprint of the client certificate (colon-separated hex), `undefined` when none was sent. */
+  readonly fingerprint256: string | undefined;
   /** CNs of the certificates the client sent after its own (its chain), as the server rebuilt it. */
   readonly chain: readonly string[];
   /** The SNI name the client sent, `false` when none. */
@@ -40,7 +42,12 @@ export async function startTlsServer(
     },
     (socket) => {
       const peer = socket.getPeerCertificate(true);
-      seen.push({ subject: commonName(peer), chain: chainOf(peer), servername: socket.servername });
+      seen.push({
+        subject: commonName(peer),
+        fingerprint256: peer.fingerprint256 || undefined,
+        chain: chainOf(peer),
+        servername: socket.servername,
+      });
       socket.end('ok\n');
     },
   );
