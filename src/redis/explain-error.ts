@@ -14,6 +14,7 @@ import {
   SocketTimeoutError,
   TimeoutError,
 } from '@redis/client';
+import { quoteInput } from '../errors.ts';
 import { RedisError, type RedisErrorCode } from './errors.ts';
 
 export interface ErrorContext {
@@ -263,10 +264,14 @@ function hostOf(address: string): string {
   return address.replace(/^\[(.*)\]:\d+$/, '$1').replace(/:\d+$/, '');
 }
 
+/** How much of a certificate's names and issuer a message quotes. */
+const CERTIFICATE_TEXT_MAX_CHARS = 200;
+const MAX_NAMES_SHOWN = 20;
+
 function issuerOf(cert: PeerCertificate | undefined): string {
   const issuer = cert?.issuer;
   if (!issuer || Object.keys(issuer).length === 0) return 'an issuer';
-  return `"${issuer.CN ?? Object.values(issuer).join(', ')}"`;
+  return quoteInput(String(issuer.CN ?? Object.values(issuer).join(', ')), CERTIFICATE_TEXT_MAX_CHARS);
 }
 
 /** The DNS and IP names a certificate offers, for the operator to choose from. */
@@ -282,7 +287,11 @@ export function certificateNames(cert: PeerCertificate | undefined): string[] {
 
 function namesOf(cert: PeerCertificate | undefined): string {
   const names = certificateNames(cert);
-  return names.length > 0 ? names.map((name) => `"${name}"`).join(', ') : 'no names';
+  if (names.length === 0) return 'no names';
+  // The server's certificate is the server's text: quoted bounded and escaped, and listed in part.
+  const shown = names.slice(0, MAX_NAMES_SHOWN).map((name) => quoteInput(name, CERTIFICATE_TEXT_MAX_CHARS));
+  const more = names.length - shown.length;
+  return more > 0 ? `${shown.join(', ')} and ${more} more` : shown.join(', ');
 }
 
 function validity(cert: PeerCertificate | undefined, field: 'valid_to' | 'valid_from'): string {
