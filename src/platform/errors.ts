@@ -1,4 +1,4 @@
-import { TesseraError } from '../errors.ts';
+import { quoteInput, TesseraError } from '../errors.ts';
 
 /** Stable codes of the platform database layer. Listed in docs/errors.md. */
 export const PLATFORM_ERROR_CODES = [
@@ -111,4 +111,32 @@ function reasonOf(cause: unknown): string {
   const text = cause instanceof Error ? cause.message : String(cause);
   const trimmed = text.trim() || 'no reason given';
   return /[.!?]$/.test(trimmed) ? trimmed : `${trimmed}.`;
+}
+
+export function notFound(what: string, name: string): PlatformError {
+  return new PlatformError(
+    'TESSERA_PLATFORM_NOT_FOUND',
+    `There is no ${what} ${quoteInput(name)} in the platform database. Check the name (names are case-sensitive), or create it first.`,
+  );
+}
+
+export function conflict(what: string, name: string, cause: unknown): PlatformError {
+  return new PlatformError(
+    'TESSERA_PLATFORM_CONFLICT',
+    `A ${what} named ${quoteInput(name)} already exists in the platform database. Choose another name, or change the existing one.`,
+    { cause },
+  );
+}
+
+export function packageIntegrity(sha256: string, reason: string): PlatformError {
+  return new PlatformError(
+    'TESSERA_PLATFORM_PACKAGE_INTEGRITY',
+    `The module package ${sha256} in the platform database is damaged: ${reason} Publish the module again; the damaged bytes are never deployed.`,
+  );
+}
+
+/** True when `error` is a unique or primary-key violation of either engine. */
+export function isUniqueViolation(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
 }

@@ -46,7 +46,9 @@ function initial(engine: DatabaseEngine): Migration {
         .execute();
       await db.schema
         .createTable('package_chunks')
-        .addColumn('sha256', 'text', (c) => c.notNull().references('packages.sha256').onDelete('cascade'))
+        .addColumn('sha256', 'text', (c) =>
+          c.notNull().references('packages.sha256').onDelete('cascade').onUpdate('cascade'),
+        )
         .addColumn('chunk_index', 'integer', (c) => c.notNull())
         .addColumn('data', t.bytes, (c) => c.notNull())
         .addPrimaryKeyConstraint('package_chunks_pk', ['sha256', 'chunk_index'])

@@ -1,6 +1,7 @@
 /**
  * The platform database: one Kysely schema over SQLite or PostgreSQL, migrated to
- * this Tessera's schema when opened. The repositories (`repositories/`) are the
+ * this Tessera's schema when opened. Its repositories (`factory`, `solutions`,
+ * `operations`, `frontends`, `users`; one file each in `repositories/`) are the
  * only code that queries it; the Database session provider gets `sessionDatabase()`,
  * the small structural connection it brings its own statements to.
  */
@@ -11,6 +12,11 @@ import { createEngine, type Engine, type EngineOptions } from './engines.ts';
 import { migrationFailed, schemaNewer, versionTooOld } from './errors.ts';
 import { MIGRATION_LOCK_TABLE, MIGRATION_TABLE, migrationProvider, migrationsFor } from './migrations.ts';
 import { PostgresListener } from './postgres-listener.ts';
+import { FactoryRepository } from './repositories/factory-repository.ts';
+import { FrontendsRepository } from './repositories/frontends-repository.ts';
+import { OperationsRepository } from './repositories/operations-repository.ts';
+import { SolutionsRepository } from './repositories/solutions-repository.ts';
+import { UsersRepository } from './repositories/users-repository.ts';
 import type { PlatformSchema } from './schema.ts';
 
 export interface PlatformDatabaseOptions extends Partial<Omit<EngineOptions, 'env'>> {
@@ -32,7 +38,13 @@ export class PlatformDatabase {
   readonly settings: DatabaseSettings;
   /** The database as messages name it, without a password. */
   readonly description: string;
+  /** The query builder, for the repositories below and for migrations; nothing above this layer uses it. */
   readonly db: Kysely<PlatformSchema>;
+  readonly factory: FactoryRepository;
+  readonly solutions: SolutionsRepository;
+  readonly operations: OperationsRepository;
+  readonly frontends: FrontendsRepository;
+  readonly users: UsersRepository;
   readonly #engine: Engine;
   #listener: PostgresListener | undefined;
   #closed = false;
@@ -42,6 +54,11 @@ export class PlatformDatabase {
     this.description = describeDatabase(settings);
     this.#engine = engine;
     this.db = new Kysely<PlatformSchema>({ dialect: engine.dialect });
+    this.factory = new FactoryRepository(this.db);
+    this.solutions = new SolutionsRepository(this.db);
+    this.operations = new OperationsRepository(this.db);
+    this.frontends = new FrontendsRepository(this.db);
+    this.users = new UsersRepository(this.db);
   }
 
   /**
