@@ -119,7 +119,7 @@ export class PlatformDatabase {
 
   /** Names of the migrations run on this database, oldest first (none on a new one). */
   async executedMigrations(): Promise<string[]> {
-    const tables = await this.db.introspection.getTables();
+    const tables = await this.db.introspection.getTables({ withInternalKyselyTables: true });
     if (!tables.some((table) => table.name === MIGRATION_TABLE)) return [];
     const result = await sql<{
       name: string;
