@@ -7,6 +7,9 @@
  * other (up to the busy timeout) instead of failing when a read upgrades to a write.
  * The drivers are loaded on demand: an application on SQLite never loads `pg`.
  */
+
+import { existsSync } from 'node:fs';
+import { dirname } from 'node:path';
 import {
   CompiledQuery,
   type DatabaseConnection,
@@ -56,6 +59,11 @@ async function createSqlite(path: string, label: string, options: EngineOptions)
   const { default: Database } = await import('better-sqlite3');
   const { SqliteDialect } = await import('kysely');
   let database: import('better-sqlite3').Database;
+  if (!existsSync(dirname(path)))
+    throw unreachable(
+      label,
+      new Error(`the folder ${dirname(path)} does not exist. Create it, or choose another path.`),
+    );
   try {
     database = new Database(path, { timeout: options.busyTimeoutMs });
     database.pragma('journal_mode = WAL');
@@ -154,10 +162,13 @@ class TranslatingDriver implements Driver {
     this.#wrapping = wrapping;
   }
 
-  #guard<T>(call: () => Promise<T>): Promise<T> {
-    return call().catch((error: unknown) => {
+  /** Runs a driver call; better-sqlite3's calls throw synchronously, so this must be async to catch them. */
+  async #guard<T>(call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
       throw this.#wrapping.translate(error);
-    });
+    }
   }
 
   init(): Promise<void> {
