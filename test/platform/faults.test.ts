@@ -137,7 +137,10 @@ describe('platform database faults', () => {
         assert.ok(reply.elapsedMs < 1000, `answered in ${reply.elapsedMs} ms`);
         const sessions = new SessionEngine(store.provider, { appKey: 'direct' });
         await assert.rejects(
-          sessions.open(undefined).then((s) => (s.set('n', 1), s.commit())),
+          sessions.open(undefined).then((session) => {
+            session.set('n', 1);
+            return session.commit();
+          }),
           (error: Error & { code: string; cause: { code: string } }) => {
             assert.equal(error.code, 'TESSERA_SESSION_STORE_UNAVAILABLE');
             assert.equal(error.cause.code, 'TESSERA_PLATFORM_BUSY');
