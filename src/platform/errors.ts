@@ -102,7 +102,7 @@ export function schemaNewer(database: DatabaseLabel, unknown: readonly string[])
 export function migrationFailed(database: DatabaseLabel, migration: string, cause: unknown): PlatformError {
   return new PlatformError(
     'TESSERA_PLATFORM_MIGRATION',
-    `Migration ${migration} of the platform database ${database} failed: ${reasonOf(cause)} The database is as the previous migration left it. Fix the reason (permissions to create tables, disk space) and start again.`,
+    `Migration ${migration} of the platform database ${database} failed: ${reasonOf(cause)} The database is left as it was before this start. Fix the reason (permissions to create tables, disk space) and start again.`,
     { cause },
   );
 }
