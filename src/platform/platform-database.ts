@@ -189,14 +189,22 @@ function toPostgres(text: string, params: readonly SqlValue[]): [string, SqlValu
   return [text, [...params]];
 }
 
+/** Each statement as SQLite takes it, and which parameter each `?` is (the statements are few and fixed). */
+const sqliteStatements = new Map<string, { readonly statement: string; readonly order: readonly number[] }>();
+
 /** `$n` placeholders to SQLite's positional `?`, with each parameter repeated where it is. */
 function toSqlitePlaceholders(text: string, params: readonly SqlValue[]): [string, SqlValue[]] {
-  const values: SqlValue[] = [];
-  const statement = text.replace(/\$(\d+)/g, (_, index: string) => {
-    values.push(params[Number(index) - 1] ?? null);
-    return '?';
-  });
-  return [statement, values];
+  let converted = sqliteStatements.get(text);
+  if (!converted) {
+    const order: number[] = [];
+    const statement = text.replace(/\$(\d+)/g, (_, index: string) => {
+      order.push(Number(index) - 1);
+      return '?';
+    });
+    converted = { statement, order };
+    sqliteStatements.set(text, converted);
+  }
+  return [converted.statement, converted.order.map((index) => params[index] ?? null)];
 }
 
 function definedOnly<T extends object>(options: T): Partial<T> {
