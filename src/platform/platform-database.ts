@@ -111,7 +111,7 @@ export class PlatformDatabase {
     const { error, results = [] } = await migrator.migrateToLatest();
     if (error) {
       const failed = results.find((result) => result.status === 'Error')?.migrationName ?? 'setup';
-      if ((error as { code?: unknown }).code !== undefined && isPlatformCode(error)) throw error;
+      if (isPlatformCode(error)) throw error;
       throw migrationFailed(this.description, failed, error);
     }
     return { applied: results.filter((r) => r.status === 'Success').map((r) => r.migrationName) };

@@ -135,6 +135,7 @@ export interface SessionsTable {
   lock_token: string | null;
   lock_acquired_at_ms: number | null;
   lock_expires_at_ms: number | null;
+  /** How old the lock was that the current holder took over (`null`: it took a free lock); returned by its load. */
   lock_took_over_age_ms: number | null;
 }
 
