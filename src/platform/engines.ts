@@ -8,7 +8,7 @@
  * The drivers are loaded on demand: an application on SQLite never loads `pg`.
  */
 
-import { existsSync } from 'node:fs';
+import { accessSync, constants, existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import {
   CompiledQuery,
@@ -55,7 +55,7 @@ export async function createEngine(
 }
 
 async function createSqlite(path: string, label: string, options: EngineOptions): Promise<Engine> {
-  const translate = (error: unknown) => translateSqlite(error, label, options.busyTimeoutMs);
+  const translate = (error: unknown) => translateSqlite(error, path, label, options.busyTimeoutMs);
   const { default: Database } = await import('better-sqlite3');
   const { SqliteDialect } = await import('kysely');
   let database: import('better-sqlite3').Database;
@@ -214,16 +214,29 @@ class TranslatingDriver implements Driver {
   }
 }
 
-function translateSqlite(error: unknown, label: string, busyTimeoutMs: number): unknown {
+function translateSqlite(error: unknown, path: string, label: string, busyTimeoutMs: number): unknown {
   if (error instanceof PlatformError) return error;
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code !== 'string' || !code.startsWith('SQLITE_')) return error;
   if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'))
     return busy(label, busyTimeoutMs, error);
-  if (code.startsWith('SQLITE_READONLY')) return readOnly(label, error);
+  // SQLite cannot open a file it may not write (nor create its -wal beside it): CANTOPEN, not READONLY.
+  if (code.startsWith('SQLITE_READONLY') || (code === 'SQLITE_CANTOPEN' && !writable(path)))
+    return readOnly(label, error);
   if (code === 'SQLITE_FULL') return full(label, error);
   if (/^SQLITE_(CANTOPEN|IOERR|NOTADB|CORRUPT|PERM|AUTH)/.test(code)) return unreachable(label, error);
   return error;
+}
+
+/** Whether this process may write the file (when it exists) and create files beside it. */
+function writable(path: string): boolean {
+  try {
+    if (existsSync(path)) accessSync(path, constants.W_OK);
+    accessSync(dirname(path), constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Node's network errors: the server is not there. */

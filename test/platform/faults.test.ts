@@ -1,12 +1,14 @@
 /**
  * Faults of the platform database, produced for real: a server that is not there
  * or goes away, a SQLite file locked by another connection beyond the busy
- * timeout, a full database. Each fails fast with a typed error that names the
+ * timeout, a full database, a file that cannot be written. Each fails fast with a typed error that names the
  * database and never a password; over HTTP each is a 503, and nothing stored is lost.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:net';
+import { dirname } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { sql } from 'kysely';
@@ -64,6 +66,29 @@ describe('platform database faults', () => {
       code: 'TESSERA_PLATFORM_UNREACHABLE',
       message: /SQLite file \/nonexistent-folder\/tessera\/platform\.db cannot be reached/,
     });
+  });
+
+  it('refuses a SQLite file that cannot be written, naming it and what to do', async (t) => {
+    const file = await createSqliteFile();
+    const folder = dirname(file.path);
+    await (await DatabaseSessionStore.connect(file.url)).close();
+    // Tests run as root, whom permissions do not stop: the immutable attribute does.
+    const immutable = spawnSync('chattr', ['+i', file.path, folder], { encoding: 'utf8' });
+    try {
+      if (immutable.status !== 0) {
+        t.skip(`chattr +i is not available here (${immutable.stderr}), so no file is read-only to root`);
+        return;
+      }
+      await assert.rejects(DatabaseSessionStore.connect(file.url), {
+        code: 'TESSERA_PLATFORM_READ_ONLY',
+        message: new RegExp(
+          `SQLite file ${file.path} cannot be written: .*Give the user that runs Tessera write access`,
+        ),
+      });
+    } finally {
+      spawnSync('chattr', ['-i', file.path, folder]);
+      await file.remove();
+    }
   });
 
   it('refuses an address that is neither sqlite: nor postgres://', async () => {
