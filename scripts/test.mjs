@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm test`: checks the system packages the tests start (redis-server with TLS,
-// openssl), installs the missing ones with apt-get when run as root on Debian or
-// says exactly what to install, builds the package, then runs every
+// openssl, a PostgreSQL server on 127.0.0.1:5432, started when only stopped),
+// installs the missing ones with apt-get when run as root on Debian or says
+// exactly what to install, builds the package, then runs every
 // `test/**/*.test.ts` file with Node's test runner.
 //
 //   npm test                       the whole suite
@@ -16,6 +17,12 @@ const root = resolve(import.meta.dirname, '..');
 const REQUIREMENTS = [
   { what: 'redis-server 6 or newer, built with TLS', debian: 'redis-server', present: redisWithTls },
   { what: 'openssl', debian: 'openssl', present: () => commandWorks('openssl', ['version']) },
+  {
+    what: 'PostgreSQL 13 or newer on 127.0.0.1:5432, trust authentication for user postgres (platform database tests)',
+    debian: 'postgresql',
+    present: postgresReady,
+    start: startPostgres,
+  },
   {
     what: 'Chromium (browser tests)',
     debian: 'chromium',
@@ -40,7 +47,34 @@ function redisWithTls() {
   return /tessera-probe/.test(`${probe.stdout}${probe.stderr}`);
 }
 
+/** The test server answers: psql connects as postgres over TCP without a password. */
+function postgresReady() {
+  const version = commandWorks('psql', [
+    '-h',
+    '127.0.0.1',
+    '-p',
+    '5432',
+    '-U',
+    'postgres',
+    '-w',
+    '-Atc',
+    'show server_version_num',
+  ]);
+  return Number(version ?? 0) >= 130000;
+}
+
+/** Starts the installed PostgreSQL clusters that are not running (Debian's pg_ctlcluster). */
+function startPostgres() {
+  const clusters = commandWorks('pg_lsclusters', ['--no-header']) ?? '';
+  for (const line of clusters.split('\n')) {
+    const [version, cluster, , status] = line.trim().split(/\s+/);
+    if (version && cluster && status !== 'online') spawnSync('pg_ctlcluster', [version, cluster, 'start']);
+  }
+}
+
 function ensureSystemPackages() {
+  // An installed service that is only stopped needs starting, not installing.
+  for (const r of REQUIREMENTS) if (r.start && !r.present()) r.start();
   const missing = REQUIREMENTS.filter((r) => !r.present());
   if (missing.length === 0) return;
   const packages = missing.map((r) => r.debian);
@@ -55,6 +89,7 @@ function ensureSystemPackages() {
       stdio: 'inherit',
       env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
     });
+    for (const r of missing) r.start?.();
     const still = REQUIREMENTS.filter((r) => !r.present());
     if (still.length === 0) return;
     missing.splice(0, missing.length, ...still);
@@ -64,6 +99,10 @@ function ensureSystemPackages() {
   console.error(
     `Install them, e.g. \`sudo apt-get install -y ${packages.join(' ')}\`, or run \`npm test\` as root on Debian to install them automatically.`,
   );
+  if (missing.some((r) => r.debian === 'postgresql'))
+    console.error(
+      'PostgreSQL must listen on 127.0.0.1:5432 and let user postgres in without a password: in pg_hba.conf, `host all postgres 127.0.0.1/32 trust` (tests only), then `pg_ctlcluster <version> main restart`.',
+    );
   process.exit(1);
 }
 

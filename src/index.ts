@@ -5,6 +5,7 @@
  * ```js
  * import { RedisSessionStore, MemorySessionStore, sessionMiddleware } from 'tessera';
  * const store = await RedisSessionStore.connect('redis1:6380,password=…,ssl=true,sslHost=redis.example.com');
+ * // or: await DatabaseSessionStore.connect('postgres://tessera@db.example.com:5432/tessera')
  * const handle = sessionMiddleware({ store });
  * ```
  */
@@ -24,6 +25,13 @@ export {
   type TesseraExpressStoreOptions,
 } from './http/index.ts';
 export {
+  DatabaseSessionStore,
+  type DatabaseSessionStoreOptions,
+  PLATFORM_ERROR_CODES,
+  PlatformError,
+  type PlatformErrorCode,
+} from './platform/index.ts';
+export {
   type Check,
   type ConnectRedisOptions,
   connectRedis,
@@ -38,6 +46,8 @@ export {
   type TestConnectionReport,
 } from './redis/index.ts';
 export {
+  DATABASE_PROVIDER_DEFAULTS,
+  type DatabaseProviderOptions,
   type LockTakeoverEvent,
   type LockWaitEvent,
   type MemoryProviderOptions,

@@ -6,12 +6,18 @@ export { SESSION_CHANNELS } from './diagnostics.ts';
 export { SESSION_ERROR_CODES, SessionError, type SessionErrorCode } from './errors.ts';
 export { MemorySessionStore, type SessionStore } from './memory-session-store.ts';
 export {
+  DATABASE_PROVIDER_DEFAULTS,
+  DatabaseProvider,
+  type DatabaseProviderOptions,
+} from './providers/database-provider.ts';
+export {
   MEMORY_PROVIDER_DEFAULTS,
   MemoryProvider,
   type MemoryProviderOptions,
 } from './providers/memory-provider.ts';
 export { RedisProvider, type RedisProviderOptions } from './providers/redis-provider.ts';
 export { RedisSessionStore, type RedisSessionStoreOptions } from './redis-session-store.ts';
+export type * from './session-database.ts';
 export { type OpenOptions, SessionEngine } from './session-engine.ts';
 export { isSessionId, newSessionId } from './session-id.ts';
 export { type ItemChanges, SessionItems } from './session-items.ts';

@@ -35,10 +35,13 @@ export interface Frontend {
   stop(): Promise<void>;
 }
 
-/** Starts `frontend.ts` in its own process against `redis`; resolves once it listens. */
+/**
+ * Starts `frontend.ts` in its own process against `redis`, or against the
+ * platform database its `env` names (`FARM_DATABASE_URL`, with `NO_REDIS`); resolves once it listens.
+ */
 export async function startFrontend(
   name: string,
-  redis: TlsRedisTarget,
+  redis: Pick<TlsRedisTarget, 'connectionString' | 'env'>,
   env: Readonly<Record<string, string>> = {},
 ): Promise<Frontend> {
   const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=tessera-source', APP], {
@@ -114,6 +117,12 @@ export async function startFrontend(
     throw error;
   }
 }
+
+/** What `startFrontend` takes instead of a Redis server for a farm over the platform database. */
+export const NO_REDIS = { connectionString: '', env: {} } as unknown as Pick<
+  TlsRedisTarget,
+  'connectionString' | 'env'
+>;
 
 /** A reply of the farm app, with its JSON body. */
 export interface FarmReply extends Reply {

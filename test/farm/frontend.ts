@@ -7,7 +7,8 @@
  * when a `/hold` request has loaded (and locked) its session.
  *
  * Environment: `FARM_CONNECTION_STRING`, `FARM_NAME`, `FARM_MAX_WAITERS_PER_SESSION`
- * (optional), `SERedis_*`.
+ * (optional), `SERedis_*`; or `FARM_DATABASE_URL` (`sqlite:…`, `postgres://…`) for
+ * sessions in the platform database instead of Redis.
  *
  * Routes (JSON replies, with `server` naming this front-end):
  *   /state             read-only: the session's id and items
@@ -20,18 +21,27 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { RedisSessionStore, type RequestWithSession, type SessionMode, sessionMiddleware } from 'tessera';
+import {
+  DatabaseSessionStore,
+  RedisSessionStore,
+  type RequestWithSession,
+  type SessionMode,
+  sessionMiddleware,
+} from 'tessera';
 
 const name = process.env.FARM_NAME ?? 'frontend';
 const connectionString = process.env.FARM_CONNECTION_STRING;
-if (!connectionString) throw new Error('FARM_CONNECTION_STRING is not set');
+const databaseUrl = process.env.FARM_DATABASE_URL;
+if (!connectionString && !databaseUrl)
+  throw new Error('FARM_CONNECTION_STRING or FARM_DATABASE_URL must be set');
 const maxWaiters = process.env.FARM_MAX_WAITERS_PER_SESSION;
 
 const report = (event: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(event)}\n`);
 
-const store = await RedisSessionStore.connect(connectionString, {
-  ...(maxWaiters ? { maxWaitersPerSession: Number(maxWaiters) } : {}),
-});
+const storeOptions = maxWaiters ? { maxWaitersPerSession: Number(maxWaiters) } : {};
+const store = databaseUrl
+  ? await DatabaseSessionStore.connect(databaseUrl, storeOptions)
+  : await RedisSessionStore.connect(connectionString!, storeOptions);
 
 const modes: Record<string, SessionMode> = { '/state': 'readonly', '/logout': 'none' };
 const handle = sessionMiddleware({

@@ -4,7 +4,11 @@
  * client certificate from the `SERedis_*` variables), through the connection
  * layer, as a front-end server reaches it: one server, and a three-primary cluster.
  */
+
+import { DatabaseSessionStore } from '../../src/platform/index.ts';
 import { MemoryProvider, RedisSessionStore, type SessionProvider } from '../../src/session/index.ts';
+import { createTestDatabase } from '../support/postgres.ts';
+import { createSqliteFile } from '../support/sqlite-file.ts';
 import { startTlsRedis, startTlsRedisCluster, type TlsRedisTarget } from '../support/tls-redis.ts';
 
 export interface ProviderOptions {
@@ -49,8 +53,39 @@ function redis(name: string, start: () => Promise<TlsRedisTarget>): ProviderFact
   };
 }
 
+/**
+ * The platform database through `DatabaseSessionStore.connect`: a SQLite file in a
+ * temporary folder, or a fresh PostgreSQL database on 127.0.0.1:5432, removed after.
+ */
+function database(
+  name: string,
+  start: () => Promise<{ url: string; stop(): Promise<void> }>,
+): ProviderFactory {
+  let target: { url: string; stop(): Promise<void> } | undefined;
+  return {
+    name,
+    async setup() {
+      target = await start();
+    },
+    async create(options = {}) {
+      return (await DatabaseSessionStore.connect(target!.url, options)).provider;
+    },
+    async teardown() {
+      await target?.stop();
+    },
+  };
+}
+
 export const PROVIDERS: readonly ProviderFactory[] = [
   memory,
   redis('redis (mutual TLS, single)', () => startTlsRedis()),
   redis('redis (mutual TLS, three-primary cluster)', () => startTlsRedisCluster()),
+  database('database (SQLite file)', async () => {
+    const file = await createSqliteFile();
+    return { url: file.url, stop: () => file.remove() };
+  }),
+  database('database (PostgreSQL)', async () => {
+    const db = await createTestDatabase();
+    return { url: db.url, stop: () => db.drop() };
+  }),
 ];

@@ -1,0 +1,272 @@
+/**
+ * The two engines behind Kysely: SQLite through `better-sqlite3` (one file, WAL,
+ * `busy_timeout`) and PostgreSQL through a `pg` pool. Each driver is wrapped so
+ * that every failure that means "the database cannot serve now" leaves this layer
+ * as a `PlatformError` naming the database, whichever query raised it; SQLite
+ * transactions begin IMMEDIATE, so two processes writing one file wait for each
+ * other (up to the busy timeout) instead of failing when a read upgrades to a write.
+ * The drivers are loaded on demand: an application on SQLite never loads `pg`.
+ */
+
+import { accessSync, constants, existsSync } from 'node:fs';
+import { dirname } from 'node:path';
+import {
+  CompiledQuery,
+  type DatabaseConnection,
+  type Dialect,
+  type DialectAdapter,
+  type Driver,
+  type QueryResult,
+  SqliteAdapter,
+  type TransactionSettings,
+} from 'kysely';
+import type { DatabaseSettings } from './database-url.ts';
+import { authFailed, busy, full, PlatformError, readOnly, unreachable } from './errors.ts';
+
+export interface EngineOptions {
+  /** SQLite: how long a statement waits for another connection's write lock, in ms. */
+  readonly busyTimeoutMs: number;
+  /** PostgreSQL: how long opening a connection may take, in ms. */
+  readonly connectTimeoutMs: number;
+  /** PostgreSQL: the longest a statement may run, in ms (`statement_timeout`). */
+  readonly statementTimeoutMs: number;
+  /** PostgreSQL: the most connections of the pool. */
+  readonly poolSize: number;
+  /** Where `PGPASSWORD` is read. */
+  readonly env: Readonly<Record<string, string | undefined>>;
+}
+
+export interface Engine {
+  readonly dialect: Dialect;
+  /** Turns a driver's failure into a `PlatformError` when it means the database cannot serve now. */
+  readonly translate: (error: unknown) => unknown;
+  /** PostgreSQL: a new connection outside the pool (for LISTEN). */
+  readonly connectListener?: () => Promise<import('pg').Client>;
+}
+
+export async function createEngine(
+  settings: DatabaseSettings,
+  label: string,
+  options: EngineOptions,
+): Promise<Engine> {
+  return settings.engine === 'sqlite'
+    ? createSqlite(settings.path, label, options)
+    : createPostgres(settings, label, options);
+}
+
+async function createSqlite(path: string, label: string, options: EngineOptions): Promise<Engine> {
+  const translate = (error: unknown) => translateSqlite(error, path, label, options.busyTimeoutMs);
+  const { default: Database } = await import('better-sqlite3');
+  const { SqliteDialect } = await import('kysely');
+  let database: import('better-sqlite3').Database;
+  if (!existsSync(dirname(path)))
+    throw unreachable(
+      label,
+      new Error(`the folder ${dirname(path)} does not exist. Create it, or choose another path.`),
+    );
+  try {
+    database = new Database(path, { timeout: options.busyTimeoutMs });
+    database.pragma('journal_mode = WAL');
+    database.pragma('synchronous = NORMAL');
+    database.pragma('foreign_keys = ON');
+  } catch (error) {
+    throw translate(error);
+  }
+  const inner = new SqliteDialect({ database });
+  return {
+    translate,
+    dialect: wrapDialect(inner, {
+      translate,
+      beginSql: 'begin immediate',
+      // SQLite runs DDL inside transactions; the Migrator then holds the write lock
+      // for the whole migration, which is what keeps two processes apart.
+      adapter: new (class extends SqliteAdapter {
+        override get supportsTransactionalDdl(): boolean {
+          return true;
+        }
+      })(),
+    }),
+  };
+}
+
+async function createPostgres(
+  settings: Extract<DatabaseSettings, { engine: 'postgres' }>,
+  label: string,
+  options: EngineOptions,
+): Promise<Engine> {
+  const translate = (error: unknown) => translatePostgres(error, label);
+  const { default: pg } = await import('pg');
+  const { PostgresDialect } = await import('kysely');
+  const config: import('pg').ClientConfig = {
+    host: settings.host,
+    port: settings.port,
+    database: settings.database,
+    user: settings.user,
+    password: settings.password ?? options.env.PGPASSWORD,
+    ssl: settings.ssl ? { rejectUnauthorized: true, servername: settings.host } : false,
+    connectionTimeoutMillis: options.connectTimeoutMs,
+    statement_timeout: options.statementTimeoutMs,
+    query_timeout: options.statementTimeoutMs + options.connectTimeoutMs,
+    application_name: 'tessera',
+    // 64-bit integers (epoch ms, sizes) as numbers, as SQLite gives them.
+    types: {
+      getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+        oid === pg.types.builtins.INT8
+          ? (value: string) => Number(value)
+          : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+    },
+  };
+  const pool = new pg.Pool({ ...config, max: options.poolSize });
+  // An idle connection that the server closes is simply dropped from the pool.
+  pool.on('error', () => {});
+  const inner = new PostgresDialect({ pool });
+  return {
+    translate,
+    dialect: wrapDialect(inner, { translate, beginSql: 'begin' }),
+    connectListener: async () => {
+      const client = new pg.Client(config);
+      client.on('error', () => {});
+      try {
+        await client.connect();
+      } catch (error) {
+        throw translate(error);
+      }
+      return client;
+    },
+  };
+}
+
+interface Wrapping {
+  readonly translate: (error: unknown) => unknown;
+  readonly beginSql: string;
+  readonly adapter?: DialectAdapter;
+}
+
+/** `inner` with every driver call's failure translated, and transactions begun with `beginSql`. */
+function wrapDialect(inner: Dialect, wrapping: Wrapping): Dialect {
+  return {
+    createAdapter: () => wrapping.adapter ?? inner.createAdapter(),
+    createDriver: () => new TranslatingDriver(inner.createDriver(), wrapping),
+    createQueryCompiler: () => inner.createQueryCompiler(),
+    createIntrospector: (db) => inner.createIntrospector(db),
+  };
+}
+
+class TranslatingDriver implements Driver {
+  readonly #inner: Driver;
+  readonly #wrapping: Wrapping;
+  readonly #connections = new WeakMap<DatabaseConnection, DatabaseConnection>();
+
+  constructor(inner: Driver, wrapping: Wrapping) {
+    this.#inner = inner;
+    this.#wrapping = wrapping;
+  }
+
+  /** Runs a driver call; better-sqlite3's calls throw synchronously, so this must be async to catch them. */
+  async #guard<T>(call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      throw this.#wrapping.translate(error);
+    }
+  }
+
+  init(): Promise<void> {
+    return this.#guard(() => this.#inner.init());
+  }
+
+  async acquireConnection(): Promise<DatabaseConnection> {
+    const connection = await this.#guard(() => this.#inner.acquireConnection());
+    const wrapped: DatabaseConnection = {
+      executeQuery: <R>(query: CompiledQuery): Promise<QueryResult<R>> =>
+        this.#guard(() => connection.executeQuery<R>(query)),
+      streamQuery: <R>(query: CompiledQuery, chunkSize?: number) =>
+        connection.streamQuery<R>(query, chunkSize),
+    };
+    this.#connections.set(wrapped, connection);
+    return wrapped;
+  }
+
+  #unwrap(connection: DatabaseConnection): DatabaseConnection {
+    return this.#connections.get(connection) ?? connection;
+  }
+
+  beginTransaction(connection: DatabaseConnection, _settings: TransactionSettings): Promise<void> {
+    return this.#guard(async () => {
+      await this.#unwrap(connection).executeQuery(CompiledQuery.raw(this.#wrapping.beginSql));
+    });
+  }
+
+  commitTransaction(connection: DatabaseConnection): Promise<void> {
+    return this.#guard(() => this.#inner.commitTransaction(this.#unwrap(connection)));
+  }
+
+  rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    return this.#guard(() => this.#inner.rollbackTransaction(this.#unwrap(connection)));
+  }
+
+  releaseConnection(connection: DatabaseConnection): Promise<void> {
+    return this.#inner.releaseConnection(this.#unwrap(connection));
+  }
+
+  destroy(): Promise<void> {
+    return this.#inner.destroy();
+  }
+}
+
+function translateSqlite(error: unknown, path: string, label: string, busyTimeoutMs: number): unknown {
+  if (error instanceof PlatformError) return error;
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string' || !code.startsWith('SQLITE_')) return error;
+  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'))
+    return busy(label, busyTimeoutMs, error);
+  // SQLite cannot open a file it may not write (nor create its -wal beside it): CANTOPEN, not READONLY.
+  if (code.startsWith('SQLITE_READONLY') || (code === 'SQLITE_CANTOPEN' && !writable(path)))
+    return readOnly(label, error);
+  if (code === 'SQLITE_FULL') return full(label, error);
+  if (/^SQLITE_(CANTOPEN|IOERR|NOTADB|CORRUPT|PERM|AUTH)/.test(code)) return unreachable(label, error);
+  return error;
+}
+
+/** Whether this process may write the file (when it exists) and create files beside it. */
+function writable(path: string): boolean {
+  try {
+    if (existsSync(path)) accessSync(path, constants.W_OK);
+    accessSync(dirname(path), constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Node's network errors: the server is not there. */
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
+]);
+/** Failures of the `pg` client itself, which carry no code. */
+const CLIENT_FAILURE =
+  /Connection terminated|Connection ended|timeout exceeded|Query read timeout|connection error|not queryable|Client was closed/i;
+
+function translatePostgres(error: unknown, label: string): unknown {
+  if (error instanceof PlatformError || !(error instanceof Error)) return error;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string') {
+    if (NETWORK_CODES.has(code)) return unreachable(label, error);
+    // SQLSTATE classes: 08 connection exception, 57P0x the server shuts down or starts.
+    if (code.startsWith('08') || /^57P0[1-3]$/.test(code) || code === '53300' || code === '3D000')
+      return unreachable(label, error);
+    if (code === '28P01' || code === '28000') return authFailed(label, error);
+    if (code === '25006') return readOnly(label, error);
+    if (code === '53100') return full(label, error);
+    if (code === '57014' || code === '55P03') return unreachable(label, error);
+    return error;
+  }
+  return CLIENT_FAILURE.test(error.message) ? unreachable(label, error) : error;
+}

@@ -1,0 +1,212 @@
+/**
+ * The platform database: one Kysely schema over SQLite or PostgreSQL, migrated to
+ * this Tessera's schema when opened. Its repositories (`factory`, `solutions`,
+ * `operations`, `frontends`, `users`; one file each in `repositories/`) are the
+ * only code that queries it; the Database session provider gets `sessionDatabase()`,
+ * the small structural connection it brings its own statements to.
+ */
+import { CompiledQuery, Kysely, Migrator, sql } from 'kysely';
+import type { SessionDatabase, SqlQuery, SqlRow, SqlValue } from '../session/index.ts';
+import { type DatabaseSettings, describeDatabase, parseDatabaseUrl } from './database-url.ts';
+import { createEngine, type Engine, type EngineOptions } from './engines.ts';
+import { migrationFailed, schemaNewer, versionTooOld } from './errors.ts';
+import { MIGRATION_LOCK_TABLE, MIGRATION_TABLE, migrationProvider, migrationsFor } from './migrations.ts';
+import { PostgresListener } from './postgres-listener.ts';
+import { FactoryRepository } from './repositories/factory-repository.ts';
+import { FrontendsRepository } from './repositories/frontends-repository.ts';
+import { OperationsRepository } from './repositories/operations-repository.ts';
+import { SolutionsRepository } from './repositories/solutions-repository.ts';
+import { UsersRepository } from './repositories/users-repository.ts';
+import type { PlatformSchema } from './schema.ts';
+
+export interface PlatformDatabaseOptions extends Partial<Omit<EngineOptions, 'env'>> {
+  /** Where `PGPASSWORD` is read (default `process.env`). */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+}
+
+export const PLATFORM_DATABASE_DEFAULTS = {
+  busyTimeoutMs: 5_000,
+  connectTimeoutMs: 5_000,
+  statementTimeoutMs: 10_000,
+  poolSize: 10,
+} as const satisfies Omit<EngineOptions, 'env'>;
+
+/** The oldest PostgreSQL whose SQL the statements use (`server_version_num`). */
+const POSTGRES_MIN_VERSION_NUM = 130_000;
+
+export class PlatformDatabase {
+  readonly settings: DatabaseSettings;
+  /** The database as messages name it, without a password. */
+  readonly description: string;
+  /** The query builder, for the repositories below and for migrations; nothing above this layer uses it. */
+  readonly db: Kysely<PlatformSchema>;
+  readonly factory: FactoryRepository;
+  readonly solutions: SolutionsRepository;
+  readonly operations: OperationsRepository;
+  readonly frontends: FrontendsRepository;
+  readonly users: UsersRepository;
+  readonly #engine: Engine;
+  #listener: PostgresListener | undefined;
+  #closed = false;
+
+  private constructor(settings: DatabaseSettings, engine: Engine) {
+    this.settings = settings;
+    this.description = describeDatabase(settings);
+    this.#engine = engine;
+    this.db = new Kysely<PlatformSchema>({ dialect: engine.dialect });
+    this.factory = new FactoryRepository(this.db);
+    this.solutions = new SolutionsRepository(this.db);
+    this.operations = new OperationsRepository(this.db);
+    this.frontends = new FrontendsRepository(this.db);
+    this.users = new UsersRepository(this.db);
+  }
+
+  /**
+   * Connects to the database at `address` (`sqlite:/path/file.db`,
+   * `postgres://user@host:5432/db`) or as `settings` say, checks the server, and
+   * migrates the schema to this Tessera's. Rejects with a `PlatformError` that names
+   * the database and what to do.
+   */
+  static async open(
+    address: string | DatabaseSettings,
+    options: PlatformDatabaseOptions = {},
+  ): Promise<PlatformDatabase> {
+    const settings = typeof address === 'string' ? parseDatabaseUrl(address) : address;
+    const engineOptions: EngineOptions = {
+      ...PLATFORM_DATABASE_DEFAULTS,
+      ...definedOnly(options),
+      env: options.env ?? process.env,
+    };
+    const engine = await createEngine(settings, describeDatabase(settings), engineOptions);
+    const database = new PlatformDatabase(settings, engine);
+    try {
+      await database.#checkServer();
+      await database.migrate();
+    } catch (error) {
+      await database.close();
+      throw error;
+    }
+    return database;
+  }
+
+  get engine(): DatabaseSettings['engine'] {
+    return this.settings.engine;
+  }
+
+  /**
+   * Runs the migrations this database lacks. Idempotent; safe when several
+   * processes run it at once (one migrates, the others wait and find it done).
+   * Refuses a database migrated by a newer Tessera.
+   */
+  async migrate(): Promise<{ readonly applied: readonly string[] }> {
+    const known = new Set(Object.keys(migrationsFor(this.engine)));
+    const unknown = (await this.executedMigrations()).filter((name) => !known.has(name));
+    if (unknown.length > 0) throw schemaNewer(this.description, unknown);
+    const migrator = new Migrator({
+      db: this.db,
+      provider: migrationProvider(this.engine),
+      migrationTableName: MIGRATION_TABLE,
+      migrationLockTableName: MIGRATION_LOCK_TABLE,
+    });
+    const { error, results = [] } = await migrator.migrateToLatest();
+    if (error) {
+      const failed = results.find((result) => result.status === 'Error')?.migrationName ?? 'setup';
+      if (isPlatformCode(error)) throw error;
+      throw migrationFailed(this.description, failed, error);
+    }
+    return { applied: results.filter((r) => r.status === 'Success').map((r) => r.migrationName) };
+  }
+
+  /** Names of the migrations run on this database, oldest first (none on a new one). */
+  async executedMigrations(): Promise<string[]> {
+    const tables = await this.db.introspection.getTables({ withInternalKyselyTables: true });
+    if (!tables.some((table) => table.name === MIGRATION_TABLE)) return [];
+    const result = await sql<{
+      name: string;
+    }>`select name from ${sql.table(MIGRATION_TABLE)} order by name`.execute(this.db);
+    return result.rows.map((row) => row.name);
+  }
+
+  /** The connection the Database session provider uses. */
+  sessionDatabase(): SessionDatabase {
+    const run = (executor: Kysely<PlatformSchema>): SqlQuery => {
+      const placeholders = this.engine === 'sqlite' ? toSqlitePlaceholders : toPostgres;
+      return async (text: string, params: readonly SqlValue[]): Promise<readonly SqlRow[]> => {
+        const [statement, values] = placeholders(text, params);
+        const result = await executor.executeQuery<SqlRow>(CompiledQuery.raw(statement, values));
+        return result.rows;
+      };
+    };
+    const listen = this.#engine.connectListener
+      ? (channel: string, onNotify: (payload: string) => void) => this.#listenerOf().listen(channel, onNotify)
+      : undefined;
+    return {
+      dialect: this.engine,
+      description: this.description,
+      query: run(this.db),
+      transaction: (work) => this.db.transaction().execute((trx) => work(run(trx))),
+      ...(listen ? { listen } : {}),
+    };
+  }
+
+  #listenerOf(): PostgresListener {
+    const connect = this.#engine.connectListener;
+    if (!connect) throw new Error('Only PostgreSQL has notifications.');
+    this.#listener ??= new PostgresListener(connect, this.#engine.translate);
+    return this.#listener;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#listener?.close();
+    await this.db.destroy();
+  }
+
+  async #checkServer(): Promise<void> {
+    if (this.engine !== 'postgres') {
+      await sql`select 1`.execute(this.db);
+      return;
+    }
+    const result = await sql<{
+      server_version_num: string;
+      server_version: string;
+    }>`select current_setting('server_version_num') as server_version_num, current_setting('server_version') as server_version`.execute(
+      this.db,
+    );
+    const row = result.rows[0];
+    if (row && Number(row.server_version_num) < POSTGRES_MIN_VERSION_NUM)
+      throw versionTooOld(this.description, row.server_version);
+  }
+}
+
+function isPlatformCode(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && code.startsWith('TESSERA_PLATFORM_');
+}
+
+function toPostgres(text: string, params: readonly SqlValue[]): [string, SqlValue[]] {
+  return [text, [...params]];
+}
+
+/** Each statement as SQLite takes it, and which parameter each `?` is (the statements are few and fixed). */
+const sqliteStatements = new Map<string, { readonly statement: string; readonly order: readonly number[] }>();
+
+/** `$n` placeholders to SQLite's positional `?`, with each parameter repeated where it is. */
+function toSqlitePlaceholders(text: string, params: readonly SqlValue[]): [string, SqlValue[]] {
+  let converted = sqliteStatements.get(text);
+  if (!converted) {
+    const order: number[] = [];
+    const statement = text.replace(/\$(\d+)/g, (_, index: string) => {
+      order.push(Number(index) - 1);
+      return '?';
+    });
+    converted = { statement, order };
+    sqliteStatements.set(text, converted);
+  }
+  return [converted.statement, converted.order.map((index) => params[index] ?? null)];
+}
+
+function definedOnly<T extends object>(options: T): Partial<T> {
+  return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as Partial<T>;
+}

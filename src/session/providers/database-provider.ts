@@ -1,0 +1,334 @@
+/**
+ * Sessions in the platform database (SQLite or PostgreSQL), over a `SessionDatabase`
+ * the platform layer hands in. Each operation is one statement of
+ * `database-statements.ts`: loading locks, reads and slides the expiry in one round
+ * trip; saving sends only the changed items and releases the lock in one more.
+ * Regenerating an id is one short transaction.
+ *
+ * Waiting requests are woken at once by this process's own releases; releases by
+ * other processes arrive as PostgreSQL notifications (`pg_notify` in the releasing
+ * statement itself), or, on SQLite, which has none, by re-reading the lock every
+ * `crossProcessPollMs` while someone waits. Expired sessions are deleted by a
+ * periodic sweep in bounded batches, one statement each, so requests are never
+ * queued behind a long delete.
+ */
+import { createHash } from 'node:crypto';
+import { SessionError, storeUnavailable } from '../errors.ts';
+import { DEFAULT_MAX_WAITERS_PER_SESSION, LockWaiters, type ReleaseKind } from '../lock-waiters.ts';
+import type { SessionDatabase, SqlQuery, SqlRow, SqlValue } from '../session-database.ts';
+import type {
+  ExclusiveLoad,
+  LockWatch,
+  NewSession,
+  ReadOnlyLoad,
+  RegenerateResult,
+  SaveCondition,
+  SaveResult,
+  SessionChanges,
+  SessionKey,
+  SessionProvider,
+  StoredSession,
+} from '../session-provider.ts';
+import { type SessionStatements, sessionStatements } from './database-statements.ts';
+
+export interface DatabaseProviderOptions {
+  /** The most requests of this process waiting for one session's lock (default 50). */
+  readonly maxWaitersPerSession?: number;
+  /** How often expired sessions are swept, in ms (default 60 s). */
+  readonly sweepIntervalMs?: number;
+  /** The most sessions one sweep statement deletes (default 500); a sweep runs batches until none is left. */
+  readonly sweepBatchSize?: number;
+  /** SQLite: how often a waiting request re-reads the lock to see releases by other processes (default 50 ms). */
+  readonly crossProcessPollMs?: number;
+  /** Called with the connection's owner when the provider closes (the store closes the database). */
+  readonly onClose?: () => Promise<void>;
+}
+
+export const DATABASE_PROVIDER_DEFAULTS = {
+  maxWaitersPerSession: DEFAULT_MAX_WAITERS_PER_SESSION,
+  sweepIntervalMs: 60_000,
+  sweepBatchSize: 500,
+  crossProcessPollMs: 50,
+} as const satisfies DatabaseProviderOptions;
+
+/** A lock found gone between a load that saw it and the probe: load again, at most this often. */
+const LOAD_ATTEMPTS = 3;
+
+export class DatabaseProvider implements SessionProvider {
+  readonly name = 'database';
+  readonly #database: SessionDatabase;
+  readonly #sql: SessionStatements;
+  readonly #waiters: LockWaiters;
+  readonly #settings: Required<Omit<DatabaseProviderOptions, 'onClose'>>;
+  readonly #onClose: (() => Promise<void>) | undefined;
+  readonly #sweepTimer: NodeJS.Timeout;
+  #sweeping: Promise<void> | undefined;
+  #closed = false;
+
+  constructor(database: SessionDatabase, options: DatabaseProviderOptions = {}) {
+    this.#database = database;
+    this.#sql = sessionStatements(database.dialect);
+    const { onClose, ...rest } = options;
+    this.#settings = { ...DATABASE_PROVIDER_DEFAULTS, ...rest };
+    this.#onClose = onClose;
+    this.#waiters = new LockWaiters({
+      maxPerSession: this.#settings.maxWaitersPerSession,
+      listen: (tag, onRelease) => this.#listen(tag, onRelease),
+    });
+    this.#sweepTimer = setInterval(() => void this.sweep().catch(() => {}), this.#settings.sweepIntervalMs);
+    this.#sweepTimer.unref();
+  }
+
+  async loadExclusive(
+    key: SessionKey,
+    lockToken: string,
+    options: { lockTimeoutMs: number },
+  ): Promise<ExclusiveLoad> {
+    for (let attempt = 1; ; attempt++) {
+      const [row] = await this.#query('load', this.#sql.loadExclusive, [
+        key.appKey,
+        key.id,
+        lockToken,
+        Math.ceil(options.lockTimeoutMs),
+      ]);
+      if (row) {
+        const took = row.lock_took_over_age_ms;
+        return {
+          state: 'loaded',
+          session: toSession(row),
+          tookOverLockAgedMs: took == null ? null : Number(took),
+        };
+      }
+      const [probe] = await this.#query('load', this.#sql.probe, [key.appKey, key.id]);
+      if (!probe) return { state: 'missing' };
+      const lockedByOther =
+        probe.lock_token !== null && probe.lock_token !== lockToken && Number(probe.lock_live) === 1;
+      // The lock was released between the two statements: load again.
+      if (lockedByOther || attempt === LOAD_ATTEMPTS)
+        return { state: 'locked', lockAgeMs: Math.max(0, Number(probe.lock_age_ms ?? 0)) };
+    }
+  }
+
+  async loadReadOnly(key: SessionKey): Promise<ReadOnlyLoad> {
+    const [row] = await this.#query('load', this.#sql.loadReadOnly, [key.appKey, key.id]);
+    return row ? { state: 'loaded', session: toSession(row) } : { state: 'missing' };
+  }
+
+  async peek(key: SessionKey): Promise<ReadOnlyLoad> {
+    const [row] = await this.#query('read the session', this.#sql.peek, [key.appKey, key.id]);
+    return row ? { state: 'loaded', session: toSession(row) } : { state: 'missing' };
+  }
+
+  /** Pages of `pageSize` ids in id order, each one indexed statement; only this application's rows are read. */
+  async *listIds(appKey: string, options: { readonly pageSize: number }): AsyncIterable<readonly string[]> {
+    let after = '';
+    while (true) {
+      const rows = await this.#query('list the sessions', this.#sql.listIds, [
+        appKey,
+        after,
+        options.pageSize,
+      ]);
+      const ids = rows.map((row) => String(row.id));
+      if (ids.length > 0) yield ids;
+      if (ids.length < options.pageSize) return;
+      after = ids[ids.length - 1]!;
+    }
+  }
+
+  watchLock(key: SessionKey): Promise<LockWatch> {
+    return this.#waiters.watch(tagOf(key));
+  }
+
+  async create(
+    key: SessionKey,
+    session: NewSession,
+    options: { lockToken: string | null; lockTimeoutMs: number },
+  ): Promise<{ state: 'created'; version: number } | { state: 'exists' }> {
+    const rows = await this.#query('create the session', this.#sql.create, [
+      key.appKey,
+      key.id,
+      JSON.stringify(Object.fromEntries(session.items)),
+      session.timeoutMinutes,
+      session.absoluteLifetimeMs === null ? null : Math.round(session.absoluteLifetimeMs),
+      options.lockToken,
+      Math.ceil(options.lockTimeoutMs),
+    ]);
+    return rows[0] ? { state: 'created', version: Number(rows[0].version) } : { state: 'exists' };
+  }
+
+  async save(key: SessionKey, changes: SessionChanges, condition: SaveCondition): Promise<SaveResult> {
+    const patch: Record<string, string | null> = Object.fromEntries(changes.set);
+    for (const name of changes.remove) if (!changes.set.has(name)) patch[name] = null;
+    const [row] = await this.#query('save', this.#sql.save, [
+      key.appKey,
+      key.id,
+      JSON.stringify(patch),
+      changes.timeoutMinutes ?? null,
+      condition.lockToken,
+      condition.expectedVersion,
+      condition.releaseLock ? 1 : 0,
+      channelOf(key),
+    ]);
+    if (row) {
+      if (condition.releaseLock && condition.lockToken !== null) this.#waiters.wake(tagOf(key));
+      return { state: 'saved', version: Number(row.version) };
+    }
+    const [probe] = await this.#query('save', this.#sql.probe, [key.appKey, key.id]);
+    return { state: probe ? 'lock-lost' : 'missing' };
+  }
+
+  async release(key: SessionKey, lockToken: string): Promise<void> {
+    const rows = await this.#query('release the lock', this.#sql.release, [
+      key.appKey,
+      key.id,
+      lockToken,
+      channelOf(key),
+    ]);
+    if (rows.length > 0) this.#waiters.wake(tagOf(key));
+  }
+
+  async touch(key: SessionKey): Promise<boolean> {
+    const rows = await this.#query('touch', this.#sql.touch, [key.appKey, key.id]);
+    return rows.length > 0;
+  }
+
+  async abandon(key: SessionKey): Promise<void> {
+    await this.#query('abandon the session', this.#sql.abandon, [key.appKey, key.id, channelOf(key)]);
+    this.#waiters.wakeAll(tagOf(key));
+  }
+
+  async regenerate(
+    key: SessionKey,
+    newId: string,
+    options: { lockToken: string | null; lockTimeoutMs: number },
+  ): Promise<RegenerateResult> {
+    const sql = this.#sql;
+    const result = await this.#run('regenerate the id', () =>
+      this.#database.transaction(async (query: SqlQuery): Promise<RegenerateResult> => {
+        const [old] = await query(sql.regenerateRead, [key.appKey, key.id]);
+        if (!old) return 'missing';
+        if (options.lockToken !== null && old.lock_token !== options.lockToken) return 'lock-lost';
+        await query(sql.regenerateClear, [key.appKey, newId]);
+        if ((await query(sql.regenerateTaken, [key.appKey, newId])).length > 0) return 'exists';
+        await query(sql.regenerateMove, [
+          key.appKey,
+          key.id,
+          newId,
+          options.lockToken,
+          Math.ceil(options.lockTimeoutMs),
+          channelOf(key),
+        ]);
+        return 'regenerated';
+      }),
+    );
+    if (result === 'regenerated') this.#waiters.wakeAll(tagOf(key));
+    return result;
+  }
+
+  /**
+   * Deletes expired sessions, `sweepBatchSize` per statement, until none is left.
+   * Runs by itself every `sweepIntervalMs`; one sweep at a time.
+   */
+  sweep(): Promise<void> {
+    this.#sweeping ??= (async () => {
+      try {
+        const batch = this.#settings.sweepBatchSize;
+        while (!this.#closed) {
+          const deleted = await this.#query('sweep expired sessions', this.#sql.sweep, [batch]);
+          if (deleted.length < batch) break;
+          // Let waiting requests' statements run between batches.
+          await new Promise<void>((resolve) => setImmediate(resolve));
+        }
+      } finally {
+        this.#sweeping = undefined;
+      }
+    })();
+    return this.#sweeping;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#sweepTimer);
+    await this.#sweeping?.catch(() => {});
+    await this.#onClose?.();
+  }
+
+  /** Remote releases: PostgreSQL notifications, or on SQLite a poll of the lock while someone waits. */
+  #listen(tag: string, onRelease: (kind: ReleaseKind) => void): Promise<() => Promise<void>> {
+    const listen = this.#database.listen;
+    if (listen) {
+      return this.#run('watch the lock', () =>
+        listen(channelOfTag(tag), (payload) => onRelease(payload === 'gone' ? 'gone' : 'released')),
+      );
+    }
+    const [appKey, id] = splitTag(tag);
+    let lastHeld = true;
+    const timer = setInterval(() => {
+      this.#query('watch the lock', this.#sql.probe, [appKey, id]).then(
+        ([row]) => {
+          const held = row !== undefined && row.lock_token !== null && Number(row.lock_live) === 1;
+          if (!row) onRelease('gone');
+          else if (!held && lastHeld) onRelease('released');
+          lastHeld = held;
+        },
+        () => {
+          // The store is down: the waiter's next load fails the request.
+        },
+      );
+    }, this.#settings.crossProcessPollMs);
+    timer.unref();
+    return Promise.resolve(async () => clearInterval(timer));
+  }
+
+  #query(operation: string, sql: string, params: readonly SqlValue[]): Promise<readonly SqlRow[]> {
+    return this.#run(operation, () => this.#database.query(sql, params));
+  }
+
+  /** Runs a database call; errors of the platform database (`TESSERA_PLATFORM_*`) become `STORE_UNAVAILABLE`. */
+  async #run<T>(operation: string, call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      if (error instanceof SessionError) throw error;
+      if (isPlatformError(error))
+        throw storeUnavailable(`${this.name} (${this.#database.description})`, operation, error);
+      throw error;
+    }
+  }
+}
+
+function isPlatformError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('TESSERA_PLATFORM_');
+}
+
+function toSession(row: SqlRow): StoredSession {
+  const items = JSON.parse(String(row.items)) as Record<string, string>;
+  return {
+    items: new Map(Object.entries(items)),
+    timeoutMinutes: Number(row.timeout_minutes),
+    createdAtMs: Number(row.created_at_ms),
+    absoluteExpiresAtMs: row.absolute_expires_at_ms == null ? null : Number(row.absolute_expires_at_ms),
+    version: Number(row.version),
+  };
+}
+
+/** The waiters' key of a session: the app key and id, which never contain a NUL. */
+function tagOf(key: SessionKey): string {
+  return `${key.appKey}\u0000${key.id}`;
+}
+
+function splitTag(tag: string): [string, string] {
+  const at = tag.indexOf('\u0000');
+  return [tag.slice(0, at), tag.slice(at + 1)];
+}
+
+/** The notification channel of one session: an identifier of at most 63 bytes, as PostgreSQL wants. */
+function channelOfTag(tag: string): string {
+  return `tessera_session_${createHash('sha256').update(tag).digest('hex').slice(0, 40)}`;
+}
+
+function channelOf(key: SessionKey): string {
+  return channelOfTag(tagOf(key));
+}

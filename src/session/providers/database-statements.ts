@@ -1,0 +1,167 @@
+/**
+ * The statements of the Database session provider, one per operation, each atomic
+ * on its own (one round trip), over the `sessions` table the platform's migrations
+ * create. A session is one row: its items as one JSON object of serialized strings
+ * (a save sends only the changed items, as a merge patch in which `null` removes an
+ * item), its internal record, and its lock. Times are epoch ms on the database's
+ * clock (`{now}`), never a front-end's.
+ *
+ * The two engines differ only in the fragments of `DIALECTS`; every statement is
+ * written once.
+ */
+import type { SessionDatabase } from '../session-database.ts';
+
+interface Dialect {
+  /** Epoch ms now, the same value everywhere in one statement. */
+  readonly now: string;
+  /** The smaller of two values. */
+  readonly least: string;
+  /** `items` with the merge patch of parameter `patch` applied. */
+  patch(patch: string): string;
+  /** An expression that notifies `channel` with `payload` (PostgreSQL), else NULL. */
+  notify(channel: string, payload: string): string;
+  /** Locks the selected row until the end of the transaction (SQLite: the transaction already holds the write lock). */
+  readonly forUpdate: string;
+}
+
+const DIALECTS: Record<SessionDatabase['dialect'], Dialect> = {
+  sqlite: {
+    now: "CAST(unixepoch('subsec') * 1000 AS INTEGER)",
+    least: 'MIN',
+    patch: (patch) => `json_patch(items, ${patch})`,
+    notify: () => 'NULL',
+    forUpdate: '',
+  },
+  postgres: {
+    now: 'CAST(EXTRACT(EPOCH FROM statement_timestamp()) * 1000 AS BIGINT)',
+    least: 'LEAST',
+    patch: (patch) => `CAST(jsonb_strip_nulls(CAST(items AS JSONB) || CAST(${patch} AS JSONB)) AS TEXT)`,
+    notify: (channel, payload) => `CAST(pg_notify(CAST(${channel} AS TEXT), ${payload}) AS TEXT)`,
+    forUpdate: 'FOR UPDATE',
+  },
+};
+
+/** Whether a save releases the lock: asked to, and holding one. */
+const releasing = 'CAST($7 AS INTEGER) = 1 AND CAST($5 AS TEXT) IS NOT NULL';
+
+export type SessionStatements = ReturnType<typeof sessionStatements>;
+
+/** The statements in `dialect`. Parameters are listed above each. */
+export function sessionStatements(dialect: SessionDatabase['dialect']) {
+  const d = DIALECTS[dialect];
+  const now = d.now;
+  const key = 'app_key = $1 AND id = $2';
+  const live = `expires_at_ms > ${now}`;
+  /** When a session with sliding timeout `timeout` (minutes) ends if touched now. */
+  const slide = (timeout: string) =>
+    `CASE WHEN absolute_expires_at_ms IS NULL THEN ${now} + CAST(${timeout} * 60000 AS BIGINT)
+      ELSE ${d.least}(${now} + CAST(${timeout} * 60000 AS BIGINT), absolute_expires_at_ms) END`;
+  const session = 'items, timeout_minutes, created_at_ms, absolute_expires_at_ms, version';
+  const unlocked = 'lock_token = NULL, lock_acquired_at_ms = NULL, lock_expires_at_ms = NULL';
+
+  return {
+    /** $1 app, $2 id, $3 token, $4 lock timeout ms. No row: locked by another token, or missing. */
+    loadExclusive: `UPDATE sessions SET
+        lock_took_over_age_ms = CASE WHEN lock_token IS NOT NULL AND lock_token <> $3 AND lock_expires_at_ms > ${now}
+          THEN ${now} - lock_acquired_at_ms ELSE NULL END,
+        lock_token = $3,
+        lock_acquired_at_ms = ${now},
+        lock_expires_at_ms = ${now} + CAST($4 AS BIGINT),
+        expires_at_ms = ${slide('timeout_minutes')}
+      WHERE ${key} AND ${live}
+        AND (lock_token IS NULL OR lock_token = $3 OR lock_expires_at_ms <= ${now}
+          OR ${now} - lock_acquired_at_ms >= CAST($4 AS BIGINT))
+      RETURNING ${session}, lock_took_over_age_ms`,
+
+    /** $1 app, $2 id. Why `loadExclusive` or `save` found no row: the live session's lock, or no row. */
+    probe: `SELECT lock_token, ${now} - lock_acquired_at_ms AS lock_age_ms,
+        CASE WHEN lock_expires_at_ms > ${now} THEN 1 ELSE 0 END AS lock_live
+      FROM sessions WHERE ${key} AND ${live}`,
+
+    /** $1 app, $2 id. Slides the expiry and returns the session. */
+    loadReadOnly: `UPDATE sessions SET expires_at_ms = ${slide('timeout_minutes')}
+      WHERE ${key} AND ${live} RETURNING ${session}`,
+
+    /** $1 app, $2 id. Returns the session without sliding its expiry (administration). */
+    peek: `SELECT ${session} FROM sessions WHERE ${key} AND ${live}`,
+
+    /**
+     * $1 app, $2 the last id of the previous page ('' for the first), $3 page size.
+     * Keyset pagination on the primary key: each page is one index range scan.
+     */
+    listIds: `SELECT id FROM sessions WHERE app_key = $1 AND id > $2 AND ${live}
+      ORDER BY id LIMIT CAST($3 AS INTEGER)`,
+
+    /** $1 app, $2 id. */
+    touch: `UPDATE sessions SET expires_at_ms = ${slide('timeout_minutes')}
+      WHERE ${key} AND ${live} RETURNING version`,
+
+    /**
+     * $1 app, $2 id, $3 items JSON, $4 timeout minutes, $5 absolute lifetime ms or
+     * NULL, $6 lock token or NULL, $7 lock timeout ms. Replaces only an expired row;
+     * no row returned: the id is taken.
+     */
+    create: `INSERT INTO sessions (app_key, id, items, timeout_minutes, created_at_ms, absolute_expires_at_ms,
+        expires_at_ms, version, lock_token, lock_acquired_at_ms, lock_expires_at_ms, lock_took_over_age_ms)
+      VALUES ($1, $2, CAST($3 AS TEXT), CAST($4 AS DOUBLE PRECISION), ${now}, ${now} + CAST($5 AS BIGINT),
+        CASE WHEN CAST($5 AS BIGINT) IS NULL THEN ${now} + CAST(CAST($4 AS DOUBLE PRECISION) * 60000 AS BIGINT)
+          ELSE ${d.least}(${now} + CAST(CAST($4 AS DOUBLE PRECISION) * 60000 AS BIGINT), ${now} + CAST($5 AS BIGINT)) END,
+        1, CAST($6 AS TEXT),
+        CASE WHEN CAST($6 AS TEXT) IS NULL THEN NULL ELSE ${now} END,
+        CASE WHEN CAST($6 AS TEXT) IS NULL THEN NULL ELSE ${now} + CAST($7 AS BIGINT) END,
+        NULL)
+      ON CONFLICT (app_key, id) DO UPDATE SET
+        items = excluded.items, timeout_minutes = excluded.timeout_minutes,
+        created_at_ms = excluded.created_at_ms, absolute_expires_at_ms = excluded.absolute_expires_at_ms,
+        expires_at_ms = excluded.expires_at_ms, version = 1, lock_token = excluded.lock_token,
+        lock_acquired_at_ms = excluded.lock_acquired_at_ms, lock_expires_at_ms = excluded.lock_expires_at_ms,
+        lock_took_over_age_ms = NULL
+      WHERE sessions.expires_at_ms <= ${now}
+      RETURNING version`,
+
+    /**
+     * $1 app, $2 id, $3 merge patch JSON, $4 new timeout minutes or NULL, $5 lock
+     * token or NULL, $6 expected version or NULL, $7 release (1/0), $8 channel.
+     * No row: missing or lock lost (`probe` tells which).
+     */
+    save: `UPDATE sessions SET
+        items = ${d.patch('CAST($3 AS TEXT)')},
+        timeout_minutes = COALESCE(CAST($4 AS DOUBLE PRECISION), timeout_minutes),
+        version = version + 1,
+        expires_at_ms = ${slide('COALESCE(CAST($4 AS DOUBLE PRECISION), timeout_minutes)')},
+        lock_token = CASE WHEN ${releasing} THEN NULL ELSE lock_token END,
+        lock_acquired_at_ms = CASE WHEN ${releasing} THEN NULL ELSE lock_acquired_at_ms END,
+        lock_expires_at_ms = CASE WHEN ${releasing} THEN NULL ELSE lock_expires_at_ms END
+      WHERE ${key} AND ${live}
+        AND (CAST($5 AS TEXT) IS NULL
+          OR (lock_token = $5 AND lock_expires_at_ms > ${now})
+          OR ((lock_token IS NULL OR lock_expires_at_ms <= ${now}) AND version = CAST($6 AS INTEGER)))
+      RETURNING version, CASE WHEN ${releasing} THEN ${d.notify('$8', "'released'")} END AS notified`,
+
+    /** $1 app, $2 id, $3 token, $4 channel. */
+    release: `UPDATE sessions SET ${unlocked}
+      WHERE ${key} AND lock_token = $3 RETURNING ${d.notify('$4', "'released'")} AS notified`,
+
+    /** $1 app, $2 id, $3 channel. */
+    abandon: `DELETE FROM sessions WHERE ${key} RETURNING ${d.notify('$3', "'gone'")} AS notified`,
+
+    /** $1 app, $2 id (in a transaction, before `regenerateMove`). */
+    regenerateRead: `SELECT lock_token FROM sessions WHERE ${key} AND ${live} ${d.forUpdate}`,
+    /** $1 app, $2 id: removes an expired row that holds the new id; no row returned when a live session holds it. */
+    regenerateClear: `DELETE FROM sessions WHERE ${key} AND expires_at_ms <= ${now}`,
+    /** $1 app, $2 new id. */
+    regenerateTaken: `SELECT 1 AS taken FROM sessions WHERE ${key}`,
+    /** $1 app, $2 old id, $3 new id, $4 lock token or NULL, $5 lock timeout ms, $6 old channel. */
+    regenerateMove: `UPDATE sessions SET id = $3,
+        lock_token = CAST($4 AS TEXT),
+        lock_acquired_at_ms = CASE WHEN CAST($4 AS TEXT) IS NULL THEN NULL ELSE ${now} END,
+        lock_expires_at_ms = CASE WHEN CAST($4 AS TEXT) IS NULL THEN NULL ELSE ${now} + CAST($5 AS BIGINT) END,
+        lock_took_over_age_ms = NULL
+      WHERE ${key} RETURNING ${d.notify('$6', "'gone'")} AS notified`,
+
+    /** $1 batch size. Deletes at most that many expired sessions. */
+    sweep: `DELETE FROM sessions WHERE (app_key, id) IN
+        (SELECT app_key, id FROM sessions WHERE expires_at_ms <= ${now} LIMIT CAST($1 AS INTEGER))
+      RETURNING app_key`,
+  } as const;
+}
