@@ -9,8 +9,13 @@ export {
   MEMORY_PROVIDER_DEFAULTS,
   MemoryProvider,
   type MemoryProviderOptions,
+  resolveMemoryProviderOptions,
 } from './providers/memory-provider.ts';
-export { RedisProvider, type RedisProviderOptions } from './providers/redis-provider.ts';
+export {
+  REDIS_PROVIDER_DEFAULTS,
+  RedisProvider,
+  type RedisProviderOptions,
+} from './providers/redis-provider.ts';
 export { RedisSessionStore, type RedisSessionStoreOptions } from './redis-session-store.ts';
 export { type OpenOptions, SessionEngine } from './session-engine.ts';
 export { isSessionId, newSessionId } from './session-id.ts';

@@ -6,10 +6,18 @@
  * requests are woken by a message on the session's channel (and at once by this
  * process's own releases), not by polling.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { TesseraError } from '../../errors.ts';
 import type { LuaScript, RedisArgument, RedisConnection } from '../../redis/index.ts';
 import { SessionError, storeUnavailable } from '../errors.ts';
 import { DEFAULT_MAX_WAITERS_PER_SESSION, LockWaiters } from '../lock-waiters.ts';
+import {
+  BOOLEAN,
+  MAX_TIMER_MS,
+  type ResolvedOptions,
+  resolveOptions,
+  wholeNumber,
+} from '../option-checks.ts';
 import type {
   ExclusiveLoad,
   LockWatch,
@@ -25,12 +33,31 @@ import type {
 import { parseSession, type Reply, text } from './redis-replies.ts';
 import * as scripts from './redis-scripts.ts';
 
+/** Options of the Redis provider; an absent or `undefined` one takes its default. */
 export interface RedisProviderOptions {
   /** The most requests of this process waiting for one session's lock (default 50). */
-  readonly maxWaitersPerSession?: number;
+  readonly maxWaitersPerSession?: number | undefined;
   /** Close the connection with the provider (default false). */
-  readonly ownsConnection?: boolean;
+  readonly ownsConnection?: boolean | undefined;
+  /**
+   * How long `close()` may spend releasing locks whose release could not reach
+   * Redis (an outage) before it closes the connection (default 5000 ms). Locks not
+   * released by then end by themselves after the request timeout.
+   */
+  readonly closeTimeoutMs?: number | undefined;
 }
+
+export const REDIS_PROVIDER_DEFAULTS = {
+  maxWaitersPerSession: DEFAULT_MAX_WAITERS_PER_SESSION,
+  ownsConnection: false,
+  closeTimeoutMs: 5000,
+} as const satisfies RedisProviderOptions;
+
+export const REDIS_PROVIDER_KINDS = {
+  maxWaitersPerSession: wholeNumber(1, 1_000_000, ''),
+  ownsConnection: BOOLEAN,
+  closeTimeoutMs: wholeNumber(0, MAX_TIMER_MS, ' of milliseconds'),
+} as const;
 
 /** The first retry of a release that could not reach Redis; doubles up to the maximum. */
 const RELEASE_RETRY_FIRST_MS = 100;
@@ -58,7 +85,7 @@ function keysOf(key: SessionKey) {
 export class RedisProvider implements SessionProvider {
   readonly name = 'redis';
   readonly #connection: RedisConnection;
-  readonly #ownsConnection: boolean;
+  readonly #options: ResolvedOptions<RedisProviderOptions>;
   readonly #waiters: LockWaiters;
   /** PUBLISH, or SPUBLISH on a cluster (the channel lives on the session's node). */
   readonly #publish: string;
@@ -66,14 +93,16 @@ export class RedisProvider implements SessionProvider {
   readonly #pendingReleases = new Map<string, SessionKey>();
   #retryTimer: NodeJS.Timeout | undefined;
   #retryDelayMs = RELEASE_RETRY_FIRST_MS;
+  #closing: Promise<void> | undefined;
   #closed = false;
 
   constructor(connection: RedisConnection, options: RedisProviderOptions = {}) {
+    const defaults: ResolvedOptions<RedisProviderOptions> = REDIS_PROVIDER_DEFAULTS;
+    this.#options = resolveOptions('The Redis session store', defaults, REDIS_PROVIDER_KINDS, options);
     this.#connection = connection;
-    this.#ownsConnection = options.ownsConnection ?? false;
     this.#publish = connection.topology === 'cluster' ? 'SPUBLISH' : 'PUBLISH';
     this.#waiters = new LockWaiters({
-      maxPerSession: options.maxWaitersPerSession ?? DEFAULT_MAX_WAITERS_PER_SESSION,
+      maxPerSession: this.#options.maxWaitersPerSession,
       listen: (tag, onRelease) =>
         this.#run('watch the lock', () =>
           connection.subscribe(`${tag}_Released`, (message) =>
@@ -195,7 +224,7 @@ export class RedisProvider implements SessionProvider {
   }
 
   #releaseLater(key: SessionKey, lockToken: string): void {
-    if (this.#closed) return;
+    if (this.#closing) return;
     if (this.#pendingReleases.size >= MAX_PENDING_RELEASES) {
       // The oldest lock has had the longest to expire by itself.
       this.#pendingReleases.delete(this.#pendingReleases.keys().next().value!);
@@ -205,23 +234,39 @@ export class RedisProvider implements SessionProvider {
   }
 
   async #retryReleases(): Promise<void> {
+    await this.#releasePending();
+    this.#retryTimer = undefined;
+    if (this.#closing || this.#pendingReleases.size === 0) {
+      this.#retryDelayMs = RELEASE_RETRY_FIRST_MS;
+      return;
+    }
+    this.#retryDelayMs = Math.min(this.#retryDelayMs * 2, RELEASE_RETRY_MAX_MS);
+    this.#retryTimer = setTimeout(() => void this.#retryReleases(), this.#retryDelayMs).unref();
+  }
+
+  /** One pass over the pending releases, in order; stops at the first that finds Redis still away. */
+  async #releasePending(): Promise<void> {
     for (const [token, key] of this.#pendingReleases) {
       if (this.#closed) return;
       try {
         await this.#release(key, token);
         this.#pendingReleases.delete(token);
       } catch (error) {
-        if (isStoreUnavailable(error)) break; // still down: try again later
+        if (isStoreUnavailable(error)) return; // still away: try again later
         this.#pendingReleases.delete(token);
       }
     }
-    this.#retryTimer = undefined;
-    if (this.#closed || this.#pendingReleases.size === 0) {
-      this.#retryDelayMs = RELEASE_RETRY_FIRST_MS;
-      return;
+  }
+
+  /** Retries the pending releases until none is left, with the same back-off as in the background. */
+  async #drainReleases(): Promise<void> {
+    let delayMs = RELEASE_RETRY_FIRST_MS;
+    for (;;) {
+      await this.#releasePending();
+      if (this.#closed || this.#pendingReleases.size === 0) return;
+      await sleep(delayMs, undefined, { ref: false });
+      delayMs = Math.min(delayMs * 2, RELEASE_RETRY_MAX_MS);
     }
-    this.#retryDelayMs = Math.min(this.#retryDelayMs * 2, RELEASE_RETRY_MAX_MS);
-    this.#retryTimer = setTimeout(() => void this.#retryReleases(), this.#retryDelayMs).unref();
   }
 
   /** Locks whose release is waiting for Redis to come back (for tests and diagnostics). */
@@ -276,10 +321,30 @@ export class RedisProvider implements SessionProvider {
     return text(put) === 'exists' ? 'exists' : 'regenerated';
   }
 
-  async close(): Promise<void> {
-    this.#closed = true;
+  /**
+   * Releases the locks still waiting for Redis (for at most `closeTimeoutMs`), then
+   * stops the timers and, with `ownsConnection`, closes the connection. A lock
+   * dropped here would keep its session locked until the request timeout after
+   * Redis is back. Idempotent.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
     clearTimeout(this.#retryTimer);
-    if (this.#ownsConnection) await this.#connection.close();
+    this.#retryTimer = undefined;
+    if (this.#pendingReleases.size > 0) {
+      const timer = new AbortController();
+      await Promise.race([
+        this.#drainReleases(),
+        sleep(this.#options.closeTimeoutMs, undefined, { signal: timer.signal }).catch(() => {}),
+      ]);
+      timer.abort();
+    }
+    this.#closed = true;
+    if (this.#options.ownsConnection) await this.#connection.close();
   }
 
   async #script(
