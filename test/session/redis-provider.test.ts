@@ -213,4 +213,75 @@ describe('the Redis provider', () => {
       await persistent.stop();
     }
   });
+
+  it('drains the releases waiting for Redis before it closes, so no session stays locked after an outage', async () => {
+    const persistent = await startTlsRedis({ extraArgs: ['--appendonly', 'yes', '--appendfsync', 'always'] });
+    const stores: RedisSessionStore[] = [];
+    try {
+      const open = async (options = {}) => {
+        const store = await RedisSessionStore.connect(persistent.connectionString, {
+          env: persistent.env,
+          ...options,
+        });
+        stores.push(store);
+        return store;
+      };
+      const closing = await open({ closeTimeoutMs: 20_000 });
+      const other = await open();
+      const sessionsA = new SessionEngine(closing.provider, { appKey: 'drain' });
+      const sessionsB = new SessionEngine(other.provider, { appKey: 'drain', requestTimeoutMs: 8000 });
+      const seed = await sessionsA.open(undefined);
+      seed.set('n', 1);
+      await seed.commit();
+      const holder = await sessionsA.open(seed.id);
+      await persistent.server.stop();
+      holder.set('n', 2);
+      await assert.rejects(holder.commit(), { code: 'TESSERA_SESSION_STORE_UNAVAILABLE' });
+      assert.equal(closing.provider.pendingReleases, 1);
+      // The front-end shuts down during the outage; Redis comes back while it closes.
+      const closed = closing.close();
+      await persistent.server.restart();
+      await closed;
+      assert.equal(closing.provider.pendingReleases, 0, 'released before the connection closed');
+      const started = Date.now();
+      let next: ActiveSession | undefined;
+      while (!next) {
+        next = await sessionsB.open(seed.id).catch((error: SessionError) => {
+          if (error.code !== 'TESSERA_SESSION_STORE_UNAVAILABLE' || Date.now() - started > 5000) throw error;
+          return sleep(50).then(() => undefined);
+        });
+      }
+      assert.ok(Date.now() - started < 5000, `had the lock after ${Date.now() - started} ms`);
+      assert.equal(next.get('n'), 1);
+      await next.commit();
+    } finally {
+      await Promise.allSettled(stores.map((store) => store.close()));
+      await persistent.stop();
+    }
+  });
+
+  it('closes after closeTimeoutMs when Redis stays away, leaving those locks to expire', async () => {
+    const gone = await startTlsRedis();
+    const store = await RedisSessionStore.connect(gone.connectionString, {
+      env: gone.env,
+      closeTimeoutMs: 300,
+    });
+    try {
+      const sessions = new SessionEngine(store.provider, { appKey: 'gone' });
+      const seed = await sessions.open(undefined);
+      seed.set('n', 1);
+      await seed.commit();
+      const holder = await sessions.open(seed.id);
+      await gone.server.stop();
+      holder.set('n', 2);
+      await assert.rejects(holder.commit(), { code: 'TESSERA_SESSION_STORE_UNAVAILABLE' });
+      const started = Date.now();
+      await store.close();
+      const elapsed = Date.now() - started;
+      assert.ok(elapsed >= 250 && elapsed < 3000, `closed after ${elapsed} ms`);
+    } finally {
+      await store.close();
+      await gone.stop();
+    }
+  });
 });
