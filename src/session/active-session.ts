@@ -6,7 +6,7 @@ import { publishSave } from './diagnostics.ts';
 import { SessionError } from './errors.ts';
 import { acquireSession } from './lock-acquire.ts';
 import { newLockToken, newSessionId } from './session-id.ts';
-import { SessionItems } from './session-items.ts';
+import { checkSessionSize, SessionItems } from './session-items.ts';
 import { checkMinutes, type SessionMode, type SessionOptions } from './session-options.ts';
 import type { SessionKey, SessionProvider, StoredSession } from './session-provider.ts';
 
@@ -214,6 +214,7 @@ export class ActiveSession {
     if (this.#isNew) {
       if (!this.#keep && this.#items.size === 0) return;
       const items = this.#items.serializedAll();
+      checkSessionSize(items, this.#options.maxSessionBytes);
       const lockToken = release || this.mode !== 'exclusive' ? null : this.#lockTokenForNew();
       const result = await this.#provider.create(
         this.#key,
@@ -237,6 +238,8 @@ export class ActiveSession {
       this.#report('unchanged', 0, 0, 0);
       return;
     }
+    if (changes.set.size > 0)
+      checkSessionSize(this.#items.storedAfter(changes), this.#options.maxSessionBytes);
     const result = await this.#provider.save(
       this.#key,
       {

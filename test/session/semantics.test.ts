@@ -317,6 +317,80 @@ for (const factory of PROVIDERS) {
         assert.equal((await sessions.open(id)).get('ok'), 1, 'not locked, not damaged');
       });
 
+      it('refuses a value JSON would change, naming the item and the place inside it', async () => {
+        const sessions = engine();
+        const id = await seed(sessions, { ok: 1 });
+        class Cart {
+          lines = [];
+        }
+        for (const [bad, place, what] of [
+          [new Map([[1, 2]]), '', /a Map, which JSON stores as \{\}/],
+          [new Set([1]), '', /a Set/],
+          [Number.NaN, '', /NaN, which JSON stores as null/],
+          [{ lines: [{ qty: Number.POSITIVE_INFINITY }] }, 'lines[0].qty', /Infinity/],
+          [{ lines: [1, new Map()] }, 'lines[1]', /a Map/],
+          [{ a: undefined }, 'a', /undefined, which JSON drops/],
+          [new Array(2), '', /holes/],
+          [[1, undefined], '[1]', /undefined, which JSON stores as null/],
+          [new Cart(), '', /a Cart, which JSON stores as a plain object/],
+          [new Date(Number.NaN), '', /an invalid Date/],
+          [{ when: new Date(0), f: () => 1 }, 'f', /a function/],
+        ] as const) {
+          const session = await sessions.open(id);
+          session.set('cart', bad);
+          await assert.rejects(session.commit(), (error: Error & { code: string }) => {
+            assert.equal(error.code, 'TESSERA_SESSION_ITEM_NOT_SERIALIZABLE');
+            assert.match(error.message, /^Session item "cart" holds/);
+            if (place) assert.ok(error.message.includes(` at "${place}" `), error.message);
+            assert.match(error.message, what);
+            return true;
+          });
+        }
+        const reread = await sessions.open(id, { mode: 'readonly' });
+        assert.deepEqual(reread.names(), ['ok'], 'nothing was written');
+      });
+
+      it('stores a Date as its ISO string and -0 as 0, the two documented conversions', async () => {
+        const sessions = engine();
+        const session = await sessions.open(undefined);
+        session.set('when', new Date(Date.UTC(2026, 0, 2, 3, 4, 5)));
+        session.set('zero', -0);
+        await session.commit();
+        const reread = await sessions.open(session.id, { mode: 'readonly' });
+        assert.equal(reread.get('when'), '2026-01-02T03:04:05.000Z');
+        assert.ok(Object.is(reread.get('zero'), 0));
+      });
+
+      it('refuses a session past maxSessionBytes, naming its size and largest items, writing nothing', async () => {
+        const sessions = engine({ maxSessionBytes: 1000 });
+        const id = await seed(sessions, { small: 'x'.repeat(100) });
+        const session = await sessions.open(id);
+        session.set('blob', 'y'.repeat(2000));
+        session.set('note', 'z'.repeat(10));
+        await assert.rejects(session.commit(), (error: Error & { code: string }) => {
+          assert.equal(error.code, 'TESSERA_SESSION_TOO_LARGE');
+          assert.match(error.message, /would hold 2\d{3} bytes of items, more than maxSessionBytes \(1000\)/);
+          assert.match(error.message, /the largest: "blob" 2006 bytes, "small" 107 bytes, "note" 16 bytes/);
+          return true;
+        });
+        const reread = await sessions.open(id);
+        assert.deepEqual(reread.names(), ['small'], 'nothing written, and the lock was released');
+        await reread.commit();
+        const fresh = await sessions.open(undefined);
+        fresh.set('blob', 'y'.repeat(2000));
+        await assert.rejects(fresh.commit(), { code: 'TESSERA_SESSION_TOO_LARGE' });
+        assert.equal(fresh.cookieAction(), 'set', 'the caller decides; the store holds nothing');
+        assert.equal((await sessions.open(fresh.id)).isNew, true);
+      });
+
+      it('limits a session to 1 MB by default', async () => {
+        const sessions = engine();
+        assert.equal(sessions.options.maxSessionBytes, 1_048_576);
+        const session = await sessions.open(undefined);
+        session.set('big', 'x'.repeat(1_048_576));
+        await assert.rejects(session.commit(), { code: 'TESSERA_SESSION_TOO_LARGE', message: /"big"/ });
+      });
+
       it('reports a stored item that cannot be read back, and keeps the rest of the session', async () => {
         const sessions = engine();
         const id = await seed(sessions, { good: 'yes' });
