@@ -12,7 +12,7 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { ActiveSession } from '../session/index.ts';
-import { clearedCookie, isSecureRequest, readCookie, sessionCookie } from './cookies.ts';
+import { clearedCookie, isSecureRequest, readCookies, sessionCookie } from './cookies.ts';
 import { type ErrorResponse, sessionErrorResponse } from './errors.ts';
 import { createHttpSession, type HttpSession } from './http-session.ts';
 import { resolveMiddlewareOptions, type SessionMiddlewareOptions } from './middleware-options.ts';
@@ -32,8 +32,8 @@ const sessionPlugin: FastifyPluginAsync<SessionMiddlewareOptions> = async (fasti
   fastify.addHook('onRequest', async (request, reply) => {
     let active: ActiveSession;
     try {
-      const clientId = readCookie(request.headers.cookie, resolved.cookie.name);
-      active = await resolved.engine.open(clientId, { mode: resolved.mode(request.raw) });
+      const clientIds = readCookies(request.headers.cookie, resolved.cookie.name);
+      active = await resolved.engine.open(clientIds, { mode: resolved.mode(request.raw) });
     } catch (error) {
       const response = sessionErrorResponse(error, resolved.retryAfterSeconds);
       if (!response) throw error;

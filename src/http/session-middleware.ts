@@ -8,7 +8,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ActiveSession } from '../session/index.ts';
-import { clearedCookie, isSecureRequest, readCookie, sessionCookie } from './cookies.ts';
+import { clearedCookie, isSecureRequest, readCookies, sessionCookie } from './cookies.ts';
 import { sendErrorResponse, sessionErrorResponse } from './errors.ts';
 import { createHttpSession, type HttpSession } from './http-session.ts';
 import {
@@ -46,8 +46,8 @@ export function sessionMiddleware(options: SessionMiddlewareOptions): SessionHan
     res.once('close', onClose);
     let active: ActiveSession;
     try {
-      const clientId = readCookie(req.headers.cookie, resolved.cookie.name);
-      active = await resolved.engine.open(clientId, { mode: resolved.mode(req), signal: aborted.signal });
+      const clientIds = readCookies(req.headers.cookie, resolved.cookie.name);
+      active = await resolved.engine.open(clientIds, { mode: resolved.mode(req), signal: aborted.signal });
     } catch (error) {
       res.off('close', onClose);
       const response = sessionErrorResponse(error, resolved.retryAfterSeconds);

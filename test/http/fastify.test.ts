@@ -37,6 +37,16 @@ describe('the Fastify plugin', () => {
     assert.deepEqual(JSON.parse((await client.get('/count')).body), { count: 2 });
   });
 
+  it('uses the session of a cookie sent twice, the stale one first', async () => {
+    const client = new CookieClient(url);
+    await client.get('/count');
+    const reply = await get(`${url}/count`, {
+      cookie: `tessera.sid=AAAAAAAAAAAAAAAAAAAAAAAA; tessera.sid=${client.cookie}`,
+    });
+    assert.deepEqual(JSON.parse(reply.body), { count: 2 });
+    assert.deepEqual(reply.setCookies, []);
+  });
+
   it('sends no cookie when the session is not used', async () => {
     assert.deepEqual((await get(`${url}/peek`)).setCookies, []);
   });

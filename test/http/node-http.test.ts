@@ -98,6 +98,21 @@ describe('sessionMiddleware on node:http', () => {
     );
   });
 
+  it('uses the session of a cookie sent twice, whichever comes first, and keeps the stale one unadopted', async () => {
+    const client = new CookieClient(server.url);
+    await client.get('/count');
+    const stale = 'AAAAAAAAAAAAAAAAAAAAAAAA';
+    for (const [i, cookie] of [
+      `tessera.sid=${stale}; tessera.sid=${client.cookie}`,
+      `tessera.sid=${client.cookie}; tessera.sid=${stale}`,
+      `tessera.sid=not-an-id; other=1; tessera.sid="${client.cookie}"`,
+    ].entries()) {
+      const reply = await get(`${server.url}/count`, { cookie });
+      assert.deepEqual(JSON.parse(reply.body), { count: i + 2 }, cookie);
+      assert.deepEqual(reply.setCookies, [], 'the known session is kept: no new cookie');
+    }
+  });
+
   it('serializes 50 concurrent requests of one session', async () => {
     const client = new CookieClient(server.url);
     await client.get('/count');

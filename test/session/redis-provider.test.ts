@@ -107,6 +107,12 @@ describe('the Redis provider', () => {
     assert.deepEqual(calls.splice(0), ['script'], 'save + release');
     await (await sessions.open(first.id)).commit();
     assert.deepEqual(calls.splice(0), ['script', 'script'], 'load, then release only');
+    await (await sessions.open([first.id, 'AAAAAAAAAAAAAAAAAAAAAAAA'])).commit();
+    assert.deepEqual(calls.splice(0), ['script', 'script'], 'two cookies, the known one first: one load');
+    const twice = await sessions.open(['AAAAAAAAAAAAAAAAAAAAAAAA', 'not-an-id', first.id]);
+    assert.equal(twice.id, first.id);
+    await twice.commit();
+    assert.deepEqual(calls.splice(0), ['script', 'script', 'script'], 'the stale one costs one load more');
   });
 
   it('falls back to EVAL when Redis forgot the scripts', async () => {
