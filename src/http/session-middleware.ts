@@ -7,7 +7,8 @@
  * exists (a request that never used its session gets no cookie).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { ActiveSession } from '../session/index.ts';
+import { hasErrorCode } from '../errors.ts';
+import { type ActiveSession, publishClientGone } from '../session/index.ts';
 import { clearedCookie, isSecureRequest, readCookies, sessionCookie } from './cookies.ts';
 import { sendErrorResponse, sessionErrorResponse } from './errors.ts';
 import { createHttpSession, type HttpSession } from './http-session.ts';
@@ -49,7 +50,12 @@ export function sessionMiddleware(options: SessionMiddlewareOptions): SessionHan
       const clientIds = readCookies(req.headers.cookie, resolved.cookie.name);
       active = await resolved.engine.open(clientIds, { mode: resolved.mode(req), signal: aborted.signal });
     } catch (error) {
-      res.off('close', onClose);
+      if (aborted.signal.aborted && isExpected(error)) {
+        // The client went away while its request waited: nobody is left to answer.
+        // Counted, not raised (a stack trace per disconnect helps nobody).
+        publishClientGone({ provider: resolved.engine.provider.name, code: errorCode(error) });
+        return;
+      }
       const response = sessionErrorResponse(error, resolved.retryAfterSeconds);
       if (response && !res.headersSent && !res.writableEnded) sendErrorResponse(res, response);
       else if (next) next(error);
@@ -116,6 +122,17 @@ export function attachSession(
     if (!ending) void active.discard();
   });
 }
+
+/** The wait was cut short by the client leaving, or the session layer failed in a way it describes (not a bug). */
+function isExpected(error: unknown): boolean {
+  return hasErrorCode(error, SESSION_CODES) || (error instanceof Error && error.name === 'AbortError');
+}
+
+function errorCode(error: unknown): string {
+  return hasErrorCode(error, SESSION_CODES) ? (error as { code: string }).code : 'ABORT_ERR';
+}
+
+const SESSION_CODES = { prefix: 'TESSERA_SESSION_' } as const;
 
 function appendSetCookie(res: ServerResponse, cookie: string): void {
   const current = res.getHeader('set-cookie');

@@ -1,8 +1,14 @@
 /** The session layer: the engine, the provider contract and its providers, the stores. */
 export type { ActiveSessionInit, CookieAction } from './active-session.ts';
 export { ActiveSession } from './active-session.ts';
-export type { LockTakeoverEvent, LockWaitEvent, SaveEvent } from './diagnostics.ts';
-export { SESSION_CHANNELS } from './diagnostics.ts';
+export type {
+  ClientGoneEvent,
+  LockQueuedEvent,
+  LockTakeoverEvent,
+  LockWaitEvent,
+  SaveEvent,
+} from './diagnostics.ts';
+export { publishClientGone, SESSION_CHANNELS } from './diagnostics.ts';
 export { SESSION_ERROR_CODES, SessionError, type SessionErrorCode } from './errors.ts';
 export { MemorySessionStore, type SessionStore } from './memory-session-store.ts';
 export {

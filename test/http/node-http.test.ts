@@ -1,8 +1,14 @@
 import assert from 'node:assert/strict';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { type RequestWithSession, sessionMiddleware } from '../../src/http/index.ts';
-import { MemorySessionStore } from '../../src/session/index.ts';
+import {
+  type ClientGoneEvent,
+  MemorySessionStore,
+  SESSION_CHANNELS,
+  SessionEngine,
+} from '../../src/session/index.ts';
 import { CookieClient, get, listen, type RunningServer } from './http-helpers.ts';
 
 /** A plain node:http app: /count increments, /peek reads, /login regenerates, /logout abandons. */
@@ -144,3 +150,61 @@ describe('sessionMiddleware on node:http', () => {
     assert.deepEqual(reply.setCookies, []);
   });
 });
+
+describe('a client that leaves while its request waits for the lock', () => {
+  const store = new MemorySessionStore();
+  after(() => store.close());
+
+  it('ends quietly (no next(error), no stack trace) and is counted on tessera:session:client-gone', async () => {
+    const errors: unknown[] = [];
+    let onNextError: (error: unknown) => void = () => {};
+    const nextError = new Promise((resolve) => {
+      onNextError = resolve;
+    });
+    const handle = sessionMiddleware({ store, appKey: 'gone' });
+    const server = await listen((req, res) => {
+      void handle(req, res, (error?: unknown) => {
+        if (error === undefined) return res.end('ok');
+        errors.push(error);
+        onNextError(error);
+      });
+    });
+    const gone: ClientGoneEvent[] = [];
+    const onGone = (event: unknown) => gone.push(event as ClientGoneEvent);
+    subscribe(SESSION_CHANNELS.clientGone, onGone);
+    try {
+      const sessions = new SessionEngine(store.provider, { appKey: 'gone' });
+      const seed = await sessions.open(undefined);
+      seed.set('n', 1);
+      await seed.commit();
+      const holder = await sessions.open(seed.id);
+      const queued = nextMessage(SESSION_CHANNELS.lockQueued);
+      const client = new AbortController();
+      const request = get(`${server.url}/`, { cookie: `tessera.sid=${seed.id}` }, client.signal);
+      await queued;
+      const counted = nextMessage(SESSION_CHANNELS.clientGone);
+      client.abort();
+      await assert.rejects(request, { name: 'AbortError' });
+      await Promise.race([counted, nextError]);
+      assert.deepEqual(gone, [{ provider: 'memory', code: 'ABORT_ERR' }]);
+      assert.deepEqual(errors, [], 'next was never called with the abort');
+      await holder.commit();
+      const after = await get(`${server.url}/`, { cookie: `tessera.sid=${seed.id}` });
+      assert.equal(after.body, 'ok', 'the session is not left locked');
+    } finally {
+      unsubscribe(SESSION_CHANNELS.clientGone, onGone);
+      await server.close();
+    }
+  });
+});
+
+/** The next message published on a diagnostics channel. */
+function nextMessage(name: string): Promise<unknown> {
+  return new Promise((resolve) => {
+    const listener = (message: unknown) => {
+      unsubscribe(name, listener);
+      resolve(message);
+    };
+    subscribe(name, listener);
+  });
+}
