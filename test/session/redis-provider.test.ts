@@ -23,6 +23,18 @@ import {
   type TlsRedisTarget,
 } from '../support/tls-redis.ts';
 
+/**
+ * A save cut off by Redis going away: refused before it was sent (store
+ * unavailable), or sent on a connection that closed before the answer (unknown).
+ */
+function cutOff(error: SessionError): boolean {
+  assert.ok(
+    error.code === 'TESSERA_SESSION_STORE_UNAVAILABLE' || error.code === 'TESSERA_SESSION_OUTCOME_UNKNOWN',
+    error.code,
+  );
+  return true;
+}
+
 /** Counts the calls a provider makes (each is one round trip). */
 function counting(connection: RedisConnection) {
   const calls: string[] = [];
@@ -198,7 +210,7 @@ describe('the Redis provider', () => {
       const holder = await sessionsA.open(seed.id);
       await persistent.server.stop();
       holder.set('n', 2);
-      await assert.rejects(holder.commit(), { code: 'TESSERA_SESSION_STORE_UNAVAILABLE' });
+      await assert.rejects(holder.commit(), cutOff);
       assert.equal(serverA.provider.pendingReleases, 1, 'the release waits for Redis');
       await persistent.server.restart();
       const started = Date.now();
@@ -242,7 +254,7 @@ describe('the Redis provider', () => {
       const holder = await sessionsA.open(seed.id);
       await persistent.server.stop();
       holder.set('n', 2);
-      await assert.rejects(holder.commit(), { code: 'TESSERA_SESSION_STORE_UNAVAILABLE' });
+      await assert.rejects(holder.commit(), cutOff);
       assert.equal(closing.provider.pendingReleases, 1);
       // The front-end shuts down during the outage; Redis comes back while it closes.
       const closed = closing.close();
@@ -280,7 +292,7 @@ describe('the Redis provider', () => {
       const holder = await sessions.open(seed.id);
       await gone.server.stop();
       holder.set('n', 2);
-      await assert.rejects(holder.commit(), { code: 'TESSERA_SESSION_STORE_UNAVAILABLE' });
+      await assert.rejects(holder.commit(), cutOff);
       const started = Date.now();
       await store.close();
       const elapsed = Date.now() - started;
@@ -288,6 +300,49 @@ describe('the Redis provider', () => {
     } finally {
       await store.close();
       await gone.stop();
+    }
+  });
+
+  it('reports a save that Redis received but did not answer in time as an unknown outcome, not as "nothing was written"', async () => {
+    const frozen = await startTlsRedis({ connectionOptions: 'syncTimeout=500' });
+    const store = await RedisSessionStore.connect(frozen.connectionString, { env: frozen.env });
+    const pid = Number(/process_id:(\d+)/.exec(await frozen.server.cli('info', 'server'))![1]);
+    try {
+      const sessions = new SessionEngine(store.provider, { appKey: 'frozen' });
+      const seed = await sessions.open(undefined);
+      seed.set('n', 0);
+      await seed.commit();
+      // One save first, so that Redis knows the save script (a first EVALSHA that
+      // times out would have been answered NOSCRIPT: not applied).
+      const first = await sessions.open(seed.id);
+      first.set('n', 1);
+      await first.commit();
+      const holder = await sessions.open(seed.id);
+      holder.set('n', 2);
+      process.kill(pid, 'SIGSTOP');
+      try {
+        await assert.rejects(holder.commit(), (error: SessionError) => {
+          assert.equal(error.code, 'TESSERA_SESSION_OUTCOME_UNKNOWN');
+          assert.match(error.message, /did not answer when asked to save .*it may or may not have done it/);
+          assert.doesNotMatch(error.message, /Nothing was written/);
+          return true;
+        });
+      } finally {
+        process.kill(pid, 'SIGCONT');
+      }
+      // Redis runs the save it had received as soon as it resumes: the outcome was indeed unknown.
+      const started = Date.now();
+      let next: ActiveSession | undefined;
+      while (!next) {
+        next = await sessions.open(seed.id, { mode: 'readonly' }).catch((error: SessionError) => {
+          if (error.code !== 'TESSERA_SESSION_STORE_UNAVAILABLE' || Date.now() - started > 5000) throw error;
+          return sleep(50).then(() => undefined);
+        });
+      }
+      assert.equal(next.get('n'), 2, 'the save that timed out was applied');
+    } finally {
+      await store.close();
+      await frozen.stop();
     }
   });
 });

@@ -7,9 +7,9 @@
  * process's own releases), not by polling.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { TesseraError } from '../../errors.ts';
+import { hasErrorCode, TesseraError } from '../../errors.ts';
 import type { LuaScript, RedisArgument, RedisConnection } from '../../redis/index.ts';
-import { SessionError, storeUnavailable } from '../errors.ts';
+import { outcomeUnknown, SessionError, storeUnavailable } from '../errors.ts';
 import { DEFAULT_MAX_WAITERS_PER_SESSION, LockWaiters } from '../lock-waiters.ts';
 import {
   BOOLEAN,
@@ -70,6 +70,13 @@ const TRANSIENT_REPLY = /^(LOADING|READONLY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|BUSY
 /** An error reply of Redis: an upper-case code, then the message. */
 const REPLY = /^[A-Z][A-Z_]+(\s|$)/;
 
+/** Whether a call changes the session: a write whose answer is lost has an unknown outcome. */
+interface Effect {
+  readonly writes: boolean;
+}
+const READS: Effect = { writes: false };
+const WRITES: Effect = { writes: true };
+
 /** The keys and channel of one session, all with the hash tag `{app_id}`. */
 function keysOf(key: SessionKey) {
   const tag = `{${key.appKey}_${key.id}}`;
@@ -127,7 +134,8 @@ export class RedisProvider implements SessionProvider {
       // The script may have run and only its answer been lost (Redis stopped
       // mid-reply, a timeout): release what the token may hold rather than leave the
       // session locked for the request timeout. Not when the command was never sent.
-      if (isStoreUnavailable(error) && !neverSent(error)) this.release(key, lockToken).catch(() => {});
+      if (isStoreUnavailable(error) && !neverSent((error as SessionError).cause))
+        this.release(key, lockToken).catch(() => {});
       throw error;
     });
     const state = text(reply[0]);
@@ -171,6 +179,7 @@ export class RedisProvider implements SessionProvider {
       scripts.CREATE,
       [k.data, k.internal, k.lock],
       args,
+      WRITES,
     );
     return text(reply[0]) === 'exists'
       ? { state: 'exists' }
@@ -190,7 +199,7 @@ export class RedisProvider implements SessionProvider {
       ...flatten(changes.set),
       ...changes.remove,
     ];
-    const reply = await this.#script('save', scripts.SAVE, [k.data, k.internal, k.lock], args);
+    const reply = await this.#script('save', scripts.SAVE, [k.data, k.internal, k.lock], args, WRITES);
     const state = text(reply[0]);
     if (state === 'saved') {
       if (condition.releaseLock && condition.lockToken !== null) this.#waiters.wake(k.tag);
@@ -284,8 +293,11 @@ export class RedisProvider implements SessionProvider {
 
   async abandon(key: SessionKey): Promise<void> {
     const k = keysOf(key);
-    await this.#run('abandon the session', () =>
-      this.#connection.script(scripts.ABANDON, [k.data, k.internal, k.lock], [this.#publish, k.channel]),
+    await this.#run(
+      'abandon the session',
+      () =>
+        this.#connection.script(scripts.ABANDON, [k.data, k.internal, k.lock], [this.#publish, k.channel]),
+      WRITES,
     );
     this.#waiters.wakeAll(k.tag);
   }
@@ -304,6 +316,7 @@ export class RedisProvider implements SessionProvider {
       scripts.REGENERATE_TAKE,
       [old.data, old.internal, old.lock],
       [options.lockToken ?? '', this.#publish, old.channel],
+      WRITES,
     );
     const state = text(taken[0]);
     if (state !== 'taken') return state === 'missing' ? 'missing' : 'lock-lost';
@@ -311,12 +324,15 @@ export class RedisProvider implements SessionProvider {
     const [, timeout, created, version, absolute, ttl, data] = taken;
     const args = [timeout, created, version, absolute, ttl].map((value) => text(value));
     args.push(options.lockToken ?? '', String(options.lockTimeoutMs));
-    const put = await this.#run('regenerate the id', () =>
-      this.#connection.script(
-        scripts.REGENERATE_PUT,
-        [fresh.data, fresh.internal, fresh.lock],
-        [...args, ...(data as Reply[]).map((value) => text(value))],
-      ),
+    const put = await this.#run(
+      'regenerate the id',
+      () =>
+        this.#connection.script(
+          scripts.REGENERATE_PUT,
+          [fresh.data, fresh.internal, fresh.lock],
+          [...args, ...(data as Reply[]).map((value) => text(value))],
+        ),
+      WRITES,
     );
     return text(put) === 'exists' ? 'exists' : 'regenerated';
   }
@@ -352,21 +368,28 @@ export class RedisProvider implements SessionProvider {
     script: LuaScript,
     keys: string[],
     args: RedisArgument[],
+    effect: Effect = READS,
   ): Promise<Reply[]> {
-    const reply = await this.#run(operation, () => this.#connection.script(script, keys, args));
+    const reply = await this.#run(operation, () => this.#connection.script(script, keys, args), effect);
     if (!Array.isArray(reply))
       throw new Error(`Unexpected reply of the ${operation} script: ${typeof reply}`);
     return reply;
   }
 
-  /** Runs a Redis call; transport failures and transient replies become `STORE_UNAVAILABLE`. */
-  async #run<T>(operation: string, call: () => Promise<T>): Promise<T> {
+  /**
+   * Runs a Redis call; transport failures and transient replies become
+   * `STORE_UNAVAILABLE`, except that a call which changes the session and may have
+   * reached Redis before its answer was lost (a timeout, a connection cut mid-reply)
+   * becomes `OUTCOME_UNKNOWN`: it may have been applied.
+   */
+  async #run<T>(operation: string, call: () => Promise<T>, effect: Effect = READS): Promise<T> {
     try {
       return await call();
     } catch (error) {
       if (error instanceof SessionError) throw error;
-      if (isUnavailable(error)) throw storeUnavailable(this.name, operation, error);
-      throw error;
+      if (!isUnavailable(error)) throw error;
+      if (effect.writes && !neverSent(error)) throw outcomeUnknown(this.name, operation, error);
+      throw storeUnavailable(this.name, operation, error);
     }
   }
 }
@@ -387,10 +410,13 @@ function isStoreUnavailable(error: unknown): boolean {
   return error instanceof SessionError && error.code === 'TESSERA_SESSION_STORE_UNAVAILABLE';
 }
 
-/** The connection was down: the command was refused before it was sent. */
+/**
+ * The connection layer refused the command before sending it (the connection was
+ * down): Redis never saw it. Any other failure of a sent command leaves its outcome
+ * unknown.
+ */
 function neverSent(error: unknown): boolean {
-  const cause = (error as { cause?: unknown }).cause;
-  return cause instanceof TesseraError && cause.code === 'TESSERA_REDIS_NOT_CONNECTED';
+  return hasErrorCode(error, 'TESSERA_REDIS_NOT_CONNECTED');
 }
 
 function flatten(items: ReadonlyMap<string, string>): string[] {
