@@ -37,6 +37,17 @@ function app(handle: ReturnType<typeof sessionMiddleware>) {
         case '/logout':
           await session.abandon();
           return send({ ok: true });
+        case '/reserved': {
+          const codes: unknown[] = [];
+          for (const name of ['id', 'save', 'isNew']) {
+            try {
+              (session as Record<string, unknown>)[name] = 'x';
+            } catch (error) {
+              codes.push((error as { code?: unknown }).code);
+            }
+          }
+          return send({ codes, id: session.id });
+        }
         case '/bad':
           session.handler = () => 1;
           return send({ ok: true });
@@ -141,6 +152,12 @@ describe('sessionMiddleware on node:http', () => {
     const logout = await client.get('/logout');
     assert.match(logout.setCookies[0]!, /^tessera\.sid=; .*Max-Age=0/);
     assert.equal(client.cookie, undefined);
+  });
+
+  it('refuses item names that belong to req.session itself (TESSERA_SESSION_ITEM_NAME)', async () => {
+    const reply = JSON.parse((await get(`${server.url}/reserved`)).body);
+    assert.deepEqual(reply.codes, Array(3).fill('TESSERA_SESSION_ITEM_NAME'));
+    assert.match(reply.id, /^[A-Za-z0-9_-]{24}$/, 'the id is untouched');
   });
 
   it('answers 500 naming the item when a value cannot be stored', async () => {

@@ -7,6 +7,7 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
+  type LockQueuedEvent,
   type LockWaitEvent,
   type SaveEvent,
   SESSION_CHANNELS,
@@ -29,6 +30,19 @@ async function savesDuring(provider: SessionProvider, action: () => Promise<void
     unsubscribe(SESSION_CHANNELS.save, listener);
   }
   return events;
+}
+
+/** Resolves once `count` requests of `provider` have started waiting for a lock (`tessera:session:lock-queued`). */
+function queued(provider: SessionProvider, count: number): Promise<void> {
+  let seen = 0;
+  return new Promise((resolve) => {
+    const listener = (message: unknown) => {
+      if ((message as LockQueuedEvent).provider !== provider.name || ++seen < count) return;
+      unsubscribe(SESSION_CHANNELS.lockQueued, listener);
+      resolve();
+    };
+    subscribe(SESSION_CHANNELS.lockQueued, listener);
+  });
 }
 
 const writes = (events: SaveEvent[]) =>
@@ -66,6 +80,24 @@ for (const factory of PROVIDERS) {
         assert.equal(ids.size, 200);
         for (const id of ids) assert.match(id, /^[A-Za-z0-9_-]{22,}$/);
         assert.ok([...ids][0]!.length * 6 >= 128);
+      });
+
+      it('refuses to create a session under an id already in use (TESSERA_SESSION_ID_COLLISION)', async () => {
+        const sessions = engine();
+        const session = await sessions.open(undefined);
+        session.set('user', 'mallory');
+        // Someone else's session appears under the very id this new session was given.
+        await provider.create(
+          { appKey: sessions.options.appKey, id: session.id },
+          { items: new Map([['user', '"alice"']]), timeoutMinutes: 20, absoluteLifetimeMs: null },
+          { lockToken: null, lockTimeoutMs: 1000 },
+        );
+        await assert.rejects(session.commit(), { code: 'TESSERA_SESSION_ID_COLLISION', message: /CSPRNG/ });
+        assert.equal(
+          (await sessions.open(session.id, { mode: 'readonly' })).get('user'),
+          'alice',
+          'not overwritten',
+        );
       });
 
       it('never adopts an id the store does not know', async () => {
@@ -171,8 +203,9 @@ for (const factory of PROVIDERS) {
         subscribe(SESSION_CHANNELS.lockWait, listener);
         const started = Date.now();
         try {
+          const waiting = queued(provider, 1);
           const waiter = sessions.open(id);
-          await sleep(50);
+          await waiting;
           await holder.commit();
           await (await waiter).commit();
         } finally {
@@ -181,7 +214,7 @@ for (const factory of PROVIDERS) {
         assert.ok(Date.now() - started < 1000, `waited ${Date.now() - started} ms`);
         const [wait] = waits.filter((event) => event.provider === provider.name);
         assert.equal(wait?.outcome, 'acquired');
-        assert.ok(wait.waitedMs >= 40, 'the wait is published, without any session id');
+        assert.equal(typeof wait.waitedMs, 'number', 'the wait is published, without any session id');
         assert.deepEqual(Object.keys(wait).sort(), ['outcome', 'provider', 'waitedMs']);
       });
 
@@ -190,12 +223,13 @@ for (const factory of PROVIDERS) {
         const id = await seed(sessions, { order: [] });
         const holder = await sessions.open(id);
         const started = Date.now();
+        const allWaiting = queued(provider, 20);
         const waiters = Array.from({ length: 20 }, async (_, i) => {
           const session = await sessions.open(id);
           session.set('order', [...(session.get('order') as number[]), i]);
           await session.commit();
         });
-        await sleep(50);
+        await allWaiting;
         await holder.commit();
         await Promise.all(waiters);
         assert.ok(Date.now() - started < 2000, `took ${Date.now() - started} ms: no wake was lost`);
@@ -436,12 +470,32 @@ for (const factory of PROVIDERS) {
         assert.equal((await sessions.open(id)).isNew, true);
       });
 
+      it('refuses changes after abandon with TESSERA_SESSION_ABANDONED', async () => {
+        const sessions = engine();
+        const id = await seed(sessions, { user: 'alice' });
+        const session = await sessions.open(id);
+        await session.abandon();
+        for (const change of [
+          () => session.set('cart', [1]),
+          () => session.delete('user'),
+          () => {
+            session.timeoutMinutes = 5;
+          },
+        ]) {
+          assert.throws(change, { code: 'TESSERA_SESSION_ABANDONED', message: /abandoned/ });
+        }
+        await assert.rejects(session.regenerate(), { code: 'TESSERA_SESSION_ABANDONED' });
+        await session.commit();
+        assert.equal((await sessions.open(id)).isNew, true);
+      });
+
       it('wakes waiters of an abandoned session, which then start a new one', async () => {
         const sessions = engine({ lockPollMs: 10_000 });
         const id = await seed(sessions, { user: 'alice' });
         const holder = await sessions.open(id);
+        const waiting = queued(provider, 1);
         const waiter = sessions.open(id);
-        await sleep(50);
+        await waiting;
         await holder.abandon();
         const woken = await waiter;
         assert.equal(woken.isNew, true);
