@@ -50,12 +50,7 @@ export function sessionMiddleware(options: SessionMiddlewareOptions): SessionHan
       const clientIds = readCookies(req.headers.cookie, resolved.cookie.name);
       active = await resolved.engine.open(clientIds, { mode: resolved.mode(req), signal: aborted.signal });
     } catch (error) {
-      if (aborted.signal.aborted && isExpected(error)) {
-        // The client went away while its request waited: nobody is left to answer.
-        // Counted, not raised (a stack trace per disconnect helps nobody).
-        publishClientGone({ provider: resolved.engine.provider.name, code: errorCode(error) });
-        return;
-      }
+      if (aborted.signal.aborted && endedByClient(error, resolved.engine.provider.name)) return;
       const response = sessionErrorResponse(error, resolved.retryAfterSeconds);
       if (response && !res.headersSent && !res.writableEnded) sendErrorResponse(res, response);
       else if (next) next(error);
@@ -123,16 +118,18 @@ export function attachSession(
   });
 }
 
-/** The wait was cut short by the client leaving, or the session layer failed in a way it describes (not a bug). */
-function isExpected(error: unknown): boolean {
-  return hasErrorCode(error, SESSION_CODES) || (error instanceof Error && error.name === 'AbortError');
+/**
+ * Called when opening the session failed after the client went away: true (and
+ * the request counted on `tessera:session:client-gone`) when the failure is the
+ * cut-short wait or a session error, which nobody is left to be told of; a stack
+ * trace per disconnect helps nobody. Anything else is a bug, and is raised.
+ */
+export function endedByClient(error: unknown, provider: string): boolean {
+  const sessionError = hasErrorCode(error, { prefix: 'TESSERA_SESSION_' });
+  if (!sessionError && !(error instanceof Error && error.name === 'AbortError')) return false;
+  publishClientGone({ provider, code: sessionError ? (error as { code: string }).code : 'ABORT_ERR' });
+  return true;
 }
-
-function errorCode(error: unknown): string {
-  return hasErrorCode(error, SESSION_CODES) ? (error as { code: string }).code : 'ABORT_ERR';
-}
-
-const SESSION_CODES = { prefix: 'TESSERA_SESSION_' } as const;
 
 function appendSetCookie(res: ServerResponse, cookie: string): void {
   const current = res.getHeader('set-cookie');
