@@ -3,9 +3,11 @@
  * `JSON.stringify` changes some values without a word (a `Map` or a `Set` becomes
  * `{}`, `NaN` becomes `null`, `undefined` in an object disappears, a class
  * instance loses its class); `itemJson` refuses those, naming the item and the
- * place inside it. Two conversions are kept because applications rely on them and
- * they are easy to undo: a valid `Date` is stored as its ISO string (it comes back
- * as that string), and `-0` as `0`.
+ * place inside it. Three conversions are kept because applications rely on them: an
+ * object with a `toJSON` method is stored as what it returns (a valid `Date` as its
+ * ISO string, which comes back as that string; express-session's cookie as its
+ * plain fields), a property whose value is `undefined` is left out (reading it
+ * gives `undefined` either way), and `-0` is stored as `0`.
  */
 import { quoteInput } from '../errors.ts';
 import { SessionError } from './errors.ts';
@@ -64,9 +66,16 @@ function findLoss(value: unknown, path: string, ancestors: Set<object>, depth: n
       ? { path, what: 'an invalid Date, which JSON stores as null' }
       : undefined;
   }
+  const toJSON = (object as { toJSON?: unknown }).toJSON;
+  if (typeof toJSON === 'function') {
+    // Stored as what toJSON returns (a Date's ISO string, express-session's cookie):
+    // the object's own way of saying how JSON should keep it. That must be plain data.
+    return findLoss(toJSON.call(object, ''), path, ancestors, depth + 1);
+  }
   if (prototype !== Object.prototype && prototype !== null) {
     const kind = (prototype?.constructor as { name?: unknown } | undefined)?.name;
-    const shown = typeof kind === 'string' && kind !== '' ? kind : 'an object with a prototype';
+    const named = typeof kind === 'string' && kind !== '' && kind !== 'Object';
+    const shown = named ? kind : 'an object with a prototype';
     return { path, what: `${article(shown)}, which JSON stores as ${stored(object)}` };
   }
   if (Object.getOwnPropertySymbols(object).some((symbol) => Object.hasOwn(object, symbol)))
@@ -74,6 +83,7 @@ function findLoss(value: unknown, path: string, ancestors: Set<object>, depth: n
   ancestors.add(object);
   try {
     for (const [key, child] of Object.entries(object)) {
+      if (child === undefined) continue; // left out; reading it gives undefined either way
       const loss = findLoss(child, `${path}.${key}`, ancestors, depth + 1);
       if (loss) return loss;
     }
@@ -101,14 +111,14 @@ function arrayLoss(array: unknown[], path: string, ancestors: Set<object>, depth
 }
 
 function article(kind: string): string {
-  return kind.startsWith('an object') ? kind : `a ${kind}`;
+  if (kind.startsWith('an object')) return kind;
+  return /^[AEIOU]/i.test(kind) ? `an ${kind}` : `a ${kind}`;
 }
 
 /** What JSON would make of an object with a prototype (bounded: never the value itself). */
 function stored(object: object): string {
   if (object instanceof Map || object instanceof Set || object instanceof RegExp || object instanceof WeakMap)
     return '{}';
-  if (typeof (object as { toJSON?: unknown }).toJSON === 'function') return 'what its toJSON returns';
   return 'a plain object, without its class';
 }
 
@@ -116,7 +126,7 @@ function notSerializable(name: string, path: string, what: string, cause?: unkno
   const where = path === '' ? '' : ` at ${quoteInput(path.startsWith('.') ? path.slice(1) : path, 120)}`;
   return new SessionError(
     'TESSERA_SESSION_ITEM_NOT_SERIALIZABLE',
-    `Session item ${quoteInput(name)} holds${where} ${what}. Session items are stored as JSON and must come back as they were set: store plain objects, arrays, strings, finite numbers, booleans or null (a Date is stored as its ISO string). The session was not saved.`,
+    `Session item ${quoteInput(name)} holds${where} ${what}. Session items are stored as JSON and must come back as they were set: store plain objects, arrays, strings, finite numbers, booleans or null (a Date is stored as its ISO string, an object with toJSON as what it returns). The session was not saved.`,
     cause === undefined ? undefined : { cause },
   );
 }
