@@ -2,7 +2,7 @@
  * One request's use of one session: its items, its lock, and the single write at
  * the end. Framework-independent; `http/` wraps it as `req.session`.
  */
-import { publishSave } from './diagnostics.ts';
+import { publishSave, reportUnavailable } from './diagnostics.ts';
 import { SessionError } from './errors.ts';
 import { acquireSession } from './lock-acquire.ts';
 import { newLockToken, newSessionId } from './session-id.ts';
@@ -135,6 +135,7 @@ export class ActiveSession {
    */
   commit(): Promise<void> {
     this.#ended ??= this.#write(true).catch(async (error: unknown) => {
+      reportUnavailable(this.#provider.name, error);
       await this.#releaseQuietly();
       throw error;
     });

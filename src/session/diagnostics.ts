@@ -102,3 +102,16 @@ export function publishLockQueued(event: LockQueuedEvent): void {
 export function publishClientGone(event: ClientGoneEvent): void {
   if (channels.clientGone.hasSubscribers) channels.clientGone.publish(event);
 }
+
+/** Codes that mean the store did not serve a request (published on `store-unavailable`). */
+const UNAVAILABLE_CODES: readonly string[] = [
+  'TESSERA_SESSION_STORE_UNAVAILABLE',
+  'TESSERA_SESSION_OUTCOME_UNKNOWN',
+];
+
+/** Publishes `error` on `tessera:session:store-unavailable` when the store did not serve the request. */
+export function reportUnavailable(provider: string, error: unknown): void {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && UNAVAILABLE_CODES.includes(code))
+    publishStoreUnavailable({ provider, code });
+}

@@ -6,7 +6,7 @@
  * most one more.
  */
 import { ActiveSession } from './active-session.ts';
-import { publishStoreUnavailable } from './diagnostics.ts';
+import { reportUnavailable } from './diagnostics.ts';
 import { SessionError } from './errors.ts';
 import { acquireSession } from './lock-acquire.ts';
 import { isSessionId, newLockToken, newSessionId } from './session-id.ts';
@@ -65,7 +65,7 @@ export class SessionEngine {
         if (found) return new ActiveSession({ ...base, clientId: id, id, ...found });
       }
     } catch (error) {
-      reportUnavailable(this.provider, error);
+      reportUnavailable(this.provider.name, error);
       throw error;
     }
     return new ActiveSession({
@@ -96,11 +96,5 @@ export class SessionEngine {
   /** Stops the provider's timers and closes its connections. */
   close(): Promise<void> {
     return this.provider.close();
-  }
-}
-
-function reportUnavailable(provider: SessionProvider, error: unknown): void {
-  if (error instanceof SessionError && error.code === 'TESSERA_SESSION_STORE_UNAVAILABLE') {
-    publishStoreUnavailable({ provider: provider.name, code: error.code });
   }
 }

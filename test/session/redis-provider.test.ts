@@ -4,6 +4,7 @@
  * server and on a three-primary cluster.
  */
 import assert from 'node:assert/strict';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LuaScript, RedisArgument, RedisConnection } from '../../src/redis/connection.ts';
@@ -12,6 +13,7 @@ import {
   type ActiveSession,
   RedisProvider,
   RedisSessionStore,
+  SESSION_CHANNELS,
   SessionEngine,
   type SessionError,
 } from '../../src/session/index.ts';
@@ -319,6 +321,13 @@ describe('the Redis provider', () => {
       await first.commit();
       const holder = await sessions.open(seed.id);
       holder.set('n', 2);
+      const reported = new Promise((resolve) => {
+        const listener = (message: unknown) => {
+          unsubscribe(SESSION_CHANNELS.storeUnavailable, listener);
+          resolve(message);
+        };
+        subscribe(SESSION_CHANNELS.storeUnavailable, listener);
+      });
       process.kill(pid, 'SIGSTOP');
       try {
         await assert.rejects(holder.commit(), (error: SessionError) => {
@@ -330,6 +339,7 @@ describe('the Redis provider', () => {
       } finally {
         process.kill(pid, 'SIGCONT');
       }
+      assert.deepEqual(await reported, { provider: 'redis', code: 'TESSERA_SESSION_OUTCOME_UNKNOWN' });
       // Redis runs the save it had received as soon as it resumes: the outcome was indeed unknown.
       const started = Date.now();
       let next: ActiveSession | undefined;
