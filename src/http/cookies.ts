@@ -26,17 +26,23 @@ export function isCookieName(name: string): boolean {
   return TOKEN.test(name);
 }
 
-/** The value of cookie `name` in a `Cookie` header; the first one when the client sent several. */
-export function readCookie(header: string | undefined, name: string): string | undefined {
-  if (!header) return undefined;
+/**
+ * Every value of cookie `name` in a `Cookie` header, in the order sent. A browser
+ * sends a cookie twice when two of that name match the request (a stale one with
+ * a more specific `Path` or another `Domain`): it puts the most specific path
+ * first, which is not necessarily the one the server knows. Never throws.
+ */
+export function readCookies(header: string | undefined, name: string): string[] {
+  const values: string[] = [];
+  if (typeof header !== 'string' || header === '') return values;
   for (const pair of header.split(';')) {
     const separator = pair.indexOf('=');
     if (separator < 0 || pair.slice(0, separator).trim() !== name) continue;
     let value = pair.slice(separator + 1).trim();
     if (value.startsWith('"') && value.endsWith('"') && value.length >= 2) value = value.slice(1, -1);
-    return value;
+    values.push(value);
   }
-  return undefined;
+  return values;
 }
 
 /** True when the request reached the client's view over HTTPS. */

@@ -1,8 +1,9 @@
 /**
  * How session failures become HTTP responses. The store being unreachable, or a
  * session's lock being contended past its limits, is a 503 with `Retry-After`: the
- * request may succeed shortly and nothing was written. Other session errors are
- * the application's (a value that is not JSON, a lock taken over): 500.
+ * request may succeed shortly and nothing was written. A write the store did not
+ * confirm (it may have happened) is a 504 without `Retry-After`. Other session
+ * errors are the application's (a value that is not JSON, a lock taken over): 500.
  */
 import type { ServerResponse } from 'node:http';
 import { SessionError } from '../session/index.ts';
@@ -20,6 +21,14 @@ export function sessionErrorResponse(error: unknown, retryAfterSeconds: number):
     'content-type': 'text/plain; charset=utf-8',
     'cache-control': 'no-store',
   };
+  if (error.code === 'TESSERA_SESSION_OUTCOME_UNKNOWN') {
+    // Not a 503: the write may have happened, so the request is not safe to repeat as it is.
+    return {
+      status: 504,
+      headers,
+      body: `Gateway Timeout (${error.code}). The session store did not confirm the change; it may have been stored. Reload before repeating it.\n`,
+    };
+  }
   if (error.retryable) {
     headers['retry-after'] = String(retryAfterSeconds);
     return {

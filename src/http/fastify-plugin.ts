@@ -12,10 +12,11 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { ActiveSession } from '../session/index.ts';
-import { clearedCookie, isSecureRequest, readCookie, sessionCookie } from './cookies.ts';
+import { clearedCookie, isSecureRequest, readCookies, sessionCookie } from './cookies.ts';
 import { type ErrorResponse, sessionErrorResponse } from './errors.ts';
 import { createHttpSession, type HttpSession } from './http-session.ts';
 import { resolveMiddlewareOptions, type SessionMiddlewareOptions } from './middleware-options.ts';
+import { endedByClient } from './session-middleware.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -31,13 +32,25 @@ const sessionPlugin: FastifyPluginAsync<SessionMiddlewareOptions> = async (fasti
 
   fastify.addHook('onRequest', async (request, reply) => {
     let active: ActiveSession;
+    const aborted = new AbortController();
+    const onClose = () => aborted.abort();
+    reply.raw.once('close', onClose);
     try {
-      const clientId = readCookie(request.headers.cookie, resolved.cookie.name);
-      active = await resolved.engine.open(clientId, { mode: resolved.mode(request.raw) });
+      const clientIds = readCookies(request.headers.cookie, resolved.cookie.name);
+      active = await resolved.engine.open(clientIds, {
+        mode: resolved.mode(request.raw),
+        signal: aborted.signal,
+      });
     } catch (error) {
+      if (aborted.signal.aborted && endedByClient(error, resolved.engine.provider.name)) {
+        reply.hijack(); // nothing to send, and nothing more to run
+        return;
+      }
       const response = sessionErrorResponse(error, resolved.retryAfterSeconds);
       if (!response) throw error;
       return reply.code(response.status).headers(response.headers).send(response.body);
+    } finally {
+      reply.raw.off('close', onClose);
     }
     actives.set(request, active);
     request.session = createHttpSession(active);

@@ -62,6 +62,11 @@ export function resolveMiddlewareOptions(
       'store is required: pass a MemorySessionStore or a RedisSessionStore (e.g. await RedisSessionStore.connect(connectionString)).',
     );
   }
+  if (mode !== undefined && typeof mode !== 'string' && typeof mode !== 'function')
+    fail('mode must be a mode name or a function of the request that returns one.');
+  if (cookie !== undefined && (typeof cookie !== 'object' || cookie === null))
+    fail('cookie must be an object (path, domain, sameSite, secure).');
+  if (trustProxy !== undefined && typeof trustProxy !== 'boolean') fail('trustProxy must be true or false.');
   const engine = new SessionEngine(store.provider, {
     ...engineOptions,
     mode: typeof mode === 'string' ? mode : undefined,

@@ -7,8 +7,9 @@
  * exists (a request that never used its session gets no cookie).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { ActiveSession } from '../session/index.ts';
-import { clearedCookie, isSecureRequest, readCookie, sessionCookie } from './cookies.ts';
+import { hasErrorCode } from '../errors.ts';
+import { type ActiveSession, publishClientGone } from '../session/index.ts';
+import { clearedCookie, isSecureRequest, readCookies, sessionCookie } from './cookies.ts';
 import { sendErrorResponse, sessionErrorResponse } from './errors.ts';
 import { createHttpSession, type HttpSession } from './http-session.ts';
 import {
@@ -46,10 +47,10 @@ export function sessionMiddleware(options: SessionMiddlewareOptions): SessionHan
     res.once('close', onClose);
     let active: ActiveSession;
     try {
-      const clientId = readCookie(req.headers.cookie, resolved.cookie.name);
-      active = await resolved.engine.open(clientId, { mode: resolved.mode(req), signal: aborted.signal });
+      const clientIds = readCookies(req.headers.cookie, resolved.cookie.name);
+      active = await resolved.engine.open(clientIds, { mode: resolved.mode(req), signal: aborted.signal });
     } catch (error) {
-      res.off('close', onClose);
+      if (aborted.signal.aborted && endedByClient(error, resolved.engine.provider.name)) return;
       const response = sessionErrorResponse(error, resolved.retryAfterSeconds);
       if (response && !res.headersSent && !res.writableEnded) sendErrorResponse(res, response);
       else if (next) next(error);
@@ -115,6 +116,19 @@ export function attachSession(
   res.once('close', () => {
     if (!ending) void active.discard();
   });
+}
+
+/**
+ * Called when opening the session failed after the client went away: true (and
+ * the request counted on `tessera:session:client-gone`) when the failure is the
+ * cut-short wait or a session error, which nobody is left to be told of; a stack
+ * trace per disconnect helps nobody. Anything else is a bug, and is raised.
+ */
+export function endedByClient(error: unknown, provider: string): boolean {
+  const sessionError = hasErrorCode(error, { prefix: 'TESSERA_SESSION_' });
+  if (!sessionError && !(error instanceof Error && error.name === 'AbortError')) return false;
+  publishClientGone({ provider, code: sessionError ? (error as { code: string }).code : 'ABORT_ERR' });
+  return true;
 }
 
 function appendSetCookie(res: ServerResponse, cookie: string): void {

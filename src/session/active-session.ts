@@ -2,11 +2,11 @@
  * One request's use of one session: its items, its lock, and the single write at
  * the end. Framework-independent; `http/` wraps it as `req.session`.
  */
-import { publishSave } from './diagnostics.ts';
+import { publishSave, reportUnavailable } from './diagnostics.ts';
 import { SessionError } from './errors.ts';
 import { acquireSession } from './lock-acquire.ts';
 import { newLockToken, newSessionId } from './session-id.ts';
-import { SessionItems } from './session-items.ts';
+import { checkSessionSize, SessionItems } from './session-items.ts';
 import { checkMinutes, type SessionMode, type SessionOptions } from './session-options.ts';
 import type { SessionKey, SessionProvider, StoredSession } from './session-provider.ts';
 
@@ -135,6 +135,7 @@ export class ActiveSession {
    */
   commit(): Promise<void> {
     this.#ended ??= this.#write(true).catch(async (error: unknown) => {
+      reportUnavailable(this.#provider.name, error);
       await this.#releaseQuietly();
       throw error;
     });
@@ -214,6 +215,7 @@ export class ActiveSession {
     if (this.#isNew) {
       if (!this.#keep && this.#items.size === 0) return;
       const items = this.#items.serializedAll();
+      checkSessionSize(items, this.#options.maxSessionBytes);
       const lockToken = release || this.mode !== 'exclusive' ? null : this.#lockTokenForNew();
       const result = await this.#provider.create(
         this.#key,
@@ -237,6 +239,8 @@ export class ActiveSession {
       this.#report('unchanged', 0, 0, 0);
       return;
     }
+    if (changes.set.size > 0)
+      checkSessionSize(this.#items.storedAfter(changes), this.#options.maxSessionBytes);
     const result = await this.#provider.save(
       this.#key,
       {

@@ -7,10 +7,12 @@ import { channel } from 'node:diagnostics_channel';
 /** Names of the channels, for subscribers. */
 export const SESSION_CHANNELS = {
   lockWait: 'tessera:session:lock-wait',
+  lockQueued: 'tessera:session:lock-queued',
   lockTakeover: 'tessera:session:lock-takeover',
   save: 'tessera:session:save',
   itemCorrupt: 'tessera:session:item-corrupt',
   storeUnavailable: 'tessera:session:store-unavailable',
+  clientGone: 'tessera:session:client-gone',
 } as const;
 
 /** A request waited for a session's lock. */
@@ -18,6 +20,22 @@ export interface LockWaitEvent {
   readonly provider: string;
   readonly waitedMs: number;
   readonly outcome: 'acquired' | 'missing' | 'timeout' | 'too-many-waiters' | 'aborted' | 'error';
+}
+
+/** A request found its session locked and now waits for the release (published once per request, before the wait). */
+export interface LockQueuedEvent {
+  readonly provider: string;
+}
+
+/**
+ * A request's client went away before its session could be opened (while it waited
+ * for the lock, or while the store failed): the response was already closed, so
+ * nothing was answered and nothing was raised. `code` says what ended the wait.
+ */
+export interface ClientGoneEvent {
+  readonly provider: string;
+  /** `ABORT_ERR` when the wait was cut short, else the session error's code. */
+  readonly code: string;
 }
 
 /** A request took over a lock older than the request timeout. */
@@ -49,10 +67,12 @@ export interface StoreUnavailableEvent {
 
 const channels = {
   lockWait: channel(SESSION_CHANNELS.lockWait),
+  lockQueued: channel(SESSION_CHANNELS.lockQueued),
   lockTakeover: channel(SESSION_CHANNELS.lockTakeover),
   save: channel(SESSION_CHANNELS.save),
   itemCorrupt: channel(SESSION_CHANNELS.itemCorrupt),
   storeUnavailable: channel(SESSION_CHANNELS.storeUnavailable),
+  clientGone: channel(SESSION_CHANNELS.clientGone),
 };
 
 export function publishLockWait(event: LockWaitEvent): void {
@@ -73,4 +93,25 @@ export function publishItemCorrupt(event: ItemCorruptEvent): void {
 
 export function publishStoreUnavailable(event: StoreUnavailableEvent): void {
   if (channels.storeUnavailable.hasSubscribers) channels.storeUnavailable.publish(event);
+}
+
+export function publishLockQueued(event: LockQueuedEvent): void {
+  if (channels.lockQueued.hasSubscribers) channels.lockQueued.publish(event);
+}
+
+export function publishClientGone(event: ClientGoneEvent): void {
+  if (channels.clientGone.hasSubscribers) channels.clientGone.publish(event);
+}
+
+/** Codes that mean the store did not serve a request (published on `store-unavailable`). */
+const UNAVAILABLE_CODES: readonly string[] = [
+  'TESSERA_SESSION_STORE_UNAVAILABLE',
+  'TESSERA_SESSION_OUTCOME_UNKNOWN',
+];
+
+/** Publishes `error` on `tessera:session:store-unavailable` when the store did not serve the request. */
+export function reportUnavailable(provider: string, error: unknown): void {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && UNAVAILABLE_CODES.includes(code))
+    publishStoreUnavailable({ provider, code });
 }

@@ -14,6 +14,8 @@ export const SESSION_ERROR_CODES = [
   'TESSERA_SESSION_MEMORY_LIMIT',
   'TESSERA_SESSION_ABANDONED',
   'TESSERA_SESSION_ID_COLLISION',
+  'TESSERA_SESSION_TOO_LARGE',
+  'TESSERA_SESSION_OUTCOME_UNKNOWN',
 ] as const;
 export type SessionErrorCode = (typeof SESSION_ERROR_CODES)[number];
 
@@ -46,12 +48,30 @@ export class SessionError extends TesseraError {
   }
 }
 
-/** Wraps a failure of the store's transport (connection refused, timeout) as `STORE_UNAVAILABLE`. */
+/**
+ * Wraps a failure of the store's transport (connection refused, not connected) as
+ * `STORE_UNAVAILABLE`: the store never received the operation, so nothing was
+ * written and the request can be retried as it is.
+ */
 export function storeUnavailable(provider: string, operation: string, cause: unknown): SessionError {
   const reason = cause instanceof Error ? cause.message : String(cause);
   return new SessionError(
     'TESSERA_SESSION_STORE_UNAVAILABLE',
     `The ${provider} session store could not ${operation}: ${reason} Nothing was written; the request can be retried once the store is reachable again.`,
+    { cause },
+  );
+}
+
+/**
+ * A write that was sent but never answered (timeout, connection cut mid-reply) as
+ * `OUTCOME_UNKNOWN`: the store may have applied it, or may still. Retrying the
+ * request blindly could apply its change twice.
+ */
+export function outcomeUnknown(provider: string, operation: string, cause: unknown): SessionError {
+  const reason = cause instanceof Error ? cause.message : String(cause);
+  return new SessionError(
+    'TESSERA_SESSION_OUTCOME_UNKNOWN',
+    `The ${provider} session store did not answer when asked to ${operation} (${reason}): it may or may not have done it. Before repeating a change that must not happen twice, load the session again (a new request) and check whether it is there.`,
     { cause },
   );
 }

@@ -1,8 +1,14 @@
 /** The session layer: the engine, the provider contract and its providers, the stores. */
 export type { ActiveSessionInit, CookieAction } from './active-session.ts';
 export { ActiveSession } from './active-session.ts';
-export type { LockTakeoverEvent, LockWaitEvent, SaveEvent } from './diagnostics.ts';
-export { SESSION_CHANNELS } from './diagnostics.ts';
+export type {
+  ClientGoneEvent,
+  LockQueuedEvent,
+  LockTakeoverEvent,
+  LockWaitEvent,
+  SaveEvent,
+} from './diagnostics.ts';
+export { publishClientGone, SESSION_CHANNELS } from './diagnostics.ts';
 export { SESSION_ERROR_CODES, SessionError, type SessionErrorCode } from './errors.ts';
 export { MemorySessionStore, type SessionStore } from './memory-session-store.ts';
 export {
@@ -14,8 +20,13 @@ export {
   MEMORY_PROVIDER_DEFAULTS,
   MemoryProvider,
   type MemoryProviderOptions,
+  resolveMemoryProviderOptions,
 } from './providers/memory-provider.ts';
-export { RedisProvider, type RedisProviderOptions } from './providers/redis-provider.ts';
+export {
+  REDIS_PROVIDER_DEFAULTS,
+  RedisProvider,
+  type RedisProviderOptions,
+} from './providers/redis-provider.ts';
 export { RedisSessionStore, type RedisSessionStoreOptions } from './redis-session-store.ts';
 export type * from './session-database.ts';
 export { type OpenOptions, SessionEngine } from './session-engine.ts';

@@ -6,7 +6,7 @@
  * request timeout is taken over by the provider's load itself.
  */
 import { performance } from 'node:perf_hooks';
-import { publishLockTakeover, publishLockWait } from './diagnostics.ts';
+import { publishLockQueued, publishLockTakeover, publishLockWait } from './diagnostics.ts';
 import { SessionError } from './errors.ts';
 import type { ExclusiveLoad, LockWatch, SessionKey, SessionProvider } from './session-provider.ts';
 
@@ -27,6 +27,7 @@ export async function acquireSession(
   const started = performance.now();
   let watch: LockWatch | undefined;
   let lockAcquired = false;
+  let queued = false;
   const report = (outcome: Parameters<typeof publishLockWait>[0]['outcome']) => {
     if (watch)
       publishLockWait({
@@ -66,6 +67,10 @@ export async function acquireSession(
           throw error;
         }
         continue; // load again now that releases are watched, so none is missed
+      }
+      if (!queued) {
+        queued = true;
+        publishLockQueued({ provider: provider.name });
       }
       const untilStaleMs = options.requestTimeoutMs - load.lockAgeMs + 1;
       const untilDeadlineMs = options.requestTimeoutMs - waitedMs;

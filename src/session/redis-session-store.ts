@@ -1,11 +1,29 @@
 import type { RedisConnection } from '../redis/index.ts';
 import { SessionError } from './errors.ts';
 import type { SessionStore } from './memory-session-store.ts';
-import { RedisProvider, type RedisProviderOptions } from './providers/redis-provider.ts';
+import { OBJECT, resolveOptions } from './option-checks.ts';
+import {
+  REDIS_PROVIDER_DEFAULTS,
+  REDIS_PROVIDER_KINDS,
+  RedisProvider,
+  type RedisProviderOptions,
+} from './providers/redis-provider.ts';
 
 export interface RedisSessionStoreOptions extends Omit<RedisProviderOptions, 'ownsConnection'> {
   /** Where the `SERedis_*` variables are read (default `process.env`). */
-  readonly env?: Readonly<Record<string, string | undefined>>;
+  readonly env?: Readonly<Record<string, string | undefined>> | undefined;
+}
+
+/** `RedisSessionStore.connect`'s options checked and frozen (`TESSERA_SESSION_OPTIONS`), before any connection. */
+function resolveStoreOptions(options: RedisSessionStoreOptions | undefined) {
+  const { ownsConnection: _, ...defaults } = REDIS_PROVIDER_DEFAULTS;
+  const { ownsConnection: __, ...kinds } = REDIS_PROVIDER_KINDS;
+  return resolveOptions(
+    'RedisSessionStore.connect',
+    { ...defaults, env: process.env as Readonly<Record<string, string | undefined>> },
+    { ...kinds, env: OBJECT },
+    options,
+  );
 }
 
 /**
@@ -49,14 +67,13 @@ export class RedisSessionStore implements SessionStore {
           `"redis1:6380,ssl=true,sslHost=redis.example.com"; it received ${received}.`,
       );
     }
+    const { env, ...providerOptions } = resolveStoreOptions(options);
     // Loaded on demand: applications on the memory store never load the Redis client or TLS code.
     const { connectRedis, parseConnectionString } = await import('../redis/index.ts');
-    const connection = await connectRedis(parseConnectionString(connectionString), {
-      env: options.env ?? process.env,
-    });
+    const connection = await connectRedis(parseConnectionString(connectionString), { env });
     return new RedisSessionStore(
       connection,
-      new RedisProvider(connection, { ...options, ownsConnection: true }),
+      new RedisProvider(connection, { ...providerOptions, ownsConnection: true }),
     );
   }
 
@@ -64,7 +81,7 @@ export class RedisSessionStore implements SessionStore {
   static fromConnection(connection: RedisConnection, options: RedisProviderOptions = {}): RedisSessionStore {
     return new RedisSessionStore(
       connection,
-      new RedisProvider(connection, { ownsConnection: true, ...options }),
+      new RedisProvider(connection, { ...options, ownsConnection: options?.ownsConnection ?? true }),
     );
   }
 

@@ -6,7 +6,7 @@
  * most one more.
  */
 import { ActiveSession } from './active-session.ts';
-import { publishStoreUnavailable } from './diagnostics.ts';
+import { reportUnavailable } from './diagnostics.ts';
 import { SessionError } from './errors.ts';
 import { acquireSession } from './lock-acquire.ts';
 import { isSessionId, newLockToken, newSessionId } from './session-id.ts';
@@ -17,6 +17,9 @@ import {
   type SessionOptions,
 } from './session-options.ts';
 import type { SessionProvider, StoredSession } from './session-provider.ts';
+
+/** The most session ids of one request tried against the store (a cookie sent several times). */
+export const MAX_CLIENT_IDS = 3;
 
 export interface OpenOptions {
   /** This request's mode; default: the engine's `mode`. */
@@ -36,10 +39,16 @@ export class SessionEngine {
 
   /**
    * The session of a request whose client presented `clientId` (from its cookie),
-   * or a new one. Rejects with a `SessionError`: `STORE_UNAVAILABLE` (fail fast),
+   * or a new one. A client may present several ids (the cookie sent twice): each
+   * well-formed one is tried in order, at most `MAX_CLIENT_IDS` of them, and the
+   * first the store knows wins; a single id costs one store call, as always.
+   * Rejects with a `SessionError`: `STORE_UNAVAILABLE` (fail fast),
    * `TOO_MANY_WAITERS` or `LOCK_WAIT_TIMEOUT`.
    */
-  async open(clientId: string | undefined, options: OpenOptions = {}): Promise<ActiveSession> {
+  async open(
+    clientId: string | readonly string[] | undefined,
+    options: OpenOptions = {},
+  ): Promise<ActiveSession> {
     const mode = options.mode ?? this.options.mode;
     if (!SESSION_MODES.includes(mode)) {
       throw new SessionError(
@@ -47,42 +56,45 @@ export class SessionEngine {
         `Session mode "${String(mode)}" is not one of ${SESSION_MODES.join(', ')}.`,
       );
     }
-    const base = { provider: this.provider, options: this.options, mode, clientId };
-    if (!isSessionId(clientId)) {
-      return new ActiveSession({ ...base, id: newSessionId(), stored: undefined, lockToken: null });
-    }
-    const key = { appKey: this.options.appKey, id: clientId };
+    const presented = typeof clientId === 'string' ? [clientId] : (clientId ?? []);
+    const candidates = [...new Set(presented.filter(isSessionId))].slice(0, MAX_CLIENT_IDS);
+    const base = { provider: this.provider, options: this.options, mode };
     try {
-      let stored: StoredSession | undefined;
-      let lockToken: string | null = null;
-      if (mode === 'exclusive') {
-        lockToken = newLockToken();
-        const load = await acquireSession(this.provider, key, lockToken, {
-          ...this.options,
-          signal: options.signal,
-        });
-        stored = load.state === 'loaded' ? load.session : undefined;
-      } else {
-        const load = await this.provider.loadReadOnly(key);
-        stored = load.state === 'loaded' ? load.session : undefined;
+      for (const id of candidates) {
+        const found = await this.#load(id, mode, options.signal);
+        if (found) return new ActiveSession({ ...base, clientId: id, id, ...found });
       }
-      if (!stored)
-        return new ActiveSession({ ...base, id: newSessionId(), stored: undefined, lockToken: null });
-      return new ActiveSession({ ...base, id: clientId, stored, lockToken });
     } catch (error) {
-      reportUnavailable(this.provider, error);
+      reportUnavailable(this.provider.name, error);
       throw error;
     }
+    return new ActiveSession({
+      ...base,
+      clientId: candidates[0] ?? presented[0],
+      id: newSessionId(),
+      stored: undefined,
+      lockToken: null,
+    });
+  }
+
+  /** The stored session `id` (locked in exclusive mode), or `undefined` when the store does not know it. */
+  async #load(
+    id: string,
+    mode: SessionMode,
+    signal: AbortSignal | undefined,
+  ): Promise<{ stored: StoredSession; lockToken: string | null } | undefined> {
+    const key = { appKey: this.options.appKey, id };
+    if (mode !== 'exclusive') {
+      const load = await this.provider.loadReadOnly(key);
+      return load.state === 'loaded' ? { stored: load.session, lockToken: null } : undefined;
+    }
+    const lockToken = newLockToken();
+    const load = await acquireSession(this.provider, key, lockToken, { ...this.options, signal });
+    return load.state === 'loaded' ? { stored: load.session, lockToken } : undefined;
   }
 
   /** Stops the provider's timers and closes its connections. */
   close(): Promise<void> {
     return this.provider.close();
-  }
-}
-
-function reportUnavailable(provider: SessionProvider, error: unknown): void {
-  if (error instanceof SessionError && error.code === 'TESSERA_SESSION_STORE_UNAVAILABLE') {
-    publishStoreUnavailable({ provider: provider.name, code: error.code });
   }
 }

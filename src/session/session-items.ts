@@ -5,8 +5,10 @@
  * compared with what was loaded, so a change deep inside an object counts and an
  * unchanged item is not written.
  */
+import { quoteInput } from '../errors.ts';
 import { publishItemCorrupt } from './diagnostics.ts';
 import { SessionError } from './errors.ts';
+import { itemJson } from './item-json.ts';
 import type { SessionChanges } from './session-provider.ts';
 
 export interface ItemChanges {
@@ -91,13 +93,21 @@ export class SessionItems {
     const set = new Map<string, string>();
     let bytes = 0;
     for (const [name, value] of this.#live) {
-      const serialized = serialize(name, value);
+      const serialized = itemJson(name, value);
       if (this.#stored.get(name) === serialized) continue;
       set.set(name, serialized);
       bytes += Buffer.byteLength(name) + Buffer.byteLength(serialized);
     }
     const remove = [...this.#deleted];
     return { set, remove, bytes };
+  }
+
+  /** Every item as the store will hold it once `changes` are saved (for the size limit). */
+  storedAfter(changes: ItemChanges): Map<string, string> {
+    const after = new Map(this.#stored);
+    for (const name of changes.remove) after.delete(name);
+    for (const [name, serialized] of changes.set) after.set(name, serialized);
+    return after;
   }
 
   /** Records a successful save: the store now holds these changes. */
@@ -119,28 +129,35 @@ export class SessionItems {
   serializedAll(): Map<string, string> {
     const all = new Map<string, string>();
     for (const name of this.names()) {
-      all.set(name, this.#live.has(name) ? serialize(name, this.#live.get(name)) : this.#stored.get(name)!);
+      all.set(name, this.#live.has(name) ? itemJson(name, this.#live.get(name)) : this.#stored.get(name)!);
     }
     return all;
   }
 }
 
-function serialize(name: string, value: unknown): string {
-  let serialized: string | undefined;
-  let cause: unknown;
-  try {
-    serialized = JSON.stringify(value);
-  } catch (error) {
-    cause = error;
+/** How many of the largest items a size error names. */
+const LARGEST_SHOWN = 3;
+
+/**
+ * Throws `TESSERA_SESSION_TOO_LARGE` when `items` (every item of the session as it
+ * would be stored) hold more than `maxBytes` bytes of names and values, naming the
+ * largest items and their sizes.
+ */
+export function checkSessionSize(items: ReadonlyMap<string, string>, maxBytes: number): void {
+  const sizes: [string, number][] = [];
+  let total = 0;
+  for (const [name, serialized] of items) {
+    const bytes = Buffer.byteLength(name) + Buffer.byteLength(serialized);
+    sizes.push([name, bytes]);
+    total += bytes;
   }
-  if (serialized === undefined) {
-    const kind =
-      cause === undefined ? `a ${typeof value}, which JSON cannot represent` : 'not serializable as JSON';
-    throw new SessionError(
-      'TESSERA_SESSION_ITEM_NOT_SERIALIZABLE',
-      `Session item "${name}" is ${kind}${cause instanceof Error ? ` (${cause.message})` : ''}. Session items are stored as JSON: store plain objects, arrays, strings, numbers, booleans or null. The session was not saved.`,
-      { cause },
-    );
-  }
-  return serialized;
+  if (total <= maxBytes) return;
+  const largest = sizes
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, LARGEST_SHOWN)
+    .map(([name, bytes]) => `${quoteInput(name)} ${bytes} bytes`);
+  throw new SessionError(
+    'TESSERA_SESSION_TOO_LARGE',
+    `The session would hold ${total} bytes of items, more than maxSessionBytes (${maxBytes}); the largest: ${largest.join(', ')}. Nothing was written. Keep large data out of the session (store a key to it instead), or raise maxSessionBytes.`,
+  );
 }

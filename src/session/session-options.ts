@@ -27,6 +27,11 @@ export interface SessionOptions {
   readonly requestTimeoutMs: number;
   /** While waiting for a lock, re-check this often even when no release was signalled. */
   readonly lockPollMs: number;
+  /**
+   * The most bytes of item names and values (as JSON) one session may hold; a save
+   * past it fails with `TESSERA_SESSION_TOO_LARGE` and writes nothing.
+   */
+  readonly maxSessionBytes: number;
 }
 
 /** Every default, with its unit. */
@@ -37,6 +42,7 @@ export const SESSION_DEFAULTS = {
   absoluteLifetimeMinutes: null,
   requestTimeoutMs: 110_000,
   lockPollMs: 2_000,
+  maxSessionBytes: 1_048_576,
 } as const satisfies SessionOptions;
 
 /** A year: the longest timeout or lifetime accepted. */
@@ -61,6 +67,15 @@ export function resolveSessionOptions(options: Partial<SessionOptions> = {}): Re
     checkMinutes('absoluteLifetimeMinutes', resolved.absoluteLifetimeMinutes);
   checkPositiveMs('requestTimeoutMs', resolved.requestTimeoutMs);
   checkPositiveMs('lockPollMs', resolved.lockPollMs);
+  if (
+    typeof resolved.maxSessionBytes !== 'number' ||
+    !Number.isSafeInteger(resolved.maxSessionBytes) ||
+    resolved.maxSessionBytes <= 0
+  ) {
+    fail(
+      `maxSessionBytes must be a positive whole number of bytes (got ${String(resolved.maxSessionBytes)}).`,
+    );
+  }
   return Object.freeze(resolved);
 }
 

@@ -1,8 +1,14 @@
 import assert from 'node:assert/strict';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { type RequestWithSession, sessionMiddleware } from '../../src/http/index.ts';
-import { MemorySessionStore } from '../../src/session/index.ts';
+import {
+  type ClientGoneEvent,
+  MemorySessionStore,
+  SESSION_CHANNELS,
+  SessionEngine,
+} from '../../src/session/index.ts';
 import { CookieClient, get, listen, type RunningServer } from './http-helpers.ts';
 
 /** A plain node:http app: /count increments, /peek reads, /login regenerates, /logout abandons. */
@@ -31,6 +37,17 @@ function app(handle: ReturnType<typeof sessionMiddleware>) {
         case '/logout':
           await session.abandon();
           return send({ ok: true });
+        case '/reserved': {
+          const codes: unknown[] = [];
+          for (const name of ['id', 'save', 'isNew']) {
+            try {
+              (session as Record<string, unknown>)[name] = 'x';
+            } catch (error) {
+              codes.push((error as { code?: unknown }).code);
+            }
+          }
+          return send({ codes, id: session.id });
+        }
         case '/bad':
           session.handler = () => 1;
           return send({ ok: true });
@@ -98,6 +115,21 @@ describe('sessionMiddleware on node:http', () => {
     );
   });
 
+  it('uses the session of a cookie sent twice, whichever comes first, and keeps the stale one unadopted', async () => {
+    const client = new CookieClient(server.url);
+    await client.get('/count');
+    const stale = 'AAAAAAAAAAAAAAAAAAAAAAAA';
+    for (const [i, cookie] of [
+      `tessera.sid=${stale}; tessera.sid=${client.cookie}`,
+      `tessera.sid=${client.cookie}; tessera.sid=${stale}`,
+      `tessera.sid=not-an-id; other=1; tessera.sid="${client.cookie}"`,
+    ].entries()) {
+      const reply = await get(`${server.url}/count`, { cookie });
+      assert.deepEqual(JSON.parse(reply.body), { count: i + 2 }, cookie);
+      assert.deepEqual(reply.setCookies, [], 'the known session is kept: no new cookie');
+    }
+  });
+
   it('serializes 50 concurrent requests of one session', async () => {
     const client = new CookieClient(server.url);
     await client.get('/count');
@@ -122,6 +154,12 @@ describe('sessionMiddleware on node:http', () => {
     assert.equal(client.cookie, undefined);
   });
 
+  it('refuses item names that belong to req.session itself (TESSERA_SESSION_ITEM_NAME)', async () => {
+    const reply = JSON.parse((await get(`${server.url}/reserved`)).body);
+    assert.deepEqual(reply.codes, Array(3).fill('TESSERA_SESSION_ITEM_NAME'));
+    assert.match(reply.id, /^[A-Za-z0-9_-]{24}$/, 'the id is untouched');
+  });
+
   it('answers 500 naming the item when a value cannot be stored', async () => {
     const reply = await get(`${server.url}/bad`);
     assert.equal(reply.status, 500);
@@ -129,3 +167,61 @@ describe('sessionMiddleware on node:http', () => {
     assert.deepEqual(reply.setCookies, []);
   });
 });
+
+describe('a client that leaves while its request waits for the lock', () => {
+  const store = new MemorySessionStore();
+  after(() => store.close());
+
+  it('ends quietly (no next(error), no stack trace) and is counted on tessera:session:client-gone', async () => {
+    const errors: unknown[] = [];
+    let onNextError: (error: unknown) => void = () => {};
+    const nextError = new Promise((resolve) => {
+      onNextError = resolve;
+    });
+    const handle = sessionMiddleware({ store, appKey: 'gone' });
+    const server = await listen((req, res) => {
+      void handle(req, res, (error?: unknown) => {
+        if (error === undefined) return res.end('ok');
+        errors.push(error);
+        onNextError(error);
+      });
+    });
+    const gone: ClientGoneEvent[] = [];
+    const onGone = (event: unknown) => gone.push(event as ClientGoneEvent);
+    subscribe(SESSION_CHANNELS.clientGone, onGone);
+    try {
+      const sessions = new SessionEngine(store.provider, { appKey: 'gone' });
+      const seed = await sessions.open(undefined);
+      seed.set('n', 1);
+      await seed.commit();
+      const holder = await sessions.open(seed.id);
+      const queued = nextMessage(SESSION_CHANNELS.lockQueued);
+      const client = new AbortController();
+      const request = get(`${server.url}/`, { cookie: `tessera.sid=${seed.id}` }, client.signal);
+      await queued;
+      const counted = nextMessage(SESSION_CHANNELS.clientGone);
+      client.abort();
+      await assert.rejects(request, { name: 'AbortError' });
+      await Promise.race([counted, nextError]);
+      assert.deepEqual(gone, [{ provider: 'memory', code: 'ABORT_ERR' }]);
+      assert.deepEqual(errors, [], 'next was never called with the abort');
+      await holder.commit();
+      const after = await get(`${server.url}/`, { cookie: `tessera.sid=${seed.id}` });
+      assert.equal(after.body, 'ok', 'the session is not left locked');
+    } finally {
+      unsubscribe(SESSION_CHANNELS.clientGone, onGone);
+      await server.close();
+    }
+  });
+});
+
+/** The next message published on a diagnostics channel. */
+function nextMessage(name: string): Promise<unknown> {
+  return new Promise((resolve) => {
+    const listener = (message: unknown) => {
+      unsubscribe(name, listener);
+      resolve(message);
+    };
+    subscribe(name, listener);
+  });
+}

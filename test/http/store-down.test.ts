@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { fastifySession, type RequestWithSession, sessionMiddleware } from '../../src/http/index.ts';
-import { RedisSessionStore } from '../../src/session/index.ts';
+import { RedisSessionStore, SessionEngine } from '../../src/session/index.ts';
 import { startTlsRedis, type TlsRedisServer } from '../support/tls-redis.ts';
 import { CookieClient, get, listen, type RunningServer } from './http-helpers.ts';
 
@@ -108,6 +108,55 @@ describe('RedisSessionStore.connect', () => {
     } finally {
       await server.close();
       await store.close();
+    }
+  });
+});
+
+describe('when Redis (mutual TLS) freezes while a request saves', () => {
+  it('answers 504 naming the unknown outcome, without Retry-After, and the client can see what was stored', async () => {
+    const redis = await startTlsRedis({ connectionOptions: 'syncTimeout=500' });
+    const store = await RedisSessionStore.connect(redis.connectionString, { env: redis.env });
+    const pid = Number(/process_id:(\d+)/.exec(await redis.server.cli('info', 'server'))![1]);
+    const handle = sessionMiddleware({ store });
+    let freeze = false;
+    const server = await listen(async (req: IncomingMessage, res: ServerResponse) => {
+      await handle(req, res);
+      if (res.writableEnded) return;
+      const session = (req as RequestWithSession).session;
+      session.count = ((session.count as number | undefined) ?? 0) + 1;
+      // Redis stops between the load and the save of this request.
+      if (freeze) process.kill(pid, 'SIGSTOP');
+      res.end(String(session.count));
+    });
+    try {
+      const client = new CookieClient(server.url);
+      assert.equal((await client.get('/')).body, '1');
+      assert.equal((await client.get('/')).body, '2', 'the save script is known to Redis');
+      freeze = true;
+      let reply: Awaited<ReturnType<CookieClient['get']>>;
+      try {
+        reply = await client.get('/');
+      } finally {
+        freeze = false;
+        process.kill(pid, 'SIGCONT');
+      }
+      assert.equal(reply.status, 504);
+      assert.match(reply.body, /TESSERA_SESSION_OUTCOME_UNKNOWN/);
+      assert.doesNotMatch(reply.body, /Retry in/);
+      assert.equal(reply.headers.get('retry-after'), null);
+      // The save that got no answer was applied once Redis resumed: the client reloads and sees 3.
+      const sessions = new SessionEngine(store.provider);
+      let stored: unknown;
+      await until(async () => {
+        const session = await sessions.open(client.cookie, { mode: 'readonly' }).catch(() => undefined);
+        stored = session?.get('count');
+        return session !== undefined;
+      });
+      assert.equal(stored, 3);
+    } finally {
+      await server.close();
+      await store.close();
+      await redis.stop();
     }
   });
 });

@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { sessionMiddleware } from '../../src/http/index.ts';
-import { MemorySessionStore, SESSION_DEFAULTS, SessionEngine } from '../../src/session/index.ts';
+import {
+  MEMORY_PROVIDER_DEFAULTS,
+  MemorySessionStore,
+  RedisProvider,
+  RedisSessionStore,
+  resolveMemoryProviderOptions,
+  SESSION_DEFAULTS,
+  SessionEngine,
+} from '../../src/session/index.ts';
 
 describe('session options', () => {
   const store = new MemorySessionStore();
@@ -38,6 +46,88 @@ describe('session options', () => {
     assert.throws(() => sessionMiddleware({ store, name: 'a b' }), {
       code: 'TESSERA_SESSION_OPTIONS',
       message: /cookie name/,
+    });
+  });
+});
+
+describe('store options', () => {
+  it('gives an option set to undefined its default, as if absent', async () => {
+    const store = new MemorySessionStore({ maxBytes: undefined, sweepIntervalMs: undefined });
+    try {
+      const sessions = new SessionEngine(store.provider);
+      const session = await sessions.open(undefined);
+      session.set('n', 1);
+      await session.commit();
+      assert.equal((await sessions.open(session.id, { mode: 'readonly' })).get('n'), 1);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('resolves the memory store options against one frozen table of defaults', () => {
+    const resolved = resolveMemoryProviderOptions({ maxBytes: 1000, sweepIntervalMs: undefined });
+    assert.deepEqual({ ...resolved }, { ...MEMORY_PROVIDER_DEFAULTS, maxBytes: 1000 });
+    assert.ok(Object.isFrozen(resolved));
+  });
+
+  for (const [name, options, pattern] of [
+    ['a negative maxBytes', { maxBytes: -1 }, /maxBytes must be a whole number of bytes .*\(got -1\)/],
+    ['a maxBytes of null', { maxBytes: null }, /maxBytes .*\(got null\)/],
+    ['a zero sweep interval', { sweepIntervalMs: 0 }, /sweepIntervalMs .*\(got 0\)/],
+    ['a sweep interval past what a timer holds', { sweepIntervalMs: 2 ** 31 }, /sweepIntervalMs/],
+    ['a fractional waiter cap', { maxWaitersPerSession: 2.5 }, /maxWaitersPerSession .*\(got 2.5\)/],
+    ['a string where a number goes', { maxBytes: '1000' }, /maxBytes .*\(got "1000"\)/],
+    ['an unknown option (a typo)', { maxbytes: 1000 }, /"maxbytes" is not known. Known options: maxBytes/],
+  ] as const) {
+    it(`refuses ${name} in MemorySessionStore, naming the option`, () => {
+      assert.throws(() => new MemorySessionStore(options as never), {
+        code: 'TESSERA_SESSION_OPTIONS',
+        message: pattern,
+      });
+    });
+  }
+
+  it('refuses a store options argument that is not an object', () => {
+    assert.throws(() => new MemorySessionStore(5 as never), {
+      code: 'TESSERA_SESSION_OPTIONS',
+      message: /options must be an object \(got 5\)/,
+    });
+  });
+
+  for (const [name, options, pattern] of [
+    ['a negative close timeout', { closeTimeoutMs: -5 }, /closeTimeoutMs .*\(got -5\)/],
+    ['a zero waiter cap', { maxWaitersPerSession: 0 }, /maxWaitersPerSession .*\(got 0\)/],
+    ['an env that is not an object', { env: 'SERedis' }, /env must be an object/],
+    ['an unknown option', { ownsConnection: true }, /"ownsConnection" is not known/],
+  ] as const) {
+    it(`refuses ${name} in RedisSessionStore.connect before connecting`, async () => {
+      // No Redis listens here: the options are refused before any connection is tried.
+      await assert.rejects(RedisSessionStore.connect('127.0.0.1:1', options as never), {
+        code: 'TESSERA_SESSION_OPTIONS',
+        message: pattern,
+      });
+    });
+  }
+
+  it('refuses bad RedisProvider options', () => {
+    assert.throws(
+      () => new RedisProvider({ topology: 'single' } as never, { ownsConnection: 'yes' } as never),
+      {
+        code: 'TESSERA_SESSION_OPTIONS',
+        message: /ownsConnection must be true or false \(got "yes"\)/,
+      },
+    );
+  });
+
+  it('refuses middleware options of the wrong type', () => {
+    const store = new MemorySessionStore();
+    assert.throws(() => sessionMiddleware({ store, trustProxy: 'yes' as never }), {
+      code: 'TESSERA_SESSION_OPTIONS',
+      message: /trustProxy/,
+    });
+    assert.throws(() => sessionMiddleware({ store, mode: 5 as never }), {
+      code: 'TESSERA_SESSION_OPTIONS',
+      message: /mode/,
     });
   });
 });

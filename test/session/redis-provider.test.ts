@@ -4,6 +4,7 @@
  * server and on a three-primary cluster.
  */
 import assert from 'node:assert/strict';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LuaScript, RedisArgument, RedisConnection } from '../../src/redis/connection.ts';
@@ -12,6 +13,7 @@ import {
   type ActiveSession,
   RedisProvider,
   RedisSessionStore,
+  SESSION_CHANNELS,
   SessionEngine,
   type SessionError,
 } from '../../src/session/index.ts';
@@ -22,6 +24,18 @@ import {
   type TlsRedisServer,
   type TlsRedisTarget,
 } from '../support/tls-redis.ts';
+
+/**
+ * A save cut off by Redis going away: refused before it was sent (store
+ * unavailable), or sent on a connection that closed before the answer (unknown).
+ */
+function cutOff(error: SessionError): boolean {
+  assert.ok(
+    error.code === 'TESSERA_SESSION_STORE_UNAVAILABLE' || error.code === 'TESSERA_SESSION_OUTCOME_UNKNOWN',
+    error.code,
+  );
+  return true;
+}
 
 /** Counts the calls a provider makes (each is one round trip). */
 function counting(connection: RedisConnection) {
@@ -107,6 +121,12 @@ describe('the Redis provider', () => {
     assert.deepEqual(calls.splice(0), ['script'], 'save + release');
     await (await sessions.open(first.id)).commit();
     assert.deepEqual(calls.splice(0), ['script', 'script'], 'load, then release only');
+    await (await sessions.open([first.id, 'AAAAAAAAAAAAAAAAAAAAAAAA'])).commit();
+    assert.deepEqual(calls.splice(0), ['script', 'script'], 'two cookies, the known one first: one load');
+    const twice = await sessions.open(['AAAAAAAAAAAAAAAAAAAAAAAA', 'not-an-id', first.id]);
+    assert.equal(twice.id, first.id);
+    await twice.commit();
+    assert.deepEqual(calls.splice(0), ['script', 'script', 'script'], 'the stale one costs one load more');
   });
 
   it('falls back to EVAL when Redis forgot the scripts', async () => {
@@ -192,7 +212,7 @@ describe('the Redis provider', () => {
       const holder = await sessionsA.open(seed.id);
       await persistent.server.stop();
       holder.set('n', 2);
-      await assert.rejects(holder.commit(), { code: 'TESSERA_SESSION_STORE_UNAVAILABLE' });
+      await assert.rejects(holder.commit(), cutOff);
       assert.equal(serverA.provider.pendingReleases, 1, 'the release waits for Redis');
       await persistent.server.restart();
       const started = Date.now();
@@ -211,6 +231,128 @@ describe('the Redis provider', () => {
     } finally {
       await Promise.allSettled(stores.map((store) => store.close()));
       await persistent.stop();
+    }
+  });
+
+  it('drains the releases waiting for Redis before it closes, so no session stays locked after an outage', async () => {
+    const persistent = await startTlsRedis({ extraArgs: ['--appendonly', 'yes', '--appendfsync', 'always'] });
+    const stores: RedisSessionStore[] = [];
+    try {
+      const open = async (options = {}) => {
+        const store = await RedisSessionStore.connect(persistent.connectionString, {
+          env: persistent.env,
+          ...options,
+        });
+        stores.push(store);
+        return store;
+      };
+      const closing = await open({ closeTimeoutMs: 20_000 });
+      const other = await open();
+      const sessionsA = new SessionEngine(closing.provider, { appKey: 'drain' });
+      const sessionsB = new SessionEngine(other.provider, { appKey: 'drain', requestTimeoutMs: 8000 });
+      const seed = await sessionsA.open(undefined);
+      seed.set('n', 1);
+      await seed.commit();
+      const holder = await sessionsA.open(seed.id);
+      await persistent.server.stop();
+      holder.set('n', 2);
+      await assert.rejects(holder.commit(), cutOff);
+      assert.equal(closing.provider.pendingReleases, 1);
+      // The front-end shuts down during the outage; Redis comes back while it closes.
+      const closed = closing.close();
+      await persistent.server.restart();
+      await closed;
+      assert.equal(closing.provider.pendingReleases, 0, 'released before the connection closed');
+      const started = Date.now();
+      let next: ActiveSession | undefined;
+      while (!next) {
+        next = await sessionsB.open(seed.id).catch((error: SessionError) => {
+          if (error.code !== 'TESSERA_SESSION_STORE_UNAVAILABLE' || Date.now() - started > 5000) throw error;
+          return sleep(50).then(() => undefined);
+        });
+      }
+      assert.ok(Date.now() - started < 5000, `had the lock after ${Date.now() - started} ms`);
+      assert.equal(next.get('n'), 1);
+      await next.commit();
+    } finally {
+      await Promise.allSettled(stores.map((store) => store.close()));
+      await persistent.stop();
+    }
+  });
+
+  it('closes after closeTimeoutMs when Redis stays away, leaving those locks to expire', async () => {
+    const gone = await startTlsRedis();
+    const store = await RedisSessionStore.connect(gone.connectionString, {
+      env: gone.env,
+      closeTimeoutMs: 300,
+    });
+    try {
+      const sessions = new SessionEngine(store.provider, { appKey: 'gone' });
+      const seed = await sessions.open(undefined);
+      seed.set('n', 1);
+      await seed.commit();
+      const holder = await sessions.open(seed.id);
+      await gone.server.stop();
+      holder.set('n', 2);
+      await assert.rejects(holder.commit(), cutOff);
+      const started = Date.now();
+      await store.close();
+      const elapsed = Date.now() - started;
+      assert.ok(elapsed >= 250 && elapsed < 3000, `closed after ${elapsed} ms`);
+    } finally {
+      await store.close();
+      await gone.stop();
+    }
+  });
+
+  it('reports a save that Redis received but did not answer in time as an unknown outcome, not as "nothing was written"', async () => {
+    const frozen = await startTlsRedis({ connectionOptions: 'syncTimeout=500' });
+    const store = await RedisSessionStore.connect(frozen.connectionString, { env: frozen.env });
+    const pid = Number(/process_id:(\d+)/.exec(await frozen.server.cli('info', 'server'))![1]);
+    try {
+      const sessions = new SessionEngine(store.provider, { appKey: 'frozen' });
+      const seed = await sessions.open(undefined);
+      seed.set('n', 0);
+      await seed.commit();
+      // One save first, so that Redis knows the save script (a first EVALSHA that
+      // times out would have been answered NOSCRIPT: not applied).
+      const first = await sessions.open(seed.id);
+      first.set('n', 1);
+      await first.commit();
+      const holder = await sessions.open(seed.id);
+      holder.set('n', 2);
+      const reported = new Promise((resolve) => {
+        const listener = (message: unknown) => {
+          unsubscribe(SESSION_CHANNELS.storeUnavailable, listener);
+          resolve(message);
+        };
+        subscribe(SESSION_CHANNELS.storeUnavailable, listener);
+      });
+      process.kill(pid, 'SIGSTOP');
+      try {
+        await assert.rejects(holder.commit(), (error: SessionError) => {
+          assert.equal(error.code, 'TESSERA_SESSION_OUTCOME_UNKNOWN');
+          assert.match(error.message, /did not answer when asked to save .*it may or may not have done it/);
+          assert.doesNotMatch(error.message, /Nothing was written/);
+          return true;
+        });
+      } finally {
+        process.kill(pid, 'SIGCONT');
+      }
+      assert.deepEqual(await reported, { provider: 'redis', code: 'TESSERA_SESSION_OUTCOME_UNKNOWN' });
+      // Redis runs the save it had received as soon as it resumes: the outcome was indeed unknown.
+      const started = Date.now();
+      let next: ActiveSession | undefined;
+      while (!next) {
+        next = await sessions.open(seed.id, { mode: 'readonly' }).catch((error: SessionError) => {
+          if (error.code !== 'TESSERA_SESSION_STORE_UNAVAILABLE' || Date.now() - started > 5000) throw error;
+          return sleep(50).then(() => undefined);
+        });
+      }
+      assert.equal(next.get('n'), 2, 'the save that timed out was applied');
+    } finally {
+      await store.close();
+      await frozen.stop();
     }
   });
 });

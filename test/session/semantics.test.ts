@@ -7,6 +7,7 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
+  type LockQueuedEvent,
   type LockWaitEvent,
   type SaveEvent,
   SESSION_CHANNELS,
@@ -29,6 +30,19 @@ async function savesDuring(provider: SessionProvider, action: () => Promise<void
     unsubscribe(SESSION_CHANNELS.save, listener);
   }
   return events;
+}
+
+/** Resolves once `count` requests of `provider` have started waiting for a lock (`tessera:session:lock-queued`). */
+function queued(provider: SessionProvider, count: number): Promise<void> {
+  let seen = 0;
+  return new Promise((resolve) => {
+    const listener = (message: unknown) => {
+      if ((message as LockQueuedEvent).provider !== provider.name || ++seen < count) return;
+      unsubscribe(SESSION_CHANNELS.lockQueued, listener);
+      resolve();
+    };
+    subscribe(SESSION_CHANNELS.lockQueued, listener);
+  });
 }
 
 const writes = (events: SaveEvent[]) =>
@@ -66,6 +80,24 @@ for (const factory of PROVIDERS) {
         assert.equal(ids.size, 200);
         for (const id of ids) assert.match(id, /^[A-Za-z0-9_-]{22,}$/);
         assert.ok([...ids][0]!.length * 6 >= 128);
+      });
+
+      it('refuses to create a session under an id already in use (TESSERA_SESSION_ID_COLLISION)', async () => {
+        const sessions = engine();
+        const session = await sessions.open(undefined);
+        session.set('user', 'mallory');
+        // Someone else's session appears under the very id this new session was given.
+        await provider.create(
+          { appKey: sessions.options.appKey, id: session.id },
+          { items: new Map([['user', '"alice"']]), timeoutMinutes: 20, absoluteLifetimeMs: null },
+          { lockToken: null, lockTimeoutMs: 1000 },
+        );
+        await assert.rejects(session.commit(), { code: 'TESSERA_SESSION_ID_COLLISION', message: /CSPRNG/ });
+        assert.equal(
+          (await sessions.open(session.id, { mode: 'readonly' })).get('user'),
+          'alice',
+          'not overwritten',
+        );
       });
 
       it('never adopts an id the store does not know', async () => {
@@ -171,8 +203,9 @@ for (const factory of PROVIDERS) {
         subscribe(SESSION_CHANNELS.lockWait, listener);
         const started = Date.now();
         try {
+          const waiting = queued(provider, 1);
           const waiter = sessions.open(id);
-          await sleep(50);
+          await waiting;
           await holder.commit();
           await (await waiter).commit();
         } finally {
@@ -181,7 +214,7 @@ for (const factory of PROVIDERS) {
         assert.ok(Date.now() - started < 1000, `waited ${Date.now() - started} ms`);
         const [wait] = waits.filter((event) => event.provider === provider.name);
         assert.equal(wait?.outcome, 'acquired');
-        assert.ok(wait.waitedMs >= 40, 'the wait is published, without any session id');
+        assert.equal(typeof wait.waitedMs, 'number', 'the wait is published, without any session id');
         assert.deepEqual(Object.keys(wait).sort(), ['outcome', 'provider', 'waitedMs']);
       });
 
@@ -190,12 +223,13 @@ for (const factory of PROVIDERS) {
         const id = await seed(sessions, { order: [] });
         const holder = await sessions.open(id);
         const started = Date.now();
+        const allWaiting = queued(provider, 20);
         const waiters = Array.from({ length: 20 }, async (_, i) => {
           const session = await sessions.open(id);
           session.set('order', [...(session.get('order') as number[]), i]);
           await session.commit();
         });
-        await sleep(50);
+        await allWaiting;
         await holder.commit();
         await Promise.all(waiters);
         assert.ok(Date.now() - started < 2000, `took ${Date.now() - started} ms: no wake was lost`);
@@ -317,6 +351,83 @@ for (const factory of PROVIDERS) {
         assert.equal((await sessions.open(id)).get('ok'), 1, 'not locked, not damaged');
       });
 
+      it('refuses a value JSON would change, naming the item and the place inside it', async () => {
+        const sessions = engine();
+        const id = await seed(sessions, { ok: 1 });
+        class Cart {
+          lines = [];
+        }
+        for (const [bad, place, what] of [
+          [new Map([[1, 2]]), '', /a Map, which JSON stores as \{\}/],
+          [new Set([1]), '', /a Set/],
+          [Number.NaN, '', /NaN, which JSON stores as null/],
+          [{ lines: [{ qty: Number.POSITIVE_INFINITY }] }, 'lines[0].qty', /Infinity/],
+          [{ lines: [1, new Map()] }, 'lines[1]', /a Map/],
+          [new Array(2), '', /holes/],
+          [[1, undefined], '[1]', /undefined, which JSON stores as null/],
+          [new Cart(), '', /a Cart, which JSON stores as a plain object/],
+          [new Date(Number.NaN), '', /an invalid Date/],
+          [{ when: new Date(0), f: () => 1 }, 'f', /a function/],
+        ] as const) {
+          const session = await sessions.open(id);
+          session.set('cart', bad);
+          await assert.rejects(session.commit(), (error: Error & { code: string }) => {
+            assert.equal(error.code, 'TESSERA_SESSION_ITEM_NOT_SERIALIZABLE');
+            assert.match(error.message, /^Session item "cart" holds/);
+            if (place) assert.ok(error.message.includes(` at "${place}" `), error.message);
+            assert.match(error.message, what);
+            return true;
+          });
+        }
+        const reread = await sessions.open(id, { mode: 'readonly' });
+        assert.deepEqual(reread.names(), ['ok'], 'nothing was written');
+      });
+
+      it('makes only the documented conversions: toJSON (a Date), undefined properties, -0', async () => {
+        const sessions = engine();
+        const session = await sessions.open(undefined);
+        session.set('when', new Date(Date.UTC(2026, 0, 2, 3, 4, 5)));
+        session.set('money', { toJSON: () => ({ cents: 150 }) });
+        session.set('user', { name: 'alice', nickname: undefined });
+        session.set('zero', -0);
+        await session.commit();
+        const reread = await sessions.open(session.id, { mode: 'readonly' });
+        assert.equal(reread.get('when'), '2026-01-02T03:04:05.000Z');
+        assert.deepEqual(reread.get('money'), { cents: 150 });
+        assert.deepEqual(reread.get('user'), { name: 'alice' });
+        assert.ok(Object.is(reread.get('zero'), 0));
+      });
+
+      it('refuses a session past maxSessionBytes, naming its size and largest items, writing nothing', async () => {
+        const sessions = engine({ maxSessionBytes: 1000 });
+        const id = await seed(sessions, { small: 'x'.repeat(100) });
+        const session = await sessions.open(id);
+        session.set('blob', 'y'.repeat(2000));
+        session.set('note', 'z'.repeat(10));
+        await assert.rejects(session.commit(), (error: Error & { code: string }) => {
+          assert.equal(error.code, 'TESSERA_SESSION_TOO_LARGE');
+          assert.match(error.message, /would hold 2\d{3} bytes of items, more than maxSessionBytes \(1000\)/);
+          assert.match(error.message, /the largest: "blob" 2006 bytes, "small" 107 bytes, "note" 16 bytes/);
+          return true;
+        });
+        const reread = await sessions.open(id);
+        assert.deepEqual(reread.names(), ['small'], 'nothing written, and the lock was released');
+        await reread.commit();
+        const fresh = await sessions.open(undefined);
+        fresh.set('blob', 'y'.repeat(2000));
+        await assert.rejects(fresh.commit(), { code: 'TESSERA_SESSION_TOO_LARGE' });
+        assert.equal(fresh.cookieAction(), 'set', 'the caller decides; the store holds nothing');
+        assert.equal((await sessions.open(fresh.id)).isNew, true);
+      });
+
+      it('limits a session to 1 MB by default', async () => {
+        const sessions = engine();
+        assert.equal(sessions.options.maxSessionBytes, 1_048_576);
+        const session = await sessions.open(undefined);
+        session.set('big', 'x'.repeat(1_048_576));
+        await assert.rejects(session.commit(), { code: 'TESSERA_SESSION_TOO_LARGE', message: /"big"/ });
+      });
+
       it('reports a stored item that cannot be read back, and keeps the rest of the session', async () => {
         const sessions = engine();
         const id = await seed(sessions, { good: 'yes' });
@@ -362,12 +473,32 @@ for (const factory of PROVIDERS) {
         assert.equal((await sessions.open(id)).isNew, true);
       });
 
+      it('refuses changes after abandon with TESSERA_SESSION_ABANDONED', async () => {
+        const sessions = engine();
+        const id = await seed(sessions, { user: 'alice' });
+        const session = await sessions.open(id);
+        await session.abandon();
+        for (const change of [
+          () => session.set('cart', [1]),
+          () => session.delete('user'),
+          () => {
+            session.timeoutMinutes = 5;
+          },
+        ]) {
+          assert.throws(change, { code: 'TESSERA_SESSION_ABANDONED', message: /abandoned/ });
+        }
+        await assert.rejects(session.regenerate(), { code: 'TESSERA_SESSION_ABANDONED' });
+        await session.commit();
+        assert.equal((await sessions.open(id)).isNew, true);
+      });
+
       it('wakes waiters of an abandoned session, which then start a new one', async () => {
         const sessions = engine({ lockPollMs: 10_000 });
         const id = await seed(sessions, { user: 'alice' });
         const holder = await sessions.open(id);
+        const waiting = queued(provider, 1);
         const waiter = sessions.open(id);
-        await sleep(50);
+        await waiting;
         await holder.abandon();
         const woken = await waiter;
         assert.equal(woken.isNew, true);

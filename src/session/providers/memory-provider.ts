@@ -7,6 +7,7 @@
  */
 import { SessionError } from '../errors.ts';
 import { LockWaiters } from '../lock-waiters.ts';
+import { MAX_TIMER_MS, type ResolvedOptions, resolveOptions, wholeNumber } from '../option-checks.ts';
 import type {
   ExclusiveLoad,
   LockWatch,
@@ -21,13 +22,14 @@ import type {
   StoredSession,
 } from '../session-provider.ts';
 
+/** Options of the memory provider (and `MemorySessionStore`); an absent or `undefined` one takes its default. */
 export interface MemoryProviderOptions {
   /** The most bytes of item names and values held in all (default 256 MiB). */
-  readonly maxBytes?: number;
+  readonly maxBytes?: number | undefined;
   /** How often expired sessions are swept (default 60 s). */
-  readonly sweepIntervalMs?: number;
+  readonly sweepIntervalMs?: number | undefined;
   /** The most requests waiting for one session's lock (default 50). */
-  readonly maxWaitersPerSession?: number;
+  readonly maxWaitersPerSession?: number | undefined;
 }
 
 export const MEMORY_PROVIDER_DEFAULTS = {
@@ -35,6 +37,20 @@ export const MEMORY_PROVIDER_DEFAULTS = {
   sweepIntervalMs: 60_000,
   maxWaitersPerSession: 50,
 } as const satisfies MemoryProviderOptions;
+
+const MEMORY_PROVIDER_KINDS = {
+  maxBytes: wholeNumber(1, Number.MAX_SAFE_INTEGER, ' of bytes'),
+  sweepIntervalMs: wholeNumber(1, MAX_TIMER_MS, ' of milliseconds'),
+  maxWaitersPerSession: wholeNumber(1, 1_000_000, ''),
+} as const;
+
+/** The memory provider's options with their defaults, checked and frozen (`TESSERA_SESSION_OPTIONS`). */
+export function resolveMemoryProviderOptions(
+  options: MemoryProviderOptions = {},
+): ResolvedOptions<MemoryProviderOptions> {
+  const defaults: ResolvedOptions<MemoryProviderOptions> = MEMORY_PROVIDER_DEFAULTS;
+  return resolveOptions('The memory session store', defaults, MEMORY_PROVIDER_KINDS, options);
+}
 
 interface Entry {
   readonly items: Map<string, string>;
@@ -56,7 +72,7 @@ export class MemoryProvider implements SessionProvider {
   #bytes = 0;
 
   constructor(options: MemoryProviderOptions = {}) {
-    const settings = { ...MEMORY_PROVIDER_DEFAULTS, ...options };
+    const settings = resolveMemoryProviderOptions(options);
     this.#maxBytes = settings.maxBytes;
     this.#waiters = new LockWaiters({ maxPerSession: settings.maxWaitersPerSession });
     this.#sweep = setInterval(() => this.#removeExpired(), settings.sweepIntervalMs);

@@ -6,12 +6,20 @@
  * requests are woken by a message on the session's channel (and at once by this
  * process's own releases), not by polling.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { hasErrorCode } from '../../errors.ts';
 // From errors.ts, not the layer's index: the memory store must not load the Redis client.
 import { isRedisUnavailable } from '../../redis/errors.ts';
 import type { LuaScript, RedisArgument, RedisConnection } from '../../redis/index.ts';
-import { SessionError, storeUnavailable } from '../errors.ts';
+import { outcomeUnknown, SessionError, storeUnavailable } from '../errors.ts';
 import { DEFAULT_MAX_WAITERS_PER_SESSION, LockWaiters } from '../lock-waiters.ts';
+import {
+  BOOLEAN,
+  MAX_TIMER_MS,
+  type ResolvedOptions,
+  resolveOptions,
+  wholeNumber,
+} from '../option-checks.ts';
 import type {
   ExclusiveLoad,
   LockWatch,
@@ -27,18 +35,44 @@ import type {
 import { parseSession, type Reply, text } from './redis-replies.ts';
 import * as scripts from './redis-scripts.ts';
 
+/** Options of the Redis provider; an absent or `undefined` one takes its default. */
 export interface RedisProviderOptions {
   /** The most requests of this process waiting for one session's lock (default 50). */
-  readonly maxWaitersPerSession?: number;
+  readonly maxWaitersPerSession?: number | undefined;
   /** Close the connection with the provider (default false). */
-  readonly ownsConnection?: boolean;
+  readonly ownsConnection?: boolean | undefined;
+  /**
+   * How long `close()` may spend releasing locks whose release could not reach
+   * Redis (an outage) before it closes the connection (default 5000 ms). Locks not
+   * released by then end by themselves after the request timeout.
+   */
+  readonly closeTimeoutMs?: number | undefined;
 }
+
+export const REDIS_PROVIDER_DEFAULTS = {
+  maxWaitersPerSession: DEFAULT_MAX_WAITERS_PER_SESSION,
+  ownsConnection: false,
+  closeTimeoutMs: 5000,
+} as const satisfies RedisProviderOptions;
+
+export const REDIS_PROVIDER_KINDS = {
+  maxWaitersPerSession: wholeNumber(1, 1_000_000, ''),
+  ownsConnection: BOOLEAN,
+  closeTimeoutMs: wholeNumber(0, MAX_TIMER_MS, ' of milliseconds'),
+} as const;
 
 /** The first retry of a release that could not reach Redis; doubles up to the maximum. */
 const RELEASE_RETRY_FIRST_MS = 100;
 const RELEASE_RETRY_MAX_MS = 1000;
 /** The most releases kept for retry (a release is only pending when Redis went away mid-request). */
 const MAX_PENDING_RELEASES = 10_000;
+
+/** Whether a call changes the session: a write whose answer is lost has an unknown outcome. */
+interface Effect {
+  readonly writes: boolean;
+}
+const READS: Effect = { writes: false };
+const WRITES: Effect = { writes: true };
 
 /** The keys and channel of one session, all with the hash tag `{app_id}`. */
 function keysOf(key: SessionKey) {
@@ -55,7 +89,7 @@ function keysOf(key: SessionKey) {
 export class RedisProvider implements SessionProvider {
   readonly name = 'redis';
   readonly #connection: RedisConnection;
-  readonly #ownsConnection: boolean;
+  readonly #options: ResolvedOptions<RedisProviderOptions>;
   readonly #waiters: LockWaiters;
   /** PUBLISH, or SPUBLISH on a cluster (the channel lives on the session's node). */
   readonly #publish: string;
@@ -63,14 +97,16 @@ export class RedisProvider implements SessionProvider {
   readonly #pendingReleases = new Map<string, SessionKey>();
   #retryTimer: NodeJS.Timeout | undefined;
   #retryDelayMs = RELEASE_RETRY_FIRST_MS;
+  #closing: Promise<void> | undefined;
   #closed = false;
 
   constructor(connection: RedisConnection, options: RedisProviderOptions = {}) {
+    const defaults: ResolvedOptions<RedisProviderOptions> = REDIS_PROVIDER_DEFAULTS;
+    this.#options = resolveOptions('The Redis session store', defaults, REDIS_PROVIDER_KINDS, options);
     this.#connection = connection;
-    this.#ownsConnection = options.ownsConnection ?? false;
     this.#publish = connection.topology === 'cluster' ? 'SPUBLISH' : 'PUBLISH';
     this.#waiters = new LockWaiters({
-      maxPerSession: options.maxWaitersPerSession ?? DEFAULT_MAX_WAITERS_PER_SESSION,
+      maxPerSession: this.#options.maxWaitersPerSession,
       listen: (tag, onRelease) =>
         this.#run('watch the lock', () =>
           connection.subscribe(`${tag}_Released`, (message) =>
@@ -95,7 +131,8 @@ export class RedisProvider implements SessionProvider {
       // The script may have run and only its answer been lost (Redis stopped
       // mid-reply, a timeout): release what the token may hold rather than leave the
       // session locked for the request timeout. Not when the command was never sent.
-      if (isStoreUnavailable(error) && !neverSent(error)) this.release(key, lockToken).catch(() => {});
+      if (isStoreUnavailable(error) && !neverSent((error as SessionError).cause))
+        this.release(key, lockToken).catch(() => {});
       throw error;
     });
     const state = text(reply[0]);
@@ -139,6 +176,7 @@ export class RedisProvider implements SessionProvider {
       scripts.CREATE,
       [k.data, k.internal, k.lock],
       args,
+      WRITES,
     );
     return text(reply[0]) === 'exists'
       ? { state: 'exists' }
@@ -158,7 +196,7 @@ export class RedisProvider implements SessionProvider {
       ...flatten(changes.set),
       ...changes.remove,
     ];
-    const reply = await this.#script('save', scripts.SAVE, [k.data, k.internal, k.lock], args);
+    const reply = await this.#script('save', scripts.SAVE, [k.data, k.internal, k.lock], args, WRITES);
     const state = text(reply[0]);
     if (state === 'saved') {
       if (condition.releaseLock && condition.lockToken !== null) this.#waiters.wake(k.tag);
@@ -192,7 +230,7 @@ export class RedisProvider implements SessionProvider {
   }
 
   #releaseLater(key: SessionKey, lockToken: string): void {
-    if (this.#closed) return;
+    if (this.#closing) return;
     if (this.#pendingReleases.size >= MAX_PENDING_RELEASES) {
       // The oldest lock has had the longest to expire by itself.
       this.#pendingReleases.delete(this.#pendingReleases.keys().next().value!);
@@ -202,23 +240,39 @@ export class RedisProvider implements SessionProvider {
   }
 
   async #retryReleases(): Promise<void> {
+    await this.#releasePending();
+    this.#retryTimer = undefined;
+    if (this.#closing || this.#pendingReleases.size === 0) {
+      this.#retryDelayMs = RELEASE_RETRY_FIRST_MS;
+      return;
+    }
+    this.#retryDelayMs = Math.min(this.#retryDelayMs * 2, RELEASE_RETRY_MAX_MS);
+    this.#retryTimer = setTimeout(() => void this.#retryReleases(), this.#retryDelayMs).unref();
+  }
+
+  /** One pass over the pending releases, in order; stops at the first that finds Redis still away. */
+  async #releasePending(): Promise<void> {
     for (const [token, key] of this.#pendingReleases) {
       if (this.#closed) return;
       try {
         await this.#release(key, token);
         this.#pendingReleases.delete(token);
       } catch (error) {
-        if (isStoreUnavailable(error)) break; // still down: try again later
+        if (isStoreUnavailable(error)) return; // still away: try again later
         this.#pendingReleases.delete(token);
       }
     }
-    this.#retryTimer = undefined;
-    if (this.#closed || this.#pendingReleases.size === 0) {
-      this.#retryDelayMs = RELEASE_RETRY_FIRST_MS;
-      return;
+  }
+
+  /** Retries the pending releases until none is left, with the same back-off as in the background. */
+  async #drainReleases(): Promise<void> {
+    let delayMs = RELEASE_RETRY_FIRST_MS;
+    for (;;) {
+      await this.#releasePending();
+      if (this.#closed || this.#pendingReleases.size === 0) return;
+      await sleep(delayMs, undefined, { ref: false });
+      delayMs = Math.min(delayMs * 2, RELEASE_RETRY_MAX_MS);
     }
-    this.#retryDelayMs = Math.min(this.#retryDelayMs * 2, RELEASE_RETRY_MAX_MS);
-    this.#retryTimer = setTimeout(() => void this.#retryReleases(), this.#retryDelayMs).unref();
   }
 
   /** Locks whose release is waiting for Redis to come back (for tests and diagnostics). */
@@ -236,8 +290,11 @@ export class RedisProvider implements SessionProvider {
 
   async abandon(key: SessionKey): Promise<void> {
     const k = keysOf(key);
-    await this.#run('abandon the session', () =>
-      this.#connection.script(scripts.ABANDON, [k.data, k.internal, k.lock], [this.#publish, k.channel]),
+    await this.#run(
+      'abandon the session',
+      () =>
+        this.#connection.script(scripts.ABANDON, [k.data, k.internal, k.lock], [this.#publish, k.channel]),
+      WRITES,
     );
     this.#waiters.wakeAll(k.tag);
   }
@@ -256,6 +313,7 @@ export class RedisProvider implements SessionProvider {
       scripts.REGENERATE_TAKE,
       [old.data, old.internal, old.lock],
       [options.lockToken ?? '', this.#publish, old.channel],
+      WRITES,
     );
     const state = text(taken[0]);
     if (state !== 'taken') return state === 'missing' ? 'missing' : 'lock-lost';
@@ -263,12 +321,15 @@ export class RedisProvider implements SessionProvider {
     const [, timeout, created, version, absolute, ttl, data] = taken;
     const args = [timeout, created, version, absolute, ttl].map((value) => text(value));
     args.push(options.lockToken ?? '', String(options.lockTimeoutMs));
-    const put = await this.#run('regenerate the id', () =>
-      this.#connection.script(
-        scripts.REGENERATE_PUT,
-        [fresh.data, fresh.internal, fresh.lock],
-        [...args, ...(data as Reply[]).map((value) => text(value))],
-      ),
+    const put = await this.#run(
+      'regenerate the id',
+      () =>
+        this.#connection.script(
+          scripts.REGENERATE_PUT,
+          [fresh.data, fresh.internal, fresh.lock],
+          [...args, ...(data as Reply[]).map((value) => text(value))],
+        ),
+      WRITES,
     );
     return text(put) === 'exists' ? 'exists' : 'regenerated';
   }
@@ -299,10 +360,30 @@ export class RedisProvider implements SessionProvider {
       : { state: 'loaded', session: parseSession(reply) };
   }
 
-  async close(): Promise<void> {
-    this.#closed = true;
+  /**
+   * Releases the locks still waiting for Redis (for at most `closeTimeoutMs`), then
+   * stops the timers and, with `ownsConnection`, closes the connection. A lock
+   * dropped here would keep its session locked until the request timeout after
+   * Redis is back. Idempotent.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
     clearTimeout(this.#retryTimer);
-    if (this.#ownsConnection) await this.#connection.close();
+    this.#retryTimer = undefined;
+    if (this.#pendingReleases.size > 0) {
+      const timer = new AbortController();
+      await Promise.race([
+        this.#drainReleases(),
+        sleep(this.#options.closeTimeoutMs, undefined, { signal: timer.signal }).catch(() => {}),
+      ]);
+      timer.abort();
+    }
+    this.#closed = true;
+    if (this.#options.ownsConnection) await this.#connection.close();
   }
 
   async #script(
@@ -310,21 +391,28 @@ export class RedisProvider implements SessionProvider {
     script: LuaScript,
     keys: string[],
     args: RedisArgument[],
+    effect: Effect = READS,
   ): Promise<Reply[]> {
-    const reply = await this.#run(operation, () => this.#connection.script(script, keys, args));
+    const reply = await this.#run(operation, () => this.#connection.script(script, keys, args), effect);
     if (!Array.isArray(reply))
       throw new Error(`Unexpected reply of the ${operation} script: ${typeof reply}`);
     return reply;
   }
 
-  /** Runs a Redis call; transport failures and transient replies become `STORE_UNAVAILABLE`. */
-  async #run<T>(operation: string, call: () => Promise<T>): Promise<T> {
+  /**
+   * Runs a Redis call; transport failures and transient replies become
+   * `STORE_UNAVAILABLE`, except that a call which changes the session and may have
+   * reached Redis before its answer was lost (a timeout, a connection cut mid-reply)
+   * becomes `OUTCOME_UNKNOWN`: it may have been applied.
+   */
+  async #run<T>(operation: string, call: () => Promise<T>, effect: Effect = READS): Promise<T> {
     try {
       return await call();
     } catch (error) {
       if (error instanceof SessionError) throw error;
-      if (isUnavailable(error)) throw storeUnavailable(this.name, operation, error);
-      throw error;
+      if (!isUnavailable(error)) throw error;
+      if (effect.writes && !neverSent(error)) throw outcomeUnknown(this.name, operation, error);
+      throw storeUnavailable(this.name, operation, error);
     }
   }
 }
@@ -345,11 +433,14 @@ function isStoreUnavailable(error: unknown): boolean {
   return hasErrorCode(error, 'TESSERA_SESSION_STORE_UNAVAILABLE');
 }
 
-/** The connection was down or silent: the command was refused before it was sent. */
+/**
+ * The connection layer refused the command before sending it (the connection was
+ * down, or its server known to be silent): Redis never saw it. Any other failure of
+ * a sent command leaves its outcome unknown.
+ */
 function neverSent(error: unknown): boolean {
-  const cause = (error as { cause?: unknown }).cause;
   return (
-    hasErrorCode(cause, 'TESSERA_REDIS_NOT_CONNECTED') || hasErrorCode(cause, 'TESSERA_REDIS_UNRESPONSIVE')
+    hasErrorCode(error, 'TESSERA_REDIS_NOT_CONNECTED') || hasErrorCode(error, 'TESSERA_REDIS_UNRESPONSIVE')
   );
 }
 
