@@ -189,7 +189,8 @@ describe('platform database faults', () => {
       await sql.raw(`pragma max_page_count = ${pages.rows[0]!.page_count}`).execute(store.database.db);
       const sessions = new SessionEngine(store.provider, { appKey: 'full' });
       const session = await sessions.open(undefined);
-      session.set('big', 'x'.repeat(1024 * 1024));
+      // Within maxSessionBytes (1 MiB), beyond what the capped file can take.
+      session.set('big', 'x'.repeat(900 * 1024));
       await assert.rejects(session.commit(), (error: Error & { code: string; cause: { code: string } }) => {
         assert.equal(error.code, 'TESSERA_SESSION_STORE_UNAVAILABLE');
         assert.equal(error.cause.code, 'TESSERA_PLATFORM_FULL');

@@ -131,7 +131,7 @@ export class RedisProvider implements SessionProvider {
       // The script may have run and only its answer been lost (Redis stopped
       // mid-reply, a timeout): release what the token may hold rather than leave the
       // session locked for the request timeout. Not when the command was never sent.
-      if (isStoreUnavailable(error) && !neverSent((error as SessionError).cause))
+      if (isStoreUnavailable(error) && answerLost((error as SessionError).cause))
         this.release(key, lockToken).catch(() => {});
       throw error;
     });
@@ -411,7 +411,7 @@ export class RedisProvider implements SessionProvider {
     } catch (error) {
       if (error instanceof SessionError) throw error;
       if (!isUnavailable(error)) throw error;
-      if (effect.writes && !neverSent(error)) throw outcomeUnknown(this.name, operation, error);
+      if (effect.writes && answerLost(error)) throw outcomeUnknown(this.name, operation, error);
       throw storeUnavailable(this.name, operation, error);
     }
   }
@@ -434,13 +434,15 @@ function isStoreUnavailable(error: unknown): boolean {
 }
 
 /**
- * The connection layer refused the command before sending it (the connection was
- * down, or its server known to be silent): Redis never saw it. Any other failure of
- * a sent command leaves its outcome unknown.
+ * The command was sent and its answer never came (a timeout, or the connection
+ * closed under it): Redis may have run it, or may still run it when it resumes.
+ * Every other failure is known not to have changed anything: the command was never
+ * sent (not connected, a server known to be silent), or Redis answered with a
+ * refusal (out of memory, loading, cluster down), which it gives before a script runs.
  */
-function neverSent(error: unknown): boolean {
+function answerLost(error: unknown): boolean {
   return (
-    hasErrorCode(error, 'TESSERA_REDIS_NOT_CONNECTED') || hasErrorCode(error, 'TESSERA_REDIS_UNRESPONSIVE')
+    hasErrorCode(error, 'TESSERA_REDIS_TIMEOUT') || hasErrorCode(error, 'TESSERA_REDIS_CONNECTION_CLOSED')
   );
 }
 
