@@ -48,6 +48,7 @@ const sessionPlugin: FastifyPluginAsync<SessionMiddlewareOptions> = async (fasti
       }
       const response = sessionErrorResponse(error, resolved.retryAfterSeconds);
       if (!response) throw error;
+      resolved.onError?.(error, request.raw);
       return reply.code(response.status).headers(response.headers).send(response.body);
     } finally {
       reply.raw.off('close', onClose);

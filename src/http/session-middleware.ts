@@ -52,6 +52,7 @@ export function sessionMiddleware(options: SessionMiddlewareOptions): SessionHan
     } catch (error) {
       if (aborted.signal.aborted && endedByClient(error, resolved.engine.provider.name)) return;
       const response = sessionErrorResponse(error, resolved.retryAfterSeconds);
+      if (response) resolved.onError?.(error, req);
       if (response && !res.headersSent && !res.writableEnded) sendErrorResponse(res, response);
       else if (next) next(error);
       else throw error;

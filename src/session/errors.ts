@@ -57,7 +57,7 @@ export function storeUnavailable(provider: string, operation: string, cause: unk
   const reason = cause instanceof Error ? cause.message : String(cause);
   return new SessionError(
     'TESSERA_SESSION_STORE_UNAVAILABLE',
-    `The ${provider} session store could not ${operation}: ${reason} Nothing was written; the request can be retried once the store is reachable again.`,
+    `The ${provider} session store could not ${operation}: ${reason} Nothing was written; the request can be retried once the store serves again.`,
     { cause },
   );
 }

@@ -23,11 +23,14 @@ describe('when the Redis store (mutual TLS) is unreachable', () => {
   let server: RunningServer;
   let fastify: FastifyInstance;
   let fastifyUrl: string;
+  /** What each middleware's onError heard. */
+  const heard: unknown[] = [];
+  const heardByFastify: unknown[] = [];
 
   before(async () => {
     redis = await startTlsRedis();
     store = await RedisSessionStore.connect(redis.connectionString, { env: redis.env });
-    const handle = sessionMiddleware({ store, retryAfterSeconds: 3 });
+    const handle = sessionMiddleware({ store, retryAfterSeconds: 3, onError: (error) => heard.push(error) });
     server = await listen(async (req: IncomingMessage, res: ServerResponse) => {
       await handle(req, res);
       if (res.writableEnded) return;
@@ -36,7 +39,11 @@ describe('when the Redis store (mutual TLS) is unreachable', () => {
       res.end(String(session.count));
     });
     fastify = Fastify();
-    await fastify.register(fastifySession, { store, retryAfterSeconds: 3 });
+    await fastify.register(fastifySession, {
+      store,
+      retryAfterSeconds: 3,
+      onError: (error) => heardByFastify.push(error),
+    });
     fastify.get('/', async (request) => {
       request.session.count = ((request.session.count as number | undefined) ?? 0) + 1;
       return String(request.session.count);
@@ -70,6 +77,12 @@ describe('when the Redis store (mutual TLS) is unreachable', () => {
       }
       assert.equal((await client.get('/')).headers.get('retry-after'), '3');
       assert.equal((await fastifyClient.get('/')).headers.get('retry-after'), '3');
+      // Every failure the middleware answered itself reached onError, loads included.
+      const codes = (errors: unknown[]) => errors.map((error) => (error as { code: string }).code);
+      assert.ok(heard.length >= 3, `onError heard ${heard.length} failures`);
+      assert.ok(heardByFastify.length >= 3, `the plugin's onError heard ${heardByFastify.length} failures`);
+      for (const code of [...codes(heard), ...codes(heardByFastify)])
+        assert.equal(code, 'TESSERA_SESSION_STORE_UNAVAILABLE');
     } finally {
       await redis.server.restart();
     }
