@@ -172,7 +172,10 @@ describe('a farm of two front-end processes sharing one Redis over mutual TLS', 
       const stoppedAt = performance.now();
       await fetch(`${a.url}/go?tag=outage`);
       const held = await holding;
-      assert.equal(held.status, 503, 'the held request could not save');
+      // 503 when its front-end already knew Redis was gone (the save was never sent);
+      // 504 when the save went out on a connection that then closed (its outcome
+      // unknown to the front-end: Redis was stopped, so it was not applied, as checked below).
+      assert.ok([503, 504].includes(held.status), `the held request could not save: ${held.status}`);
       const during = (samples: Sample[]) => samples.filter((s) => s.startedAt >= stoppedAt);
       await load.until(
         (samples) =>
