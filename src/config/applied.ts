@@ -10,7 +10,7 @@
 import { createHmac } from 'node:crypto';
 import type { PrivateKey } from './private-key.ts';
 import { connectionStringFor } from './redis-settings.ts';
-import type { AppliedRecord, ServerConfiguration, ServiceCenterStep, SessionProvider } from './schema.ts';
+import type { AppliedRecord, ServerConfiguration, ServiceCenterStep, SessionProviderName } from './schema.ts';
 
 /** Whether the session settings were applied: never, as they are now, or changed since (unknown without the key). */
 export type AppliedState = 'never' | 'current' | 'changed' | 'unknown';
@@ -52,7 +52,7 @@ export function withApplied(
 /** What the operator must do in Service Center after applying `provider` (see `ServiceCenterStep`). */
 export function serviceCenterStep(
   previous: AppliedRecord | undefined,
-  provider: SessionProvider,
+  provider: SessionProviderName,
 ): ServiceCenterStep {
   // Never applied: the modules run on the default provider, in-memory.
   const before = previous?.provider ?? 'memory';

@@ -60,7 +60,7 @@ export {
   SESSION_PROVIDERS,
   type ServerConfiguration,
   type ServiceCenterStep,
-  type SessionProvider,
+  type SessionProviderName,
   type SessionSettings,
 } from './schema.ts';
 export { Secret } from './secret.ts';

@@ -29,14 +29,14 @@ export const CONFIG_VERSION = 1;
 
 /** Where this front-end server keeps its users' session state. */
 export const SESSION_PROVIDERS = ['memory', 'database', 'redis'] as const;
-export type SessionProvider = (typeof SESSION_PROVIDERS)[number];
+export type SessionProviderName = (typeof SESSION_PROVIDERS)[number];
 
 /** The names the Configuration Tool shows for each provider. */
 export const SESSION_PROVIDER_LABELS = {
   memory: 'In-memory',
   database: 'Database',
   redis: 'Redis',
-} as const satisfies Record<SessionProvider, string>;
+} as const satisfies Record<SessionProviderName, string>;
 
 /**
  * The advanced options of the Redis connection string: the setting's name in this
@@ -108,7 +108,7 @@ export interface RedisSessionSettings {
 }
 
 export interface SessionSettings {
-  readonly provider: SessionProvider;
+  readonly provider: SessionProviderName;
   /** Kept when another provider is chosen, so switching back restores them. */
   readonly redis?: RedisSessionSettings;
 }
@@ -119,9 +119,9 @@ export interface AppliedRecord {
   readonly revision: number;
   /** ISO 8601 time of the apply. */
   readonly at: string;
-  readonly provider: SessionProvider;
+  readonly provider: SessionProviderName;
   /** The provider the modules used before this apply (the previous apply's, else the default, memory). */
-  readonly providerBefore: SessionProvider;
+  readonly providerBefore: SessionProviderName;
   /** HMAC-SHA256 (keyed with the private key) of the applied session settings: tells whether they changed since. */
   readonly settingsHash: string;
   /** What the operator had to do in Service Center after this apply. */

@@ -18,7 +18,7 @@ import {
   SESSION_PROVIDERS,
   type Secret,
   type ServerConfiguration,
-  type SessionProvider,
+  type SessionProviderName,
   saveConfiguration,
 } from '../config/index.ts';
 import { addConfigOption, configAction, locationOf, UsageError } from './config-action.ts';
@@ -29,7 +29,7 @@ type AdvancedOptions = { [K in RedisAdvancedOption]?: string };
 
 interface SessionOptions extends AdvancedOptions {
   config?: string;
-  provider?: SessionProvider;
+  provider?: SessionProviderName;
   hosts?: string;
   passwordStdin?: boolean;
   clearPassword?: boolean;
@@ -120,7 +120,7 @@ async function runSessionCommand(options: SessionOptions): Promise<number> {
       '--connection-string sets Redis settings: it cannot be used with --provider memory or database.',
     );
   }
-  const provider: SessionProvider = options.provider ?? (importing ? 'redis' : current.session.provider);
+  const provider: SessionProviderName = options.provider ?? (importing ? 'redis' : current.session.provider);
   const changesRedis = importing || redisOptionsGiven(options);
   if (changesRedis && provider !== 'redis') {
     throw new UsageError(

@@ -1,9 +1,46 @@
-import { DatabaseProvider, type DatabaseProviderOptions, type SessionStore } from '../session/index.ts';
-import { PlatformDatabase, type PlatformDatabaseOptions } from './platform-database.ts';
+import {
+  DATABASE_PROVIDER_DEFAULTS,
+  DATABASE_PROVIDER_KINDS,
+  DatabaseProvider,
+  type DatabaseProviderSettings,
+  MAX_TIMER_MS,
+  OBJECT,
+  resolveOptions,
+  SessionError,
+  type SessionStore,
+  typeName,
+  wholeNumber,
+} from '../session/index.ts';
+import {
+  PLATFORM_DATABASE_DEFAULTS,
+  PlatformDatabase,
+  type PlatformDatabaseOptions,
+} from './platform-database.ts';
 
-export interface DatabaseSessionStoreOptions
-  extends Omit<DatabaseProviderOptions, 'onClose'>,
-    PlatformDatabaseOptions {}
+/** Options of `DatabaseSessionStore.connect`; an absent or `undefined` one takes its default. */
+export interface DatabaseSessionStoreOptions extends DatabaseProviderSettings, PlatformDatabaseOptions {}
+
+const PLATFORM_DATABASE_KINDS = {
+  busyTimeoutMs: wholeNumber(0, MAX_TIMER_MS, ' of milliseconds'),
+  connectTimeoutMs: wholeNumber(1, MAX_TIMER_MS, ' of milliseconds'),
+  statementTimeoutMs: wholeNumber(1, MAX_TIMER_MS, ' of milliseconds'),
+  poolSize: wholeNumber(1, 10_000, ''),
+  env: OBJECT,
+} as const;
+
+/** `DatabaseSessionStore.connect`'s options checked and frozen (`TESSERA_SESSION_OPTIONS`), before any connection. */
+function resolveStoreOptions(options: DatabaseSessionStoreOptions | undefined) {
+  return resolveOptions(
+    'DatabaseSessionStore.connect',
+    {
+      ...DATABASE_PROVIDER_DEFAULTS,
+      ...PLATFORM_DATABASE_DEFAULTS,
+      env: process.env as Readonly<Record<string, string | undefined>>,
+    },
+    { ...DATABASE_PROVIDER_KINDS, ...PLATFORM_DATABASE_KINDS },
+    options,
+  );
+}
 
 /**
  * Sessions in the platform database: a SQLite file (one machine, any number of
@@ -28,33 +65,48 @@ export class DatabaseSessionStore implements SessionStore {
 
   /**
    * Connects to `sqlite:/path/to/file.db` or `postgres://user@host:5432/database`
-   * (the password from the address or `PGPASSWORD`); rejects with the platform
-   * layer's error (`TESSERA_PLATFORM_*`) when it cannot.
+   * (the password from the address or `PGPASSWORD`); rejects with
+   * `TESSERA_SESSION_OPTIONS` for options it cannot use (before connecting), and
+   * with the platform layer's error (`TESSERA_PLATFORM_*`) when it cannot connect.
    */
   static async connect(
     address: string,
     options: DatabaseSessionStoreOptions = {},
   ): Promise<DatabaseSessionStore> {
-    const { maxWaitersPerSession, sweepIntervalMs, sweepBatchSize, crossProcessPollMs, ...databaseOptions } =
-      options;
+    if (typeof address !== 'string') {
+      // Only the type is named: the value may hold a password (an options object given by mistake).
+      throw new SessionError(
+        'TESSERA_SESSION_OPTIONS',
+        'DatabaseSessionStore.connect() takes the platform database address, a string such as ' +
+          `"sqlite:/var/lib/tessera/platform.db" or "postgres://tessera@db.example.com:5432/tessera"; it received ${typeName(address)}.`,
+      );
+    }
+    const {
+      maxWaitersPerSession,
+      sweepIntervalMs,
+      sweepBatchSize,
+      crossProcessPollMs,
+      closeTimeoutMs,
+      ...databaseOptions
+    } = resolveStoreOptions(options);
     const database = await PlatformDatabase.open(address, databaseOptions);
     return DatabaseSessionStore.fromDatabase(database, {
       maxWaitersPerSession,
       sweepIntervalMs,
       sweepBatchSize,
       crossProcessPollMs,
+      closeTimeoutMs,
     });
   }
 
   /** A store over a database opened elsewhere; `close()` closes it. */
   static fromDatabase(
     database: PlatformDatabase,
-    options: Omit<DatabaseProviderOptions, 'onClose'> = {},
+    options: DatabaseProviderSettings = {},
   ): DatabaseSessionStore {
-    const defined = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
     return new DatabaseSessionStore(
       database,
-      new DatabaseProvider(database.sessionDatabase(), { ...defined, onClose: () => database.close() }),
+      new DatabaseProvider(database.sessionDatabase(), { ...options, onClose: () => database.close() }),
     );
   }
 

@@ -21,7 +21,7 @@ import {
   type TransactionSettings,
 } from 'kysely';
 import type { DatabaseSettings } from './database-url.ts';
-import { authFailed, busy, full, PlatformError, readOnly, unreachable } from './errors.ts';
+import { authFailed, busy, full, noAnswer, PlatformError, readOnly, unreachable } from './errors.ts';
 
 export interface EngineOptions {
   /** SQLite: how long a statement waits for another connection's write lock, in ms. */
@@ -38,8 +38,11 @@ export interface EngineOptions {
 
 export interface Engine {
   readonly dialect: Dialect;
-  /** Turns a driver's failure into a `PlatformError` when it means the database cannot serve now. */
-  readonly translate: (error: unknown) => unknown;
+  /**
+   * Turns a driver's failure into a `PlatformError` when it means the database cannot
+   * serve now; `sent` when the failing call had sent a statement (its answer may be lost).
+   */
+  readonly translate: (error: unknown, sent?: boolean) => unknown;
   /** PostgreSQL: a new connection outside the pool (for LISTEN). */
   readonly connectListener?: () => Promise<import('pg').Client>;
 }
@@ -94,7 +97,7 @@ async function createPostgres(
   label: string,
   options: EngineOptions,
 ): Promise<Engine> {
-  const translate = (error: unknown) => translatePostgres(error, label);
+  const translate = (error: unknown, sent = false) => translatePostgres(error, label, sent);
   const { default: pg } = await import('pg');
   const { PostgresDialect } = await import('kysely');
   const config: import('pg').ClientConfig = {
@@ -119,6 +122,10 @@ async function createPostgres(
   const pool = new pg.Pool({ ...config, max: options.poolSize });
   // An idle connection that the server closes is simply dropped from the pool.
   pool.on('error', () => {});
+  // A connection cut while a statement runs emits 'error' on its client as well as
+  // failing the statement; unheard, it would crash the process. The statement's
+  // failure is what reports it.
+  pool.on('connect', (client) => client.on('error', () => {}));
   const inner = new PostgresDialect({ pool });
   return {
     translate,
@@ -137,7 +144,7 @@ async function createPostgres(
 }
 
 interface Wrapping {
-  readonly translate: (error: unknown) => unknown;
+  readonly translate: (error: unknown, sent?: boolean) => unknown;
   readonly beginSql: string;
   readonly adapter?: DialectAdapter;
 }
@@ -162,12 +169,15 @@ class TranslatingDriver implements Driver {
     this.#wrapping = wrapping;
   }
 
-  /** Runs a driver call; better-sqlite3's calls throw synchronously, so this must be async to catch them. */
-  async #guard<T>(call: () => Promise<T>): Promise<T> {
+  /**
+   * Runs a driver call; better-sqlite3's calls throw synchronously, so this must be
+   * async to catch them. `sent`: the call sends a statement that may change data.
+   */
+  async #guard<T>(call: () => Promise<T>, sent = false): Promise<T> {
     try {
       return await call();
     } catch (error) {
-      throw this.#wrapping.translate(error);
+      throw this.#wrapping.translate(error, sent);
     }
   }
 
@@ -179,7 +189,7 @@ class TranslatingDriver implements Driver {
     const connection = await this.#guard(() => this.#inner.acquireConnection());
     const wrapped: DatabaseConnection = {
       executeQuery: <R>(query: CompiledQuery): Promise<QueryResult<R>> =>
-        this.#guard(() => connection.executeQuery<R>(query)),
+        this.#guard(() => connection.executeQuery<R>(query), true),
       streamQuery: <R>(query: CompiledQuery, chunkSize?: number) =>
         connection.streamQuery<R>(query, chunkSize),
     };
@@ -198,7 +208,7 @@ class TranslatingDriver implements Driver {
   }
 
   commitTransaction(connection: DatabaseConnection): Promise<void> {
-    return this.#guard(() => this.#inner.commitTransaction(this.#unwrap(connection)));
+    return this.#guard(() => this.#inner.commitTransaction(this.#unwrap(connection)), true);
   }
 
   rollbackTransaction(connection: DatabaseConnection): Promise<void> {
@@ -254,9 +264,21 @@ const NETWORK_CODES = new Set([
 const CLIENT_FAILURE =
   /Connection terminated|Connection ended|timeout exceeded|Query read timeout|connection error|not queryable|Client was closed/i;
 
-function translatePostgres(error: unknown, label: string): unknown {
+/** Node's network errors that can cut a connection after a statement was written to it. */
+const CUT_CODES = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT']);
+/** The `pg` client's own failures once a statement is on the wire: the socket closed, or no answer in time. */
+const CLIENT_NO_ANSWER = /Connection terminated unexpectedly|Query read timeout/i;
+
+/**
+ * `sent`: the statement had been sent. A connection that ends under it then leaves
+ * its outcome unknown (the server may have committed and been cut before
+ * answering), which is `noAnswer`. A statement the server cancels and reports
+ * (`statement_timeout`, 57014) was rolled back: that stays a known failure.
+ */
+function translatePostgres(error: unknown, label: string, sent: boolean): unknown {
   if (error instanceof PlatformError || !(error instanceof Error)) return error;
   const code = (error as { code?: unknown }).code;
+  if (sent && answerLost(error, code)) return noAnswer(label, error);
   if (typeof code === 'string') {
     if (NETWORK_CODES.has(code)) return unreachable(label, error);
     // SQLSTATE classes: 08 connection exception, 57P0x the server shuts down or starts.
@@ -269,4 +291,10 @@ function translatePostgres(error: unknown, label: string): unknown {
     return error;
   }
   return CLIENT_FAILURE.test(error.message) ? unreachable(label, error) : error;
+}
+
+function answerLost(error: Error, code: unknown): boolean {
+  if (typeof code !== 'string') return CLIENT_NO_ANSWER.test(error.message);
+  // 57P01 the session was terminated (pg_terminate_backend, a fast shutdown), 57P02 a crash.
+  return code === '57P01' || code === '57P02' || CUT_CODES.has(code);
 }

@@ -4,6 +4,7 @@ import { quoteInput, TesseraError } from '../errors.ts';
 export const PLATFORM_ERROR_CODES = [
   'TESSERA_PLATFORM_DATABASE_URL',
   'TESSERA_PLATFORM_UNREACHABLE',
+  'TESSERA_PLATFORM_NO_ANSWER',
   'TESSERA_PLATFORM_AUTH',
   'TESSERA_PLATFORM_VERSION',
   'TESSERA_PLATFORM_READ_ONLY',
@@ -49,6 +50,19 @@ export function unreachable(database: DatabaseLabel, cause: unknown): PlatformEr
   return new PlatformError(
     'TESSERA_PLATFORM_UNREACHABLE',
     `The platform database ${database} cannot be reached: ${reasonOf(cause)} Check that the server runs and accepts connections from this machine (host, port, firewall), or that the file's folder exists; then retry.`,
+    { cause },
+  );
+}
+
+/**
+ * A statement that was sent and never answered: the connection was cut under it
+ * (the server terminated the session, the network dropped). The database may have
+ * applied it or not; unlike the other codes, "nothing was written" is not known.
+ */
+export function noAnswer(database: DatabaseLabel, cause: unknown): PlatformError {
+  return new PlatformError(
+    'TESSERA_PLATFORM_NO_ANSWER',
+    `The platform database ${database} did not answer a statement it was sent: ${reasonOf(cause)} It may or may not have been applied. Check that the server runs and that nothing terminates its connections (an administrator, a failover, a proxy's idle timeout); then read the data again before repeating a change.`,
     { cause },
   );
 }

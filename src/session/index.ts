@@ -10,11 +10,23 @@ export type {
 } from './diagnostics.ts';
 export { publishClientGone, SESSION_CHANNELS } from './diagnostics.ts';
 export { SESSION_ERROR_CODES, SessionError, type SessionErrorCode } from './errors.ts';
-export { MemorySessionStore, type SessionStore } from './memory-session-store.ts';
+export { MemorySessionStore } from './memory-session-store.ts';
+export {
+  ANY,
+  MAX_TIMER_MS,
+  OBJECT,
+  type OptionKind,
+  type ResolvedOptions,
+  resolveOptions,
+  typeName,
+  wholeNumber,
+} from './option-checks.ts';
 export {
   DATABASE_PROVIDER_DEFAULTS,
+  DATABASE_PROVIDER_KINDS,
   DatabaseProvider,
   type DatabaseProviderOptions,
+  type DatabaseProviderSettings,
 } from './providers/database-provider.ts';
 export {
   MEMORY_PROVIDER_DEFAULTS,
@@ -40,3 +52,4 @@ export {
   type SessionOptions,
 } from './session-options.ts';
 export type * from './session-provider.ts';
+export type { SessionStore } from './session-store.ts';

@@ -1,12 +1,5 @@
 import { MemoryProvider, type MemoryProviderOptions } from './providers/memory-provider.ts';
-import type { SessionProvider } from './session-provider.ts';
-
-/** What `sessionMiddleware({ store })` and `TesseraExpressStore` take: a provider and its lifetime. */
-export interface SessionStore {
-  readonly provider: SessionProvider;
-  /** Stops timers and closes connections. */
-  close(): Promise<void>;
-}
+import type { SessionStore } from './session-store.ts';
 
 /**
  * Sessions in this process's memory: one front-end server, development, tests.

@@ -93,6 +93,15 @@ export function describe(value: unknown): string {
   return `a ${typeof value}`;
 }
 
+/**
+ * Only the type of a value, for an argument that may hold a secret (a connection
+ * string or address passed where it does not belong): `null`, `an array`, `number`…
+ */
+export function typeName(value: unknown): string {
+  if (value === null) return 'null';
+  return Array.isArray(value) ? 'an array' : typeof value;
+}
+
 function fail(owner: string, message: string): never {
   throw new SessionError('TESSERA_SESSION_OPTIONS', `${owner} ${message}`);
 }

@@ -1,13 +1,13 @@
 import type { RedisConnection } from '../redis/index.ts';
 import { SessionError } from './errors.ts';
-import type { SessionStore } from './memory-session-store.ts';
-import { OBJECT, resolveOptions } from './option-checks.ts';
+import { OBJECT, resolveOptions, typeName } from './option-checks.ts';
 import {
   REDIS_PROVIDER_DEFAULTS,
   REDIS_PROVIDER_KINDS,
   RedisProvider,
   type RedisProviderOptions,
 } from './providers/redis-provider.ts';
+import type { SessionStore } from './session-store.ts';
 
 export interface RedisSessionStoreOptions extends Omit<RedisProviderOptions, 'ownsConnection'> {
   /** Where the `SERedis_*` variables are read (default `process.env`). */
@@ -55,16 +55,10 @@ export class RedisSessionStore implements SessionStore {
   ): Promise<RedisSessionStore> {
     if (typeof connectionString !== 'string') {
       // Only the type is named: the value may hold a password (an options object given by mistake).
-      const received =
-        connectionString === null
-          ? 'null'
-          : Array.isArray(connectionString)
-            ? 'an array'
-            : typeof connectionString;
       throw new SessionError(
         'TESSERA_SESSION_OPTIONS',
         `RedisSessionStore.connect() takes the Redis connection string, a string such as ` +
-          `"redis1:6380,ssl=true,sslHost=redis.example.com"; it received ${received}.`,
+          `"redis1:6380,ssl=true,sslHost=redis.example.com"; it received ${typeName(connectionString)}.`,
       );
     }
     const { env, ...providerOptions } = resolveStoreOptions(options);

@@ -7,8 +7,11 @@
  *
  * Failures: a database that cannot serve now (unreachable, read-only, full, locked
  * beyond its busy timeout, a schema newer than this Tessera) rejects with an error
- * whose `code` starts with `TESSERA_PLATFORM_`; the provider turns those into
- * `TESSERA_SESSION_STORE_UNAVAILABLE`. Anything else is a bug and passes through.
+ * whose `code` starts with `TESSERA_PLATFORM_`; the statement was then not applied,
+ * and the provider answers `TESSERA_SESSION_STORE_UNAVAILABLE`. The one exception is
+ * `TESSERA_PLATFORM_NO_ANSWER`: the statement was sent and the connection ended
+ * before its answer came, so it may have been applied; a write that fails so is
+ * `TESSERA_SESSION_OUTCOME_UNKNOWN`. Anything else is a bug and passes through.
  */
 
 /** A value bound to a statement parameter. */

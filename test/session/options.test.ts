@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { sessionMiddleware } from '../../src/http/index.ts';
+import { DatabaseSessionStore, PlatformDatabase } from '../../src/platform/index.ts';
 import {
+  DatabaseProvider,
   MEMORY_PROVIDER_DEFAULTS,
   MemorySessionStore,
   RedisProvider,
@@ -10,6 +12,7 @@ import {
   SESSION_DEFAULTS,
   SessionEngine,
 } from '../../src/session/index.ts';
+import { createSqliteFile } from '../support/sqlite-file.ts';
 
 describe('session options', () => {
   const store = new MemorySessionStore();
@@ -117,6 +120,80 @@ describe('store options', () => {
         message: /ownsConnection must be true or false \(got "yes"\)/,
       },
     );
+  });
+
+  // A folder that does not exist: connecting would fail with TESSERA_PLATFORM_UNREACHABLE,
+  // so a TESSERA_SESSION_OPTIONS proves the options were refused before any connection.
+  const NO_DATABASE = 'sqlite:/nonexistent-folder/tessera/platform.db';
+
+  for (const [name, options, pattern] of [
+    [
+      'an undefined option (its default is kept)',
+      { sweepIntervalMs: undefined, poolSize: 0 },
+      /poolSize .*\(got 0\)/,
+    ],
+    ['a negative close timeout', { closeTimeoutMs: -5 }, /closeTimeoutMs .*\(got -5\)/],
+    ['a zero sweep interval', { sweepIntervalMs: 0 }, /sweepIntervalMs .*\(got 0\)/],
+    ['a fractional sweep batch', { sweepBatchSize: 2.5 }, /sweepBatchSize .*\(got 2.5\)/],
+    ['a string busy timeout', { busyTimeoutMs: '200' }, /busyTimeoutMs .*\(got "200"\)/],
+    ['a statement timeout past what a timer holds', { statementTimeoutMs: 2 ** 31 }, /statementTimeoutMs/],
+    ['an env that is not an object', { env: 'PGPASSWORD' }, /env must be an object/],
+    [
+      'an unknown option (a typo)',
+      { closeTimeoutMS: 100 },
+      /"closeTimeoutMS" is not known. Known options: .*closeTimeoutMs/,
+    ],
+    ["the provider's own hook", { onClose: async () => {} }, /"onClose" is not known/],
+    ['options that are not an object', 5, /options must be an object \(got 5\)/],
+  ] as const) {
+    it(`refuses ${name} in DatabaseSessionStore.connect before connecting`, async () => {
+      await assert.rejects(DatabaseSessionStore.connect(NO_DATABASE, options as never), {
+        code: 'TESSERA_SESSION_OPTIONS',
+        message: new RegExp(`^DatabaseSessionStore\\.connect .*${pattern.source}`),
+      });
+    });
+  }
+
+  it('says what DatabaseSessionStore.connect received when the address is not a string, without quoting it', async () => {
+    const cases: Array<[unknown, string]> = [
+      [123, 'number'],
+      [undefined, 'undefined'],
+      [null, 'null'],
+      [['sqlite:/tmp/x.db'], 'an array'],
+      [{ host: 'db', password: 'hunter2' }, 'object'],
+    ];
+    for (const [value, type] of cases) {
+      await assert.rejects(
+        DatabaseSessionStore.connect(value as string),
+        (error: Error & { code?: string }) => {
+          assert.equal(error.code, 'TESSERA_SESSION_OPTIONS');
+          assert.match(
+            error.message,
+            new RegExp(`takes the platform database address, .*; it received ${type}\\.$`),
+          );
+          assert.ok(!error.message.includes('hunter2'), error.message);
+          return true;
+        },
+      );
+    }
+  });
+
+  it('refuses bad DatabaseProvider options', async () => {
+    const file = await createSqliteFile();
+    const database = await PlatformDatabase.open(file.url);
+    try {
+      assert.throws(() => new DatabaseProvider(database.sessionDatabase(), { maxWaitersPerSession: -1 }), {
+        code: 'TESSERA_SESSION_OPTIONS',
+        message: /^The Database session store option maxWaitersPerSession .*\(got -1\)/,
+      });
+      assert.throws(() => new DatabaseProvider(database.sessionDatabase(), 'fast' as never), {
+        code: 'TESSERA_SESSION_OPTIONS',
+        message: /options must be an object \(got "fast"\)/,
+      });
+    } finally {
+      await database.close();
+      await file.remove();
+    }
   });
 
   it('refuses middleware options of the wrong type', () => {

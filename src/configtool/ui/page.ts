@@ -11,7 +11,7 @@ import {
   type RedisAdvancedOption,
   SESSION_PROVIDER_LABELS,
   SESSION_PROVIDERS,
-  type SessionProvider,
+  type SessionProviderName,
 } from '../../config/index.ts';
 import { CONNECTION_STRING_DEFAULTS } from '../../redis/index.ts';
 import { PAGE_SCRIPT } from './assets/page-script.ts';
@@ -36,7 +36,7 @@ export interface SessionPageInput {
 const STYLE = new SafeHtml(PAGE_STYLE);
 const SCRIPT = new SafeHtml(PAGE_SCRIPT);
 
-const PROVIDER_HINTS: Readonly<Record<SessionProvider, string>> = {
+const PROVIDER_HINTS: Readonly<Record<SessionProviderName, string>> = {
   memory: "This server's process only",
   database: 'The platform database',
   redis: 'Redis 6+, shared by every server',

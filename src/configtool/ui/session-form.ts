@@ -18,7 +18,7 @@ import {
   redisSettingsProblems,
   SESSION_PROVIDERS,
   Secret,
-  type SessionProvider,
+  type SessionProviderName,
   type SessionSettings,
 } from '../../config/index.ts';
 import { describeNoEffectOptions } from '../../redis/index.ts';
@@ -98,7 +98,7 @@ export function readSessionForm(form: SessionForm, stored: SessionSettings): For
       errors: [{ field: 'provider', message: 'Choose a session provider: In-memory, Database or Redis.' }],
     };
   }
-  const provider = form.provider as SessionProvider;
+  const provider = form.provider as SessionProviderName;
   if (provider !== 'redis') {
     return { ok: true, session: { provider, ...(stored.redis ? { redis: stored.redis } : {}) } };
   }
@@ -177,7 +177,7 @@ function advancedValue(
 
 /** The form's starting values, from the file as read. Holds no secret: only whether a password is set. */
 export interface SessionFormView {
-  readonly provider: SessionProvider;
+  readonly provider: SessionProviderName;
   readonly hosts: string;
   readonly passwordSet: boolean;
   /** The stored password is written in plain text in the file (encrypted on the next save). */

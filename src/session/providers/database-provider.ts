@@ -13,8 +13,11 @@
  * queued behind a long delete.
  */
 import { createHash } from 'node:crypto';
-import { SessionError, storeUnavailable } from '../errors.ts';
+import { hasErrorCode } from '../../errors.ts';
+import { outcomeUnknown, SessionError, storeUnavailable } from '../errors.ts';
 import { DEFAULT_MAX_WAITERS_PER_SESSION, LockWaiters, type ReleaseKind } from '../lock-waiters.ts';
+import { MAX_TIMER_MS, type ResolvedOptions, resolveOptions, wholeNumber } from '../option-checks.ts';
+import { PendingReleases } from '../pending-releases.ts';
 import type { SessionDatabase, SqlQuery, SqlRow, SqlValue } from '../session-database.ts';
 import type {
   ExclusiveLoad,
@@ -31,25 +34,51 @@ import type {
 } from '../session-provider.ts';
 import { type SessionStatements, sessionStatements } from './database-statements.ts';
 
+/** Options of the Database provider; an absent or `undefined` one takes its default. */
 export interface DatabaseProviderOptions {
   /** The most requests of this process waiting for one session's lock (default 50). */
-  readonly maxWaitersPerSession?: number;
+  readonly maxWaitersPerSession?: number | undefined;
   /** How often expired sessions are swept, in ms (default 60 s). */
-  readonly sweepIntervalMs?: number;
+  readonly sweepIntervalMs?: number | undefined;
   /** The most sessions one sweep statement deletes (default 500); a sweep runs batches until none is left. */
-  readonly sweepBatchSize?: number;
+  readonly sweepBatchSize?: number | undefined;
   /** SQLite: how often a waiting request re-reads the lock to see releases by other processes (default 50 ms). */
-  readonly crossProcessPollMs?: number;
+  readonly crossProcessPollMs?: number | undefined;
+  /**
+   * How long `close()` may spend releasing locks whose release could not reach the
+   * database (an outage) before it closes (default 5000 ms). Locks not released by
+   * then end by themselves after the request timeout.
+   */
+  readonly closeTimeoutMs?: number | undefined;
   /** Called with the connection's owner when the provider closes (the store closes the database). */
-  readonly onClose?: () => Promise<void>;
+  readonly onClose?: (() => Promise<void>) | undefined;
 }
+
+/** The options a caller sets as values (`onClose` is the owner's hook, not a setting). */
+export type DatabaseProviderSettings = Omit<DatabaseProviderOptions, 'onClose'>;
 
 export const DATABASE_PROVIDER_DEFAULTS = {
   maxWaitersPerSession: DEFAULT_MAX_WAITERS_PER_SESSION,
   sweepIntervalMs: 60_000,
   sweepBatchSize: 500,
   crossProcessPollMs: 50,
-} as const satisfies DatabaseProviderOptions;
+  closeTimeoutMs: 5000,
+} as const satisfies DatabaseProviderSettings;
+
+export const DATABASE_PROVIDER_KINDS = {
+  maxWaitersPerSession: wholeNumber(1, 1_000_000, ''),
+  sweepIntervalMs: wholeNumber(1, MAX_TIMER_MS, ' of milliseconds'),
+  sweepBatchSize: wholeNumber(1, 100_000, ''),
+  crossProcessPollMs: wholeNumber(1, 60_000, ' of milliseconds'),
+  closeTimeoutMs: wholeNumber(0, MAX_TIMER_MS, ' of milliseconds'),
+} as const;
+
+/** Whether a call changes the session: a write whose answer is lost has an unknown outcome. */
+interface Effect {
+  readonly writes: boolean;
+}
+const READS: Effect = { writes: false };
+const WRITES: Effect = { writes: true };
 
 /** A lock found gone between a load that saw it and the probe: load again, at most this often. */
 const LOAD_ATTEMPTS = 3;
@@ -59,17 +88,31 @@ export class DatabaseProvider implements SessionProvider {
   readonly #database: SessionDatabase;
   readonly #sql: SessionStatements;
   readonly #waiters: LockWaiters;
-  readonly #settings: Required<Omit<DatabaseProviderOptions, 'onClose'>>;
+  readonly #settings: ResolvedOptions<DatabaseProviderSettings>;
   readonly #onClose: (() => Promise<void>) | undefined;
   readonly #sweepTimer: NodeJS.Timeout;
+  /** Locks whose release could not reach the database: released once it can be. */
+  readonly #pendingReleases = new PendingReleases({
+    release: (key, lockToken) => this.#release(key, lockToken),
+    isAway: isStoreUnavailable,
+  });
   #sweeping: Promise<void> | undefined;
+  #closing: Promise<void> | undefined;
   #closed = false;
 
   constructor(database: SessionDatabase, options: DatabaseProviderOptions = {}) {
     this.#database = database;
     this.#sql = sessionStatements(database.dialect);
-    const { onClose, ...rest } = options;
-    this.#settings = { ...DATABASE_PROVIDER_DEFAULTS, ...rest };
+    // `onClose` is the owner's hook; the rest are settings, checked (a non-object is refused there).
+    const isObject = typeof options === 'object' && options !== null;
+    const { onClose, ...settings } = isObject ? options : {};
+    const defaults: ResolvedOptions<DatabaseProviderSettings> = DATABASE_PROVIDER_DEFAULTS;
+    this.#settings = resolveOptions(
+      'The Database session store',
+      defaults,
+      DATABASE_PROVIDER_KINDS,
+      isObject ? settings : options,
+    );
     this.#onClose = onClose;
     this.#waiters = new LockWaiters({
       maxPerSession: this.#settings.maxWaitersPerSession,
@@ -90,7 +133,14 @@ export class DatabaseProvider implements SessionProvider {
         key.id,
         lockToken,
         Math.ceil(options.lockTimeoutMs),
-      ]);
+      ]).catch((error: unknown) => {
+        // The statement may have taken the lock and only its answer been lost:
+        // release what the token may hold rather than leave the session locked for
+        // the request timeout. Not when the statement was refused.
+        if (isStoreUnavailable(error) && answerLost((error as SessionError).cause))
+          this.release(key, lockToken).catch(() => {});
+        throw error;
+      });
       if (row) {
         const took = row.lock_took_over_age_ms;
         return {
@@ -144,31 +194,41 @@ export class DatabaseProvider implements SessionProvider {
     session: NewSession,
     options: { lockToken: string | null; lockTimeoutMs: number },
   ): Promise<{ state: 'created'; version: number } | { state: 'exists' }> {
-    const rows = await this.#query('create the session', this.#sql.create, [
-      key.appKey,
-      key.id,
-      JSON.stringify(Object.fromEntries(session.items)),
-      session.timeoutMinutes,
-      session.absoluteLifetimeMs === null ? null : Math.round(session.absoluteLifetimeMs),
-      options.lockToken,
-      Math.ceil(options.lockTimeoutMs),
-    ]);
+    const rows = await this.#query(
+      'create the session',
+      this.#sql.create,
+      [
+        key.appKey,
+        key.id,
+        JSON.stringify(Object.fromEntries(session.items)),
+        session.timeoutMinutes,
+        session.absoluteLifetimeMs === null ? null : Math.round(session.absoluteLifetimeMs),
+        options.lockToken,
+        Math.ceil(options.lockTimeoutMs),
+      ],
+      WRITES,
+    );
     return rows[0] ? { state: 'created', version: Number(rows[0].version) } : { state: 'exists' };
   }
 
   async save(key: SessionKey, changes: SessionChanges, condition: SaveCondition): Promise<SaveResult> {
     const patch: Record<string, string | null> = Object.fromEntries(changes.set);
     for (const name of changes.remove) if (!changes.set.has(name)) patch[name] = null;
-    const [row] = await this.#query('save', this.#sql.save, [
-      key.appKey,
-      key.id,
-      JSON.stringify(patch),
-      changes.timeoutMinutes ?? null,
-      condition.lockToken,
-      condition.expectedVersion,
-      condition.releaseLock ? 1 : 0,
-      channelOf(key),
-    ]);
+    const [row] = await this.#query(
+      'save',
+      this.#sql.save,
+      [
+        key.appKey,
+        key.id,
+        JSON.stringify(patch),
+        changes.timeoutMinutes ?? null,
+        condition.lockToken,
+        condition.expectedVersion,
+        condition.releaseLock ? 1 : 0,
+        channelOf(key),
+      ],
+      WRITES,
+    );
     if (row) {
       if (condition.releaseLock && condition.lockToken !== null) this.#waiters.wake(tagOf(key));
       return { state: 'saved', version: Number(row.version) };
@@ -177,7 +237,23 @@ export class DatabaseProvider implements SessionProvider {
     return { state: probe ? 'lock-lost' : 'missing' };
   }
 
+  /**
+   * Releases the lock. When the database cannot be reached (it went away while the
+   * request held the lock), the release is also kept and retried in the background
+   * until it answers: a lock left behind by an outage would otherwise block its
+   * session for the whole request timeout after the database is back. Retrying is
+   * safe: the statement releases only a lock that this token still holds.
+   */
   async release(key: SessionKey, lockToken: string): Promise<void> {
+    try {
+      await this.#release(key, lockToken);
+    } catch (error) {
+      if (isStoreUnavailable(error)) this.#pendingReleases.add(key, lockToken);
+      throw error;
+    }
+  }
+
+  async #release(key: SessionKey, lockToken: string): Promise<void> {
     const rows = await this.#query('release the lock', this.#sql.release, [
       key.appKey,
       key.id,
@@ -192,8 +268,13 @@ export class DatabaseProvider implements SessionProvider {
     return rows.length > 0;
   }
 
+  /** Locks whose release is waiting for the database to come back (for tests and diagnostics). */
+  get pendingReleases(): number {
+    return this.#pendingReleases.size;
+  }
+
   async abandon(key: SessionKey): Promise<void> {
-    await this.#query('abandon the session', this.#sql.abandon, [key.appKey, key.id, channelOf(key)]);
+    await this.#query('abandon the session', this.#sql.abandon, [key.appKey, key.id, channelOf(key)], WRITES);
     this.#waiters.wakeAll(tagOf(key));
   }
 
@@ -203,23 +284,26 @@ export class DatabaseProvider implements SessionProvider {
     options: { lockToken: string | null; lockTimeoutMs: number },
   ): Promise<RegenerateResult> {
     const sql = this.#sql;
-    const result = await this.#run('regenerate the id', () =>
-      this.#database.transaction(async (query: SqlQuery): Promise<RegenerateResult> => {
-        const [old] = await query(sql.regenerateRead, [key.appKey, key.id]);
-        if (!old) return 'missing';
-        if (options.lockToken !== null && old.lock_token !== options.lockToken) return 'lock-lost';
-        await query(sql.regenerateClear, [key.appKey, newId]);
-        if ((await query(sql.regenerateTaken, [key.appKey, newId])).length > 0) return 'exists';
-        await query(sql.regenerateMove, [
-          key.appKey,
-          key.id,
-          newId,
-          options.lockToken,
-          Math.ceil(options.lockTimeoutMs),
-          channelOf(key),
-        ]);
-        return 'regenerated';
-      }),
+    const result = await this.#run(
+      'regenerate the id',
+      () =>
+        this.#database.transaction(async (query: SqlQuery): Promise<RegenerateResult> => {
+          const [old] = await query(sql.regenerateRead, [key.appKey, key.id]);
+          if (!old) return 'missing';
+          if (options.lockToken !== null && old.lock_token !== options.lockToken) return 'lock-lost';
+          await query(sql.regenerateClear, [key.appKey, newId]);
+          if ((await query(sql.regenerateTaken, [key.appKey, newId])).length > 0) return 'exists';
+          await query(sql.regenerateMove, [
+            key.appKey,
+            key.id,
+            newId,
+            options.lockToken,
+            Math.ceil(options.lockTimeoutMs),
+            channelOf(key),
+          ]);
+          return 'regenerated';
+        }),
+      WRITES,
     );
     if (result === 'regenerated') this.#waiters.wakeAll(tagOf(key));
     return result;
@@ -246,11 +330,22 @@ export class DatabaseProvider implements SessionProvider {
     return this.#sweeping;
   }
 
-  async close(): Promise<void> {
-    if (this.#closed) return;
+  /**
+   * Stops the sweep, releases the locks still waiting for the database (for at most
+   * `closeTimeoutMs`), then calls `onClose` (the store closes the database). A lock
+   * dropped here would keep its session locked until the request timeout after the
+   * database is back. Idempotent.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
     this.#closed = true;
     clearInterval(this.#sweepTimer);
     await this.#sweeping?.catch(() => {});
+    await this.#pendingReleases.close(this.#settings.closeTimeoutMs);
     await this.#onClose?.();
   }
 
@@ -281,21 +376,41 @@ export class DatabaseProvider implements SessionProvider {
     return Promise.resolve(async () => clearInterval(timer));
   }
 
-  #query(operation: string, sql: string, params: readonly SqlValue[]): Promise<readonly SqlRow[]> {
-    return this.#run(operation, () => this.#database.query(sql, params));
+  #query(
+    operation: string,
+    sql: string,
+    params: readonly SqlValue[],
+    effect: Effect = READS,
+  ): Promise<readonly SqlRow[]> {
+    return this.#run(operation, () => this.#database.query(sql, params), effect);
   }
 
-  /** Runs a database call; errors of the platform database (`TESSERA_PLATFORM_*`) become `STORE_UNAVAILABLE`. */
-  async #run<T>(operation: string, call: () => Promise<T>): Promise<T> {
+  /**
+   * Runs a database call; errors of the platform database (`TESSERA_PLATFORM_*`)
+   * become `STORE_UNAVAILABLE` (the statement was refused: nothing applied), except
+   * that a write whose answer was lost (`TESSERA_PLATFORM_NO_ANSWER`) becomes
+   * `OUTCOME_UNKNOWN`: it may have been applied.
+   */
+  async #run<T>(operation: string, call: () => Promise<T>, effect: Effect = READS): Promise<T> {
     try {
       return await call();
     } catch (error) {
       if (error instanceof SessionError) throw error;
-      if (isPlatformError(error))
-        throw storeUnavailable(`${this.name} (${this.#database.description})`, operation, error);
-      throw error;
+      if (!isPlatformError(error)) throw error;
+      const store = `${this.name} (${this.#database.description})`;
+      if (effect.writes && answerLost(error)) throw outcomeUnknown(store, operation, error);
+      throw storeUnavailable(store, operation, error);
     }
   }
+}
+
+function isStoreUnavailable(error: unknown): boolean {
+  return hasErrorCode(error, 'TESSERA_SESSION_STORE_UNAVAILABLE');
+}
+
+/** The statement was sent and the connection ended before its answer: it may have been applied. */
+function answerLost(error: unknown): boolean {
+  return hasErrorCode(error, 'TESSERA_PLATFORM_NO_ANSWER');
 }
 
 function isPlatformError(error: unknown): boolean {

@@ -6,7 +6,6 @@
  * requests are woken by a message on the session's channel (and at once by this
  * process's own releases), not by polling.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { hasErrorCode } from '../../errors.ts';
 // From errors.ts, not the layer's index: the memory store must not load the Redis client.
 import { isRedisUnavailable } from '../../redis/errors.ts';
@@ -20,6 +19,7 @@ import {
   resolveOptions,
   wholeNumber,
 } from '../option-checks.ts';
+import { PendingReleases } from '../pending-releases.ts';
 import type {
   ExclusiveLoad,
   LockWatch,
@@ -61,12 +61,6 @@ export const REDIS_PROVIDER_KINDS = {
   closeTimeoutMs: wholeNumber(0, MAX_TIMER_MS, ' of milliseconds'),
 } as const;
 
-/** The first retry of a release that could not reach Redis; doubles up to the maximum. */
-const RELEASE_RETRY_FIRST_MS = 100;
-const RELEASE_RETRY_MAX_MS = 1000;
-/** The most releases kept for retry (a release is only pending when Redis went away mid-request). */
-const MAX_PENDING_RELEASES = 10_000;
-
 /** Whether a call changes the session: a write whose answer is lost has an unknown outcome. */
 interface Effect {
   readonly writes: boolean;
@@ -93,12 +87,12 @@ export class RedisProvider implements SessionProvider {
   readonly #waiters: LockWaiters;
   /** PUBLISH, or SPUBLISH on a cluster (the channel lives on the session's node). */
   readonly #publish: string;
-  /** Locks whose release could not reach Redis, by token: released once it can be. */
-  readonly #pendingReleases = new Map<string, SessionKey>();
-  #retryTimer: NodeJS.Timeout | undefined;
-  #retryDelayMs = RELEASE_RETRY_FIRST_MS;
+  /** Locks whose release could not reach Redis: released once it can be. */
+  readonly #pendingReleases = new PendingReleases({
+    release: (key, lockToken) => this.#release(key, lockToken),
+    isAway: isStoreUnavailable,
+  });
   #closing: Promise<void> | undefined;
-  #closed = false;
 
   constructor(connection: RedisConnection, options: RedisProviderOptions = {}) {
     const defaults: ResolvedOptions<RedisProviderOptions> = REDIS_PROVIDER_DEFAULTS;
@@ -216,7 +210,7 @@ export class RedisProvider implements SessionProvider {
     try {
       await this.#release(key, lockToken);
     } catch (error) {
-      if (isStoreUnavailable(error)) this.#releaseLater(key, lockToken);
+      if (isStoreUnavailable(error)) this.#pendingReleases.add(key, lockToken);
       throw error;
     }
   }
@@ -227,52 +221,6 @@ export class RedisProvider implements SessionProvider {
       this.#connection.script(scripts.RELEASE, [k.lock], [lockToken, this.#publish, k.channel]),
     );
     this.#waiters.wake(k.tag);
-  }
-
-  #releaseLater(key: SessionKey, lockToken: string): void {
-    if (this.#closing) return;
-    if (this.#pendingReleases.size >= MAX_PENDING_RELEASES) {
-      // The oldest lock has had the longest to expire by itself.
-      this.#pendingReleases.delete(this.#pendingReleases.keys().next().value!);
-    }
-    this.#pendingReleases.set(lockToken, key);
-    this.#retryTimer ??= setTimeout(() => void this.#retryReleases(), this.#retryDelayMs).unref();
-  }
-
-  async #retryReleases(): Promise<void> {
-    await this.#releasePending();
-    this.#retryTimer = undefined;
-    if (this.#closing || this.#pendingReleases.size === 0) {
-      this.#retryDelayMs = RELEASE_RETRY_FIRST_MS;
-      return;
-    }
-    this.#retryDelayMs = Math.min(this.#retryDelayMs * 2, RELEASE_RETRY_MAX_MS);
-    this.#retryTimer = setTimeout(() => void this.#retryReleases(), this.#retryDelayMs).unref();
-  }
-
-  /** One pass over the pending releases, in order; stops at the first that finds Redis still away. */
-  async #releasePending(): Promise<void> {
-    for (const [token, key] of this.#pendingReleases) {
-      if (this.#closed) return;
-      try {
-        await this.#release(key, token);
-        this.#pendingReleases.delete(token);
-      } catch (error) {
-        if (isStoreUnavailable(error)) return; // still away: try again later
-        this.#pendingReleases.delete(token);
-      }
-    }
-  }
-
-  /** Retries the pending releases until none is left, with the same back-off as in the background. */
-  async #drainReleases(): Promise<void> {
-    let delayMs = RELEASE_RETRY_FIRST_MS;
-    for (;;) {
-      await this.#releasePending();
-      if (this.#closed || this.#pendingReleases.size === 0) return;
-      await sleep(delayMs, undefined, { ref: false });
-      delayMs = Math.min(delayMs * 2, RELEASE_RETRY_MAX_MS);
-    }
   }
 
   /** Locks whose release is waiting for Redis to come back (for tests and diagnostics). */
@@ -372,17 +320,7 @@ export class RedisProvider implements SessionProvider {
   }
 
   async #close(): Promise<void> {
-    clearTimeout(this.#retryTimer);
-    this.#retryTimer = undefined;
-    if (this.#pendingReleases.size > 0) {
-      const timer = new AbortController();
-      await Promise.race([
-        this.#drainReleases(),
-        sleep(this.#options.closeTimeoutMs, undefined, { signal: timer.signal }).catch(() => {}),
-      ]);
-      timer.abort();
-    }
-    this.#closed = true;
+    await this.#pendingReleases.close(this.#options.closeTimeoutMs);
     if (this.#options.ownsConnection) await this.#connection.close();
   }
 
