@@ -111,7 +111,12 @@ async function main(): Promise<void> {
       log(`SQLite file ${sqliteFile.path}`);
     }
     if (engines.has('postgres')) {
-      postgresDatabase = await createTestDatabase();
+      postgresDatabase = await createTestDatabase().catch((error: Error) => {
+        throw new Error(
+          `tessera-postgres needs PostgreSQL at 127.0.0.1:5432 accepting the user postgres without a password (${error.message}). Start it, or leave tessera-postgres out with --apps.`,
+          { cause: error },
+        );
+      });
       postgresStats = await PostgresStats.connect(postgresDatabase.name);
       log(
         `PostgreSQL ${await postgresStats.version()}: database ${postgresDatabase.name} created for the run`,
