@@ -1,24 +1,67 @@
 /**
  * The orchestrator's side of an application process: fork it (TypeScript through
- * tsx, the package resolved to its sources), wait for its port, ask its CPU time,
- * stop it. Every process started here is killed when the orchestrator exits,
+ * tsx, the package resolved to its sources), wait for its port, ask its CPU time and
+ * event-loop delay, stop it. Every process started here is killed when the orchestrator exits,
  * whatever the reason.
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
-import type { ChildMessage, ParentMessage } from './app-child.ts';
-import { BENCH_REDIS_VARIABLE, type BenchRedis } from './config.ts';
+import type { AppSample, ChildMessage, ParentMessage } from './app-child.ts';
+import {
+  BENCH_DATABASES_VARIABLE,
+  BENCH_REDIS_VARIABLE,
+  type BenchDatabases,
+  type BenchEngine,
+  type BenchRedis,
+} from './config.ts';
 
-export const APP_NAMES = ['tessera', 'tessera-get-readonly', 'connect-redis', 'baseline'] as const;
+export const APP_NAMES = [
+  'tessera',
+  'tessera-get-readonly',
+  'tessera-sqlite',
+  'tessera-postgres',
+  'connect-redis',
+  'baseline',
+] as const;
 export type AppName = (typeof APP_NAMES)[number];
 
-/** The program of each app, and its arguments: the GET-readonly variant is the Tessera app with one option. */
-const PROGRAMS: Readonly<Record<AppName, { readonly file: string; readonly args: readonly string[] }>> = {
-  tessera: { file: 'tessera.ts', args: [] },
-  'tessera-get-readonly': { file: 'tessera.ts', args: ['--get-readonly'] },
-  'connect-redis': { file: 'connect-redis.ts', args: [] },
-  baseline: { file: 'baseline.ts', args: [] },
+interface Program {
+  readonly file: string;
+  readonly args: readonly string[];
+  /** The platform database the app keeps its sessions in (the others use the run's Redis or none). */
+  readonly database?: BenchEngine;
+  /** One line for `--help`. */
+  readonly summary: string;
+}
+
+/** The program of each app, and its arguments: the variants of Tessera are one app with an option. */
+export const PROGRAMS: Readonly<Record<AppName, Program>> = {
+  tessera: { file: 'tessera.ts', args: [], summary: 'Tessera over Redis (mutual TLS), mode exclusive' },
+  'tessera-get-readonly': {
+    file: 'tessera.ts',
+    args: ['--get-readonly'],
+    summary: 'the same, GET and HEAD readonly',
+  },
+  'tessera-sqlite': {
+    file: 'tessera-database.ts',
+    args: ['--engine', 'sqlite'],
+    database: 'sqlite',
+    summary: 'Tessera over the platform database, a SQLite file (fresh for the run)',
+  },
+  'tessera-postgres': {
+    file: 'tessera-database.ts',
+    args: ['--engine', 'postgres'],
+    database: 'postgres',
+    summary:
+      'Tessera over the platform database, PostgreSQL on 127.0.0.1:5432 (a database created for the run)',
+  },
+  'connect-redis': {
+    file: 'connect-redis.ts',
+    args: [],
+    summary: 'express-session + connect-redis 9 over node-redis 5 (the anchor)',
+  },
+  baseline: { file: 'baseline.ts', args: [], summary: 'the same routes with no session' },
 };
 
 const STARTUP_TIMEOUT_MS = 30_000;
@@ -31,6 +74,7 @@ process.on('exit', () => {
 
 export interface StartOptions {
   readonly redis: BenchRedis;
+  readonly databases: BenchDatabases;
   /** Write a V8 CPU profile of this app into this folder (written when it stops). */
   readonly cpuProfileDir?: string | undefined;
 }
@@ -52,7 +96,11 @@ export class AppProcess {
     const program = PROGRAMS[name];
     const child = fork(join(import.meta.dirname, 'apps', program.file), [...program.args], {
       execArgv,
-      env: { ...process.env, [BENCH_REDIS_VARIABLE]: JSON.stringify(options.redis) },
+      env: {
+        ...process.env,
+        [BENCH_REDIS_VARIABLE]: JSON.stringify(options.redis),
+        [BENCH_DATABASES_VARIABLE]: JSON.stringify(options.databases),
+      },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     running.add(child);
@@ -76,17 +124,18 @@ export class AppProcess {
     return new AppProcess(name, child, port);
   }
 
-  /** CPU time (user + system) the app has used since it started, in microseconds. */
-  async cpuMicros(): Promise<number> {
-    const reply = new Promise<number>((resolve) => {
+  /** The app's CPU time so far, and its event-loop delay since the previous sample (which this one starts over). */
+  async sample(): Promise<AppSample> {
+    const reply = new Promise<AppSample>((resolve) => {
       const onMessage = (message: ChildMessage) => {
-        if (message.type !== 'cpu') return;
+        if (message.type !== 'sample') return;
         this.#child.off('message', onMessage);
-        resolve(message.micros);
+        const { type: _, ...sample } = message;
+        resolve(sample);
       };
       this.#child.on('message', onMessage);
     });
-    this.#send({ type: 'cpu' });
+    this.#send({ type: 'sample' });
     return reply;
   }
 

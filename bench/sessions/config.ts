@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 /**
  * What the orchestrator tells each application process: where the benchmark's
- * mutual-TLS redis-server listens and the client certificate files to present.
- * Passed as JSON in one environment variable, so the three apps read the same facts.
+ * mutual-TLS redis-server listens and the client certificate files to present, and
+ * the addresses of the run's platform databases. Passed as JSON in environment
+ * variables, so every app reads the same facts.
  */
 
 export const BENCH_REDIS_VARIABLE = 'TESSERA_BENCH_REDIS';
@@ -41,4 +42,26 @@ export function benchRedisSocket(redis: BenchRedis) {
     cert: readFileSync(redis.certPath),
     key: readFileSync(redis.keyPath),
   };
+}
+
+export const BENCH_DATABASES_VARIABLE = 'TESSERA_BENCH_DATABASES';
+
+/** The platform databases created for the run (only those a contender uses), as `DatabaseSessionStore.connect` addresses. */
+export interface BenchDatabases {
+  /** `sqlite:/tmp/…/platform.db`: a fresh file. */
+  readonly sqlite?: string;
+  /** `postgres://postgres@127.0.0.1:5432/tessera_bench_…`: a fresh database, dropped after the run. */
+  readonly postgres?: string;
+}
+
+export type BenchEngine = keyof BenchDatabases;
+
+export function readBenchDatabase(engine: BenchEngine, env: NodeJS.ProcessEnv = process.env): string {
+  const address = (JSON.parse(env[BENCH_DATABASES_VARIABLE] ?? '{}') as BenchDatabases)[engine];
+  if (!address) {
+    throw new Error(
+      `${BENCH_DATABASES_VARIABLE} names no ${engine} database. The apps of bench/sessions are started by bench/sessions/run.ts (npm run bench).`,
+    );
+  }
+  return address;
 }

@@ -5,7 +5,7 @@
  * right after the other, so their ratio is the least disturbed by a noisy machine;
  * the ratio shown is the median of the rounds' ratios.
  */
-import type { AppName } from './app-process.ts';
+import { type AppName, PROGRAMS } from './app-process.ts';
 import type { RedisCounters } from './redis-stats.ts';
 import type { Workload } from './workloads.ts';
 
@@ -25,6 +25,12 @@ export interface CellResult {
   readonly redis: RedisCounters;
   /** CPU time of the app process over the measured window, microseconds. */
   readonly appCpuMicros: number;
+  /** CPU time of the PostgreSQL backends serving the app (its contender only; `undefined` elsewhere or unreadable). */
+  readonly postgresCpuMicros: number | undefined;
+  /** The app's longest event-loop delay in any round, ms. */
+  readonly loopMaxMs: number;
+  /** The highest of the rounds' 99th percentiles of event-loop delay, ms. */
+  readonly loopP99Ms: number;
 }
 
 export type WorkloadResults = ReadonlyMap<AppName, CellResult>;
@@ -32,45 +38,72 @@ export type WorkloadResults = ReadonlyMap<AppName, CellResult>;
 const LABELS: Readonly<Record<AppName, string>> = {
   tessera: 'Tessera (exclusive)',
   'tessera-get-readonly': 'Tessera (GET readonly)',
+  'tessera-sqlite': 'Tessera on SQLite (exclusive)',
+  'tessera-postgres': 'Tessera on PostgreSQL (exclusive)',
   'connect-redis': 'express-session + connect-redis',
   baseline: 'no session',
 };
 
+/** Where an app keeps its sessions: what its Redis and server columns mean. */
+function storeOf(app: AppName): 'redis' | 'sqlite' | 'postgres' | 'none' {
+  if (app === 'baseline') return 'none';
+  return PROGRAMS[app].database ?? 'redis';
+}
+
+/** CPU of the server process(es) holding the sessions: redis-server, the PostgreSQL backends; none for SQLite (in the app) or no session. */
+function serverCpuMicros(cell: CellResult): number | undefined {
+  const store = storeOf(cell.app);
+  if (store === 'redis') return cell.redis.cpuMicros;
+  if (store === 'postgres') return cell.postgresCpuMicros;
+  return undefined;
+}
+
 export function workloadTable(workload: Workload, results: WorkloadResults): string {
   const anchor = results.get('connect-redis');
+  const onRedis = results.get('tessera');
   const baseline = results.get('baseline');
   const header = [
     '',
+    'app CPU µs/req',
+    'server CPU µs/req',
+    'app + server CPU µs/req',
     'req/s',
     'rounds',
     'p50 ms',
     'p99 ms',
     'vs connect-redis',
+    'vs Tessera on Redis',
     'overhead vs no session',
     'Redis in B/req',
     'Redis out B/req',
     'TLS handshakes/req',
-    'app CPU µs/req',
-    'Redis CPU µs/req',
+    'loop max ms',
+    'loop p99 ms',
     'failed',
   ];
   const rows = [...results.values()].map((cell) => {
     const perRequest = (value: number) => (cell.requests > 0 ? value / cell.requests : Number.NaN);
     const isAnchor = cell.app === 'connect-redis';
-    const isBaseline = cell.app === 'baseline';
+    const store = storeOf(cell.app);
+    const onDatabase = store === 'sqlite' || store === 'postgres';
+    const server = serverCpuMicros(cell);
     return [
       LABELS[cell.app],
+      perRequest(cell.appCpuMicros).toFixed(0),
+      server === undefined ? (store === 'sqlite' ? 'in app' : '') : perRequest(server).toFixed(0),
+      perRequest(cell.appCpuMicros + (server ?? 0)).toFixed(0),
       Math.round(cell.requestsPerSecond).toString(),
       spread(cell.roundsPerSecond),
       cell.p50Ms.toFixed(0),
       cell.p99Ms.toFixed(0),
-      anchor && !isAnchor && !isBaseline ? `${pairedRatio(cell, anchor).toFixed(2)}x` : '',
-      baseline && !isBaseline ? percent(overhead(cell, baseline)) : '',
-      isBaseline ? '' : bytes(perRequest(cell.redis.inputBytes)),
-      isBaseline ? '' : bytes(perRequest(cell.redis.outputBytes)),
-      isBaseline ? '' : perRequest(cell.redis.connections).toFixed(4),
-      perRequest(cell.appCpuMicros).toFixed(0),
-      isBaseline ? '' : perRequest(cell.redis.cpuMicros).toFixed(0),
+      anchor && !isAnchor && store !== 'none' ? `${pairedRatio(cell, anchor).toFixed(2)}x` : '',
+      onRedis && onDatabase ? `${pairedRatio(cell, onRedis).toFixed(2)}x` : '',
+      baseline && store !== 'none' ? percent(overhead(cell, baseline)) : '',
+      store === 'redis' ? bytes(perRequest(cell.redis.inputBytes)) : '',
+      store === 'redis' ? bytes(perRequest(cell.redis.outputBytes)) : '',
+      store === 'redis' ? perRequest(cell.redis.connections).toFixed(4) : '',
+      cell.loopMaxMs.toFixed(1),
+      cell.loopP99Ms.toFixed(1),
       cell.failures.toString(),
     ];
   });
@@ -83,8 +116,17 @@ export interface TargetCheck {
   readonly measured: string;
 }
 
-/** The targets of the issue, each with what this run measured. */
-export function checkTargets(results: ReadonlyMap<string, WorkloadResults>): TargetCheck[] {
+/** The longest stall an app's event loop may have during a run, ms. */
+const LOOP_STALL_LIMIT_MS = 20;
+
+/**
+ * The targets of the issues, each with what this run measured. `loopMaxSinceReadyMs`:
+ * each app's longest event-loop delay from ready to the end of the run.
+ */
+export function checkTargets(
+  results: ReadonlyMap<string, WorkloadResults>,
+  loopMaxSinceReadyMs: ReadonlyMap<AppName, number>,
+): TargetCheck[] {
   const checks: TargetCheck[] = [];
   const cell = (id: string, app: AppName) => results.get(id)?.get(app);
   const variant = (id: string, check: (tessera: CellResult) => string) => {
@@ -136,6 +178,35 @@ export function checkTargets(results: ReadonlyMap<string, WorkloadResults>): Tar
       target: 'bytes written follow the change: 100 KB session ≤ 1.1 × small session, same one-item change',
       met: big <= small * 1.1,
       measured: `${bytes(big)} vs ${bytes(small)} per request${anchor}`,
+    });
+  }
+  const mixedOnRedis = cell('80-20', 'tessera');
+  for (const [app, limit] of [
+    ['tessera-sqlite', 1.5],
+    ['tessera-postgres', 2],
+  ] as const) {
+    const onDatabase = cell('80-20', app);
+    if (!onDatabase || !mixedOnRedis) continue;
+    const slower = 1 / pairedRatio(onDatabase, mixedOnRedis);
+    checks.push({
+      target: `80/20: ${LABELS[app]} within ${limit}x of Tessera on Redis (Redis req/s ÷ its req/s ≤ ${limit})`,
+      met: slower <= limit,
+      measured: `${slower.toFixed(2)}x (${Math.round(onDatabase.requestsPerSecond)} against ${Math.round(mixedOnRedis.requestsPerSecond)} req/s)`,
+    });
+  }
+  if (loopMaxSinceReadyMs.size > 0) {
+    const inRounds = new Map<AppName, number>();
+    for (const cells of results.values()) {
+      for (const found of cells.values())
+        inRounds.set(found.app, Math.max(inRounds.get(found.app) ?? 0, found.loopMaxMs));
+    }
+    const worst = Math.max(...loopMaxSinceReadyMs.values());
+    checks.push({
+      target: `no event-loop stall over ${LOOP_STALL_LIMIT_MS} ms during a run (per app: measured rounds / since ready, warm-ups and seeding included)`,
+      met: worst <= LOOP_STALL_LIMIT_MS,
+      measured: [...loopMaxSinceReadyMs]
+        .map(([app, ms]) => `${app} ${(inRounds.get(app) ?? Number.NaN).toFixed(1)} / ${ms.toFixed(1)} ms`)
+        .join('; '),
     });
   }
   const tesseraCells = [...results.values()].flatMap((cells) =>

@@ -1,13 +1,15 @@
 /**
- * bench/sessions: sessions over one mutual-TLS redis-server, measured in one run —
- * Tessera's `sessionMiddleware` + `RedisSessionStore` (mode `exclusive`),
- * `express-session` + `connect-redis` 9 over node-redis, and the same Express app
- * with no session. Each app runs in its own process; autocannon loads it from this
- * one. See docs/benchmarks.md for what each column means.
+ * bench/sessions: sessions measured in one run — Tessera's `sessionMiddleware` over
+ * `RedisSessionStore` (one mutual-TLS redis-server) and over `DatabaseSessionStore`
+ * (a SQLite file, and PostgreSQL on 127.0.0.1:5432), `express-session` +
+ * `connect-redis` 9 over node-redis on the same Redis, and the same Express app with
+ * no session. Each app runs in its own process; autocannon loads it from this one.
+ * See docs/benchmarks.md for what each column means.
  *
  *   npm run bench
  *   npm run bench -- --duration 8 --rounds 4 --workloads 80-20,write-heavy --apps tessera,connect-redis
  *   npm run bench -- --profile tessera,connect-redis   also writes V8 CPU profiles of those apps
+ *   npm run bench -- --help
  */
 import { mkdtempSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -17,9 +19,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { createPki, PFX_PASSWORD } from '../../test/support/pki.ts';
+import { createTestDatabase, type TestDatabase } from '../../test/support/postgres.ts';
 import { startRedisServer } from '../../test/support/redis-server.ts';
-import { APP_NAMES, type AppName, AppProcess } from './app-process.ts';
-import type { BenchRedis } from './config.ts';
+import { createSqliteFile, type TestSqliteFile } from '../../test/support/sqlite-file.ts';
+import type { AppSample } from './app-child.ts';
+import { APP_NAMES, type AppName, AppProcess, PROGRAMS } from './app-process.ts';
+import type { BenchDatabases, BenchRedis } from './config.ts';
+import { type BackendCpu, backendCpuBetween, PostgresStats } from './postgres-stats.ts';
 import { difference, type RedisCounters, RedisStats } from './redis-stats.ts';
 import {
   type CellResult,
@@ -40,8 +46,14 @@ const { values: args } = parseArgs({
     workloads: { type: 'string', default: WORKLOADS.map((workload) => workload.id).join(',') },
     apps: { type: 'string', default: APP_NAMES.join(',') },
     profile: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
   },
 });
+
+if (args.help) {
+  console.log(usage());
+  process.exit(0);
+}
 
 const settings = {
   durationSeconds: positive('duration', args.duration),
@@ -83,6 +95,9 @@ async function main(): Promise<void> {
   };
   const apps: AppProcess[] = [];
   let stats: RedisStats | undefined;
+  let sqliteFile: TestSqliteFile | undefined;
+  let postgresDatabase: TestDatabase | undefined;
+  let postgresStats: PostgresStats | undefined;
   const profileDir =
     settings.profile.length > 0 ? mkdtempSync(join(tmpdir(), 'tessera-bench-profile-')) : undefined;
   try {
@@ -90,11 +105,33 @@ async function main(): Promise<void> {
     log(
       `redis-server ${await stats.version()} on ${redis.host}:${redis.tlsPort}, TLS with client certificates`,
     );
+    const engines = new Set(settings.apps.map((name) => PROGRAMS[name].database));
+    if (engines.has('sqlite')) {
+      sqliteFile = await createSqliteFile();
+      log(`SQLite file ${sqliteFile.path}`);
+    }
+    if (engines.has('postgres')) {
+      postgresDatabase = await createTestDatabase().catch((error: Error) => {
+        throw new Error(
+          `tessera-postgres needs PostgreSQL at 127.0.0.1:5432 accepting the user postgres without a password (${error.message}). Start it, or leave tessera-postgres out with --apps.`,
+          { cause: error },
+        );
+      });
+      postgresStats = await PostgresStats.connect(postgresDatabase.name);
+      log(
+        `PostgreSQL ${await postgresStats.version()}: database ${postgresDatabase.name} created for the run`,
+      );
+    }
+    const databases: BenchDatabases = {
+      ...(sqliteFile ? { sqlite: sqliteFile.url } : {}),
+      ...(postgresDatabase ? { postgres: postgresDatabase.url } : {}),
+    };
     apps.push(
       ...(await Promise.all(
         settings.apps.map((name) =>
           AppProcess.start(name, {
             redis,
+            databases,
             cpuProfileDir: profileDir && settings.profile.includes(name) ? join(profileDir, name) : undefined,
           }),
         ),
@@ -121,7 +158,7 @@ async function main(): Promise<void> {
       for (let round = 0; round < settings.rounds; round++) {
         log(`${workload.id}: round ${round + 1} of ${settings.rounds}`);
         for (const app of order) {
-          rounds.get(app.name)!.push(await measureRound(app, load.get(app.name)!, stats));
+          rounds.get(app.name)!.push(await measureRound(app, load.get(app.name)!, stats, postgresStats));
           await sleep(100);
         }
       }
@@ -135,17 +172,27 @@ async function main(): Promise<void> {
       console.error(`\n${workloadTable(workload, cells)}\n`);
     }
 
-    console.log(environment(await stats.version()));
+    const sinceReady = new Map(
+      await Promise.all(
+        apps.map(async (app) => [app.name, (await app.sample()).loopMaxSinceReadyMs] as const),
+      ),
+    );
+    console.log(environment(await stats.version(), await postgresStats?.version()));
     for (const workload of settings.workloads) {
       const cells = results.get(workload.id);
       if (cells) console.log(`\n${workloadTable(workload, cells)}`);
     }
-    const checks = checkTargets(results);
+    const checks = checkTargets(results, sinceReady);
     if (checks.length > 0) console.log(`\n### Targets\n\n${targetsTable(checks)}`);
   } finally {
     await Promise.allSettled(apps.map((app) => app.stop()));
     await stats?.close().catch(() => {});
+    await postgresStats?.close().catch(() => {});
     await server.stop();
+    await postgresDatabase
+      ?.drop()
+      .catch((error: Error) => log(`dropping ${postgresDatabase?.name}: ${error.message}`));
+    await sqliteFile?.remove();
     if (profileDir) log(`CPU profiles (${settings.profile.join(', ')}): ${profileDir}/<app>/*.cpuprofile`);
     log('done');
   }
@@ -222,19 +269,37 @@ interface Round {
   readonly result: autocannon.Result;
   readonly redis: RedisCounters;
   readonly appCpuMicros: number;
+  /** CPU of the PostgreSQL backends serving the run (the PostgreSQL contender only). */
+  readonly postgresCpuMicros: number | undefined;
+  /** The app's event-loop delay during the round. */
+  readonly loop: Pick<AppSample, 'loopMaxMs' | 'loopP99Ms'>;
 }
 
 async function measureRound(
   app: AppProcess,
   load: (seconds: number) => Promise<autocannon.Result>,
   stats: RedisStats,
+  postgres: PostgresStats | undefined,
 ): Promise<Round> {
+  const onPostgres = PROGRAMS[app.name].database === 'postgres' ? postgres : undefined;
   const redisBefore = await stats.snapshot();
-  const cpuBefore = await app.cpuMicros();
+  const postgresBefore = await onPostgres?.snapshot();
+  const before = await app.sample();
   const result = await load(settings.durationSeconds / settings.rounds);
-  const cpuAfter = await app.cpuMicros();
+  const after = await app.sample();
+  const postgresAfter = await onPostgres?.snapshot();
   const redisAfter = await stats.snapshot();
-  return { result, redis: difference(redisAfter, redisBefore), appCpuMicros: cpuAfter - cpuBefore };
+  return {
+    result,
+    redis: difference(redisAfter, redisBefore),
+    appCpuMicros: after.cpuMicros - before.cpuMicros,
+    postgresCpuMicros: cpuBetween(postgresAfter, postgresBefore),
+    loop: after,
+  };
+}
+
+function cpuBetween(after: BackendCpu | undefined, before: BackendCpu | undefined): number | undefined {
+  return after && before ? backendCpuBetween(after, before) : undefined;
 }
 
 /** Throughput and per-request costs over all rounds; latency percentiles: the median of the rounds'. */
@@ -256,6 +321,11 @@ function aggregate(app: AppName, rounds: readonly Round[]): CellResult {
       cpuMicros: sum((round) => round.redis.cpuMicros),
     },
     appCpuMicros: sum((round) => round.appCpuMicros),
+    postgresCpuMicros: rounds.every((round) => round.postgresCpuMicros !== undefined)
+      ? sum((round) => round.postgresCpuMicros ?? 0)
+      : undefined,
+    loopMaxMs: Math.max(...rounds.map((round) => round.loop.loopMaxMs)),
+    loopP99Ms: Math.max(...rounds.map((round) => round.loop.loopP99Ms)),
   };
 }
 
@@ -265,11 +335,33 @@ function median(values: readonly number[]): number {
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
-function environment(redisVersion: string): string {
+function environment(redisVersion: string, postgresVersion: string | undefined): string {
   const cpu = cpus();
+  const postgres = postgresVersion ? `, PostgreSQL ${postgresVersion} (127.0.0.1, server defaults)` : '';
   return [
-    `Node ${process.version}, redis-server ${redisVersion} (TLS, tls-auth-clients yes), ${cpu.length} × ${cpu[0]?.model ?? 'CPU'}`,
+    `Node ${process.version}, redis-server ${redisVersion} (TLS, tls-auth-clients yes)${postgres}, ${cpu.length} × ${cpu[0]?.model ?? 'CPU'}`,
     `${settings.connections} connections; per workload, each app warmed up ${settings.warmupSeconds} s, then measured ${settings.durationSeconds} s in ${settings.rounds} rounds interleaved with the other apps; ${settings.sessionsPerApp} sessions per app`,
+  ].join('\n');
+}
+
+function usage(): string {
+  const width = Math.max(...APP_NAMES.map((name) => name.length));
+  return [
+    'npm run bench -- [options]   (docs/benchmarks.md says what each column means)',
+    '',
+    '  --workloads LIST    comma-separated, default all: ' + WORKLOADS.map((w) => w.id).join(', '),
+    '  --apps LIST         comma-separated contenders, default all:',
+    ...APP_NAMES.map((name) => `                        ${name.padEnd(width)}  ${PROGRAMS[name].summary}`),
+    '  --duration S        measured seconds per app and workload, split into the rounds (default 6)',
+    '  --rounds N          rounds, the apps taking turns round by round (default 4)',
+    '  --warmup S          warm-up seconds per app and workload (default 1)',
+    '  --connections N     concurrent connections of the load generator (default 32)',
+    '  --sessions N        sessions created per app and session size (default 200)',
+    '  --profile LIST      write V8 CPU profiles of these apps (folder printed at the end)',
+    '  -h, --help          this text',
+    '',
+    'Needs redis-server 6+ with TLS and openssl; tessera-postgres needs PostgreSQL 13+ at',
+    '127.0.0.1:5432 accepting user postgres without a password (a database is created and dropped).',
   ].join('\n');
 }
 
