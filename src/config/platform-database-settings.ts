@@ -3,6 +3,7 @@
  * SQLite file is, and what makes a setting unusable before anything connects.
  * Problems name the field and never quote more of a value than `quoteInput` allows.
  */
+import { isIPv6 } from 'node:net';
 import { dirname, isAbsolute, join } from 'node:path';
 import { quoteInput } from '../errors.ts';
 import type { ConfigLocation } from './location.ts';
@@ -52,7 +53,12 @@ export function platformDatabaseProblems(settings: PlatformDatabaseSettings): Se
     return problems;
   }
   const host = settings.host;
-  if (host.trim() === '' || /[\s/\\@,?#\0]/.test(host) || host.startsWith('['))
+  if (host.includes(':') && !isIPv6(host) && /:\d+$/.test(host))
+    problems.push({
+      field: 'host',
+      problem: `${quoteInput(host)} holds a port: give the host alone, and the port as its own setting.`,
+    });
+  else if (host.trim() === '' || /[\s/\\@,?#\0[\]]/.test(host) || (host.includes(':') && !isIPv6(host)))
     problems.push({
       field: 'host',
       problem: `${quoteInput(host)} is not a host name or address (write db.example.com, 10.0.0.5 or ::1; no port, user or scheme).`,
