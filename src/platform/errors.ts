@@ -47,10 +47,11 @@ export function badDatabaseUrl(reason: string): PlatformError {
   );
 }
 
-export function unreachable(database: DatabaseLabel, cause: unknown): PlatformError {
+/** `fix`: what to do, when the caller knows better than the general advice. */
+export function unreachable(database: DatabaseLabel, cause: unknown, fix?: string): PlatformError {
   return new PlatformError(
     'TESSERA_PLATFORM_UNREACHABLE',
-    `The platform database ${database} cannot be reached: ${reasonOf(cause)} Check that the server runs and accepts connections from this machine (host, port, firewall), or that the file's folder exists; then retry.`,
+    `The platform database ${database} cannot be reached: ${reasonOf(cause)} ${fix ?? "Check that the server runs and accepts connections from this machine (host, port, firewall), or that the file's folder exists; then retry."}`,
     { cause },
   );
 }

@@ -178,14 +178,22 @@ async function sqliteFile(context: Context): Promise<string> {
   if (existsSync(path)) {
     const stats = statSync(path);
     if (!stats.isFile())
-      throw unreachable(label, new Error(`${path} is not a regular file. Give the path of a database file.`));
+      throw unreachable(
+        label,
+        new Error(`${path} is not a regular file.`),
+        'Give the path of the database file itself.',
+      );
     found = `${path} exists (${stats.size} bytes)`;
   } else {
     // Created exclusively, so that only a file this test made is removed after it.
     try {
       await (await open(path, 'wx', 0o600)).close();
     } catch (error) {
-      throw unreachable(label, new Error(`cannot create ${path} (${codeOf(error)}).`));
+      throw unreachable(
+        label,
+        new Error(`cannot create ${path} (${codeOf(error)}).`),
+        'Give the user that runs Tessera write access to the folder, or choose another path.',
+      );
     }
     context.createdFile = path;
     found = `${path} does not exist yet: its folder is writable (\`tessera config apply\` creates it)`;
@@ -224,13 +232,22 @@ async function hostReachable(context: Context): Promise<string> {
     socket.once('error', (error) => {
       socket.destroy();
       const code = codeOf(error);
-      const reason =
+      const [reason, fix] =
         code === 'ECONNREFUSED'
-          ? `nothing listens on ${address} (connection refused): check the port, and that PostgreSQL listens on this address (listen_addresses).`
+          ? [
+              `nothing listens on ${address} (connection refused).`,
+              'Check the port, that PostgreSQL runs, and that it listens on this address (listen_addresses in postgresql.conf).',
+            ]
           : code === 'ENOTFOUND' || code === 'EAI_AGAIN'
-            ? `the host name ${host} does not resolve (${code}).`
-            : `${address} cannot be reached (${code}).`;
-      reject(unreachable(label, new Error(reason)));
+            ? [
+                `the host name ${host} does not resolve (${code}).`,
+                "Check the host name, and this machine's DNS.",
+              ]
+            : [
+                `${address} cannot be reached (${code}).`,
+                'Check the host and port, the network, and that a firewall lets this machine reach it.',
+              ];
+      reject(unreachable(label, new Error(reason), fix));
     });
   });
   return `${address} accepts connections`;
