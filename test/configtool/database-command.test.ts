@@ -408,6 +408,18 @@ describe('tessera config apply: the platform database', () => {
     await database.close();
     const second = await ok(['config', 'apply', '--config', path]);
     assert.match(second.stdout, /Schema up to date\./);
+    assert.match(second.stdout, /Already applied: revision 1/);
+  });
+
+  it('records a new revision when only the platform database changed, and creates the new file', async () => {
+    const path = configPath();
+    await ok(['config', 'apply', '--config', path]);
+    const other = join(path, '..', 'other.db');
+    await ok(['config', 'database', '--config', path, '--path', other]);
+    assert.match((await ok(['config', 'show', '--config', path])).stdout, /the settings changed since/);
+    const outcome = await ok(['config', 'apply', '--config', path]);
+    assert.match(outcome.stdout, /Applied: revision 2/);
+    assert.equal(existsSync(other), true);
   });
 
   it('refuses a PostgreSQL database it cannot reach (exit 1), with the reason, and leaves the file as it was', async () => {
