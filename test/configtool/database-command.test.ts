@@ -326,6 +326,22 @@ describe('tessera config database', () => {
       const outcome = await refused(['config', 'show', '--config', path], path);
       assert.match(outcome.stderr, /platformDatabase\.path: "relative\.db" is not an absolute path/);
       writeFileSync(path, text.replace('"path": "relative.db"', '"port": 5432'));
+      for (const [database, message] of [
+        ['{"provider":"mysql"}', /platformDatabase\.provider must be one of "sqlite", "postgres"\./],
+        ['{}', /platformDatabase\.provider is missing: it is required\./],
+        [
+          '{"provider":"postgres","host":"db","database":"d","user":"u"}',
+          /platformDatabase\.port is missing/,
+        ],
+        [
+          '{"provider":"postgres","host":"db","port":"5432","database":"d","user":"u"}',
+          /platformDatabase\.port must be a number, not a string/,
+        ],
+      ] as const) {
+        writeFileSync(path, `{"version":1,"session":{"provider":"memory"},"platformDatabase":${database}}`);
+        assert.match((await refused(['config', 'show', '--config', path], path)).stderr, message);
+      }
+      writeFileSync(path, text.replace('"path": "relative.db"', '"port": 5432'));
       const unknown = await refused(['config', 'show', '--config', path], path);
       assert.match(unknown.stderr, /TESSERA_CONFIG_(UNKNOWN_FIELD|INVALID)/);
     });
