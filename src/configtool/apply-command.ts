@@ -5,6 +5,8 @@
  * in the file (secrets written in plain text are encrypted on the way), and says
  * what the operator must do next in Service Center (the user's document, step 3).
  */
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { EXIT_CODES } from '../cli/exit-codes.ts';
 import { readConfiguration } from '../config/index.ts';
@@ -58,7 +60,13 @@ async function runApplyCommand(options: ApplyOptions): Promise<number> {
   const live = process.stdout.isTTY === true;
   out(`Applying the settings of ${location.path} (session provider: ${provider}).\n`);
 
-  if (!(await applyDatabase(databaseSettingsOf(loaded), live, out))) return EXIT_CODES.checkFailed;
+  const database = databaseSettingsOf(loaded);
+  // The default SQLite file lives in the configuration's folder, which the save creates
+  // anyway (0700); any other folder is the operator's to create.
+  if (database.engine === 'sqlite' && dirname(database.path) === dirname(location.path)) {
+    await mkdir(dirname(location.path), { recursive: true, mode: 0o700 }).catch(() => {});
+  }
+  if (!(await applyDatabase(database, live, out))) return EXIT_CODES.checkFailed;
   if (provider === 'redis') out('\nTest Connection\n');
 
   const checks: Check[] = [];

@@ -427,6 +427,13 @@ describe('tessera config apply: the platform database', () => {
     assert.match(second.stdout, /Already applied: revision 1/);
   });
 
+  it('creates the folder of a configuration that does not exist yet, for the default SQLite file', async () => {
+    const path = join(freshFolder(), 'new', 'server.json');
+    const outcome = await ok(['config', 'apply', '--config', path]);
+    assert.match(outcome.stdout, /Schema created or migrated/);
+    assert.equal(existsSync(join(path, '..', 'platform.db')), true);
+  });
+
   it('records a new revision when only the platform database changed, and creates the new file', async () => {
     const path = configPath();
     await ok(['config', 'apply', '--config', path]);
