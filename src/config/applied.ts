@@ -4,8 +4,9 @@
  * that the tools can tell whether the settings changed since and what the
  * operator must do next in Service Center.
  *
- * The fingerprint is an HMAC keyed with the server's private key: it reveals
- * nothing of the password, even to someone who can read the file.
+ * The fingerprint covers the session settings and the platform database settings.
+ * It is an HMAC keyed with the server's private key: it reveals nothing of the
+ * passwords, even to someone who can read the file.
  */
 import { createHmac } from 'node:crypto';
 import type { PrivateKey } from './private-key.ts';
@@ -17,9 +18,19 @@ export type AppliedState = 'never' | 'current' | 'changed' | 'unknown';
 
 export function settingsFingerprint(configuration: ServerConfiguration, key: PrivateKey): string {
   const { provider } = configuration.session;
+  const database = configuration.platformDatabase;
   const canonical = JSON.stringify({
     provider,
     connectionString: provider === 'redis' ? connectionStringFor(configuration) : null,
+    // Only when set, so that the fingerprint of a configuration without it stays what it was.
+    ...(database !== undefined
+      ? {
+          platformDatabase:
+            database.provider === 'sqlite'
+              ? database
+              : { ...database, password: database.password?.reveal() ?? null },
+        }
+      : {}),
   });
   return `hmac-sha256:${createHmac('sha256', key.bytes).update(canonical).digest('hex')}`;
 }

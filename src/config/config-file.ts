@@ -21,14 +21,17 @@ import { type BoundedFile, CONFIG_FILE_LIMITS, type FileRole, readBoundedFile } 
 import { ConfigError } from './errors.ts';
 import { checkJsonText, type JsonTextProblem } from './json-syntax.ts';
 import type { ConfigLocation } from './location.ts';
+import { platformDatabaseProblems } from './platform-database-settings.ts';
 import { codeOf, isCode, loadOrCreatePrivateKey, type PrivateKey, readPrivateKey } from './private-key.ts';
-import { redisSettingsProblems } from './redis-settings.ts';
+import { redisSettingsProblems, type SettingProblem } from './redis-settings.ts';
 import {
   type AppliedRecord,
   CONFIG_VERSION,
   type ConfigurationFile,
   configurationFileSchema,
   DEFAULT_CONFIGURATION,
+  type PlatformDatabaseFileSettings,
+  type PlatformDatabaseSettings,
   type RedisFileSettings,
   type RedisSessionSettings,
   type ServerConfiguration,
@@ -37,7 +40,7 @@ import {
 import { describeSchemaIssues } from './schema-issues.ts';
 import { Secret } from './secret.ts';
 import { decryptSecret, encryptSecret, parseEncryptedValue } from './secret-encryption.ts';
-import { type SecretField, secretRemedy } from './secret-fields.ts';
+import { SECRET_FIELD_NAMES, type SecretField, secretRemedy, valueAt, withValueAt } from './secret-fields.ts';
 import { keepOwnership, resolveWriteTarget } from './write-target.ts';
 
 /** The file as it was read, to detect a concurrent writer. */
@@ -54,8 +57,6 @@ export interface LoadedConfiguration {
   readonly plainTextSecrets: readonly string[];
   readonly snapshot: FileSnapshot;
 }
-
-const PASSWORD_FIELD: SecretField = 'session.redis.password';
 
 export interface ReadOptions {
   /**
@@ -189,30 +190,53 @@ async function decodeConfiguration(
   replacing: readonly SecretField[],
 ): Promise<{ configuration: ServerConfiguration; plainTextSecrets: string[] }> {
   const plainTextSecrets: string[] = [];
-  let redis: RedisSessionSettings | undefined;
-  if (file.session.redis !== undefined) {
-    const stored = file.session.redis;
-    const password = replacing.includes(PASSWORD_FIELD)
-      ? undefined
-      : await decodeSecret(stored.password, PASSWORD_FIELD, location, plainTextSecrets);
-    redis = fromFileRedis(stored, password);
-    const problems = redisSettingsProblems(redis);
-    if (problems.length > 0) {
-      const first = problems[0]!;
-      throw new ConfigError(
-        'TESSERA_CONFIG_INVALID',
-        `${location.path}: ${problems.map((p) => `session.redis.${p.field}: ${p.problem}`).join(' ')} ` +
-          'Correct the file, or set the Redis settings again with `tessera config session`.',
-        { path: location.path, field: `session.redis.${first.field}` },
-      );
-    }
+  // The secrets first, each by its path; the sections are then read without them.
+  let withoutSecrets = file;
+  const secrets = new Map<SecretField, Secret>();
+  for (const field of SECRET_FIELD_NAMES) {
+    const stored = valueAt(file, field) as StoredSecret | undefined;
+    if (stored === undefined) continue;
+    withoutSecrets = withValueAt(withoutSecrets, field, undefined);
+    if (replacing.includes(field)) continue;
+    const secret = await decodeSecret(stored, field, location, plainTextSecrets);
+    if (secret !== undefined) secrets.set(field, secret);
   }
-  const configuration: ServerConfiguration = {
+  const { session, platformDatabase, applied } = withoutSecrets;
+  let configuration: ServerConfiguration = {
     version: CONFIG_VERSION,
-    session: { provider: file.session.provider, ...(redis !== undefined ? { redis } : {}) },
-    ...(file.applied !== undefined ? { applied: file.applied as AppliedRecord } : {}),
+    session: {
+      provider: session.provider,
+      ...(session.redis !== undefined ? { redis: fromFileRedis(session.redis) } : {}),
+    },
+    ...(platformDatabase !== undefined
+      ? { platformDatabase: fromFilePlatformDatabase(platformDatabase) }
+      : {}),
+    ...(applied !== undefined ? { applied: applied as AppliedRecord } : {}),
   };
+  for (const [field, secret] of secrets) configuration = withValueAt(configuration, field, secret);
+  const problems = settingProblems(configuration);
+  if (problems.length > 0) {
+    throw new ConfigError(
+      'TESSERA_CONFIG_INVALID',
+      `${location.path}: ${problems.map((p) => `${p.field}: ${p.problem}`).join(' ')} ` +
+        `Correct the file, or set the settings again with \`${problems[0]!.field.startsWith('session.') ? 'tessera config session' : 'tessera config database'}\`.`,
+      { path: location.path, field: problems[0]!.field },
+    );
+  }
   return { configuration: deepFreeze(configuration), plainTextSecrets };
+}
+
+/** Every problem of the settings of `configuration`, by its field's full path. */
+function settingProblems(configuration: ServerConfiguration): SettingProblem[] {
+  const { redis } = configuration.session;
+  const within = (section: string, problems: readonly SettingProblem[]) =>
+    problems.map((p) => ({ field: `${section}.${p.field}`, problem: p.problem }));
+  return [
+    ...(redis !== undefined ? within('session.redis', redisSettingsProblems(redis)) : []),
+    ...(configuration.platformDatabase !== undefined
+      ? within('platformDatabase', platformDatabaseProblems(configuration.platformDatabase))
+      : []),
+  ];
 }
 
 async function decodeSecret(
@@ -256,35 +280,53 @@ async function decodeSecret(
   }
 }
 
-function fromFileRedis(stored: RedisFileSettings, password: Secret | undefined): RedisSessionSettings {
+/** The Redis settings of the file, its password left out (set by the caller). */
+function fromFileRedis(stored: RedisFileSettings): RedisSessionSettings {
   const { password: _password, useSsl, ...rest } = stored;
-  return { ...rest, useSsl: useSsl ?? false, ...(password !== undefined ? { password } : {}) };
+  return { ...rest, useSsl: useSsl ?? false };
+}
+
+/** The platform database settings of the file, its password left out (set by the caller). */
+function fromFilePlatformDatabase(stored: PlatformDatabaseFileSettings): PlatformDatabaseSettings {
+  if (stored.provider === 'sqlite') return stored;
+  const { password: _password, ssl, ...rest } = stored;
+  return { ...rest, ssl: ssl ?? false };
 }
 
 /** The JSON text of a configuration, secrets encrypted with `key`. */
 export function formatConfigurationText(configuration: ServerConfiguration, key: PrivateKey | null): string {
   const { redis } = configuration.session;
-  let storedRedis: Record<string, unknown> | undefined;
-  if (redis !== undefined) {
-    const { hosts, password, user, useSsl, sslHost, ...advanced } = redis;
-    let storedPassword: StoredSecret | undefined;
-    if (password !== undefined) {
-      if (key === null) throw new Error('a private key is needed to write a secret');
-      storedPassword = { $encrypted: encryptSecret(password, key, PASSWORD_FIELD) };
-    }
-    storedRedis = { hosts, password: storedPassword, user, useSsl, sslHost, ...advanced };
-  }
-  const file = {
+  let file: Record<string, unknown> = {
     version: CONFIG_VERSION,
-    session: { provider: configuration.session.provider, redis: storedRedis },
+    session: {
+      provider: configuration.session.provider,
+      redis:
+        redis === undefined
+          ? undefined
+          : (({ hosts, password, user, useSsl, sslHost, ...advanced }) => ({
+              hosts,
+              password,
+              user,
+              useSsl,
+              sslHost,
+              ...advanced,
+            }))(redis),
+    },
+    platformDatabase: configuration.platformDatabase,
     applied: configuration.applied,
   };
+  for (const field of SECRET_FIELD_NAMES) {
+    const secret = valueAt(configuration, field);
+    if (!(secret instanceof Secret)) continue;
+    if (key === null) throw new Error('a private key is needed to write a secret');
+    file = withValueAt(file, field, { $encrypted: encryptSecret(secret, key, field) });
+  }
   return `${JSON.stringify(file, null, 2)}\n`;
 }
 
 /** True when writing `configuration` needs the private key (it holds a secret). */
 export function hasSecrets(configuration: ServerConfiguration): boolean {
-  return configuration.session.redis?.password !== undefined;
+  return SECRET_FIELD_NAMES.some((field) => valueAt(configuration, field) instanceof Secret);
 }
 
 /**
@@ -299,15 +341,13 @@ export async function saveConfiguration(
 ): Promise<LoadedConfiguration> {
   const { location } = loaded;
   const { path } = location;
-  if (next.session.redis !== undefined) {
-    const problems = redisSettingsProblems(next.session.redis);
-    if (problems.length > 0) {
-      throw new ConfigError(
-        'TESSERA_CONFIG_INVALID',
-        `Not saved: ${problems.map((p) => `${p.field}: ${p.problem}`).join(' ')}`,
-        { path, field: `session.redis.${problems[0]!.field}` },
-      );
-    }
+  const problems = settingProblems(next);
+  if (problems.length > 0) {
+    throw new ConfigError(
+      'TESSERA_CONFIG_INVALID',
+      `Not saved: ${problems.map((p) => `${p.field}: ${p.problem}`).join(' ')}`,
+      { path, field: problems[0]!.field },
+    );
   }
   try {
     await mkdir(dirname(path), { recursive: true, mode: 0o700 });
@@ -476,6 +516,7 @@ function structuredCloneConfiguration(configuration: ServerConfiguration): Serve
       provider: configuration.session.provider,
       ...(redis ? { redis: { ...redis, hosts: [...redis.hosts] } } : {}),
     },
+    ...(configuration.platformDatabase ? { platformDatabase: { ...configuration.platformDatabase } } : {}),
     ...(configuration.applied ? { applied: { ...configuration.applied } } : {}),
   };
 }

@@ -37,6 +37,11 @@ export {
   resolveConfigLocation,
   SYSTEM_CONFIG_PATH,
 } from './location.ts';
+export {
+  defaultSqlitePath,
+  platformDatabaseOf,
+  platformDatabaseProblems,
+} from './platform-database-settings.ts';
 export { loadOrCreatePrivateKey, PRIVATE_KEY_BYTES, type PrivateKey, readPrivateKey } from './private-key.ts';
 export {
   certificateNamesChecked,
@@ -51,6 +56,10 @@ export {
   type AppliedRecord,
   CONFIG_VERSION,
   DEFAULT_CONFIGURATION,
+  DEFAULT_SQLITE_FILE_NAME,
+  PLATFORM_DATABASE_PROVIDERS,
+  type PlatformDatabaseProvider,
+  type PlatformDatabaseSettings,
   REDIS_ADVANCED_OPTION_NAMES,
   REDIS_ADVANCED_OPTIONS,
   type RedisAdvancedOption,
@@ -64,7 +73,7 @@ export {
   type SessionSettings,
 } from './schema.ts';
 export { Secret } from './secret.ts';
-export { SECRET_FIELDS, type SecretField } from './secret-fields.ts';
+export { SECRET_FIELD_NAMES, SECRET_FIELDS, type SecretField, shellWord } from './secret-fields.ts';
 
 /**
  * The Redis connection string of this server's configuration, for

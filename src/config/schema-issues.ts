@@ -4,7 +4,7 @@
 import type { z } from 'zod';
 import { ConfigError } from './errors.ts';
 import { memberPath } from './json-syntax.ts';
-import { KNOWN_FIELDS, SESSION_PROVIDERS } from './schema.ts';
+import { KNOWN_FIELDS, PLATFORM_DATABASE_PROVIDERS, SESSION_PROVIDERS } from './schema.ts';
 
 type Issue = z.core.$ZodIssue;
 
@@ -71,6 +71,10 @@ function describe(issue: Issue, raw: unknown): string {
       if (where.endsWith('.password')) {
         return `${where} must be a string (the password in plain text, encrypted on the next save) or {"$encrypted": "v1:…"}, not ${jsonType(valueAt(raw, issue.path))}.`;
       }
+      if (where === 'platformDatabase.provider') {
+        if (valueAt(raw, issue.path) === undefined) return `${where} is missing: it is required.`;
+        return `${where} must be one of ${PLATFORM_DATABASE_PROVIDERS.map((p) => `"${p}"`).join(', ')}.`;
+      }
       return `${where} has an unexpected form.`;
     case 'invalid_format':
       return `${where} must be ${issue.format === 'datetime' ? 'an ISO 8601 time, e.g. "2025-01-31T12:00:00Z"' : `in the ${issue.format} format`}.`;
@@ -85,6 +89,7 @@ function expected(type: string, where: string): string {
   if (type === 'array') return where.endsWith('hosts') ? 'a list of "host:port" strings' : 'a list';
   if (type === 'object') return 'an object';
   if (type === 'string') return 'a string';
+  if (type === 'number') return 'a number';
   return type;
 }
 

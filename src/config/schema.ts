@@ -17,6 +17,11 @@
  * }
  * ```
  *
+ * `"platformDatabase"` (optional) says where the platform database is:
+ * `{ "provider": "sqlite", "path": "/var/lib/tessera/platform.db" }` or
+ * `{ "provider": "postgres", "host": "db.example.com", "port": 5432, "database":
+ * "tessera", "user": "tessera", "password": { "$encrypted": "v1:…" }, "ssl": true }`.
+ *
  * Every field is documented in docs/configuration-tool.md. Unknown fields are
  * refused (a misspelt field would otherwise be silently ignored). The Redis
  * settings are kept when the provider is switched away from Redis, so switching
@@ -139,9 +144,36 @@ export interface AppliedRecord {
 export const SERVICE_CENTER_STEPS = ['none', 'apply-settings', 'republish'] as const;
 export type ServiceCenterStep = (typeof SERVICE_CENTER_STEPS)[number];
 
+/** The engines the platform database runs on. */
+export const PLATFORM_DATABASE_PROVIDERS = ['sqlite', 'postgres'] as const;
+export type PlatformDatabaseProvider = (typeof PLATFORM_DATABASE_PROVIDERS)[number];
+
+/** The file name of the default platform database, in the folder of the configuration file. */
+export const DEFAULT_SQLITE_FILE_NAME = 'platform.db';
+
+/**
+ * Where the platform database is. SQLite: one file (absent `path`: `platform.db` in
+ * the folder of the configuration file). PostgreSQL: a server of a farm.
+ */
+export type PlatformDatabaseSettings =
+  | { readonly provider: 'sqlite'; readonly path?: string }
+  | {
+      readonly provider: 'postgres';
+      readonly host: string;
+      readonly port: number;
+      readonly database: string;
+      readonly user: string;
+      /** Absent: none (PGPASSWORD is then read when connecting). */
+      readonly password?: Secret;
+      /** Connect over TLS, verifying the server certificate against the default roots. */
+      readonly ssl: boolean;
+    };
+
 export interface ServerConfiguration {
   readonly version: typeof CONFIG_VERSION;
   readonly session: SessionSettings;
+  /** Absent: SQLite, in the folder of the configuration file. */
+  readonly platformDatabase?: PlatformDatabaseSettings;
   readonly applied?: AppliedRecord;
 }
 
@@ -191,6 +223,19 @@ const appliedFileSchema = z.strictObject({
   forced: z.boolean().optional(),
 });
 
+const platformDatabaseFileSchema = z.discriminatedUnion('provider', [
+  z.strictObject({ provider: z.literal('sqlite'), path: nonEmpty.optional() }),
+  z.strictObject({
+    provider: z.literal('postgres'),
+    host: nonEmpty,
+    port: integer(1).max(65_535),
+    database: nonEmpty,
+    user: nonEmpty,
+    password: storedSecret.optional(),
+    ssl: z.boolean().optional(),
+  }),
+]);
+
 export const configurationFileSchema = z.strictObject({
   version: z.literal(CONFIG_VERSION),
   session: z
@@ -202,16 +247,21 @@ export const configurationFileSchema = z.strictObject({
       message: 'the redis provider needs its settings: add "redis": { "hosts": ["host:port"] }',
       path: ['redis'],
     }),
+  platformDatabase: platformDatabaseFileSchema.optional(),
   applied: appliedFileSchema.optional(),
 });
 
+export type PlatformDatabaseFileSettings = z.infer<typeof platformDatabaseFileSchema>;
 export type RedisFileSettings = z.infer<typeof redisFileSchema>;
 export type ConfigurationFile = z.infer<typeof configurationFileSchema>;
 
 /** Every field name the file knows, for "did you mean" hints on a misspelt field. */
 export const KNOWN_FIELDS = {
-  '': ['version', 'session', 'applied'],
+  '': ['version', 'session', 'platformDatabase', 'applied'],
   session: ['provider', 'redis'],
   'session.redis': Object.keys(redisFileSchema.shape),
+  platformDatabase: [
+    ...new Set(platformDatabaseFileSchema.options.flatMap((option) => Object.keys(option.shape))),
+  ],
   applied: Object.keys(appliedFileSchema.shape),
 } as const satisfies Record<string, readonly string[]>;

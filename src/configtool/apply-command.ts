@@ -5,12 +5,17 @@
  * in the file (secrets written in plain text are encrypted on the way), and says
  * what the operator must do next in Service Center (the user's document, step 3).
  */
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { EXIT_CODES } from '../cli/exit-codes.ts';
 import { readConfiguration } from '../config/index.ts';
+import { type DatabaseCheck, type DatabaseSettings, describeDatabase } from '../platform/index.ts';
 import type { Check } from '../redis/index.ts';
 import { applySession } from './apply.ts';
+import { applyPlatformDatabase } from './apply-database.ts';
 import { addConfigOption, configAction, locationOf } from './config-action.ts';
+import { databaseSettingsOf } from './platform-database-settings.ts';
 import { formatCheck, formatReport } from './test-connection-command.ts';
 
 interface ApplyOptions {
@@ -23,18 +28,25 @@ export function registerApplyCommand(config: Command): void {
     config
       .command('apply')
       .description(
-        'apply the session settings (Apply and Exit): validate, Test Connection for Redis, record the\n' +
-          'applied revision, and say what to do next in Service Center',
+        'apply the settings (Apply and Exit): validate, Test Connection of the platform database and\n' +
+          'create or migrate its schema, Test Connection for Redis, record the applied revision, and say\n' +
+          'what to do next in Service Center',
       ),
   )
-    .option('--force', 'apply even if Test Connection fails (the settings are recorded as forced)')
+    .option(
+      '--force',
+      "apply even if Redis's Test Connection fails (recorded as forced); never skips the platform database",
+    )
     .addHelpText(
       'after',
       [
         '',
         "Test Connection uses this server's SERedis_* variables, as `tessera config test-connection` does.",
-        'Exit codes: 0 applied (or already applied), 1 Test Connection failed: not applied (or the file',
-        'changed meanwhile), 2 bad input: the configuration or a SERedis_* variable is wrong.',
+        'The platform database must pass its checks, and its schema is created or migrated, before anything',
+        'is applied (see `tessera config test-connection --database`).',
+        'Exit codes: 0 applied (or already applied), 1 Test Connection failed, or the platform database',
+        'cannot be used: not applied (or the file changed meanwhile), 2 bad input: the configuration or a',
+        'SERedis_* variable is wrong.',
       ].join('\n'),
     )
     .action(configAction((options: ApplyOptions) => runApplyCommand(options)));
@@ -45,10 +57,18 @@ async function runApplyCommand(options: ApplyOptions): Promise<number> {
   const loaded = await readConfiguration(location);
   const { provider } = loaded.configuration.session;
   const out = (text: string) => process.stdout.write(text);
-  out(`Applying the session settings of ${location.path} (session provider: ${provider}).\n`);
+  const live = process.stdout.isTTY === true;
+  out(`Applying the settings of ${location.path} (session provider: ${provider}).\n`);
+
+  const database = databaseSettingsOf(loaded);
+  // The default SQLite file lives in the configuration's folder, which the save creates
+  // anyway (0700); any other folder is the operator's to create.
+  if (database.engine === 'sqlite' && dirname(database.path) === dirname(location.path)) {
+    await mkdir(dirname(location.path), { recursive: true, mode: 0o700 }).catch(() => {});
+  }
+  if (!(await applyDatabase(database, live, out))) return EXIT_CODES.checkFailed;
   if (provider === 'redis') out('\nTest Connection\n');
 
-  const live = process.stdout.isTTY === true;
   const checks: Check[] = [];
   let exit: number = EXIT_CODES.ok;
   await applySession(loaded, loaded.configuration.session, {
@@ -87,4 +107,33 @@ async function runApplyCommand(options: ApplyOptions): Promise<number> {
     },
   });
   return exit;
+}
+
+/** Tests the platform database and creates or migrates its schema; false (and why, on stderr) when it cannot be used. */
+async function applyDatabase(
+  settings: DatabaseSettings,
+  live: boolean,
+  out: (text: string) => void,
+): Promise<boolean> {
+  out(`\nPlatform database: ${describeDatabase(settings)}\n`);
+  const outcome = await applyPlatformDatabase(settings, {
+    env: process.env,
+    ...(live ? { onCheck: (check: DatabaseCheck) => out(formatCheck(check, false)) } : {}),
+  });
+  const checks = outcome.report.checks.map((check) => ({ ...check, host: null }));
+  out(formatReport({ ...outcome.report, checks }, !live));
+  if (outcome.ok) {
+    out(
+      outcome.migrated.length > 0
+        ? `Schema created or migrated: ${outcome.migrated.join(', ')}.\n`
+        : 'Schema up to date.\n',
+    );
+    return true;
+  }
+  process.stderr.write(
+    `\nNot applied: the platform database cannot be used${outcome.error ? `: ${outcome.error.message}` : ' (the problem and its fix are above)'}. ` +
+      'Correct its settings (`tessera config database`) or the database, then run `tessera config apply` again. ' +
+      'Nothing was changed.\n',
+  );
+  return false;
 }

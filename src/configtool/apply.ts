@@ -127,11 +127,8 @@ export async function applySession(
   const { emit } = options;
   const { location } = loaded;
   const previous = loaded.configuration.applied;
-  const configuration: ServerConfiguration = {
-    version: CONFIG_VERSION,
-    session,
-    ...(previous !== undefined ? { applied: previous } : {}),
-  };
+  // The other sections (the platform database) are applied as they are in the file.
+  const configuration: ServerConfiguration = { ...loaded.configuration, session };
   {
     await refuseIfFileChanged(loaded, emit);
     let report: TestConnectionReport | undefined;

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { registerApplyCommand } from './apply-command.ts';
+import { registerDatabaseCommand } from './database-command.ts';
 import { registerSessionCommand } from './session-command.ts';
 import { registerShowCommand } from './show-command.ts';
 import { registerTestConnectionCommand } from './test-connection-command.ts';
@@ -12,6 +13,7 @@ export function registerConfigCommands(program: Command): void {
     .description("the Configuration Tool: this front-end server's configuration");
   registerShowCommand(config);
   registerSessionCommand(config);
+  registerDatabaseCommand(config);
   registerTestConnectionCommand(config);
   registerApplyCommand(config);
   registerUiCommand(config);

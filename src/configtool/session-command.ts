@@ -6,7 +6,6 @@
 import { type Command, Option } from 'commander';
 import { EXIT_CODES } from '../cli/exit-codes.ts';
 import {
-  CONFIG_VERSION,
   hostProblem,
   REDIS_ADVANCED_OPTION_NAMES,
   REDIS_ADVANCED_OPTIONS,
@@ -155,10 +154,10 @@ async function runSessionCommand(options: SessionOptions): Promise<number> {
     }
   }
 
+  // Everything but the session settings (the platform database, the applied record) is kept.
   const next: ServerConfiguration = {
-    version: CONFIG_VERSION,
+    ...current,
     session: { provider, ...(redis !== undefined ? { redis } : {}) },
-    ...(current.applied !== undefined ? { applied: current.applied } : {}),
   };
   const saved = await saveConfiguration(loaded, next);
   const before = current.session.provider;

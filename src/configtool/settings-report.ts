@@ -7,12 +7,14 @@ import {
   describeSource,
   type LoadedConfiguration,
   type PrivateKey,
+  platformDatabaseOf,
   REDIS_ADVANCED_OPTION_NAMES,
   type RedisAdvancedOption,
   type RedisSessionSettings,
   readPrivateKey,
   redactedConnectionString,
   SESSION_PROVIDER_LABELS,
+  type SecretField,
 } from '../config/index.ts';
 import { CONNECTION_STRING_DEFAULTS, describeNoEffectOptions } from '../redis/index.ts';
 
@@ -54,6 +56,7 @@ export function formatConfigurationReport(context: ReportContext): string {
     ),
     '',
     formatSessionSettings(loaded),
+    formatPlatformDatabase(loaded),
     formatApplied(context),
   ];
   for (const field of loaded.plainTextSecrets) {
@@ -80,11 +83,64 @@ export function formatSessionSettings(loaded: LoadedConfiguration): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** The Platform Database tab: SQLite's file, or the PostgreSQL server; the password only as set or not. */
+export function formatPlatformDatabase(loaded: LoadedConfiguration): string {
+  const configured = loaded.configuration.platformDatabase;
+  const settings = platformDatabaseOf(loaded.configuration, loaded.location);
+  const lines = ['Platform Database'];
+  if (settings.provider === 'sqlite') {
+    lines.push(
+      row('  Provider', 'SQLite (sqlite)'),
+      row(
+        '  File',
+        `${settings.path}${configured?.provider === 'sqlite' && configured.path !== undefined ? '' : ' (the default: beside the configuration file)'}`,
+      ),
+    );
+  } else {
+    lines.push(
+      row('  Provider', 'PostgreSQL (postgres)'),
+      row('  Host', settings.host),
+      row('  Port', String(settings.port)),
+      row('  Database', settings.database),
+      row('  User', settings.user),
+      row(
+        '  Password',
+        secretState(
+          settings.password !== undefined,
+          'platformDatabase.password',
+          loaded.plainTextSecrets,
+          ' (PGPASSWORD is used, if set)',
+        ),
+      ),
+      row('  SSL', settings.ssl ? 'yes (the server certificate is verified)' : 'no'),
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** The same, for `--json`: the password only as `{ set, stored }`. */
+function platformDatabaseJson(loaded: LoadedConfiguration) {
+  const configured = loaded.configuration.platformDatabase;
+  const settings = platformDatabaseOf(loaded.configuration, loaded.location);
+  if (settings.provider === 'sqlite') {
+    return {
+      provider: 'sqlite',
+      path: settings.path,
+      isDefault: !(configured?.provider === 'sqlite' && configured.path !== undefined),
+    };
+  }
+  const { password, ...rest } = settings;
+  return {
+    ...rest,
+    password: secretJson(password !== undefined, 'platformDatabase.password', loaded.plainTextSecrets),
+  };
+}
+
 function redisLines(redis: RedisSessionSettings, plainTextSecrets: readonly string[]): string[] {
   const names = certificateNamesChecked(redis);
   const lines = [
     row('  Hosts', redis.hosts.join(', ')),
-    row('  Password', passwordState(redis, plainTextSecrets)),
+    row('  Password', secretState(redis.password !== undefined, 'session.redis.password', plainTextSecrets)),
     row('  User', redis.user ?? '(none: the default user)'),
     row('  Use SSL', redis.useSsl ? 'yes' : 'no'),
     row(
@@ -143,7 +199,11 @@ export function configurationReportJson(context: ReportContext): unknown {
           : {
               inUse: provider === 'redis',
               hosts: redis.hosts,
-              password: passwordJson(redis, loaded.plainTextSecrets),
+              password: secretJson(
+                redis.password !== undefined,
+                'session.redis.password',
+                loaded.plainTextSecrets,
+              ),
               user: redis.user ?? null,
               useSsl: redis.useSsl,
               sslHost: redis.sslHost ?? null,
@@ -155,25 +215,29 @@ export function configurationReportJson(context: ReportContext): unknown {
               connectionString: redactedConnectionString(redis),
             },
     },
+    platformDatabase: platformDatabaseJson(loaded),
     applied:
       configuration.applied === undefined ? null : { ...configuration.applied, state: context.appliedState },
     plainTextSecrets: loaded.plainTextSecrets,
   };
 }
 
-function passwordState(redis: RedisSessionSettings, plainTextSecrets: readonly string[]): string {
-  if (redis.password === undefined) return 'not set';
-  return plainTextSecrets.includes('session.redis.password')
+/** A secret as the report shows it: set or not, and how it is stored; never its value. */
+function secretState(
+  set: boolean,
+  field: SecretField,
+  plainTextSecrets: readonly string[],
+  unset = '',
+): string {
+  if (!set) return `not set${unset}`;
+  return plainTextSecrets.includes(field)
     ? 'set (plain text in the file: encrypted on the next save)'
     : 'set (encrypted)';
 }
 
-function passwordJson(redis: RedisSessionSettings, plainTextSecrets: readonly string[]) {
-  if (redis.password === undefined) return { set: false };
-  return {
-    set: true,
-    stored: plainTextSecrets.includes('session.redis.password') ? 'plain-text' : 'encrypted',
-  };
+function secretJson(set: boolean, field: SecretField, plainTextSecrets: readonly string[]) {
+  if (!set) return { set: false };
+  return { set: true, stored: plainTextSecrets.includes(field) ? 'plain-text' : 'encrypted' };
 }
 
 function advancedValue(

@@ -15,6 +15,8 @@ export const PLATFORM_ERROR_CODES = [
   'TESSERA_PLATFORM_PACKAGE_INTEGRITY',
   'TESSERA_PLATFORM_NOT_FOUND',
   'TESSERA_PLATFORM_CONFLICT',
+  'TESSERA_PLATFORM_NO_DATABASE',
+  'TESSERA_PLATFORM_PERMISSION',
 ] as const;
 export type PlatformErrorCode = (typeof PLATFORM_ERROR_CODES)[number];
 
@@ -46,10 +48,11 @@ export function badDatabaseUrl(reason: string): PlatformError {
   );
 }
 
-export function unreachable(database: DatabaseLabel, cause: unknown): PlatformError {
+/** `fix`: what to do, when the caller knows better than the general advice. */
+export function unreachable(database: DatabaseLabel, cause: unknown, fix?: string): PlatformError {
   return new PlatformError(
     'TESSERA_PLATFORM_UNREACHABLE',
-    `The platform database ${database} cannot be reached: ${reasonOf(cause)} Check that the server runs and accepts connections from this machine (host, port, firewall), or that the file's folder exists; then retry.`,
+    `The platform database ${database} cannot be reached: ${reasonOf(cause)} ${fix ?? "Check that the server runs and accepts connections from this machine (host, port, firewall), or that the file's folder exists; then retry."}`,
     { cause },
   );
 }
@@ -117,6 +120,22 @@ export function migrationFailed(database: DatabaseLabel, migration: string, caus
   return new PlatformError(
     'TESSERA_PLATFORM_MIGRATION',
     `Migration ${migration} of the platform database ${database} failed: ${reasonOf(cause)} The database is left as it was before this start. Fix the reason (permissions to create tables, disk space) and start again.`,
+    { cause },
+  );
+}
+
+export function databaseMissing(database: DatabaseLabel, name: string, cause: unknown): PlatformError {
+  return new PlatformError(
+    'TESSERA_PLATFORM_NO_DATABASE',
+    `The platform database ${database} does not exist on that server: ${reasonOf(cause)} Create it (\`createdb -O <user> ${name}\`, or CREATE DATABASE as a superuser), or correct the database name.`,
+    { cause },
+  );
+}
+
+export function noPermission(database: DatabaseLabel, what: string, cause: unknown): PlatformError {
+  return new PlatformError(
+    'TESSERA_PLATFORM_PERMISSION',
+    `The user of the platform database ${database} may not ${what}: ${reasonOf(cause)} Tessera creates its own tables: connect as the database's owner, or GRANT CREATE ON SCHEMA public TO that user.`,
     { cause },
   );
 }

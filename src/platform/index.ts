@@ -38,3 +38,10 @@ export {
 } from './repositories/solutions-repository.ts';
 export { type AuditEntry, type UserRecord, UsersRepository } from './repositories/users-repository.ts';
 export type * from './schema.ts';
+export {
+  type DatabaseCheck,
+  type DatabaseTestReport,
+  type MigrationsState,
+  type TestDatabaseOptions,
+  testDatabase,
+} from './test-database.ts';

@@ -9,7 +9,7 @@
  * lock; on SQLite every transaction begins IMMEDIATE (`engines.ts`), so the second
  * process waits for the first's migration and then finds nothing left to do.
  */
-import type { Kysely, Migration, MigrationProvider } from 'kysely';
+import { type Kysely, type Migration, type MigrationProvider, sql } from 'kysely';
 import type { DatabaseEngine } from './database-url.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations see the database as it was then, not as `PlatformSchema` says now.
@@ -156,3 +156,13 @@ export function migrationProvider(engine: DatabaseEngine): MigrationProvider {
 /** The Migrator's own tables. */
 export const MIGRATION_TABLE = 'kysely_migration';
 export const MIGRATION_LOCK_TABLE = 'kysely_migration_lock';
+
+/** Names of the migrations run on `db`, oldest first (none on a new database). */
+export async function executedMigrations(db: AnyDatabase): Promise<string[]> {
+  const tables = await db.introspection.getTables({ withInternalKyselyTables: true });
+  if (!tables.some((table) => table.name === MIGRATION_TABLE)) return [];
+  const result = await sql<{
+    name: string;
+  }>`select name from ${sql.table(MIGRATION_TABLE)} order by name`.execute(db);
+  return result.rows.map((row) => row.name);
+}

@@ -10,7 +10,13 @@ import type { SessionDatabase, SqlQuery, SqlRow, SqlValue } from '../session/ind
 import { type DatabaseSettings, describeDatabase, parseDatabaseUrl } from './database-url.ts';
 import { createEngine, type Engine, type EngineOptions } from './engines.ts';
 import { migrationFailed, schemaNewer, versionTooOld } from './errors.ts';
-import { MIGRATION_LOCK_TABLE, MIGRATION_TABLE, migrationProvider, migrationsFor } from './migrations.ts';
+import {
+  executedMigrations,
+  MIGRATION_LOCK_TABLE,
+  MIGRATION_TABLE,
+  migrationProvider,
+  migrationsFor,
+} from './migrations.ts';
 import { PostgresListener } from './postgres-listener.ts';
 import { FactoryRepository } from './repositories/factory-repository.ts';
 import { FrontendsRepository } from './repositories/frontends-repository.ts';
@@ -32,7 +38,7 @@ export const PLATFORM_DATABASE_DEFAULTS = {
 } as const satisfies Omit<EngineOptions, 'env'>;
 
 /** The oldest PostgreSQL whose SQL the statements use (`server_version_num`). */
-const POSTGRES_MIN_VERSION_NUM = 130_000;
+export const POSTGRES_MIN_VERSION_NUM = 130_000;
 
 export class PlatformDatabase {
   readonly settings: DatabaseSettings;
@@ -118,13 +124,8 @@ export class PlatformDatabase {
   }
 
   /** Names of the migrations run on this database, oldest first (none on a new one). */
-  async executedMigrations(): Promise<string[]> {
-    const tables = await this.db.introspection.getTables({ withInternalKyselyTables: true });
-    if (!tables.some((table) => table.name === MIGRATION_TABLE)) return [];
-    const result = await sql<{
-      name: string;
-    }>`select name from ${sql.table(MIGRATION_TABLE)} order by name`.execute(this.db);
-    return result.rows.map((row) => row.name);
+  executedMigrations(): Promise<string[]> {
+    return executedMigrations(this.db);
   }
 
   /** The connection the Database session provider uses. */

@@ -35,6 +35,33 @@ describe('the applied record', () => {
     assert.equal(withApplied(configuration, key).applied?.revision, 2);
   });
 
+  it('tells whether the platform database settings changed since, its password included', async () => {
+    const key = await loadOrCreatePrivateKey(freshLocation().privateKeyPath);
+    const withDatabase = (port: number, password: string): ServerConfiguration => ({
+      ...redis('a.test'),
+      platformDatabase: {
+        provider: 'postgres',
+        host: 'db',
+        port,
+        database: 'd',
+        user: 'u',
+        password: new Secret(password),
+        ssl: false,
+      },
+    });
+    const { applied } = withApplied(withDatabase(5432, 'pw'), key);
+    assert.equal(appliedState({ ...withDatabase(5432, 'pw'), applied: applied! }, key), 'current');
+    assert.equal(appliedState({ ...withDatabase(5433, 'pw'), applied: applied! }, key), 'changed');
+    assert.equal(appliedState({ ...withDatabase(5432, 'other'), applied: applied! }, key), 'changed');
+    assert.equal(appliedState({ ...redis('a.test'), applied: applied! }, key), 'changed');
+    assert.ok(!applied!.settingsHash.includes('pw'));
+    // A configuration without platform database settings keeps the fingerprint it had.
+    assert.equal(
+      settingsFingerprint(redis('a.test'), key),
+      withApplied(redis('a.test'), key).applied!.settingsHash,
+    );
+  });
+
   it('holds a keyed fingerprint that does not contain the password', async () => {
     const key = await loadOrCreatePrivateKey(freshLocation().privateKeyPath);
     const fingerprint = settingsFingerprint(redis('a.test', 'hunter2'), key);

@@ -10,6 +10,7 @@ import {
   readlinkSync,
   statSync,
   symlinkSync,
+  unlinkSync,
   utimesSync,
   writeFileSync,
 } from 'node:fs';
@@ -669,5 +670,85 @@ describe('saving over an existing file', () => {
       ['server.json'],
       'no private key, temporary or lock file',
     );
+  });
+});
+
+describe('every secret field (the Redis password and the platform database password)', () => {
+  const DB_PASSWORD = 'db p@ss, "quoted"';
+
+  function withDatabase(password: Secret = new Secret(DB_PASSWORD)): ServerConfiguration {
+    return {
+      ...redisConfiguration(),
+      platformDatabase: {
+        provider: 'postgres',
+        host: 'db.example.com',
+        port: 5432,
+        database: 'tessera',
+        user: 'tessera',
+        password,
+        ssl: true,
+      },
+    };
+  }
+
+  it('encrypts both at rest, each bound to its own field, and reads both back', async () => {
+    const location = freshLocation();
+    await saveConfiguration(await readConfiguration(location), withDatabase());
+    const text = readFileSync(location.path, 'utf8');
+    assert.ok(!text.includes('p@ss'), text);
+    const loaded = await readConfiguration(location);
+    assert.equal(loaded.configuration.session.redis?.password?.reveal(), PASSWORD);
+    const database = loaded.configuration.platformDatabase;
+    assert.equal(database?.provider === 'postgres' && database.password?.reveal(), DB_PASSWORD);
+    assert.ok(!JSON.stringify(loaded.configuration).includes('p@ss'));
+
+    // A ciphertext moved to the other field does not decrypt there.
+    const file = JSON.parse(text);
+    file.platformDatabase.password = file.session.redis.password;
+    writeJson(location, file);
+    const error = await rejectsWithCode<ConfigError>(readConfiguration(location), 'TESSERA_CONFIG_INVALID');
+    assert.equal(error.field, 'platformDatabase.password');
+    assert.match(error.message, /tessera config database --config .* --password-stdin/);
+  });
+
+  it('lists a database password written in plain text, and encrypts it on the next save', async () => {
+    const location = freshLocation();
+    writeJson(location, {
+      version: 1,
+      session: { provider: 'memory' },
+      platformDatabase: {
+        provider: 'postgres',
+        host: 'db',
+        port: 5432,
+        database: 'd',
+        user: 'u',
+        password: 'typed-by-hand',
+      },
+    });
+    const loaded = await readConfiguration(location);
+    assert.deepEqual(loaded.plainTextSecrets, ['platformDatabase.password']);
+    await saveConfiguration(loaded, loaded.configuration);
+    assert.ok(!readFileSync(location.path, 'utf8').includes('typed-by-hand'));
+    assert.deepEqual((await readConfiguration(location)).plainTextSecrets, []);
+  });
+
+  it('reads the rest of the file without decrypting a field being replaced, each field on its own', async () => {
+    const location = freshLocation();
+    await saveConfiguration(await readConfiguration(location), withDatabase());
+    unlinkSync(location.privateKeyPath);
+    await rejectsWithCode(readConfiguration(location), 'TESSERA_CONFIG_PRIVATE_KEY_MISSING');
+    // Replacing one secret still needs the other one decrypted.
+    const one = await rejectsWithCode<ConfigError>(
+      readConfiguration(location, { replacing: ['platformDatabase.password'] }),
+      'TESSERA_CONFIG_PRIVATE_KEY_MISSING',
+    );
+    assert.equal(one.field, 'session.redis.password');
+    assert.match(one.message, /tessera config session --config .* --password-stdin/);
+    const both = await readConfiguration(location, {
+      replacing: ['platformDatabase.password', 'session.redis.password'],
+    });
+    const database = both.configuration.platformDatabase;
+    assert.equal(database?.provider === 'postgres' && database.password, undefined);
+    assert.equal(database?.provider === 'postgres' && database.host, 'db.example.com');
   });
 });
