@@ -46,8 +46,9 @@ const FAST_503_MAX_MS = CONNECT_TIMEOUT_MS / 2;
 /**
  * While Redis is frozen (`kill -STOP`: connections stay open, nothing answers), a
  * front-end learns it from its first command that outlives the sync timeout (5 s by
- * default); from then on nine in ten 503s must come within 100 ms, none waiting
- * the sync timeout again.
+ * default); from then on nine in ten 503s must come within 100 ms of what a request
+ * without a session takes on the same machine at the same time (the machine's own
+ * scheduling delay is not the store's), none waiting the sync timeout again.
  */
 const FROZEN_503_P90_MS = 100;
 const SYNC_TIMEOUT_MS = 5000;
@@ -341,9 +342,11 @@ describe('a farm of two front-end processes sharing one Redis over mutual TLS', 
         `first success ${Math.round(backAt - thawedAt)} ms after SIGCONT; acknowledged writes lost: ${lost}; ` +
         `meanwhile a request without a session took p50 ${baseline.sort((x, y) => x - y)[10]} ms, max ${baseline.at(-1)} ms`,
     );
+    const sortedBaseline = [...baseline].sort((x, y) => x - y);
+    const baselineP90 = sortedBaseline[Math.floor(sortedBaseline.length * 0.9)] ?? 0;
     assert.ok(
-      p90 < FROZEN_503_P90_MS,
-      `p90 of the 503s after the first timeout: ${p90} ms (all: ${elapsed.join(',')})`,
+      p90 < FROZEN_503_P90_MS + baselineP90,
+      `p90 of the 503s after the first timeout: ${p90} ms, against ${FROZEN_503_P90_MS} ms + ${baselineP90} ms (p90 of a request without a session) (all: ${elapsed.join(',')})`,
     );
     assert.ok(
       slow.every((s) => s.elapsedMs < SYNC_TIMEOUT_MS * 2),
