@@ -130,6 +130,22 @@ describe('a configuration file of an older version', () => {
     assert.equal(bytesOf(`${target.path}.v1.bak`).toString('utf8'), VERSION_1_FILE);
   });
 
+  it('is shown by `tessera config show` with a note that the next save upgrades it', async () => {
+    const location = freshLocation();
+    writeText(location, VERSION_1_FILE);
+    const outcome = await runTessera(['config', 'show', '--config', location.path]);
+    assert.equal(outcome.code, 0, outcome.stderr);
+    assert.ok(
+      outcome.stdout.includes(
+        `Note: the file is version 1; it is read as version ${CONFIG_VERSION}, and the next save writes version ` +
+          `${CONFIG_VERSION} after keeping it as ${location.path}.v1.bak.`,
+      ),
+      outcome.stdout,
+    );
+    assert.equal(bytesOf(location.path).toString('utf8'), VERSION_1_FILE);
+    assert.deepEqual(filesIn(dirname(location.path)), ['server.json']);
+  });
+
   it('is upgraded by `tessera config session`, which says where the old file was kept', async () => {
     const location = freshLocation();
     writeText(location, VERSION_1_FILE);
