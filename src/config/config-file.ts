@@ -3,7 +3,9 @@
  *
  * Reading validates everything (JSON syntax, version, fields, types, hosts,
  * encrypted secrets) before returning; any problem is a `ConfigError` naming the
- * file and the line or field, and nothing is written.
+ * file and the line or field, and nothing is written. A file of an older version
+ * is upgraded in memory (versions.ts); the next save keeps it beside the file as
+ * `<file>.v<N>.bak`, byte for byte with the same owner and mode, before replacing it.
  *
  * Writing is atomic and refuses lost updates: the new content is written to a
  * temporary file in the same folder, flushed, and renamed over the file; and if

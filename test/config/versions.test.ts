@@ -163,6 +163,24 @@ describe('a configuration file of an older version', () => {
   });
 });
 
+describe('`tessera config apply` on a version 1 file', () => {
+  it('records the apply in a version 2 file and says where the version 1 file was kept', async () => {
+    const location = freshLocation();
+    const text = '{"version": 1, "session": {"provider": "memory"}}\n';
+    writeText(location, text);
+    const outcome = await runTessera(['config', 'apply', '--config', location.path]);
+    assert.equal(outcome.code, 0, outcome.stderr);
+    assert.ok(
+      outcome.stdout.includes(`the previous one was kept as ${location.path}.v1.bak`),
+      outcome.stdout,
+    );
+    assert.equal(bytesOf(`${location.path}.v1.bak`).toString('utf8'), text);
+    const now = JSON.parse(bytesOf(location.path).toString('utf8'));
+    assert.equal(now.version, CONFIG_VERSION);
+    assert.equal(now.applied.revision, 1);
+  });
+});
+
 describe('a configuration file of a newer version', () => {
   const newer = JSON.stringify(
     { version: CONFIG_VERSION + 1, session: { provider: 'memory' }, aSectionOfTomorrow: { on: true } },
