@@ -3,7 +3,9 @@
  *
  * Reading validates everything (JSON syntax, version, fields, types, hosts,
  * encrypted secrets) before returning; any problem is a `ConfigError` naming the
- * file and the line or field, and nothing is written.
+ * file and the line or field, and nothing is written. A file of an older version
+ * is upgraded in memory (versions.ts); the next save keeps it beside the file as
+ * `<file>.v<N>.bak`, byte for byte with the same owner and mode, before replacing it.
  *
  * Writing is atomic and refuses lost updates: the new content is written to a
  * temporary file in the same folder, flushed, and renamed over the file; and if
@@ -15,7 +17,7 @@
  * Tessera writers; an editor that saves in that window is the remaining race.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, open, rename, stat, unlink } from 'node:fs/promises';
+import { link, mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { type BoundedFile, CONFIG_FILE_LIMITS, type FileRole, readBoundedFile } from './bounded-file.ts';
 import { ConfigError } from './errors.ts';
@@ -41,7 +43,8 @@ import { describeSchemaIssues } from './schema-issues.ts';
 import { Secret } from './secret.ts';
 import { decryptSecret, encryptSecret, parseEncryptedValue } from './secret-encryption.ts';
 import { SECRET_FIELD_NAMES, type SecretField, secretRemedy, valueAt, withValueAt } from './secret-fields.ts';
-import { keepOwnership, resolveWriteTarget } from './write-target.ts';
+import { type FileObject, fileVersion, upgradeFile } from './versions.ts';
+import { keepOwnership, type Ownership, resolveWriteTarget } from './write-target.ts';
 
 /** The file as it was read, to detect a concurrent writer. */
 export type FileSnapshot =
@@ -56,6 +59,13 @@ export interface LoadedConfiguration {
   /** Secret fields written in plain text in the file; they are encrypted on the next save. */
   readonly plainTextSecrets: readonly string[];
   readonly snapshot: FileSnapshot;
+  /**
+   * The file's version when it is older than `CONFIG_VERSION` (it was upgraded in
+   * memory): the next save keeps the file as it is beside it, `<file>.v<N>.bak`.
+   */
+  readonly upgradedFrom?: number;
+  /** After a save that upgraded the file: where the old file was kept. */
+  readonly backup?: string;
 }
 
 export interface ReadOptions {
@@ -89,13 +99,14 @@ export async function readConfiguration(
   }
   const { bytes, mtimeMs } = file;
   const snapshot: FileSnapshot = { exists: true, size: bytes.length, mtimeMs, sha256: sha256(bytes) };
-  const parsed = parseConfigurationText(bytes.toString('utf8'), path);
+  const { file: parsed, version } = parseVersionedText(bytes.toString('utf8'), path);
   const { configuration, plainTextSecrets } = await decodeConfiguration(
     parsed,
     location,
     options.replacing ?? [],
   );
-  return freeze({ location, exists: true, configuration, plainTextSecrets, snapshot });
+  const upgraded = version < CONFIG_VERSION ? { upgradedFrom: version } : {};
+  return freeze({ location, exists: true, configuration, plainTextSecrets, snapshot, ...upgraded });
 }
 
 const CONFIG_FILE_ROLE: FileRole = {
@@ -114,10 +125,16 @@ async function readConfigFileBytes(path: string): Promise<BoundedFile | null> {
 }
 
 /**
- * Parses and validates the text of a configuration file (no secrets decrypted).
- * Throws `TESSERA_CONFIG_SYNTAX`, `_VERSION`, `_UNKNOWN_FIELD` or `_INVALID`.
+ * Parses and validates the text of a configuration file (no secrets decrypted),
+ * upgraded to the current version. Throws `TESSERA_CONFIG_SYNTAX`, `_VERSION`,
+ * `_NEWER_VERSION`, `_UNKNOWN_FIELD` or `_INVALID`.
  */
 export function parseConfigurationText(text: string, path: string): ConfigurationFile {
+  return parseVersionedText(text, path).file;
+}
+
+/** The file of `text` upgraded to the current version, and the version it had. */
+function parseVersionedText(text: string, path: string): { file: ConfigurationFile; version: number } {
   const clean = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   const found = checkJsonText(clean, { maxNesting: CONFIG_FILE_LIMITS.configFileMaxNesting });
   if (found !== null) throw jsonTextError(found, clean, path);
@@ -129,29 +146,11 @@ export function parseConfigurationText(text: string, path: string): Configuratio
       { path },
     );
   }
-  const version = (raw as { version?: unknown }).version;
-  if (version === undefined) {
-    throw new ConfigError(
-      'TESSERA_CONFIG_INVALID',
-      `${path} has no "version" field. Add "version": ${CONFIG_VERSION} at the top of the object.`,
-      { path, field: 'version' },
-    );
-  }
-  if (version !== CONFIG_VERSION) {
-    const newer = typeof version === 'number' && version > CONFIG_VERSION;
-    throw new ConfigError(
-      'TESSERA_CONFIG_VERSION',
-      `${path} is a version ${typeof version === 'number' ? version : typeName(version)} configuration; ` +
-        `this Tessera reads version ${CONFIG_VERSION}. ` +
-        (newer
-          ? 'It was written by a newer Tessera: upgrade Tessera on this server, or restore the file it wrote.'
-          : `Set "version": ${CONFIG_VERSION} and check the fields against docs/configuration-tool.md.`),
-      { path, field: 'version' },
-    );
-  }
-  const result = configurationFileSchema.safeParse(raw);
-  if (!result.success) throw describeSchemaIssues(result.error.issues, raw, path);
-  return result.data;
+  const version = fileVersion(raw as FileObject, path);
+  const upgraded = upgradeFile(raw as FileObject, version);
+  const result = configurationFileSchema.safeParse(upgraded);
+  if (!result.success) throw describeSchemaIssues(result.error.issues, upgraded, path);
+  return { file: result.data, version };
 }
 
 /** The error for a problem the scanner found: a syntax error, a field given twice, or nesting too deep. */
@@ -366,32 +365,24 @@ export async function saveConfiguration(
   parseConfigurationText(text, path);
 
   const folder = dirname(target.file);
+  const written = Buffer.from(text, 'utf8');
   const release = await acquireLock(target.file);
-  const temporary = join(
-    folder,
-    `.${basename(target.file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`,
-  );
+  let backup: string | undefined;
   try {
-    await refuseIfChanged(loaded);
+    const old = await bytesIfUnchanged(loaded);
     try {
-      const handle = await open(temporary, 'wx', 0o600);
-      try {
-        await handle.writeFile(text, 'utf8');
-        await keepOwnership(handle, target.keep, path);
-        await handle.sync();
-      } finally {
-        await handle.close();
+      // The old version's file is kept, byte for byte, before it is replaced.
+      if (loaded.upgradedFrom !== undefined && old !== null) {
+        backup = await keepBackup(target.file, loaded.upgradedFrom, old, target.keep, path);
       }
-      await rename(temporary, target.file);
+      await replaceFile(target.file, written, target.keep, path);
       await syncFolder(folder);
     } catch (error) {
       throw writeFailed(path, error);
     }
   } finally {
-    await unlink(temporary).catch(() => {});
     await release();
   }
-  const written = Buffer.from(text, 'utf8');
   const mtimeMs = (await stat(path)).mtimeMs;
   return freeze({
     location,
@@ -399,7 +390,78 @@ export async function saveConfiguration(
     configuration: deepFreeze(structuredCloneConfiguration(next)),
     plainTextSecrets: [],
     snapshot: { exists: true, size: written.length, mtimeMs, sha256: sha256(written) },
+    ...(backup !== undefined ? { backup } : {}),
   });
+}
+
+/** A new file beside `file`, holding `bytes`, with the owner and mode to keep (0600 when none), flushed. */
+async function writeTemporary(
+  file: string,
+  bytes: Buffer,
+  keep: Ownership | undefined,
+  path: string,
+): Promise<string> {
+  const temporary = join(
+    dirname(file),
+    `.${basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`,
+  );
+  const handle = await open(temporary, 'wx', 0o600);
+  try {
+    await handle.writeFile(bytes);
+    await keepOwnership(handle, keep, path);
+    await handle.sync();
+  } catch (error) {
+    await handle.close();
+    await unlink(temporary).catch(() => {});
+    throw error;
+  }
+  await handle.close();
+  return temporary;
+}
+
+/** Replaces `file` by `bytes` atomically (a temporary file renamed over it). */
+async function replaceFile(
+  file: string,
+  bytes: Buffer,
+  keep: Ownership | undefined,
+  path: string,
+): Promise<void> {
+  const temporary = await writeTemporary(file, bytes, keep, path);
+  try {
+    await rename(temporary, file);
+  } finally {
+    await unlink(temporary).catch(() => {});
+  }
+}
+
+/**
+ * Keeps `bytes`, the file of version `version`, as `<file>.v<N>.bak` with the same
+ * owner and mode; never overwrites another backup (an existing one that differs
+ * gives `<file>.v<N>.2.bak`, and so on). Returns the backup's path.
+ */
+async function keepBackup(
+  file: string,
+  version: number,
+  bytes: Buffer,
+  keep: Ownership | undefined,
+  path: string,
+): Promise<string> {
+  const temporary = await writeTemporary(file, bytes, keep, path);
+  try {
+    for (let n = 1; ; n += 1) {
+      const backup = `${file}.v${version}${n === 1 ? '' : `.${n}`}.bak`;
+      try {
+        await link(temporary, backup);
+        return backup;
+      } catch (error) {
+        if (!isCode(error, 'EEXIST')) throw error;
+        const existing = await readFile(backup).catch(() => null);
+        if (existing?.equals(bytes)) return backup;
+      }
+    }
+  } finally {
+    await unlink(temporary).catch(() => {});
+  }
 }
 
 /**
@@ -408,6 +470,11 @@ export async function saveConfiguration(
  * an apply that may write nothing calls it too, so that it never reports stale settings.
  */
 export async function refuseIfChanged(loaded: LoadedConfiguration): Promise<void> {
+  await bytesIfUnchanged(loaded);
+}
+
+/** The file's bytes (`null`: it does not exist), after checking it did not change since `loaded` was read. */
+async function bytesIfUnchanged(loaded: LoadedConfiguration): Promise<Buffer | null> {
   const { path } = loaded.location;
   const file = await readConfigFileBytes(path);
   const now: FileSnapshot =
@@ -417,7 +484,7 @@ export async function refuseIfChanged(loaded: LoadedConfiguration): Promise<void
   const before = loaded.snapshot;
   const same =
     before.exists === now.exists && (!before.exists || (now.exists && before.sha256 === now.sha256));
-  if (same) return;
+  if (same) return file === null ? null : file.bytes;
   const what = !now.exists ? 'was deleted' : before.exists ? 'was changed' : 'was created';
   throw new ConfigError(
     'TESSERA_CONFIG_CONCURRENT_WRITE',

@@ -95,3 +95,4 @@ export async function loadConnectionStringFromConfig(
   const loaded = await readConfiguration(location);
   return connectionStringFor(loaded.configuration, location.path);
 }
+export { CONFIG_UPGRADES, type ConfigUpgrade } from './versions.ts';

@@ -1,10 +1,10 @@
 /**
- * The server configuration file, version 1: its JSON form (validated with zod)
+ * The server configuration file, version 2 (see versions.ts for the versions): its JSON form (validated with zod)
  * and the in-memory form the rest of Tessera reads.
  *
  * ```json
  * {
- *   "version": 1,
+ *   "version": 2,
  *   "session": {
  *     "provider": "redis",
  *     "redis": {
@@ -30,7 +30,8 @@
 import { z } from 'zod';
 import type { Secret } from './secret.ts';
 
-export const CONFIG_VERSION = 1;
+/** The version of the file this Tessera writes; versions.ts upgrades every older one to it. */
+export const CONFIG_VERSION = 2;
 
 /** Where this front-end server keeps its users' session state. */
 export const SESSION_PROVIDERS = ['memory', 'database', 'redis'] as const;

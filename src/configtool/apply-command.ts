@@ -9,7 +9,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { EXIT_CODES } from '../cli/exit-codes.ts';
-import { readConfiguration } from '../config/index.ts';
+import { CONFIG_VERSION, readConfiguration } from '../config/index.ts';
 import { type DatabaseCheck, type DatabaseSettings, describeDatabase } from '../platform/index.ts';
 import type { Check } from '../redis/index.ts';
 import { applySession } from './apply.ts';
@@ -98,6 +98,9 @@ async function runApplyCommand(options: ApplyOptions): Promise<number> {
           event.alreadyApplied
             ? `\nAlready applied: revision ${event.revision} at ${event.at}; the settings have not changed since.\n`
             : `\nApplied: revision ${event.revision} recorded in ${event.path}${event.forced ? ' (forced)' : ''}.\n` +
+                (event.backup !== undefined
+                  ? `The file was upgraded to version ${CONFIG_VERSION}; the previous one was kept as ${event.backup}.\n`
+                  : '') +
                 (loaded.plainTextSecrets.length > 0
                   ? `Encrypted the secrets written in plain text: ${loaded.plainTextSecrets.join(', ')}.\n`
                   : ''),

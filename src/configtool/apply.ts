@@ -70,6 +70,8 @@ export type ProgressEvent =
       readonly at: string;
       readonly forced: boolean;
       readonly path: string;
+      /** When this apply upgraded the file's version: where the old file was kept. */
+      readonly backup?: string;
       readonly serviceCenterStep: AppliedRecord['serviceCenterStep'];
       /** The next steps, as `tessera config apply` prints them. */
       readonly nextSteps: string;
@@ -171,6 +173,7 @@ export async function applySession(
       at: applied.at,
       forced,
       path: location.path,
+      ...(saved.backup !== undefined ? { backup: saved.backup } : {}),
       serviceCenterStep: applied.serviceCenterStep,
       nextSteps: nextSteps(applied, false, previous).trim(),
     });

@@ -19,7 +19,7 @@ import {
 } from '../config/index.ts';
 import { addConfigOption, configAction, locationOf, UsageError } from './config-action.ts';
 import { readSecretFromStdin } from './read-secret.ts';
-import { formatPlatformDatabase } from './settings-report.ts';
+import { formatPlatformDatabase, keptBackup } from './settings-report.ts';
 
 interface DatabaseOptions {
   config?: string;
@@ -157,7 +157,7 @@ async function runDatabaseCommand(options: DatabaseOptions): Promise<number> {
   const next: ServerConfiguration = { ...current, platformDatabase: settings };
   const saved = await saveConfiguration(loaded, next);
   process.stdout.write(
-    `Saved ${location.path}${before !== provider ? ` (platform database: ${before} → ${provider})` : ''}.\n\n` +
+    `Saved ${location.path}${before !== provider ? ` (platform database: ${before} → ${provider})` : ''}.${keptBackup(loaded, saved)}\n\n` +
       formatPlatformDatabase(saved) +
       '\nNext: check it with `tessera config test-connection --database`, then `tessera config apply` ' +
       '(it creates or migrates the schema).\n',

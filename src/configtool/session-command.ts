@@ -22,7 +22,7 @@ import {
 } from '../config/index.ts';
 import { addConfigOption, configAction, locationOf, UsageError } from './config-action.ts';
 import { readSecretFromStdin } from './read-secret.ts';
-import { formatSessionSettings } from './settings-report.ts';
+import { formatSessionSettings, keptBackup } from './settings-report.ts';
 
 type AdvancedOptions = { [K in RedisAdvancedOption]?: string };
 
@@ -162,7 +162,7 @@ async function runSessionCommand(options: SessionOptions): Promise<number> {
   const saved = await saveConfiguration(loaded, next);
   const before = current.session.provider;
   process.stdout.write(
-    `Saved ${location.path}${before !== provider ? ` (session provider: ${before} → ${provider})` : ''}.\n\n` +
+    `Saved ${location.path}${before !== provider ? ` (session provider: ${before} → ${provider})` : ''}.${keptBackup(loaded, saved)}\n\n` +
       formatSessionSettings(saved) +
       (provider === 'redis'
         ? '\nNext: check it with `tessera config test-connection`, then `tessera config apply`.\n'

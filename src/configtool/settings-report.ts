@@ -3,6 +3,7 @@
 import {
   type AppliedState,
   appliedState,
+  CONFIG_VERSION,
   certificateNamesChecked,
   describeSource,
   type LoadedConfiguration,
@@ -65,7 +66,19 @@ export function formatConfigurationReport(context: ReportContext): string {
         '(e.g. `tessera config apply`).',
     );
   }
+  if (loaded.upgradedFrom !== undefined) {
+    lines.push(
+      `Note: the file is version ${loaded.upgradedFrom}; it is read as version ${CONFIG_VERSION}, and the next save ` +
+        `writes version ${CONFIG_VERSION} after keeping it as ${loaded.location.path}.v${loaded.upgradedFrom}.bak.`,
+    );
+  }
   return `${lines.join('\n')}\n`;
+}
+
+/** After a save that upgraded the file's version: where the old file was kept (else nothing). */
+export function keptBackup(before: LoadedConfiguration, saved: LoadedConfiguration): string {
+  if (saved.backup === undefined) return '';
+  return ` The version ${before.upgradedFrom} file was kept as ${saved.backup}.`;
 }
 
 /** The Session tab: provider, then the Redis settings (marked when kept but not in use). */

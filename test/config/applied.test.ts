@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   appliedState,
+  CONFIG_VERSION,
   loadOrCreatePrivateKey,
   Secret,
   type ServerConfiguration,
@@ -12,7 +13,7 @@ import {
 import { freshLocation } from './helpers.ts';
 
 const redis = (sslHost: string, password = 'pw'): ServerConfiguration => ({
-  version: 1,
+  version: CONFIG_VERSION,
   session: {
     provider: 'redis',
     redis: { hosts: ['r1:6380'], useSsl: true, sslHost, password: new Secret(password) },

@@ -17,6 +17,7 @@ import {
 import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import {
+  CONFIG_VERSION,
   type ConfigError,
   type ConfigLocation,
   connectionStringFor,
@@ -34,7 +35,7 @@ const PASSWORD = 'p@ss "word", with comma';
 
 function redisConfiguration(overrides: Partial<{ password: Secret; hosts: string[]; sslHost: string }> = {}) {
   return {
-    version: 1,
+    version: CONFIG_VERSION,
     session: {
       provider: 'redis',
       redis: {
@@ -89,7 +90,7 @@ describe('the server configuration file', () => {
   it('creates no private key file while there is no secret to encrypt', async () => {
     const location = freshLocation();
     const loaded = await readConfiguration(location);
-    await saveConfiguration(loaded, { version: 1, session: { provider: 'database' } });
+    await saveConfiguration(loaded, { version: CONFIG_VERSION, session: { provider: 'database' } });
     assert.deepEqual(filesIn(dirname(location.path)), ['server.json']);
   });
 
@@ -337,10 +338,15 @@ describe('a configuration file that cannot be used', () => {
 
   it('refuses a version it does not know, and a file without a version', async () => {
     const newer = await refused(
-      JSON.stringify({ version: 2, session: { provider: 'memory' } }),
-      'TESSERA_CONFIG_VERSION',
+      JSON.stringify({ version: CONFIG_VERSION + 1, session: { provider: 'memory' } }),
+      'TESSERA_CONFIG_NEWER_VERSION',
     );
-    assert.match(newer.message, /version 2 configuration; this Tessera reads version 1.*newer Tessera/);
+    assert.match(
+      newer.message,
+      new RegExp(
+        `version ${CONFIG_VERSION + 1} configuration, written by a newer Tessera.*up to ${CONFIG_VERSION}`,
+      ),
+    );
     const none = await refused(JSON.stringify({ session: { provider: 'memory' } }), 'TESSERA_CONFIG_INVALID');
     assert.match(none.message, /no "version" field/);
   });
@@ -438,7 +444,7 @@ describe('a configuration file that cannot be used', () => {
       snapshot: { exists: false as const },
     };
     await rejectsWithCode(
-      saveConfiguration(base, { version: 1, session: { provider: 'database' } }),
+      saveConfiguration(base, { version: CONFIG_VERSION, session: { provider: 'database' } }),
       'TESSERA_CONFIG_WRITE',
     );
     assert.equal(readFileSync(join(folder, 'not-a-folder'), 'utf8'), 'x');
@@ -593,7 +599,7 @@ describe('saving over an existing file', () => {
     skip: asRoot ? false : 'only root can give a file to another user',
   }, async () => {
     const location = freshLocation();
-    writeJson(location, { version: 1, session: { provider: 'memory' } });
+    writeJson(location, { version: CONFIG_VERSION, session: { provider: 'memory' } });
     chownSync(location.path, 1234, 1234);
     chmodSync(location.path, 0o640);
     const loaded = await readConfiguration(location);
@@ -615,7 +621,7 @@ describe('saving over an existing file', () => {
     writeJson(location, { version: 1, session: { provider: 'memory' } });
     chmodSync(location.path, 0o644);
     await saveConfiguration(await readConfiguration(location), {
-      version: 1,
+      version: CONFIG_VERSION,
       session: { provider: 'database' },
     });
     assert.equal(statSync(location.path).mode & 0o7777, 0o644);
@@ -623,7 +629,7 @@ describe('saving over an existing file', () => {
 
   it('writes through a symbolic link: the target gets the new settings, the link stays a link', async () => {
     const target = freshLocation();
-    writeJson(target, { version: 1, session: { provider: 'memory' } });
+    writeJson(target, { version: CONFIG_VERSION, session: { provider: 'memory' } });
     const linkFolder = freshFolder();
     const link = join(linkFolder, 'server.json');
     symlinkSync(target.path, link);
@@ -646,7 +652,7 @@ describe('saving over an existing file', () => {
     symlinkSync(missing, dangling);
     const fresh = resolveConfigLocation({ path: dangling, env: {} });
     await saveConfiguration(await readConfiguration(fresh), {
-      version: 1,
+      version: CONFIG_VERSION,
       session: { provider: 'database' },
     });
     assert.ok(lstatSync(dangling).isSymbolicLink());

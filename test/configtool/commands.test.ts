@@ -325,7 +325,11 @@ describe('every config command on a file that cannot be used', () => {
       '{"version": 1, "session": {"provider": "memory"}, "applied": 3}',
       /TESSERA_CONFIG_INVALID.*applied must be an object/,
     ],
-    ['a newer version', '{"version": 7, "session": {"provider": "memory"}}', /TESSERA_CONFIG_VERSION/],
+    [
+      'a newer version',
+      '{"version": 7, "session": {"provider": "memory"}}',
+      /TESSERA_CONFIG_NEWER_VERSION.*version 7 configuration.*up to 2/,
+    ],
     [
       'a field given twice',
       '{"version": 1,\n "session": {"provider": "memory"},\n "session": {"provider": "redis"}}',

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { after, describe, it } from 'node:test';
 import {
+  CONFIG_VERSION,
   type ConfigLocation,
   readConfiguration,
   redisSettingsFromConnectionString,
@@ -32,7 +33,7 @@ async function withStoredPassword(): Promise<ConfigLocation> {
   const location = freshLocation();
   const loaded = await readConfiguration(location);
   const redis = redisSettingsFromConnectionString(`redis1.example.com:6380,password=${PASSWORD},ssl=true`);
-  await saveConfiguration(loaded, { version: 1, session: { provider: 'redis', redis } });
+  await saveConfiguration(loaded, { version: CONFIG_VERSION, session: { provider: 'redis', redis } });
   return location;
 }
 

@@ -7,6 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import {
+  CONFIG_VERSION,
   type ConfigLocation,
   readConfiguration,
   redisSettingsFromConnectionString,
@@ -36,7 +37,7 @@ async function withStoredPassword(extra = ''): Promise<ConfigLocation> {
   const redis = redisSettingsFromConnectionString(
     `redis1.example.com:6380,password="${PASSWORD.replaceAll('"', '""')}",ssl=true${extra}`,
   );
-  await saveConfiguration(loaded, { version: 1, session: { provider: 'redis', redis } });
+  await saveConfiguration(loaded, { version: CONFIG_VERSION, session: { provider: 'redis', redis } });
   return location;
 }
 
@@ -364,7 +365,7 @@ describe('tessera config ui: Apply and Exit', () => {
     const before = await openPage(server);
     // Another program creates the file (memory → redis, a password), then the page is loaded again (another tab).
     await saveConfiguration(await readConfiguration(location), {
-      version: 1,
+      version: CONFIG_VERSION,
       session: {
         provider: 'redis',
         redis: redisSettingsFromConnectionString(`redis9.example.com:6380,password=pw-${PASSWORD},user=ops`),
@@ -398,7 +399,7 @@ describe('tessera config ui: Apply and Exit', () => {
     const redis = redisSettingsFromConnectionString(
       'redis1.example.com:6380,password=Replaced-pw-31,ssl=true',
     );
-    await saveConfiguration(loaded, { version: 1, session: { provider: 'redis', redis } });
+    await saveConfiguration(loaded, { version: CONFIG_VERSION, session: { provider: 'redis', redis } });
     const answer = await postApply(server, browser, sessionForm({ provider: 'memory' }));
     assert.deepEqual(eventsOf(answer).at(-2), {
       type: 'changed',

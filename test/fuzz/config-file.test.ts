@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
+  CONFIG_VERSION,
   type ConfigLocation,
   readConfiguration,
   resolveConfigLocation,
@@ -49,7 +50,7 @@ before(async () => {
   };
   // A file with an encrypted password and an applied record, as Tessera writes it.
   const saved = await saveConfiguration(await readConfiguration(location), {
-    version: 1,
+    version: CONFIG_VERSION,
     session: { provider: 'redis', redis },
     applied: {
       revision: 3,

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
 import {
+  CONFIG_VERSION,
   type ConfigLocation,
   REDIS_ADVANCED_OPTION_NAMES,
   readConfiguration,
@@ -57,7 +58,7 @@ class UiUnderFuzz {
       `127.0.0.1:${closedPort},password=${PASSWORD},user=ops,connectTimeout=2000`,
     );
     await saveConfiguration(await readConfiguration(location), {
-      version: 1,
+      version: CONFIG_VERSION,
       session: { provider: 'redis', redis },
     });
     const ui = new UiUnderFuzz(location);
