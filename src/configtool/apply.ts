@@ -17,6 +17,7 @@ import {
   connectionStringFor,
   type LoadedConfiguration,
   loadOrCreatePrivateKey,
+  type PlatformDatabaseSettings,
   readConfiguration,
   refuseIfChanged,
   type ServerConfiguration,
@@ -122,13 +123,23 @@ export interface ApplyOutcome {
 export async function applySession(
   loaded: LoadedConfiguration,
   session: SessionSettings,
-  options: { readonly force: boolean; readonly env: NodeJS.ProcessEnv; readonly emit: Emit },
+  options: {
+    readonly force: boolean;
+    readonly env: NodeJS.ProcessEnv;
+    readonly emit: Emit;
+    /** The platform database settings to save with the session (absent: as they are in the file). */
+    readonly platformDatabase?: PlatformDatabaseSettings;
+  },
 ): Promise<ApplyOutcome> {
   const { emit } = options;
   const { location } = loaded;
   const previous = loaded.configuration.applied;
-  // The other sections (the platform database) are applied as they are in the file.
-  const configuration: ServerConfiguration = { ...loaded.configuration, session };
+  // Sections not given (the platform database) are applied as they are in the file.
+  const configuration: ServerConfiguration = {
+    ...loaded.configuration,
+    session,
+    ...(options.platformDatabase !== undefined ? { platformDatabase: options.platformDatabase } : {}),
+  };
   {
     await refuseIfFileChanged(loaded, emit);
     let report: TestConnectionReport | undefined;
