@@ -129,6 +129,12 @@ export async function applySession(
     readonly emit: Emit;
     /** The platform database settings to save with the session (absent: as they are in the file). */
     readonly platformDatabase?: PlatformDatabaseSettings;
+    /**
+     * Readies the platform database (tests it, creates or migrates its schema) once the
+     * file is known unchanged, before anything else; false (having said why through
+     * `emit`) refuses the apply.
+     */
+    readonly prepareDatabase?: () => Promise<boolean>;
   },
 ): Promise<ApplyOutcome> {
   const { emit } = options;
@@ -142,6 +148,8 @@ export async function applySession(
   };
   {
     await refuseIfFileChanged(loaded, emit);
+    if (options.prepareDatabase !== undefined && !(await options.prepareDatabase()))
+      return { applied: false };
     let report: TestConnectionReport | undefined;
     if (session.provider === 'redis') {
       report = await testSession(session, location.path, options.env, emit);

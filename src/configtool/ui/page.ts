@@ -300,7 +300,7 @@ function databasePanel(view: DatabaseFormView): SafeHtml {
       </div>
       <div class="field checkbox">
         <input id="dbSsl" name="dbSsl" type="checkbox"${checked(view.ssl)} aria-describedby="dbSsl-hint">
-        <label for="dbSsl">Use SSL</label>
+        <label for="dbSsl">SSL</label>
         <p id="dbSsl-hint" class="hint">Connect over TLS, checking the server certificate against the system's trusted roots.</p>
         <p id="dbSsl-error" class="field-error" hidden></p>
       </div>

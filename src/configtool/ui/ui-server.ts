@@ -257,14 +257,14 @@ export async function startConfigToolServer(options: ConfigToolServerOptions): P
     const session = reading.session;
     const platformDatabase = database?.ok ? database.settings : shown.configuration.platformDatabase;
     return streamEvents(reply, async (emit) => {
-      // The database first, as `tessera config apply`: nothing is saved when it cannot be used.
-      if (!(await applyPlatformDatabaseStep(shown, platformDatabase ?? { provider: 'sqlite' }, env, emit)))
-        return;
       // Against the file as this page showed it: a file changed since is refused, with the difference.
       const outcome = await applySession(shown, session, {
         force: body.force,
         env,
         ...(platformDatabase !== undefined ? { platformDatabase } : {}),
+        // The database first, as `tessera config apply`: nothing is saved when it cannot be used.
+        prepareDatabase: () =>
+          applyPlatformDatabaseStep(shown, platformDatabase ?? { provider: 'sqlite' }, env, emit),
         emit: (event) => {
           emit(event);
           if (event.type === 'applied') options.onApplied?.(event);
