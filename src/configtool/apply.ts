@@ -17,6 +17,7 @@ import {
   connectionStringFor,
   type LoadedConfiguration,
   loadOrCreatePrivateKey,
+  type PlatformDatabaseSettings,
   readConfiguration,
   refuseIfChanged,
   type ServerConfiguration,
@@ -124,15 +125,33 @@ export interface ApplyOutcome {
 export async function applySession(
   loaded: LoadedConfiguration,
   session: SessionSettings,
-  options: { readonly force: boolean; readonly env: NodeJS.ProcessEnv; readonly emit: Emit },
+  options: {
+    readonly force: boolean;
+    readonly env: NodeJS.ProcessEnv;
+    readonly emit: Emit;
+    /** The platform database settings to save with the session (absent: as they are in the file). */
+    readonly platformDatabase?: PlatformDatabaseSettings;
+    /**
+     * Readies the platform database (tests it, creates or migrates its schema) once the
+     * file is known unchanged, before anything else; false (having said why through
+     * `emit`) refuses the apply.
+     */
+    readonly prepareDatabase?: () => Promise<boolean>;
+  },
 ): Promise<ApplyOutcome> {
   const { emit } = options;
   const { location } = loaded;
   const previous = loaded.configuration.applied;
-  // The other sections (the platform database) are applied as they are in the file.
-  const configuration: ServerConfiguration = { ...loaded.configuration, session };
+  // Sections not given (the platform database) are applied as they are in the file.
+  const configuration: ServerConfiguration = {
+    ...loaded.configuration,
+    session,
+    ...(options.platformDatabase !== undefined ? { platformDatabase: options.platformDatabase } : {}),
+  };
   {
     await refuseIfFileChanged(loaded, emit);
+    if (options.prepareDatabase !== undefined && !(await options.prepareDatabase()))
+      return { applied: false };
     let report: TestConnectionReport | undefined;
     if (session.provider === 'redis') {
       report = await testSession(session, location.path, options.env, emit);

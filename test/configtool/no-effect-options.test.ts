@@ -13,6 +13,7 @@ import {
   resolveConfigLocation,
   SESSION_PROVIDERS,
 } from '../../src/config/index.ts';
+import { databaseFormView } from '../../src/configtool/ui/database-form.ts';
 import { SafeHtml } from '../../src/configtool/ui/html.ts';
 import { renderSessionPage } from '../../src/configtool/ui/page.ts';
 import { readSessionForm, sessionFormView } from '../../src/configtool/ui/session-form.ts';
@@ -63,6 +64,7 @@ describe('options accepted with no effect here, in the Configuration Tool', () =
       csrf: 'c',
       pageId: 'p',
       serverName: 'frontend-1',
+      database: databaseFormView(loaded),
       location: loaded.location,
       exists: true,
       view,

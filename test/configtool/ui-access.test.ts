@@ -153,6 +153,8 @@ describe('tessera config ui: every route but the page needs the page’s session
       'GET /api/certificates',
       'POST /api/validate',
       'POST /api/test-connection',
+      'POST /api/database/validate',
+      'POST /api/database/test-connection',
       'POST /api/apply',
     ]) {
       assert.ok(routes.includes(`${api} api`), `${api} is an API route:\n${routes.join('\n')}`);

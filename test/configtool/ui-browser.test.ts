@@ -151,7 +151,10 @@ describe('tessera config ui in the browser', () => {
       await page.goto(ui.url);
       assert.equal(new URL(page.url()).search, '', 'the token is dropped from the address bar');
       assert.equal(await page.title(), 'Session · Tessera Configuration Tool');
-      assert.equal(await page.getByRole('link', { name: 'Session' }).getAttribute('aria-current'), 'page');
+      assert.equal(
+        await page.getByRole('button', { name: 'Session', exact: true }).getAttribute('aria-current'),
+        'page',
+      );
 
       // The certificate variables of step 1, read by this server.
       const panel = page.locator('#certificates-body');
@@ -164,7 +167,7 @@ describe('tessera config ui in the browser', () => {
       assert.equal(await page.locator('#redis-settings').isVisible(), false);
       await page.getByRole('radio', { name: /^Redis/ }).check();
       await page.getByLabel('Hosts').fill(`localhost:${redis.tlsPort}`);
-      await page.getByLabel('Password').fill(REDIS_PASSWORD);
+      await page.locator('#redis-settings').getByLabel('Password').fill(REDIS_PASSWORD);
       // 3. Enable Use SSL. 4. SSL Host left empty: the name comes from Hosts.
       await page.getByLabel('Use SSL', { exact: true }).check();
       assert.equal(await page.getByLabel('SSL Host').getAttribute('placeholder'), 'localhost (from Hosts)');
@@ -232,6 +235,43 @@ describe('tessera config ui in the browser', () => {
     } finally {
       await context.close();
       await proxy.close();
+      ui.child.kill('SIGKILL');
+    }
+  });
+
+  it('Platform Database tab: a SQLite file, Test Connection, Apply and Exit creates its schema', async () => {
+    const folder = freshFolder();
+    const configPath = join(folder, 'server.json');
+    const databasePath = join(folder, 'platform-browser.db');
+    const ui = await startUi(configPath);
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    try {
+      await page.goto(ui.url);
+      await page.getByRole('button', { name: 'Platform Database', exact: true }).click();
+      assert.equal(await page.title(), 'Platform Database · Tessera Configuration Tool');
+      await page.getByRole('radio', { name: /^SQLite/ }).check();
+      assert.equal(
+        await page.getByLabel('Host', { exact: true }).isVisible(),
+        false,
+        'the PostgreSQL fields are hidden',
+      );
+      await page.getByLabel(/^File/).fill(databasePath);
+
+      await page.getByRole('button', { name: 'Test Connection' }).click();
+      await assertText(page.locator('#results-summary'), /Test Connection passed: \d+ checks/);
+      assert.equal(await page.locator('#checks .check.is-bad').count(), 0);
+      assert.equal(existsSync(databasePath), false, 'Test Connection leaves no file behind');
+      await screenshot(page, 'configuration-tool-database.png');
+
+      await page.getByRole('button', { name: 'Apply and Exit' }).click();
+      await assertText(page.locator('#done-title'), /Applied/, 30_000);
+      const exit = await withTimeout(ui.exited, 10_000);
+      assert.equal(exit.code, 0, `exit code\n${exit.stdout}\n${exit.stderr}`);
+      const file = JSON.parse(readFileSync(configPath, 'utf8'));
+      assert.deepEqual(file.platformDatabase, { provider: 'sqlite', path: databasePath });
+      assert.equal(existsSync(databasePath), true, 'the schema was created');
+    } finally {
+      await page.close();
       ui.child.kill('SIGKILL');
     }
   });

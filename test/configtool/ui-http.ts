@@ -138,10 +138,11 @@ export function postApply(
   server: ConfigToolServer,
   session: BrowserSession,
   form: unknown,
-  options: { force?: boolean } = {},
+  options: { force?: boolean; database?: unknown } = {},
 ): Promise<Answer> {
   return postJson(server, session, '/api/apply', {
     form,
+    ...(options.database !== undefined ? { database: options.database } : {}),
     force: options.force === true,
     pageId: session.pageId,
   });
@@ -157,6 +158,21 @@ export function sessionForm(overrides: Record<string, unknown> = {}) {
     useSsl: true,
     sslHost: '',
     advanced: {},
+    ...overrides,
+  };
+}
+
+/** The Platform Database form as the page posts it, with `overrides`. */
+export function databaseForm(overrides: Record<string, unknown> = {}) {
+  return {
+    provider: 'sqlite',
+    path: '',
+    host: '',
+    port: '',
+    database: '',
+    user: '',
+    password: { action: 'keep' },
+    ssl: false,
     ...overrides,
   };
 }

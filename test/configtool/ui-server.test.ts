@@ -19,6 +19,7 @@ import { freshFolder, freshLocation } from '../config/helpers.ts';
 import { freePort } from '../support/redis-server.ts';
 import { runTessera } from './run-tessera.ts';
 import {
+  databaseForm,
   eventsOf,
   openPage,
   postApply,
@@ -271,14 +272,14 @@ describe('tessera config ui: Apply and Exit', () => {
     const browser = await openPage(server);
     const answer = await postApply(server, browser, sessionForm({ provider: 'memory' }));
     assert.equal(answer.status, 200);
-    const events = answer.body
-      .trim()
-      .split('\n')
-      .map((line) => JSON.parse(line));
-    assert.equal(events.length, 1);
-    assert.equal(events[0].type, 'applied');
-    assert.equal(events[0].revision, 1);
-    assert.match(events[0].nextSteps, /Nothing to do in Service Center/);
+    // The platform database (the default SQLite file) is checked and created first.
+    const [tested, applied, ...rest] = eventsOf(answer).filter((event) => event.type !== 'check');
+    assert.deepEqual(rest, [], answer.body);
+    assert.equal(tested?.type, 'tested');
+    assert.equal(tested?.ok, true);
+    assert.equal(applied?.type, 'applied');
+    assert.equal(applied?.revision, 1);
+    assert.match(String(applied?.nextSteps), /Nothing to do in Service Center/);
     assert.equal(await server.stopped, 'applied');
     const file = JSON.parse(readFileSync(location.path, 'utf8'));
     assert.equal(file.session.provider, 'memory');
@@ -431,5 +432,136 @@ describe('tessera config ui: Apply and Exit', () => {
     const unknown = await postApply(server, { ...browser, pageId: 'A'.repeat(43) }, sessionForm());
     assert.equal(unknown.status, 409);
     assert.match(JSON.parse(unknown.body).message, /reload it/);
+  });
+});
+
+describe('tessera config ui: the Platform Database tab', () => {
+  const PG_PASSWORD = 'db-Pass"<&>word';
+
+  it('tests a SQLite file: every check passes, and the file is left as it was', async () => {
+    const folder = freshFolder();
+    const server = await startUiServer();
+    const browser = await openPage(server);
+    const path = join(folder, 'tessera.db');
+    const answer = await postJson(server, browser, '/api/database/test-connection', databaseForm({ path }));
+    assert.equal(answer.status, 200, answer.body);
+    assert.match(String(answer.headers['content-type']), /application\/x-ndjson/);
+    const events = eventsOf(answer);
+    const checks = events
+      .filter((event) => event.type === 'check')
+      .map((event) => event.check as { ok: boolean });
+    assert.ok(checks.length >= 3, answer.body);
+    assert.ok(
+      checks.every((check) => check.ok),
+      answer.body,
+    );
+    assert.deepEqual(events.at(-1), {
+      type: 'tested',
+      ok: true,
+      total: checks.length,
+      failed: 0,
+      failure: null,
+    });
+  });
+
+  it('reports the failing check for a PostgreSQL port with nothing listening, and never echoes the password', async () => {
+    const server = await startUiServer();
+    const browser = await openPage(server);
+    const port = await freePort();
+    const form = databaseForm({
+      provider: 'postgres',
+      host: '127.0.0.1',
+      port: String(port),
+      database: 'tessera',
+      user: 'tessera',
+      password: { action: 'replace', value: PG_PASSWORD },
+    });
+    const answer = await postJson(server, browser, '/api/database/test-connection', form);
+    assert.equal(answer.status, 200, answer.body);
+    const events = eventsOf(answer);
+    const failed = events
+      .filter((event) => event.type === 'check')
+      .map((event) => event.check as { ok: boolean; detail: string })
+      .filter((check) => !check.ok);
+    assert.equal(failed.length, 1, answer.body);
+    assert.match(failed[0]!.detail, new RegExp(`127\\.0\\.0\\.1:${port}`));
+    assert.deepEqual(events.at(-1), {
+      type: 'tested',
+      ok: false,
+      total: events.length - 1,
+      failed: 1,
+      failure: 'check',
+    });
+    assert.ok(
+      !answer.body.includes(PG_PASSWORD) && !answer.body.includes('db-Pass'),
+      'the password is never sent back',
+    );
+  });
+
+  it('answers a bad form with an error for each field of the tab', async () => {
+    const server = await startUiServer();
+    const browser = await openPage(server);
+    const form = databaseForm({ provider: 'postgres', host: 'db:5432', port: 'x', database: '', user: 'u' });
+    const answer = await postJson(server, browser, '/api/database/validate', form);
+    assert.equal(answer.status, 200);
+    const fields = (JSON.parse(answer.body) as { errors: { field: string }[] }).errors.map(
+      (error) => error.field,
+    );
+    assert.deepEqual(fields.sort(), ['dbDatabase', 'dbHost', 'dbPort']);
+    const relative = await postJson(
+      server,
+      browser,
+      '/api/database/test-connection',
+      databaseForm({ path: 'x.db' }),
+    );
+    assert.equal(relative.status, 400);
+    assert.equal((JSON.parse(relative.body) as { errors: { field: string }[] }).errors[0]?.field, 'dbPath');
+  });
+
+  it('refuses Apply and Exit with the reason when the database cannot be used, and saves nothing', async () => {
+    const location = freshLocation();
+    const server = await startUiServer(location);
+    const browser = await openPage(server);
+    const port = await freePort();
+    const database = databaseForm({
+      provider: 'postgres',
+      host: '127.0.0.1',
+      port: String(port),
+      database: 'tessera',
+      user: 'tessera',
+      password: { action: 'replace', value: PG_PASSWORD },
+    });
+    const answer = await postApply(server, browser, sessionForm({ provider: 'memory' }), { database });
+    assert.equal(answer.status, 200, answer.body);
+    const events = eventsOf(answer);
+    const error = events.at(-1) as { type: string; code?: string; message: string };
+    assert.equal(error.type, 'error', answer.body);
+    assert.match(error.code ?? '', /^TESSERA_PLATFORM_/);
+    assert.match(error.message, /Not applied: the platform database cannot be used/);
+    assert.ok(!events.some((event) => event.type === 'applied'));
+    assert.ok(
+      !answer.body.includes(PG_PASSWORD) && !answer.body.includes('db-Pass'),
+      'the password is never sent back',
+    );
+    assert.equal((await readConfiguration(location)).exists, false, 'nothing is saved');
+    // The tool is still there: the operator corrects the settings and tries again.
+    assert.equal((await postJson(server, browser, '/api/database/validate', databaseForm())).status, 200);
+  });
+
+  it('applies a SQLite file: the schema is created and the setting saved', async () => {
+    const location = freshLocation();
+    const path = join(freshFolder(), 'platform-ui.db');
+    const server = await startUiServer(location);
+    const browser = await openPage(server);
+    const answer = await postApply(server, browser, sessionForm({ provider: 'memory' }), {
+      database: databaseForm({ path }),
+    });
+    const events = eventsOf(answer);
+    assert.equal(events.at(-1)?.type, 'applied', answer.body);
+    assert.equal(await server.stopped, 'applied');
+    const file = JSON.parse(readFileSync(location.path, 'utf8'));
+    assert.deepEqual(file.platformDatabase, { provider: 'sqlite', path });
+    const again = await runTessera(['config', 'test-connection', '--database', '--config', location.path]);
+    assert.match(again.stdout, /current|up to date/i, again.stdout + again.stderr);
   });
 });

@@ -16,6 +16,7 @@ import {
 import { CONNECTION_STRING_DEFAULTS } from '../../redis/index.ts';
 import { PAGE_SCRIPT } from './assets/page-script.ts';
 import { PAGE_STYLE } from './assets/page-style.ts';
+import type { DatabaseFormView } from './database-form.ts';
 import { html, jsonForScript, SafeHtml } from './html.ts';
 import type { SessionFormView } from './session-form.ts';
 
@@ -28,6 +29,7 @@ export interface SessionPageInput {
   readonly location: ConfigLocation;
   readonly exists: boolean;
   readonly view: SessionFormView;
+  readonly database: DatabaseFormView;
   readonly applied: { readonly revision: number; readonly at: string; readonly state: AppliedState } | null;
   readonly certificates: SafeHtml;
 }
@@ -85,12 +87,14 @@ export function renderSessionPage(input: SessionPageInput): string {
   </dl>
 </header>
 <nav class="tabs" aria-label="Configuration Tool">
-  <span class="tab is-disabled" aria-disabled="true" title="Arrives with the platform database">Platform Database</span>
-  <a class="tab is-active" href="/" aria-current="page">Session</a>
+  <button type="button" class="tab" id="tab-database" data-tab="database" aria-controls="database-panel">Platform Database</button>
+  <button type="button" class="tab is-active" id="tab-session" data-tab="session" aria-controls="session-panel" aria-current="page">Session</button>
 </nav>
 <main id="main">
 <div class="layout">
   <form id="session-form" class="card session" novalidate aria-labelledby="session-title">
+    ${databasePanel(input.database)}
+    <div id="session-panel" data-panel="session">
     <div class="card-head">
       <h2 id="session-title">Session</h2>
       ${appliedBadge(input.applied)}
@@ -180,6 +184,7 @@ export function renderSessionPage(input: SessionPageInput): string {
         ${view.noEffect.length > 0 ? html`<p id="no-effect" class="hint">Accepted, no effect here (kept in the connection string): ${view.noEffect.join('; ')}.</p>` : null}
       </details>
     </fieldset>
+    </div>
 
     <div class="actions">
       <button type="submit" id="test-button" class="button secondary" value="test">Test Connection</button>
@@ -205,12 +210,102 @@ export function renderSessionPage(input: SessionPageInput): string {
   </aside>
 </div>
 </main>
-<script type="application/json" id="initial-state">${jsonForScript({ passwordSet: view.passwordSet, pageId: input.pageId })}</script>
+<script type="application/json" id="initial-state">${jsonForScript({ passwordSet: view.passwordSet, dbPasswordSet: input.database.passwordSet, pageId: input.pageId })}</script>
 <script nonce="${input.nonce}">${SCRIPT}</script>
 </body>
 </html>
 `;
   return page.toString();
+}
+
+/** The Platform Database tab: shown instead of the Session tab's fields; Test Connection and Apply and Exit are shared. */
+function databasePanel(view: DatabaseFormView): SafeHtml {
+  return html`<div id="database-panel" data-panel="database" hidden>
+    <div class="card-head">
+      <h2 id="database-title">Platform Database</h2>
+    </div>
+    <p class="lead">Where the platform keeps its data: one SQLite file for a single front-end server, or PostgreSQL 13+ shared by a farm.</p>
+    <fieldset class="providers" aria-describedby="dbProvider-error">
+      <legend>Database Provider</legend>
+      <div class="choices">
+        <label class="choice" for="dbProvider-sqlite">
+          <input type="radio" name="dbProvider" id="dbProvider-sqlite" value="sqlite"${checked(view.provider === 'sqlite')}>
+          <span><strong>SQLite</strong><small>One file, this server only</small></span>
+        </label>
+        <label class="choice" for="dbProvider-postgres">
+          <input type="radio" name="dbProvider" id="dbProvider-postgres" value="postgres"${checked(view.provider === 'postgres')}>
+          <span><strong>PostgreSQL</strong><small>13+, shared by every server</small></span>
+        </label>
+      </div>
+      <p id="dbProvider-error" class="field-error" hidden></p>
+    </fieldset>
+
+    <fieldset id="sqlite-settings" class="redis">
+      <legend>SQLite</legend>
+      <div class="field wide">
+        <label for="dbPath">File <span class="optional">optional</span></label>
+        <input id="dbPath" name="dbPath" type="text" value="${view.path}" autocomplete="off" autocapitalize="off" spellcheck="false" aria-describedby="dbPath-hint" placeholder="platform.db beside the configuration file">
+        <p id="dbPath-hint" class="hint">The whole path of the database file. Empty: <code>platform.db</code> in the folder of the server configuration.</p>
+        <p id="dbPath-error" class="field-error" hidden></p>
+      </div>
+    </fieldset>
+
+    <fieldset id="postgres-settings" class="redis">
+      <legend>PostgreSQL</legend>
+      <div class="field">
+        <label for="dbHost">Host</label>
+        <input id="dbHost" name="dbHost" type="text" value="${view.host}" autocomplete="off" autocapitalize="off" spellcheck="false" aria-describedby="dbHost-hint" placeholder="db.example.com">
+        <p id="dbHost-hint" class="hint">A name or address, without port, user or scheme.</p>
+        <p id="dbHost-error" class="field-error" hidden></p>
+      </div>
+      <div class="field">
+        <label for="dbPort">Port</label>
+        <input id="dbPort" name="dbPort" type="text" inputmode="numeric" value="${view.port}" autocomplete="off" aria-describedby="dbPort-hint" placeholder="5432 (default)">
+        <p id="dbPort-hint" class="hint">Empty: 5432.</p>
+        <p id="dbPort-error" class="field-error" hidden></p>
+      </div>
+      <div class="field">
+        <label for="dbDatabase">Database</label>
+        <input id="dbDatabase" name="dbDatabase" type="text" value="${view.database}" autocomplete="off" autocapitalize="off" spellcheck="false">
+        <p id="dbDatabase-error" class="field-error" hidden></p>
+      </div>
+      <div class="field">
+        <label for="dbUser">User</label>
+        <input id="dbUser" name="dbUser" type="text" value="${view.user}" autocomplete="off" autocapitalize="off" spellcheck="false">
+        <p id="dbUser-error" class="field-error" hidden></p>
+      </div>
+      <div class="field" id="dbPassword-field">
+        <label for="dbPassword">Password</label>
+        <div id="dbPassword-stored" class="stored"${view.passwordSet ? '' : ' hidden'}>
+          <span class="stored-state"><span class="mark" aria-hidden="true">●</span> A password is set</span>
+          <button type="button" class="link-button" id="dbPassword-replace" aria-describedby="dbPassword-hint">Replace</button>
+          <button type="button" class="link-button" id="dbPassword-clear">Clear</button>
+        </div>
+        <div id="dbPassword-cleared" class="stored" hidden>
+          <span class="stored-state">No password: the stored one is removed on Apply.</span>
+          <button type="button" class="link-button" id="dbPassword-undo">Undo</button>
+        </div>
+        <div id="dbPassword-entry" class="with-button"${view.passwordSet ? ' hidden' : ''}>
+          <input id="dbPassword" name="dbPassword" type="password" autocomplete="new-password" aria-describedby="dbPassword-hint">
+          <button type="button" class="link-button" id="dbPassword-keep" hidden>Keep the stored one</button>
+        </div>
+        <p id="dbPassword-hint" class="hint">${
+          view.passwordSet
+            ? view.passwordInPlainText
+              ? 'In plain text in the file: encrypted on Apply. Never shown.'
+              : 'Stored encrypted. Never shown.'
+            : 'Stored encrypted, never shown again. Empty: none (PGPASSWORD is then used).'
+        }</p>
+        <p id="dbPassword-error" class="field-error" hidden></p>
+      </div>
+      <div class="field checkbox">
+        <input id="dbSsl" name="dbSsl" type="checkbox"${checked(view.ssl)} aria-describedby="dbSsl-hint">
+        <label for="dbSsl">SSL</label>
+        <p id="dbSsl-hint" class="hint">Connect over TLS, checking the server certificate against the system's trusted roots.</p>
+        <p id="dbSsl-error" class="field-error" hidden></p>
+      </div>
+    </fieldset>
+  </div>`;
 }
 
 function advancedField(name: RedisAdvancedOption, value: string): SafeHtml {

@@ -31,7 +31,8 @@ export interface FieldError {
 
 const MAX_TEXT = 4096;
 
-const passwordAction = z.discriminatedUnion('action', [
+/** What to do with a stored password: the Session tab's and the Platform Database tab's. */
+export const passwordAction = z.discriminatedUnion('action', [
   z.strictObject({ action: z.literal('keep') }),
   z.strictObject({ action: z.literal('clear') }),
   z.strictObject({ action: z.literal('replace'), value: z.string().max(MAX_TEXT) }),
@@ -56,6 +57,8 @@ export type SessionForm = z.infer<typeof sessionFormSchema>;
  */
 const applyRequestSchema = z.strictObject({
   form: z.unknown(),
+  /** The Platform Database tab's form (read by `parseDatabaseForm`); absent: as in the file. */
+  database: z.unknown().optional(),
   force: z.boolean().default(false),
   pageId: z.string().max(128),
 });

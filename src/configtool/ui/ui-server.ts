@@ -10,7 +10,9 @@
  * | `GET /api/certificates` | the certificate panel, files read again: `{ html }` |
  * | `POST /api/validate` | the form's field errors: `{ errors: [{ field, message }] }` |
  * | `POST /api/test-connection` | Test Connection on the form's values: 400 with field errors, or NDJSON events |
- * | `POST /api/apply` | Apply and Exit (`{ form, force, pageId }`): 400 with field errors, or NDJSON events; the server stops after a successful apply |
+ * | `POST /api/database/validate` | the Platform Database tab's field errors: `{ errors: [{ field, message }] }` |
+ * | `POST /api/database/test-connection` | the platform database's Test Connection on the tab's values: 400 with field errors, or NDJSON events |
+ * | `POST /api/apply` | Apply and Exit (`{ form, database, force, pageId }`): 400 with field errors, or NDJSON events (the platform database's checks and schema first, then the session's); the server stops after a successful apply |
  *
  * Every route but the page needs the page's session, CSRF token and origin
  * (`access.ts`), decided on the matched route; `routes` lists them with their access.
@@ -37,6 +39,8 @@ import { reportContextOf } from '../settings-report.ts';
 import { AccessControl, type RouteAccess, randomToken, routeAccess } from './access.ts';
 import { applySession, type Emit, errorEvent, type ProgressEvent, testSession } from './apply-session.ts';
 import { renderCertificatePanel } from './certificate-panel.ts';
+import { applyPlatformDatabaseStep, testPlatformDatabase } from './database-events.ts';
+import { databaseFormView, parseDatabaseForm, readDatabaseForm } from './database-form.ts';
 import { renderRefusedPage, renderSessionPage } from './page.ts';
 import { PageLoads } from './page-loads.ts';
 import {
@@ -180,6 +184,7 @@ export async function startConfigToolServer(options: ConfigToolServerOptions): P
             location: options.location,
             exists: loaded.exists,
             view: sessionFormView(loaded),
+            database: databaseFormView(loaded),
             applied:
               applied === undefined
                 ? null
@@ -216,6 +221,22 @@ export async function startConfigToolServer(options: ConfigToolServerOptions): P
     });
   });
 
+  app.post('/api/database/validate', async (request, reply) => {
+    const reading = readDatabase(request.body, loaded);
+    if (reading === null) return reply.code(400).send({ message: MALFORMED_DATABASE_FORM, errors: [] });
+    return { errors: reading.ok ? [] : reading.errors };
+  });
+
+  app.post('/api/database/test-connection', async (request, reply) => {
+    const reading = readDatabase(request.body, loaded);
+    if (reading === null) return reply.code(400).send({ message: MALFORMED_DATABASE_FORM, errors: [] });
+    if (!reading.ok) return badForm(reply, reading.errors);
+    const shown = loaded;
+    return streamEvents(reply, async (emit) => {
+      await testPlatformDatabase(shown, reading.settings, env, emit);
+    });
+  });
+
   app.post('/api/apply', async (request, reply) => {
     const body = parseApplyRequest(request.body);
     if (body === null) return reply.code(400).send({ message: MALFORMED_FORM, errors: [] });
@@ -229,13 +250,21 @@ export async function startConfigToolServer(options: ConfigToolServerOptions): P
     }
     const reading = readForm(body.form, shown.configuration.session);
     if ('malformed' in reading) return reply.code(400).send({ message: MALFORMED_FORM, errors: [] });
-    if (reading.session === undefined) return badForm(reply, reading.errors, 'Not applied');
+    const database = body.database === undefined ? undefined : readDatabase(body.database, shown);
+    if (database === null) return reply.code(400).send({ message: MALFORMED_DATABASE_FORM, errors: [] });
+    const errors = [...reading.errors, ...(database?.ok === false ? database.errors : [])];
+    if (reading.session === undefined || database?.ok === false) return badForm(reply, errors, 'Not applied');
     const session = reading.session;
+    const platformDatabase = database?.ok ? database.settings : shown.configuration.platformDatabase;
     return streamEvents(reply, async (emit) => {
       // Against the file as this page showed it: a file changed since is refused, with the difference.
       const outcome = await applySession(shown, session, {
         force: body.force,
         env,
+        ...(platformDatabase !== undefined ? { platformDatabase } : {}),
+        // The database first, as `tessera config apply`: nothing is saved when it cannot be used.
+        prepareDatabase: () =>
+          applyPlatformDatabaseStep(shown, platformDatabase ?? { provider: 'sqlite' }, env, emit),
         emit: (event) => {
           emit(event);
           if (event.type === 'applied') options.onApplied?.(event);
@@ -310,6 +339,15 @@ function readForm(body: unknown, stored: SessionSettings): FormOutcome {
   return reading.ok
     ? { session: reading.session, errors: [] }
     : { session: undefined, errors: reading.errors };
+}
+
+const MALFORMED_DATABASE_FORM =
+  'The request does not hold the Platform Database form. Reload the page and try again.';
+
+/** The Platform Database form of `body` on top of `loaded`'s settings; null when `body` is not that form. */
+function readDatabase(body: unknown, loaded: LoadedConfiguration) {
+  const form = parseDatabaseForm(body);
+  return form === null ? null : readDatabaseForm(form, loaded.configuration.platformDatabase);
 }
 
 function badForm(reply: FastifyReply, errors: readonly FieldError[], prefix = 'Not tested') {

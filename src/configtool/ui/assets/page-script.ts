@@ -23,13 +23,21 @@ export const PAGE_SCRIPT = String.raw`
   var summary = $('form-summary');
   var FIELD_LABELS = {
     provider: 'Session Provider', hosts: 'Hosts', password: 'Password', user: 'ACL user',
-    useSsl: 'Use SSL', sslHost: 'SSL Host', applied: 'Applied'
+    useSsl: 'Use SSL', sslHost: 'SSL Host', applied: 'Applied',
+    dbProvider: 'Database Provider', dbPath: 'SQLite file', dbHost: 'PostgreSQL host', dbPort: 'PostgreSQL port',
+    dbDatabase: 'PostgreSQL database', dbUser: 'PostgreSQL user', dbPassword: 'PostgreSQL password', dbSsl: 'PostgreSQL Use SSL'
   };
   var busy = false;
   var finished = false;
+  // Per password field (the Redis one, 'password', and the PostgreSQL one, 'dbPassword'):
   // 'stored': keep the stored password; 'replace': the field's value; 'cleared': remove it.
   // Without a stored password: 'entry' (an empty field means no password).
-  var passwordMode = state.passwordSet ? 'stored' : 'entry';
+  var passwordModes = {
+    password: state.passwordSet ? 'stored' : 'entry',
+    dbPassword: state.dbPasswordSet ? 'stored' : 'entry'
+  };
+  // The tab shown: 'session' or 'database'. Test Connection tests the shown tab's settings.
+  var activeTab = 'session';
 
   function provider() {
     var checked = form.querySelector('input[name="provider"]:checked');
@@ -48,7 +56,32 @@ export const PAGE_SCRIPT = String.raw`
     return names;
   }
 
+  function dbProvider() {
+    var checked = form.querySelector('input[name="dbProvider"]:checked');
+    return checked ? checked.value : '';
+  }
+
+  function showTab(name) {
+    activeTab = name;
+    document.querySelectorAll('[data-tab]').forEach(function (tab) {
+      var on = tab.getAttribute('data-tab') === name;
+      tab.className = 'tab' + (on ? ' is-active' : '');
+      if (on) tab.setAttribute('aria-current', 'page'); else tab.removeAttribute('aria-current');
+    });
+    document.querySelectorAll('[data-panel]').forEach(function (panel) {
+      panel.hidden = panel.getAttribute('data-panel') !== name;
+    });
+    document.title = (name === 'database' ? 'Platform Database' : 'Session') + ' · Tessera Configuration Tool';
+    results.hidden = true;
+    updateProvider();
+  }
+
   function updateProvider() {
+    var postgres = dbProvider() === 'postgres';
+    $('sqlite-settings').hidden = postgres;
+    $('sqlite-settings').disabled = postgres;
+    $('postgres-settings').hidden = !postgres;
+    $('postgres-settings').disabled = !postgres;
     var chosen = provider();
     var redis = chosen === 'redis';
     $('redis-settings').hidden = !redis;
@@ -57,8 +90,9 @@ export const PAGE_SCRIPT = String.raw`
       note.hidden = note.getAttribute('data-provider-note') !== chosen;
     });
     $('provider-note-kept').hidden = redis || !($('hosts').defaultValue);
-    testButton.disabled = busy || finished || !redis;
-    testButton.title = redis ? '' : 'Test Connection checks a Redis session store: choose Redis first.';
+    var testable = redis || activeTab === 'database';
+    testButton.disabled = busy || finished || !testable;
+    testButton.title = testable ? '' : 'Test Connection checks a Redis session store: choose Redis first.';
   }
 
   function updateSslHost() {
@@ -76,22 +110,37 @@ export const PAGE_SCRIPT = String.raw`
     $('sslHost-hint').textContent = hint;
   }
 
-  function showPassword(mode) {
-    passwordMode = mode;
-    $('password-stored').hidden = mode !== 'stored';
-    $('password-cleared').hidden = mode !== 'cleared';
-    $('password-entry').hidden = !(mode === 'replace' || mode === 'entry');
-    $('password-keep').hidden = mode !== 'replace';
-    if (mode !== 'replace' && mode !== 'entry') $('password').value = '';
-    clearError('password');
+  // field: 'password' or 'dbPassword', the id of the input and the prefix of its controls.
+  function showPassword(field, mode) {
+    passwordModes[field] = mode;
+    $(field + '-stored').hidden = mode !== 'stored';
+    $(field + '-cleared').hidden = mode !== 'cleared';
+    $(field + '-entry').hidden = !(mode === 'replace' || mode === 'entry');
+    $(field + '-keep').hidden = mode !== 'replace';
+    if (mode !== 'replace' && mode !== 'entry') $(field).value = '';
+    clearError(field);
   }
 
-  function passwordValue() {
-    if (passwordMode === 'stored') return { action: 'keep' };
-    if (passwordMode === 'cleared') return { action: 'clear' };
-    var value = $('password').value;
-    if (passwordMode === 'entry') return value ? { action: 'replace', value: value } : { action: 'clear' };
+  function passwordValue(field) {
+    var mode = passwordModes[field];
+    if (mode === 'stored') return { action: 'keep' };
+    if (mode === 'cleared') return { action: 'clear' };
+    var value = $(field).value;
+    if (mode === 'entry') return value ? { action: 'replace', value: value } : { action: 'clear' };
     return { action: 'replace', value: value };
+  }
+
+  function collectDatabase() {
+    return {
+      provider: dbProvider(),
+      path: $('dbPath').value,
+      host: $('dbHost').value,
+      port: $('dbPort').value,
+      database: $('dbDatabase').value,
+      user: $('dbUser').value,
+      password: passwordValue('dbPassword'),
+      ssl: $('dbSsl').checked
+    };
   }
 
   function collect() {
@@ -100,7 +149,7 @@ export const PAGE_SCRIPT = String.raw`
     return {
       provider: provider(),
       hosts: $('hosts').value,
-      password: passwordValue(),
+      password: passwordValue('password'),
       user: $('user').value,
       useSsl: $('useSsl').checked,
       sslHost: $('sslHost').value,
@@ -110,10 +159,11 @@ export const PAGE_SCRIPT = String.raw`
 
   function fieldElement(field) {
     if (field === 'provider') return form.querySelector('input[name="provider"]:checked') || $('provider-memory');
-    if (field === 'password') {
-      if (passwordMode === 'stored') return $('password-replace');
-      if (passwordMode === 'cleared') return $('password-undo');
-      return $('password');
+    if (field === 'dbProvider') return form.querySelector('input[name="dbProvider"]:checked') || $('dbProvider-sqlite');
+    if (field === 'password' || field === 'dbPassword') {
+      if (passwordModes[field] === 'stored') return $(field + '-replace');
+      if (passwordModes[field] === 'cleared') return $(field + '-undo');
+      return $(field);
     }
     return $(field);
   }
@@ -140,10 +190,10 @@ export const PAGE_SCRIPT = String.raw`
       element.removeAttribute('aria-invalid');
       describedBy(element, field + '-error', false);
     }
-    if (field === 'password') {
-      ['password', 'password-replace', 'password-undo'].forEach(function (id) {
+    if (field === 'password' || field === 'dbPassword') {
+      [field, field + '-replace', field + '-undo'].forEach(function (id) {
         $(id).removeAttribute('aria-invalid');
-        describedBy($(id), 'password-error', false);
+        describedBy($(id), field + '-error', false);
       });
     }
   }
@@ -168,6 +218,8 @@ export const PAGE_SCRIPT = String.raw`
         element.setAttribute('aria-invalid', 'true');
         describedBy(element, error.field + '-error', true);
         if (element.closest('details')) element.closest('details').open = true;
+        var panel = element.closest('[data-panel]');
+        if (!first && withSummary && panel && panel.hidden) showTab(panel.getAttribute('data-panel'));
         if (!first) first = element;
       }
     });
@@ -362,7 +414,10 @@ export const PAGE_SCRIPT = String.raw`
     clearErrors();
     setBusy(true, 'Testing the connection…');
     try {
-      var response = await request('POST', '/api/test-connection', collect());
+      var database = activeTab === 'database';
+      var response = database
+        ? await request('POST', '/api/database/test-connection', collectDatabase())
+        : await request('POST', '/api/test-connection', collect());
       if (!response.ok) {
         var answer = await answerOf(response);
         if (answer.errors && answer.errors.length) {
@@ -374,7 +429,7 @@ export const PAGE_SCRIPT = String.raw`
         }
         return;
       }
-      resetResults('Test Connection');
+      resetResults(database ? 'Test Connection: platform database' : 'Test Connection');
       var passed = false;
       await readEvents(response, function (event) {
         if (event.type === 'check') addCheck(event.check);
@@ -394,7 +449,7 @@ export const PAGE_SCRIPT = String.raw`
     setBusy(true, force ? 'Applying anyway…' : 'Applying…');
     var applied = null;
     try {
-      var response = await request('POST', '/api/apply', { form: collect(), force: force, pageId: state.pageId });
+      var response = await request('POST', '/api/apply', { form: collect(), database: collectDatabase(), force: force, pageId: state.pageId });
       if (!response.ok) {
         var answer = await answerOf(response);
         if (answer.errors && answer.errors.length) {
@@ -491,9 +546,13 @@ export const PAGE_SCRIPT = String.raw`
     validateTimer = setTimeout(async function () {
       if (busy || finished) return;
       try {
-        var response = await request('POST', '/api/validate', collect());
-        if (!response.ok && response.status !== 400) return;
-        var answer = await response.json();
+        var responses = await Promise.all([
+          request('POST', '/api/validate', collect()),
+          request('POST', '/api/database/validate', collectDatabase())
+        ]);
+        if (responses.some(function (response) { return !response.ok && response.status !== 400; })) return;
+        var answers = await Promise.all(responses.map(function (response) { return response.json(); }));
+        var answer = { errors: (answers[0].errors || []).concat(answers[1].errors || []) };
         // After a refused Apply, every error stays shown; before, only those of the fields changed.
         var keepSummary = !summary.hidden;
         var errors = (answer.errors || []).filter(function (error) { return keepSummary || touched[error.field]; });
@@ -506,10 +565,10 @@ export const PAGE_SCRIPT = String.raw`
     event.preventDefault();
     if (busy || finished) return;
     if (event.submitter === applyButton) runApply(false);
-    else if (provider() === 'redis') runTest();
+    else if (provider() === 'redis' || activeTab === 'database') runTest();
   });
   form.addEventListener('change', function (event) {
-    if (event.target.name === 'provider') { updateProvider(); clearErrors(); }
+    if (event.target.name === 'provider' || event.target.name === 'dbProvider') { updateProvider(); clearErrors(); }
     if (event.target.id === 'useSsl') updateSslHost();
     touched[event.target.name || event.target.id] = true;
     scheduleValidate();
@@ -519,10 +578,15 @@ export const PAGE_SCRIPT = String.raw`
     if (target.id === 'hosts' || target.id === 'sslHost') updateSslHost();
     if (target.getAttribute && target.getAttribute('aria-invalid') === 'true') clearError(target.id);
   });
-  $('password-replace').addEventListener('click', function () { showPassword('replace'); $('password').focus(); });
-  $('password-clear').addEventListener('click', function () { showPassword('cleared'); $('password-undo').focus(); });
-  $('password-undo').addEventListener('click', function () { showPassword('stored'); $('password-replace').focus(); });
-  $('password-keep').addEventListener('click', function () { showPassword('stored'); $('password-replace').focus(); });
+  ['password', 'dbPassword'].forEach(function (field) {
+    $(field + '-replace').addEventListener('click', function () { showPassword(field, 'replace'); $(field).focus(); });
+    $(field + '-clear').addEventListener('click', function () { showPassword(field, 'cleared'); $(field + '-undo').focus(); });
+    $(field + '-undo').addEventListener('click', function () { showPassword(field, 'stored'); $(field + '-replace').focus(); });
+    $(field + '-keep').addEventListener('click', function () { showPassword(field, 'stored'); $(field + '-replace').focus(); });
+  });
+  document.querySelectorAll('[data-tab]').forEach(function (tab) {
+    tab.addEventListener('click', function () { if (!finished) showTab(tab.getAttribute('data-tab')); });
+  });
   $('certificates-refresh').addEventListener('click', async function () {
     var button = this;
     button.disabled = true;
@@ -535,7 +599,8 @@ export const PAGE_SCRIPT = String.raw`
     }
   });
 
-  showPassword(passwordMode);
+  showPassword('password', passwordModes.password);
+  showPassword('dbPassword', passwordModes.dbPassword);
   updateProvider();
   updateSslHost();
 })();

@@ -65,7 +65,8 @@ p { margin: 0; }
   overflow-x: auto;
 }
 .tab {
-  display: inline-block; padding: 11px 16px 9px; border-bottom: 3px solid transparent;
+  display: inline-block; padding: 11px 16px 9px; border: 0; border-bottom: 3px solid transparent;
+  background: none; font: inherit; cursor: pointer;
   color: var(--muted); text-decoration: none; white-space: nowrap; font-weight: 500;
 }
 .tab.is-active { color: var(--accent-strong); border-bottom-color: var(--accent); font-weight: 600; }
