@@ -13,6 +13,9 @@ import { startConfigToolServer } from './ui-server.ts';
 /** The exit code after Ctrl-C (128 + SIGINT), as shells report an interrupted command. */
 export const INTERRUPTED_EXIT_CODE = 130;
 
+/** How long the stopped tool waits for its last connections to end before it exits anyway. */
+const EXIT_GRACE_MS = 1000;
+
 interface UiOptions {
   config?: string;
   port?: string;
@@ -86,7 +89,11 @@ async function runUiCommand(options: UiOptions): Promise<number> {
   process.once('SIGTERM', onSignal);
   try {
     const reason = await server.stopped;
-    return reason === 'applied' && !interrupted ? EXIT_CODES.ok : INTERRUPTED_EXIT_CODE;
+    const code = reason === 'applied' && !interrupted ? EXIT_CODES.ok : INTERRUPTED_EXIT_CODE;
+    // The tool is done once stopped: a browser that still holds a connection open
+    // (keep-alive, a stream it has not finished reading) must not keep it running.
+    setTimeout(() => process.exit(code), EXIT_GRACE_MS).unref();
+    return code;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
