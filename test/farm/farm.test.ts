@@ -18,7 +18,8 @@ import assert from 'node:assert/strict';
 import { EventEmitter, once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
 import { startTlsRedis, type TlsRedisServer } from '../support/tls-redis.ts';
-import { FarmClient, type FarmReply, type Frontend, startFrontend } from './frontend-process.ts';
+import { farmSessionChecks } from './farm-checks.ts';
+import { FarmClient, type Frontend, startFrontend } from './frontend-process.ts';
 
 /** Persist every write before answering it: a restart keeps everything acknowledged. */
 const PERSISTENT = ['--appendonly', 'yes', '--appendfsync', 'always'] as const;
@@ -81,71 +82,16 @@ describe('a farm of two front-end processes sharing one Redis over mutual TLS', 
     await redis?.stop();
   });
 
-  it('shows a client alternating between the front-ends one session', async () => {
-    const client = new FarmClient();
-    const replies: FarmReply[] = [];
-    for (let i = 0; i < 10; i++) replies.push(await client.get(i % 2 === 0 ? a : b, '/incr?item=visits'));
-    assert.deepEqual(
-      replies.map((reply) => [reply.status, reply.json.server, reply.json.value]),
-      Array.from({ length: 10 }, (_, i) => [200, i % 2 === 0 ? 'A' : 'B', i + 1]),
-    );
-    assert.equal(new Set(replies.map((reply) => reply.json.id)).size, 1, 'one session id');
-    assert.equal(replies.filter((reply) => reply.setCookies.length > 0).length, 1, 'cookie set once');
-    for (const frontend of [a, b]) {
-      const state = await client.get(frontend, '/state');
-      assert.deepEqual(state.json.items, { visits: 10 });
-      assert.equal(state.json.id, replies[0]!.json.id);
-    }
-  });
-
-  it('ends 200 concurrent increments of one item, split across both front-ends, at exactly 200', async (t) => {
-    const client = new FarmClient();
-    await client.get(a, '/incr?item=seed');
-    const started = performance.now();
-    const replies = await Promise.all(
-      Array.from({ length: 200 }, (_, i) => client.get(i % 2 === 0 ? a : b, '/incr?item=hits')),
-    );
-    t.diagnostic(`200 concurrent increments in ${Math.round(performance.now() - started)} ms`);
-    assert.deepEqual(
-      replies.filter((reply) => reply.status !== 200).map((reply) => reply.body),
-      [],
-    );
-    // Each request saw the one before it: the values are 1…200, each exactly once.
-    assert.deepEqual(
-      replies.map((reply) => reply.json.value).sort((x, y) => Number(x) - Number(y)),
-      Array.from({ length: 200 }, (_, i) => i + 1),
-    );
-    assert.deepEqual(new Set(replies.map((reply) => reply.json.server)), new Set(['A', 'B']));
-    assert.deepEqual((await client.get(b, '/state')).json.items, { seed: 1, hits: 200 });
-  });
-
-  it('keeps a session abandoned on one front-end while a slower request on the other still holds it', async () => {
-    const client = new FarmClient();
-    const { json } = await client.get(a, '/incr?item=logins');
-    const id = json.id as string;
-    const slow = client.get(a, '/hold?tag=race&item=cart&value=late');
-    await a.event((e) => e.event === 'holding' && e.tag === 'race');
-    const logout = await client.get(b, '/logout');
-    assert.equal(logout.status, 200);
-    assert.match(logout.setCookies.join('\n'), /Max-Age=0/, 'the cookie is cleared');
-    const go = (await (await fetch(`${a.url}/go?tag=race`)).json()) as { released: boolean };
-    assert.equal(go.released, true);
-    const late = await slow;
-    assert.equal(late.status, 200, 'the slow request ends normally: its session is simply gone');
-    assert.match(late.setCookies.join('\n'), /Max-Age=0/, 'and it clears the cookie too');
-    const stale = new FarmClient();
-    stale.cookie = id;
-    for (const frontend of [a, b]) {
-      const state = await stale.get(frontend, '/state');
-      assert.equal(state.json.isNew, true);
-      assert.deepEqual(state.json.items, {});
-    }
-    const tag = `{app_${id}}`;
-    assert.equal(
-      (await redis.server.cli('exists', `${tag}_Data`, `${tag}_Internal`, `${tag}_WriteLock`)).trim(),
-      '0',
-      'nothing of the session is left in Redis',
-    );
+  farmSessionChecks({
+    frontends: () => [a, b],
+    async assertAbandonedInStore(id) {
+      const tag = `{app_${id}}`;
+      assert.equal(
+        (await redis.server.cli('exists', `${tag}_Data`, `${tag}_Internal`, `${tag}_WriteLock`)).trim(),
+        '0',
+        'nothing of the session is left in Redis',
+      );
+    },
   });
 
   it('answers 503 fast while Redis is down, loses nothing stored, and serves again by itself', async (t) => {
