@@ -9,8 +9,8 @@
 import { Command, CommanderError } from 'commander';
 import { registerConfigCommands } from '../configtool/index.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
+import { packageVersion } from '../version.ts';
 import { registerStartCommand } from './start-command.ts';
-import { packageVersion } from './version.ts';
 
 export { EXIT_CODES } from '../exit-codes.ts';
 
