@@ -67,7 +67,7 @@ const ECHO_ENTRY = `export default async function createModule(context) {
 describe('loadModule', () => {
   it('calls a synchronous factory with the context and returns its listener', async () => {
     const folder = writeModule('sync', {
-      entry: 'export default (context) => (req, res) => res.end('hello from ' + context.frontend.name);\n',
+      entry: 'export default (context) => (req, res) => res.end("hello from " + context.frontend.name);\n',
     });
     const listener = await loadModule({ folder, context: contextFor('sync') });
     const server = await listen(listener);
