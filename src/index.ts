@@ -37,6 +37,7 @@ export {
   connectRedis,
   formatConnectionString,
   parseConnectionString,
+  REDIS_CHANNELS,
   type RedisConnection,
   type RedisConnectionSettings,
   RedisError,
@@ -65,4 +66,4 @@ export {
   type SessionProvider,
   type SessionStore,
 } from './session/index.ts';
-export { TlsError } from './tls/index.ts';
+export { TLS_CHANNELS, TlsError } from './tls/index.ts';

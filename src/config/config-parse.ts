@@ -8,7 +8,7 @@ import { CONFIG_FILE_LIMITS } from './bounded-file.ts';
 import { ConfigError } from './errors.ts';
 import { checkJsonText, type JsonTextProblem } from './json-syntax.ts';
 import { CONFIG_VERSION, type ConfigurationFile, configurationFileSchema } from './schema.ts';
-import { describeSchemaIssues } from './schema-issues.ts';
+import { describeSchemaIssues, jsonType } from './schema-issues.ts';
 import { type FileObject, fileVersion, upgradeFile } from './versions.ts';
 
 /**
@@ -29,7 +29,7 @@ export function parseVersionedText(text: string, path: string): { file: Configur
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new ConfigError(
       'TESSERA_CONFIG_INVALID',
-      `${path} must hold a JSON object ({ "version": ${CONFIG_VERSION}, "session": { … } }), not ${typeName(raw)}.`,
+      `${path} must hold a JSON object ({ "version": ${CONFIG_VERSION}, "session": { … } }), not ${jsonType(raw)}.`,
       { path },
     );
   }
@@ -68,14 +68,4 @@ function jsonTextError(found: JsonTextProblem, text: string, path: string): Conf
       'Correct the file (or restore it from a backup); Tessera did not change it.',
     { path },
   );
-}
-
-export function typeName(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'object') return 'an object';
-  if (typeof value === 'string') return 'a string';
-  if (typeof value === 'number') return Number.isInteger(value) ? 'a whole number' : 'a number';
-  if (typeof value === 'boolean') return 'true/false';
-  return typeof value;
 }

@@ -16,7 +16,7 @@ import { performance } from 'node:perf_hooks';
 import type { PeerCertificate } from 'node:tls';
 import { createClient } from '@redis/client';
 import { hasErrorCode, TesseraError } from '../errors.ts';
-import type { TlsMaterial } from '../tls/index.ts';
+import { TLS_MATERIAL_DEFAULTS, type TlsMaterial } from '../tls/index.ts';
 import { connectRedis } from './client.ts';
 import { ClientFactory, materialFor } from './client-factory.ts';
 import {
@@ -37,7 +37,6 @@ import { keyInSlots, slotRangesOf } from './slots.ts';
 /** Keys Test Connection writes start with this prefix; they expire within seconds anyway. */
 export const TEST_KEY_PREFIX = '__tessera:test-connection:';
 const LATENCY_PINGS = 20;
-const EXPIRY_WARNING_DAYS = 30;
 
 export interface Check {
   /** `host:port`, or null for the checks that concern every host. */
@@ -422,7 +421,10 @@ function elapsed(start: number): number {
 function describeServerCertificate(protocol: string, peer: PeerCertificate): string {
   const validTo = new Date(peer.valid_to);
   const days = Math.floor((validTo.getTime() - Date.now()) / 86_400_000);
-  const warning = days < EXPIRY_WARNING_DAYS ? ` — warning: it expires in ${days} day(s); renew it soon` : '';
+  const warning =
+    days < TLS_MATERIAL_DEFAULTS.expiryWarningDays
+      ? ` — warning: it expires in ${days} day(s); renew it soon`
+      : '';
   const issuer = peer.issuer?.CN ?? Object.values(peer.issuer ?? {}).join(', ');
   return `${protocol}, server certificate CN=${peer.subject?.CN ?? '?'} for ${certificateNames(peer).join(', ')}, issued by ${issuer}, valid until ${validTo.toISOString().slice(0, 10)} (${days} days)${warning}`;
 }

@@ -6,10 +6,12 @@
  * `maxBytes`; a write that would pass it fails with `TESSERA_SESSION_MEMORY_LIMIT`.
  */
 import { SessionError } from '../errors.ts';
-import { LockWaiters } from '../lock-waiters.ts';
+import { DEFAULT_MAX_WAITERS_PER_SESSION, LockWaiters } from '../lock-waiters.ts';
 import { MAX_TIMER_MS, type ResolvedOptions, resolveOptions, wholeNumber } from '../option-checks.ts';
+import { itemBytes, itemsBytes } from '../session-items.ts';
 import type {
   ExclusiveLoad,
+  LockRequest,
   LockWatch,
   NewSession,
   ReadOnlyLoad,
@@ -35,7 +37,7 @@ export interface MemoryProviderOptions {
 export const MEMORY_PROVIDER_DEFAULTS = {
   maxBytes: 256 * 1024 * 1024,
   sweepIntervalMs: 60_000,
-  maxWaitersPerSession: 50,
+  maxWaitersPerSession: DEFAULT_MAX_WAITERS_PER_SESSION,
 } as const satisfies MemoryProviderOptions;
 
 const MEMORY_PROVIDER_KINDS = {
@@ -87,7 +89,7 @@ export class MemoryProvider implements SessionProvider {
   async loadExclusive(
     key: SessionKey,
     lockToken: string,
-    options: { lockTimeoutMs: number },
+    options: Pick<LockRequest, 'lockTimeoutMs'>,
   ): Promise<ExclusiveLoad> {
     const now = Date.now();
     const entry = this.#live(key, now);
@@ -118,11 +120,11 @@ export class MemoryProvider implements SessionProvider {
   async create(
     key: SessionKey,
     session: NewSession,
-    options: { lockToken: string | null; lockTimeoutMs: number },
+    options: LockRequest,
   ): Promise<{ state: 'created'; version: number } | { state: 'exists' }> {
     const now = Date.now();
     if (this.#live(key, now)) return { state: 'exists' };
-    const bytes = sizeOf(session.items);
+    const bytes = itemsBytes(session.items);
     this.#reserve(bytes);
     const entry: Entry = {
       items: new Map(session.items),
@@ -148,8 +150,8 @@ export class MemoryProvider implements SessionProvider {
     if (condition.lockToken !== null && !holds(entry, condition, now)) return { state: 'lock-lost' };
     let delta = 0;
     for (const [name, value] of changes.set)
-      delta += itemSize(name, value) - itemSize(name, entry.items.get(name));
-    for (const name of changes.remove) delta -= itemSize(name, entry.items.get(name));
+      delta += itemBytes(name, value) - storedBytes(name, entry.items.get(name));
+    for (const name of changes.remove) delta -= storedBytes(name, entry.items.get(name));
     this.#reserve(delta);
     for (const [name, value] of changes.set) entry.items.set(name, value);
     for (const name of changes.remove) entry.items.delete(name);
@@ -178,11 +180,7 @@ export class MemoryProvider implements SessionProvider {
     this.#waiters.wakeAll(entryKey(key));
   }
 
-  async regenerate(
-    key: SessionKey,
-    newId: string,
-    options: { lockToken: string | null; lockTimeoutMs: number },
-  ): Promise<RegenerateResult> {
+  async regenerate(key: SessionKey, newId: string, options: LockRequest): Promise<RegenerateResult> {
     const now = Date.now();
     const entry = this.#live(key, now);
     if (!entry) return 'missing';
@@ -288,12 +286,6 @@ function snapshot(entry: Entry): StoredSession {
   };
 }
 
-function itemSize(name: string, value: string | undefined): number {
-  return value === undefined ? 0 : Buffer.byteLength(name) + Buffer.byteLength(value);
-}
-
-function sizeOf(items: ReadonlyMap<string, string>): number {
-  let bytes = 0;
-  for (const [name, value] of items) bytes += itemSize(name, value);
-  return bytes;
+function storedBytes(name: string, value: string | undefined): number {
+  return value === undefined ? 0 : itemBytes(name, value);
 }
