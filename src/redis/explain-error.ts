@@ -106,9 +106,6 @@ export function explainRedisError(error: unknown, context: ErrorContext): RedisE
       `The server certificate of ${at} is not valid yet${validity(peer, 'valid_from')}. Check the clocks of this server and of the Redis server, or reissue the certificate.`,
     );
   }
-  if (code === 'TESSERA_TLS_SERVER_USAGE') {
-    return make('TESSERA_REDIS_TLS_SERVER_USAGE', `${at}: ${message}`);
-  }
   if (code === 'INVALID_PURPOSE') {
     return make(
       'TESSERA_REDIS_TLS_SERVER_USAGE',
