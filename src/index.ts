@@ -38,6 +38,7 @@ export {
   connectRedis,
   formatConnectionString,
   parseConnectionString,
+  REDIS_CHANNELS,
   type RedisConnection,
   type RedisConnectionSettings,
   RedisError,
@@ -66,4 +67,4 @@ export {
   type SessionProvider,
   type SessionStore,
 } from './session/index.ts';
-export { TlsError } from './tls/index.ts';
+export { TLS_CHANNELS, TlsError } from './tls/index.ts';

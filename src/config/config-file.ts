@@ -15,36 +15,31 @@
  * through, and a file the user may not write is refused (see write-target.ts). A lock
  * file held for the few milliseconds of the check and rename serialises two
  * Tessera writers; an editor that saves in that window is the remaining race.
+ *
+ * One file per concern: config-parse.ts (text to settings), config-decode.ts
+ * (secrets and setting rules), config-format.ts (settings to text),
+ * atomic-write.ts (replace and back up a file), write-lock.ts (the lock file).
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { link, mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { mkdir, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { keepBackup, replaceFile, syncFolder } from './atomic-write.ts';
 import { type BoundedFile, CONFIG_FILE_LIMITS, type FileRole, readBoundedFile } from './bounded-file.ts';
-import { ConfigError } from './errors.ts';
-import { checkJsonText, type JsonTextProblem } from './json-syntax.ts';
-import type { ConfigLocation } from './location.ts';
-import { platformDatabaseProblems } from './platform-database-settings.ts';
-import { codeOf, isCode, loadOrCreatePrivateKey, type PrivateKey, readPrivateKey } from './private-key.ts';
-import { redisSettingsProblems, type SettingProblem } from './redis-settings.ts';
 import {
-  type AppliedRecord,
-  CONFIG_VERSION,
-  type ConfigurationFile,
-  configurationFileSchema,
-  DEFAULT_CONFIGURATION,
-  type PlatformDatabaseFileSettings,
-  type PlatformDatabaseSettings,
-  type RedisFileSettings,
-  type RedisSessionSettings,
-  type ServerConfiguration,
-  type StoredSecret,
-} from './schema.ts';
-import { describeSchemaIssues } from './schema-issues.ts';
-import { Secret } from './secret.ts';
-import { decryptSecret, encryptSecret, parseEncryptedValue } from './secret-encryption.ts';
-import { SECRET_FIELD_NAMES, type SecretField, secretRemedy, valueAt, withValueAt } from './secret-fields.ts';
-import { type FileObject, fileVersion, upgradeFile } from './versions.ts';
-import { keepOwnership, type Ownership, resolveWriteTarget } from './write-target.ts';
+  decodeConfiguration,
+  deepFreeze,
+  settingProblems,
+  structuredCloneConfiguration,
+} from './config-decode.ts';
+import { formatConfigurationText, hasSecrets } from './config-format.ts';
+import { parseConfigurationText, parseVersionedText } from './config-parse.ts';
+import { ConfigError } from './errors.ts';
+import type { ConfigLocation } from './location.ts';
+import { codeOf, loadOrCreatePrivateKey } from './private-key.ts';
+import { CONFIG_VERSION, DEFAULT_CONFIGURATION, type ServerConfiguration } from './schema.ts';
+import type { SecretField } from './secret-fields.ts';
+import { acquireWriteLock } from './write-lock.ts';
+import { resolveWriteTarget } from './write-target.ts';
 
 /** The file as it was read, to detect a concurrent writer. */
 export type FileSnapshot =
@@ -78,8 +73,6 @@ export interface ReadOptions {
    */
   readonly replacing?: readonly SecretField[];
 }
-
-const LOCK_STALE_MS = 30_000;
 
 /** Reads and validates the configuration file; a missing file gives the defaults. */
 export async function readConfiguration(
@@ -125,210 +118,6 @@ async function readConfigFileBytes(path: string): Promise<BoundedFile | null> {
 }
 
 /**
- * Parses and validates the text of a configuration file (no secrets decrypted),
- * upgraded to the current version. Throws `TESSERA_CONFIG_SYNTAX`, `_VERSION`,
- * `_NEWER_VERSION`, `_UNKNOWN_FIELD` or `_INVALID`.
- */
-export function parseConfigurationText(text: string, path: string): ConfigurationFile {
-  return parseVersionedText(text, path).file;
-}
-
-/** The file of `text` upgraded to the current version, and the version it had. */
-function parseVersionedText(text: string, path: string): { file: ConfigurationFile; version: number } {
-  const clean = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-  const found = checkJsonText(clean, { maxNesting: CONFIG_FILE_LIMITS.configFileMaxNesting });
-  if (found !== null) throw jsonTextError(found, clean, path);
-  const raw: unknown = JSON.parse(clean);
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    throw new ConfigError(
-      'TESSERA_CONFIG_INVALID',
-      `${path} must hold a JSON object ({ "version": ${CONFIG_VERSION}, "session": { … } }), not ${typeName(raw)}.`,
-      { path },
-    );
-  }
-  const version = fileVersion(raw as FileObject, path);
-  const upgraded = upgradeFile(raw as FileObject, version);
-  const result = configurationFileSchema.safeParse(upgraded);
-  if (!result.success) throw describeSchemaIssues(result.error.issues, upgraded, path);
-  return { file: result.data, version };
-}
-
-/** The error for a problem the scanner found: a syntax error, a field given twice, or nesting too deep. */
-function jsonTextError(found: JsonTextProblem, text: string, path: string): ConfigError {
-  const at = `line ${found.line}, column ${found.column}`;
-  const field = found.field !== undefined ? { field: found.field } : {};
-  if (found.kind === 'duplicate') {
-    return new ConfigError(
-      'TESSERA_CONFIG_DUPLICATE_FIELD',
-      `${path}: ${found.problem}, again at ${at}. JSON readers disagree on which one counts: keep one of them ` +
-        '(Tessera did not change the file).',
-      { path, ...field },
-    );
-  }
-  if (found.kind === 'nesting') {
-    return new ConfigError(
-      'TESSERA_CONFIG_TOO_DEEP',
-      `${path}: at ${at}, under ${found.field}, ${found.problem}; a server configuration nests 4 levels. ` +
-        'This is not a Tessera configuration file: give the path of the right file, or restore it from a backup.',
-      { path, ...field },
-    );
-  }
-  // The engine's message quotes the text around the error (maybe a secret): only the scanner's words are shown.
-  const empty = text.trim() === '' ? ' The file is empty: delete it to start from the defaults.' : '';
-  return new ConfigError(
-    'TESSERA_CONFIG_SYNTAX',
-    `${path} is not valid JSON: ${at}: ${found.problem}.${empty} ` +
-      'Correct the file (or restore it from a backup); Tessera did not change it.',
-    { path },
-  );
-}
-
-async function decodeConfiguration(
-  file: ConfigurationFile,
-  location: ConfigLocation,
-  replacing: readonly SecretField[],
-): Promise<{ configuration: ServerConfiguration; plainTextSecrets: string[] }> {
-  const plainTextSecrets: string[] = [];
-  // The secrets first, each by its path; the sections are then read without them.
-  let withoutSecrets = file;
-  const secrets = new Map<SecretField, Secret>();
-  for (const field of SECRET_FIELD_NAMES) {
-    const stored = valueAt(file, field) as StoredSecret | undefined;
-    if (stored === undefined) continue;
-    withoutSecrets = withValueAt(withoutSecrets, field, undefined);
-    if (replacing.includes(field)) continue;
-    const secret = await decodeSecret(stored, field, location, plainTextSecrets);
-    if (secret !== undefined) secrets.set(field, secret);
-  }
-  const { session, platformDatabase, applied } = withoutSecrets;
-  let configuration: ServerConfiguration = {
-    version: CONFIG_VERSION,
-    session: {
-      provider: session.provider,
-      ...(session.redis !== undefined ? { redis: fromFileRedis(session.redis) } : {}),
-    },
-    ...(platformDatabase !== undefined
-      ? { platformDatabase: fromFilePlatformDatabase(platformDatabase) }
-      : {}),
-    ...(applied !== undefined ? { applied: applied as AppliedRecord } : {}),
-  };
-  for (const [field, secret] of secrets) configuration = withValueAt(configuration, field, secret);
-  const problems = settingProblems(configuration);
-  if (problems.length > 0) {
-    throw new ConfigError(
-      'TESSERA_CONFIG_INVALID',
-      `${location.path}: ${problems.map((p) => `${p.field}: ${p.problem}`).join(' ')} ` +
-        `Correct the file, or set the settings again with \`${problems[0]!.field.startsWith('session.') ? 'tessera config session' : 'tessera config database'}\`.`,
-      { path: location.path, field: problems[0]!.field },
-    );
-  }
-  return { configuration: deepFreeze(configuration), plainTextSecrets };
-}
-
-/** Every problem of the settings of `configuration`, by its field's full path. */
-function settingProblems(configuration: ServerConfiguration): SettingProblem[] {
-  const { redis } = configuration.session;
-  const within = (section: string, problems: readonly SettingProblem[]) =>
-    problems.map((p) => ({ field: `${section}.${p.field}`, problem: p.problem }));
-  return [
-    ...(redis !== undefined ? within('session.redis', redisSettingsProblems(redis)) : []),
-    ...(configuration.platformDatabase !== undefined
-      ? within('platformDatabase', platformDatabaseProblems(configuration.platformDatabase))
-      : []),
-  ];
-}
-
-async function decodeSecret(
-  stored: StoredSecret | undefined,
-  field: SecretField,
-  location: ConfigLocation,
-  plainTextSecrets: string[],
-): Promise<Secret | undefined> {
-  if (stored === undefined) return undefined;
-  if (typeof stored === 'string') {
-    plainTextSecrets.push(field);
-    return new Secret(stored);
-  }
-  try {
-    const value = parseEncryptedValue(stored.$encrypted);
-    if (value === null) {
-      throw new ConfigError(
-        'TESSERA_CONFIG_INVALID',
-        `${field}.$encrypted in ${location.path} is not an encrypted value written by Tessera (expected "v1:…"). ` +
-          'To set the secret by hand, write it in plain text ("password": "…"): it is encrypted on the next save.',
-        { path: location.path, field: `${field}.$encrypted` },
-      );
-    }
-    const key = await readPrivateKey(location.privateKeyPath);
-    if (key === null) {
-      throw new ConfigError(
-        'TESSERA_CONFIG_PRIVATE_KEY_MISSING',
-        `${field} in ${location.path} is encrypted, but the private key file ${location.privateKeyPath} does not exist` +
-          `${location.privateKeySource === 'environment' ? ' (TESSERA_PRIVATE_KEY names it)' : ''}.`,
-        { path: location.path, field },
-      );
-    }
-    return decryptSecret(value, key, field, location.path);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    throw new ConfigError(error.code, `${error.message} ${secretRemedy(field, location, error.code)}`, {
-      cause: error.cause,
-      path: location.path,
-      field: error.field ?? field,
-    });
-  }
-}
-
-/** The Redis settings of the file, its password left out (set by the caller). */
-function fromFileRedis(stored: RedisFileSettings): RedisSessionSettings {
-  const { password: _password, useSsl, ...rest } = stored;
-  return { ...rest, useSsl: useSsl ?? false };
-}
-
-/** The platform database settings of the file, its password left out (set by the caller). */
-function fromFilePlatformDatabase(stored: PlatformDatabaseFileSettings): PlatformDatabaseSettings {
-  if (stored.provider === 'sqlite') return stored;
-  const { password: _password, ssl, ...rest } = stored;
-  return { ...rest, ssl: ssl ?? false };
-}
-
-/** The JSON text of a configuration, secrets encrypted with `key`. */
-export function formatConfigurationText(configuration: ServerConfiguration, key: PrivateKey | null): string {
-  const { redis } = configuration.session;
-  let file: Record<string, unknown> = {
-    version: CONFIG_VERSION,
-    session: {
-      provider: configuration.session.provider,
-      redis:
-        redis === undefined
-          ? undefined
-          : (({ hosts, password, user, useSsl, sslHost, ...advanced }) => ({
-              hosts,
-              password,
-              user,
-              useSsl,
-              sslHost,
-              ...advanced,
-            }))(redis),
-    },
-    platformDatabase: configuration.platformDatabase,
-    applied: configuration.applied,
-  };
-  for (const field of SECRET_FIELD_NAMES) {
-    const secret = valueAt(configuration, field);
-    if (!(secret instanceof Secret)) continue;
-    if (key === null) throw new Error('a private key is needed to write a secret');
-    file = withValueAt(file, field, { $encrypted: encryptSecret(secret, key, field) });
-  }
-  return `${JSON.stringify(file, null, 2)}\n`;
-}
-
-/** True when writing `configuration` needs the private key (it holds a secret). */
-export function hasSecrets(configuration: ServerConfiguration): boolean {
-  return SECRET_FIELD_NAMES.some((field) => valueAt(configuration, field) instanceof Secret);
-}
-
-/**
  * Validates `next` and writes it over the file `loaded` was read from, creating
  * the folder (0700), the file (0600) and the private key file as needed. Refuses
  * with `TESSERA_CONFIG_CONCURRENT_WRITE` if the file changed since `loaded` was read.
@@ -366,7 +155,9 @@ export async function saveConfiguration(
 
   const folder = dirname(target.file);
   const written = Buffer.from(text, 'utf8');
-  const release = await acquireLock(target.file);
+  const release = await acquireWriteLock(target.file).catch((error: unknown) => {
+    throw writeFailed(path, error);
+  });
   let backup: string | undefined;
   try {
     const old = await bytesIfUnchanged(loaded);
@@ -392,76 +183,6 @@ export async function saveConfiguration(
     snapshot: { exists: true, size: written.length, mtimeMs, sha256: sha256(written) },
     ...(backup !== undefined ? { backup } : {}),
   });
-}
-
-/** A new file beside `file`, holding `bytes`, with the owner and mode to keep (0600 when none), flushed. */
-async function writeTemporary(
-  file: string,
-  bytes: Buffer,
-  keep: Ownership | undefined,
-  path: string,
-): Promise<string> {
-  const temporary = join(
-    dirname(file),
-    `.${basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`,
-  );
-  const handle = await open(temporary, 'wx', 0o600);
-  try {
-    await handle.writeFile(bytes);
-    await keepOwnership(handle, keep, path);
-    await handle.sync();
-  } catch (error) {
-    await handle.close();
-    await unlink(temporary).catch(() => {});
-    throw error;
-  }
-  await handle.close();
-  return temporary;
-}
-
-/** Replaces `file` by `bytes` atomically (a temporary file renamed over it). */
-async function replaceFile(
-  file: string,
-  bytes: Buffer,
-  keep: Ownership | undefined,
-  path: string,
-): Promise<void> {
-  const temporary = await writeTemporary(file, bytes, keep, path);
-  try {
-    await rename(temporary, file);
-  } finally {
-    await unlink(temporary).catch(() => {});
-  }
-}
-
-/**
- * Keeps `bytes`, the file of version `version`, as `<file>.v<N>.bak` with the same
- * owner and mode; never overwrites another backup (an existing one that differs
- * gives `<file>.v<N>.2.bak`, and so on). Returns the backup's path.
- */
-async function keepBackup(
-  file: string,
-  version: number,
-  bytes: Buffer,
-  keep: Ownership | undefined,
-  path: string,
-): Promise<string> {
-  const temporary = await writeTemporary(file, bytes, keep, path);
-  try {
-    for (let n = 1; ; n += 1) {
-      const backup = `${file}.v${version}${n === 1 ? '' : `.${n}`}.bak`;
-      try {
-        await link(temporary, backup);
-        return backup;
-      } catch (error) {
-        if (!isCode(error, 'EEXIST')) throw error;
-        const existing = await readFile(backup).catch(() => null);
-        if (existing?.equals(bytes)) return backup;
-      }
-    }
-  } finally {
-    await unlink(temporary).catch(() => {});
-  }
 }
 
 /**
@@ -494,50 +215,6 @@ async function bytesIfUnchanged(loaded: LoadedConfiguration): Promise<Buffer | n
   );
 }
 
-async function acquireLock(path: string): Promise<() => Promise<void>> {
-  const lock = `${path}.lock`;
-  for (let attempt = 0; attempt < 2; attempt += 1) {
-    try {
-      const handle = await open(lock, 'wx', 0o600);
-      await handle.writeFile(`${process.pid}\n`);
-      await handle.close();
-      return () => unlink(lock).catch(() => {});
-    } catch (error) {
-      if (!isCode(error, 'EEXIST')) throw writeFailed(path, error);
-      // A lock older than any save is left by a process that died while saving.
-      const age = await stat(lock).then(
-        (s) => Date.now() - s.mtimeMs,
-        () => Number.POSITIVE_INFINITY,
-      );
-      if (age > LOCK_STALE_MS) {
-        await unlink(lock).catch(() => {});
-        continue;
-      }
-      throw new ConfigError(
-        'TESSERA_CONFIG_CONCURRENT_WRITE',
-        `${path} is being saved by another Tessera process right now (${lock} exists). ` +
-          `Nothing was saved. Run the command again in a moment; if no other process runs, delete ${lock}.`,
-        { path },
-      );
-    }
-  }
-  throw new ConfigError('TESSERA_CONFIG_WRITE', `${path} could not be locked for writing (${lock}).`, {
-    path,
-  });
-}
-
-async function syncFolder(folder: string): Promise<void> {
-  // Makes the rename itself durable. Not possible on every platform (Windows): best effort.
-  try {
-    const handle = await open(folder, 'r');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-  } catch {}
-}
-
 function unreadable(path: string, error: unknown): ConfigError {
   const code = codeOf(error);
   const fix =
@@ -562,38 +239,6 @@ function writeFailed(path: string, error: unknown): ConfigError {
 
 function sha256(bytes: Buffer): string {
   return createHash('sha256').update(bytes).digest('hex');
-}
-
-export function typeName(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'object') return 'an object';
-  if (typeof value === 'string') return 'a string';
-  if (typeof value === 'number') return Number.isInteger(value) ? 'a whole number' : 'a number';
-  if (typeof value === 'boolean') return 'true/false';
-  return typeof value;
-}
-
-function structuredCloneConfiguration(configuration: ServerConfiguration): ServerConfiguration {
-  // Secrets are objects with private fields: copy the plain parts, keep the Secret instances.
-  const { redis } = configuration.session;
-  return {
-    version: configuration.version,
-    session: {
-      provider: configuration.session.provider,
-      ...(redis ? { redis: { ...redis, hosts: [...redis.hosts] } } : {}),
-    },
-    ...(configuration.platformDatabase ? { platformDatabase: { ...configuration.platformDatabase } } : {}),
-    ...(configuration.applied ? { applied: { ...configuration.applied } } : {}),
-  };
-}
-
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !(value instanceof Secret) && !Object.isFrozen(value)) {
-    for (const inner of Object.values(value)) deepFreeze(inner);
-    Object.freeze(value);
-  }
-  return value;
 }
 
 function freeze(loaded: LoadedConfiguration): LoadedConfiguration {

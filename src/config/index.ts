@@ -18,13 +18,13 @@ export {
 export { CONFIG_FILE_LIMITS } from './bounded-file.ts';
 export {
   type FileSnapshot,
-  hasSecrets,
   type LoadedConfiguration,
   type ReadOptions,
   readConfiguration,
   refuseIfChanged,
   saveConfiguration,
 } from './config-file.ts';
+export { hasSecrets } from './config-format.ts';
 export { CONFIG_ERROR_CODES, ConfigError, type ConfigErrorCode } from './errors.ts';
 export {
   type ClientCertificateFingerprint,

@@ -12,6 +12,7 @@ import {
   CONNECTION_STRING_DEFAULTS,
   formatConnectionString,
   formatEndpoint,
+  hasControlCharacter,
   mayQuotePart,
   parseConnectionString,
   type RedisConnectionSettings,
@@ -147,7 +148,7 @@ export function redisSettingsProblems(redis: RedisSessionSettings): SettingProbl
   if (redis.clientName !== undefined) check('clientName', RENAMED.clientName, redis.clientName);
   if (redis.noEffectOptions !== undefined) check('noEffectOptions', 'noEffect', redis.noEffectOptions);
   if (redis.password !== undefined) {
-    if (/[\u0000-\u001f\u007f]/.test(redis.password.reveal())) {
+    if (hasControlCharacter(redis.password.reveal())) {
       problems.push({
         field: 'password',
         problem: 'the password contains a control character (e.g. a line break).',

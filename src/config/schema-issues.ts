@@ -2,6 +2,7 @@
 // file and every field concerned, in the file's own words. Values are never
 // quoted (any of them may be a secret); only their JSON type is.
 import type { z } from 'zod';
+import { closestName } from '../closest-name.ts';
 import { ConfigError } from './errors.ts';
 import { memberPath } from './json-syntax.ts';
 import { KNOWN_FIELDS, PLATFORM_DATABASE_PROVIDERS, SESSION_PROVIDERS } from './schema.ts';
@@ -37,7 +38,7 @@ function describe(issue: Issue, raw: unknown): string {
       return issue.keys
         .map((key) => {
           const known = knownFields(parent);
-          const hint = closest(key, known);
+          const hint = closestName(key, known);
           return (
             `unknown field ${fieldPath([...issue.path, key])}` +
             (hint !== undefined
@@ -116,7 +117,8 @@ function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
   return value;
 }
 
-function jsonType(value: unknown): string {
+/** The JSON type of a value read from a file, as a message names it (`a list`, `true/false`…); never the value. */
+export function jsonType(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'an object';
@@ -124,35 +126,4 @@ function jsonType(value: unknown): string {
   if (typeof value === 'number') return Number.isInteger(value) ? 'a number' : 'a fractional number';
   if (typeof value === 'boolean') return 'true/false';
   return typeof value;
-}
-
-function closest(word: string, candidates: readonly string[]): string | undefined {
-  const lower = word.toLowerCase();
-  let best: { name: string; distance: number } | undefined;
-  for (const name of candidates) {
-    const distance = levenshtein(lower, name.toLowerCase());
-    if (
-      distance <= Math.max(1, Math.floor(name.length / 3)) &&
-      (best === undefined || distance < best.distance)
-    ) {
-      best = { name, distance };
-    }
-  }
-  return best?.name;
-}
-
-function levenshtein(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i += 1) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j += 1) {
-      current[j] = Math.min(
-        previous[j]! + 1,
-        current[j - 1]! + 1,
-        previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
-      );
-    }
-    previous = current;
-  }
-  return previous[b.length]!;
 }

@@ -4,7 +4,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
-import { SESSION_DEFAULTS } from '../session/index.ts';
+import { type ActiveSession, SESSION_DEFAULTS } from '../session/index.ts';
 
 export const SAME_SITE_VALUES = ['Lax', 'Strict', 'None'] as const;
 export type SameSite = (typeof SAME_SITE_VALUES)[number];
@@ -71,6 +71,22 @@ export function isSecureRequest(req: IncomingMessage, trustProxy: boolean): bool
 /** `Set-Cookie` value that gives the client session id `id` (a browser-session cookie: expiry is kept by the store). */
 export function sessionCookie(settings: CookieSettings, id: string, secure: boolean): string {
   return [`${settings.name}=${id}`, ...attributes(settings, secure)].join('; ');
+}
+
+/**
+ * The `Set-Cookie` value a response carries for its session, once the session is
+ * saved: the id of a session that was created or got a new id, the removal of one
+ * that was abandoned, or nothing (`undefined`) when the client's cookie is right.
+ */
+export function setCookieFor(
+  session: Pick<ActiveSession, 'id' | 'cookieAction'>,
+  settings: CookieSettings,
+  secure: boolean,
+): string | undefined {
+  const action = session.cookieAction();
+  if (action === 'set') return sessionCookie(settings, session.id, secure);
+  if (action === 'clear') return clearedCookie(settings, secure);
+  return undefined;
 }
 
 /** `Set-Cookie` value that removes the cookie (after abandon). */

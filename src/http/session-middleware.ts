@@ -9,7 +9,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { hasErrorCode } from '../errors.ts';
 import { type ActiveSession, publishClientGone } from '../session/index.ts';
-import { clearedCookie, isSecureRequest, readCookies, sessionCookie } from './cookies.ts';
+import { isSecureRequest, readCookies, setCookieFor } from './cookies.ts';
 import { sendErrorResponse, sessionErrorResponse } from './errors.ts';
 import { createHttpSession, type HttpSession } from './http-session.ts';
 import {
@@ -85,9 +85,8 @@ export function attachSession(
   res.writeHead = function (this: ServerResponse, ...args: unknown[]) {
     if (!cookieDone) {
       cookieDone = true;
-      const action = active.cookieAction();
-      if (action === 'set') appendSetCookie(this, sessionCookie(options.cookie, active.id, secure));
-      if (action === 'clear') appendSetCookie(this, clearedCookie(options.cookie, secure));
+      const cookie = setCookieFor(active, options.cookie, secure);
+      if (cookie !== undefined) appendSetCookie(this, cookie);
     }
     return (writeHead as (...a: unknown[]) => ServerResponse).apply(this, args);
   } as ServerResponse['writeHead'];

@@ -5,7 +5,9 @@
  * only code that queries it; the Database session provider gets `sessionDatabase()`,
  * the small structural connection it brings its own statements to.
  */
+
 import { CompiledQuery, Kysely, Migrator, sql } from 'kysely';
+import { definedOnly } from '../defined-only.ts';
 import type { SessionDatabase, SqlQuery, SqlRow, SqlValue } from '../session/index.ts';
 import { type DatabaseSettings, describeDatabase, parseDatabaseUrl } from './database-url.ts';
 import { createEngine, type Engine, type EngineOptions } from './engines.ts';
@@ -206,8 +208,4 @@ function toSqlitePlaceholders(text: string, params: readonly SqlValue[]): [strin
     sqliteStatements.set(text, converted);
   }
   return [converted.statement, converted.order.map((index) => params[index] ?? null)];
-}
-
-function definedOnly<T extends object>(options: T): Partial<T> {
-  return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as Partial<T>;
 }

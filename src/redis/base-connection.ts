@@ -1,4 +1,3 @@
-import { channel } from 'node:diagnostics_channel';
 import {
   ClientClosedError,
   ClientOfflineError,
@@ -13,6 +12,7 @@ import { hasErrorCode } from '../errors.ts';
 import type { ClientFactory } from './client-factory.ts';
 import type { LuaScript, RedisArgument, RedisConnection, RedisReply, RedisTopology } from './connection.ts';
 import { commandTimeoutMs } from './connection-string.ts';
+import { publishError } from './diagnostics.ts';
 import { RedisError } from './errors.ts';
 import {
   commandTimeout,
@@ -23,9 +23,6 @@ import {
   unresponsive,
 } from './explain-error.ts';
 import { Responsiveness } from './responsiveness.ts';
-
-export const connectChannel = channel('tessera:redis:connect');
-const errorChannel = channel('tessera:redis:error');
 
 /** node-redis's errors for a connection that failed under a command (they keep the name "Error"). */
 const TRANSPORT_ERRORS = [
@@ -141,8 +138,7 @@ export abstract class BaseConnection implements RedisConnection {
         translated = connectionClosed(this.#context(), error);
     }
     if (!translated) return error;
-    if (errorChannel.hasSubscribers)
-      errorChannel.publish({ where: this.describe(), code: translated.code, message: translated.message });
+    publishError({ where: this.describe(), code: translated.code, message: translated.message });
     return translated;
   }
 
@@ -186,7 +182,6 @@ export function watchErrors(
   where: string,
 ) {
   emitter.on('error', (error: Error) => {
-    if (errorChannel.hasSubscribers)
-      errorChannel.publish({ where, code: (error as { code?: string }).code, message: error.message });
+    publishError({ where, code: (error as { code?: string }).code, message: error.message });
   });
 }

@@ -1,8 +1,9 @@
 import { createCluster } from '@redis/client';
-import { BaseConnection, connectChannel, watchErrors } from './base-connection.ts';
+import { BaseConnection, watchErrors } from './base-connection.ts';
 import { type ClientFactory, type NodeRedisCluster, ReconnectPolicy } from './client-factory.ts';
 import type { RedisArgument } from './connection.ts';
 import { formatEndpoint, type RedisEndpoint } from './connection-string.ts';
+import { publishConnect } from './diagnostics.ts';
 import { explainRedisError } from './explain-error.ts';
 import { keySlot } from './slots.ts';
 
@@ -39,8 +40,7 @@ export class ClusterConnection extends BaseConnection {
       cluster.destroy();
       throw explainRedisError(error, factory.errorContext(endpoints[0]!));
     }
-    if (connectChannel.hasSubscribers)
-      connectChannel.publish({ address: endpoints.map(formatEndpoint).join(','), topology: 'cluster' });
+    publishConnect({ address: endpoints.map(formatEndpoint).join(','), topology: 'cluster' });
     return new ClusterConnection(factory, cluster);
   }
 

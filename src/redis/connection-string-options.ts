@@ -5,6 +5,7 @@
 // step). The syntax around the options (parts, endpoints, quoting) lives in
 // connection-string.ts.
 import { isIPv4, isIPv6 } from 'node:net';
+import { closestName } from '../closest-name.ts';
 import { quoteInput } from '../errors.ts';
 import type { RedisConnectionSettings } from './connection-string.ts';
 
@@ -421,40 +422,14 @@ export function unknownOptionProblem(key: string): string {
 /** Whether an unknown key is near enough to an option (misspelt, another client's name) to be one. */
 export function resemblesOption(key: string): boolean {
   const lower = key.toLowerCase();
-  // No option's name is longer: a long key is text typed in the wrong place, and the edit distance of it would be slow.
-  if (lower.length > 40) return false;
   return OTHER_NAMES.get(lower) !== undefined || closestKey(lower) !== undefined;
 }
 
 function closestKey(lower: string): string | undefined {
-  const allowed = Math.max(1, Math.floor(lower.length / 3));
-  let best: { key: string; distance: number } | undefined;
-  for (const spec of OPTIONS) {
-    if (spec.effect === 'refused') continue;
-    const distance = editDistance(lower, spec.key.toLowerCase());
-    if (distance <= allowed && (best === undefined || distance < best.distance)) {
-      best = { key: spec.key, distance };
-    }
-  }
-  return best?.key;
-}
-
-/** Optimal string alignment distance: insertions, deletions, substitutions and swaps of neighbours. */
-function editDistance(a: string, b: string): number {
-  const rows = Array.from({ length: a.length + 1 }, (_, i) =>
-    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  return closestName(
+    lower,
+    OPTIONS.filter((spec) => spec.effect !== 'refused').map((spec) => spec.key),
   );
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let d = Math.min(rows[i - 1]![j]! + 1, rows[i]![j - 1]! + 1, rows[i - 1]![j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
-        d = Math.min(d, rows[i - 2]![j - 2]! + 1); // two neighbours swapped: "sslhots"
-      }
-      rows[i]![j] = d;
-    }
-  }
-  return rows[a.length]![b.length]!;
 }
 
 /**

@@ -318,6 +318,11 @@ function writeValue(
 
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
+/** Whether `text` holds a control character (U+0000–U+001F, U+007F), which no part of a connection string may hold. */
+export function hasControlCharacter(text: string): boolean {
+  return CONTROL.test(text);
+}
+
 function quoteIfNeeded(value: string): string {
   // An empty value is written `key=`: it reads back empty (only the no-effect options take one).
   const plain = value === value.trim() && !/[,"]/.test(value);

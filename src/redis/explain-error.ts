@@ -15,6 +15,7 @@ import {
   TimeoutError,
 } from '@redis/client';
 import { quoteInput } from '../errors.ts';
+import { CONNECTION_STRING_DEFAULTS } from './connection-string-options.ts';
 import { RedisError, type RedisErrorCode } from './errors.ts';
 
 export interface ErrorContext {
@@ -105,9 +106,6 @@ export function explainRedisError(error: unknown, context: ErrorContext): RedisE
       `The server certificate of ${at} is not valid yet${validity(peer, 'valid_from')}. Check the clocks of this server and of the Redis server, or reissue the certificate.`,
     );
   }
-  if (code === 'TESSERA_TLS_SERVER_USAGE') {
-    return make('TESSERA_REDIS_TLS_SERVER_USAGE', `${at}: ${message}`);
-  }
   if (code === 'INVALID_PURPOSE') {
     return make(
       'TESSERA_REDIS_TLS_SERVER_USAGE',
@@ -154,7 +152,7 @@ export function tlsNotEnabled(context: ErrorContext, cause?: unknown): RedisErro
 export function connectTimeout(context: ErrorContext, cause?: unknown): RedisError {
   return new RedisError(
     'TESSERA_REDIS_TIMEOUT',
-    `${context.address} did not answer within the connect timeout (${context.connectTimeoutMs ?? 5000} ms). Check that the host and port are right and that no firewall drops the packets; raise connectTimeout only for slow links.`,
+    `${context.address} did not answer within the connect timeout (${context.connectTimeoutMs ?? CONNECTION_STRING_DEFAULTS.connectTimeoutMs} ms). Check that the host and port are right and that no firewall drops the packets; raise connectTimeout only for slow links.`,
     { cause },
   );
 }
@@ -163,7 +161,7 @@ export function connectTimeout(context: ErrorContext, cause?: unknown): RedisErr
 export function commandTimeout(context: ErrorContext, cause?: unknown): RedisError {
   return new RedisError(
     'TESSERA_REDIS_TIMEOUT',
-    `${context.address} did not answer a command within the command timeout (${context.syncTimeoutMs ?? 5000} ms: syncTimeout, or asyncTimeout when larger). Check the server's load (SLOWLOG, LATENCY DOCTOR, INFO) and whether its process runs at all; raise syncTimeout only for slow links.`,
+    `${context.address} did not answer a command within the command timeout (${context.syncTimeoutMs ?? CONNECTION_STRING_DEFAULTS.syncTimeoutMs} ms: syncTimeout, or asyncTimeout when larger). Check the server's load (SLOWLOG, LATENCY DOCTOR, INFO) and whether its process runs at all; raise syncTimeout only for slow links.`,
     { cause },
   );
 }
@@ -175,7 +173,7 @@ export function commandTimeout(context: ErrorContext, cause?: unknown): RedisErr
 export function unresponsive(context: ErrorContext, since: number): RedisError {
   return new RedisError(
     'TESSERA_REDIS_UNRESPONSIVE',
-    `${context.address} has not answered since ${new Date(since).toISOString()}, when a command took longer than the command timeout (${context.syncTimeoutMs ?? 5000} ms). Commands fail at once until it answers a PING again. Check that redis-server runs and is not stopped, swapping or blocked by a long command (LATENCY DOCTOR, SLOWLOG), and the network path to it.`,
+    `${context.address} has not answered since ${new Date(since).toISOString()}, when a command took longer than the command timeout (${context.syncTimeoutMs ?? CONNECTION_STRING_DEFAULTS.syncTimeoutMs} ms). Commands fail at once until it answers a PING again. Check that redis-server runs and is not stopped, swapping or blocked by a long command (LATENCY DOCTOR, SLOWLOG), and the network path to it.`,
   );
 }
 

@@ -17,11 +17,21 @@ import { formatEndpoint, type RedisEndpoint } from './connection-string.ts';
 import type { RedisError } from './errors.ts';
 import { commandTimeout, connectionClosed, connectTimeout } from './explain-error.ts';
 
-export interface TlsProbeResult {
+export interface TlsHandshake {
   readonly protocol: string;
   readonly peerCertificate: PeerCertificate;
-  /** The server's answer to an inline `PING` sent after the handshake. */
-  readonly reply: string;
+}
+
+/** A TLS probe in its two steps, each awaited by the check it belongs to. */
+export interface TlsProbe {
+  /** Settles when the handshake completes or fails (the failure carries `peerCertificate` when one was sent). */
+  readonly handshake: Promise<TlsHandshake>;
+  /**
+   * The first line of the server's answer to an inline `PING` sent after the
+   * handshake. Rejects as `handshake` does when that fails; a caller that stops at
+   * the handshake need not await it.
+   */
+  readonly reply: Promise<string>;
 }
 
 export async function resolveHost(host: string): Promise<string[]> {
@@ -84,31 +94,35 @@ export async function plainPingProbe(endpoint: RedisEndpoint, timeoutMs: number)
  * handshake, with an alert on the first read: the reply (`+PONG`, or `-NOAUTH` when
  * a password is required) is what proves the certificate was accepted.
  */
-export async function tlsProbe(
-  endpoint: RedisEndpoint,
-  options: ConnectionOptions,
-  timeoutMs: number,
-  onHandshake?: (protocol: string, peerCertificate: PeerCertificate) => void,
-): Promise<TlsProbeResult> {
+export function tlsProbe(endpoint: RedisEndpoint, options: ConnectionOptions, timeoutMs: number): TlsProbe {
   let peerCertificate: PeerCertificate | undefined;
   const socket: TLSSocket = tlsConnect({ ...options, host: endpoint.host, port: endpoint.port });
-  try {
-    // When verification fails there is no secureConnect; the certificate is still
-    // readable at the error, and the diagnosis needs it (issuer, names, dates).
-    await settle(socket, 'secureConnect', timeoutMs, failures(endpoint, true, timeoutMs, 'connect'), () => {
+  // When verification fails there is no secureConnect; the certificate is still
+  // readable at the error, and the diagnosis needs it (issuer, names, dates).
+  const handshake = settle(
+    socket,
+    'secureConnect',
+    timeoutMs,
+    failures(endpoint, true, timeoutMs, 'connect'),
+    () => {
       peerCertificate = socket.getPeerCertificate();
-    });
-    const protocol = socket.getProtocol() ?? 'TLS';
-    const certificate = socket.getPeerCertificate();
-    onHandshake?.(protocol, certificate);
-    socket.write('PING\r\n');
-    const reply = await firstLine(socket, timeoutMs, failures(endpoint, true, timeoutMs, 'reply'));
-    return { protocol, peerCertificate: certificate, reply };
-  } catch (error) {
-    throw Object.assign(error as Error, { peerCertificate });
-  } finally {
-    socket.destroy();
-  }
+    },
+  ).then(
+    () => ({ protocol: socket.getProtocol() ?? 'TLS', peerCertificate: socket.getPeerCertificate() }),
+    (error: unknown) => {
+      throw Object.assign(error as Error, { peerCertificate });
+    },
+  );
+  const reply = handshake
+    .then(() => {
+      socket.write('PING\r\n');
+      return firstLine(socket, timeoutMs, failures(endpoint, true, timeoutMs, 'reply'));
+    })
+    .finally(() => socket.destroy());
+  reply.catch(() => {
+    // Awaited by the caller when it gets past the handshake; otherwise the handshake's failure says it all.
+  });
+  return { handshake, reply };
 }
 
 /** Connects without verifying anything, only to learn whether a port speaks TLS. */

@@ -10,21 +10,12 @@
  *
  * Changes are published on `tessera:redis:health` (`{ address, state, silentMs? }`).
  */
-import { channel } from 'node:diagnostics_channel';
+import { publishHealth } from './diagnostics.ts';
 import type { RedisError } from './errors.ts';
-
-const healthChannel = channel('tessera:redis:health');
 
 /** The wait before the next probe after one failed: 100 ms, doubling, at most 2 s. */
 const PROBE_FIRST_DELAY_MS = 100;
 const PROBE_MAX_DELAY_MS = 2000;
-
-export interface RedisHealthEvent {
-  readonly address: string;
-  readonly state: 'unresponsive' | 'answering';
-  /** How long the server was silent (with `answering`). */
-  readonly silentMs?: number;
-}
 
 type State = { readonly kind: 'answering' } | { readonly kind: 'silent'; readonly since: number };
 const ANSWERING: State = { kind: 'answering' };
@@ -62,7 +53,7 @@ export class Responsiveness {
   timedOut(): void {
     if (this.#state.kind === 'silent' || this.#closed) return;
     this.#state = { kind: 'silent', since: Date.now() };
-    publish({ address: this.#options.address, state: 'unresponsive' });
+    publishHealth({ address: this.#options.address, state: 'unresponsive' });
     void this.#probeUntilAnswered();
   }
 
@@ -72,7 +63,7 @@ export class Responsiveness {
     const silentMs = Date.now() - this.#state.since;
     this.#state = ANSWERING;
     this.#wake?.();
-    publish({ address: this.#options.address, state: 'answering', silentMs });
+    publishHealth({ address: this.#options.address, state: 'answering', silentMs });
   }
 
   /** Stops probing. */
@@ -115,8 +106,4 @@ export class Responsiveness {
       );
     });
   }
-}
-
-function publish(event: RedisHealthEvent): void {
-  if (healthChannel.hasSubscribers) healthChannel.publish(event);
 }

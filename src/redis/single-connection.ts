@@ -1,13 +1,11 @@
-import { channel } from 'node:diagnostics_channel';
 import { createClient } from '@redis/client';
-import { BaseConnection, connectChannel, watchErrors } from './base-connection.ts';
+import { BaseConnection, watchErrors } from './base-connection.ts';
 import { type ClientFactory, type NodeRedisClient, ReconnectPolicy } from './client-factory.ts';
 import type { RedisArgument, RedisTopology } from './connection.ts';
 import { formatEndpoint, type RedisEndpoint } from './connection-string.ts';
+import { publishConnect, publishFailover } from './diagnostics.ts';
 import { explainRedisError } from './explain-error.ts';
 import { choosePrimary, probeAll } from './topology.ts';
-
-const failoverChannel = channel('tessera:redis:failover');
 
 /**
  * One server: the only host, or the primary of a host list. A host list follows its
@@ -66,8 +64,7 @@ export class SingleConnection extends BaseConnection {
     watchErrors(client, formatEndpoint(endpoint));
     client.on('ready', () => {
       reconnect.ready();
-      if (connectChannel.hasSubscribers)
-        connectChannel.publish({ address: formatEndpoint(endpoint), topology });
+      publishConnect({ address: formatEndpoint(endpoint), topology });
     });
     try {
       await client.connect();
@@ -90,7 +87,7 @@ export class SingleConnection extends BaseConnection {
         [this.#client, this.#endpoint, this.#subscriber] = [client, primary, undefined];
         previous.destroy();
         subscriber?.then((old) => old.destroy()).catch(() => undefined);
-        if (failoverChannel.hasSubscribers) failoverChannel.publish({ from, to: formatEndpoint(primary) });
+        publishFailover({ from, to: formatEndpoint(primary) });
       } finally {
         this.#following = undefined;
       }

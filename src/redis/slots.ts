@@ -1,34 +1,16 @@
 /**
- * Redis Cluster key slots: CRC16 (XMODEM) of the key's hash tag, modulo 16384.
- * Test Connection uses it to write its test key to the node being checked, so a
- * node is tested itself and not through a MOVED redirection.
+ * Redis Cluster key slots, for Test Connection (to write its test key to the node
+ * being checked, so a node is tested itself and not through a MOVED redirection)
+ * and the cluster connection (to name the node a key lives on). The slot itself
+ * is `cluster-key-slot`'s, the library node-redis uses; what is here reads a node's
+ * own slots from `CLUSTER NODES` and finds a hash tag that falls in them, which
+ * the library does not do.
  */
-const SLOTS = 16384;
-
-const TABLE = (() => {
-  const table = new Uint16Array(256);
-  for (let byte = 0; byte < 256; byte++) {
-    let crc = byte << 8;
-    for (let bit = 0; bit < 8; bit++) crc = crc & 0x8000 ? (crc << 1) ^ 0x1021 : crc << 1;
-    table[byte] = crc & 0xffff;
-  }
-  return table;
-})();
-
-function crc16(data: Buffer): number {
-  let crc = 0;
-  for (const byte of data) crc = ((crc << 8) ^ TABLE[((crc >> 8) ^ byte) & 0xff]!) & 0xffff;
-  return crc;
-}
+import calculateSlot from 'cluster-key-slot';
 
 /** The slot of a key, honouring `{hash tags}` as Redis does. */
 export function keySlot(key: string): number {
-  const open = key.indexOf('{');
-  if (open >= 0) {
-    const close = key.indexOf('}', open + 1);
-    if (close > open + 1) return crc16(Buffer.from(key.slice(open + 1, close))) % SLOTS;
-  }
-  return crc16(Buffer.from(key)) % SLOTS;
+  return calculateSlot(key);
 }
 
 export type SlotRange = readonly [first: number, last: number];

@@ -16,7 +16,7 @@ import { performance } from 'node:perf_hooks';
 import type { PeerCertificate } from 'node:tls';
 import { createClient } from '@redis/client';
 import { hasErrorCode, TesseraError } from '../errors.ts';
-import type { TlsMaterial } from '../tls/index.ts';
+import { TLS_MATERIAL_DEFAULTS, type TlsMaterial } from '../tls/index.ts';
 import { connectRedis } from './client.ts';
 import { ClientFactory, materialFor } from './client-factory.ts';
 import {
@@ -31,13 +31,12 @@ import {
 import { RedisError } from './errors.ts';
 import { certificateNames, explainRedisError, tlsNotEnabled } from './explain-error.ts';
 import { majorVersion, parseInfo } from './info.ts';
-import { plainPingProbe, resolveHost, speaksTls, tcpProbe, tlsProbe } from './probe.ts';
+import { plainPingProbe, resolveHost, speaksTls, type TlsProbe, tcpProbe, tlsProbe } from './probe.ts';
 import { keyInSlots, slotRangesOf } from './slots.ts';
 
 /** Keys Test Connection writes start with this prefix; they expire within seconds anyway. */
 export const TEST_KEY_PREFIX = '__tessera:test-connection:';
 const LATENCY_PINGS = 20;
-const EXPIRY_WARNING_DAYS = 30;
 
 export interface Check {
   /** `host:port`, or null for the checks that concern every host. */
@@ -69,6 +68,41 @@ export interface TestConnectionOptions {
   readonly onCheck?: (check: Check) => void;
 }
 
+/**
+ * One check of Test Connection. `run` returns what was found (the detail shown when
+ * the check passes) and throws what is wrong; it may leave what later steps need on
+ * the context. Steps run in table order; the first failure ends the table.
+ */
+interface Step<C> {
+  /** The check's name in the report; a function when it depends on what earlier steps found. */
+  readonly name: string | ((context: C) => string);
+  /** The step applies only when this holds (e.g. the TLS checks, with ssl=true). */
+  readonly when?: (context: C) => boolean;
+  run(context: C): Promise<string>;
+}
+
+/** What the checks of the connection string and the certificate material find. */
+interface InputContext {
+  readonly connectionString: string;
+  readonly env: Readonly<Record<string, string | undefined>> | undefined;
+  settings?: RedisConnectionSettings;
+  material?: TlsMaterial;
+}
+
+/** What the checks of one host share: the host, then what each step found. */
+interface HostContext {
+  readonly factory: ClientFactory;
+  readonly settings: RedisConnectionSettings;
+  readonly endpoint: RedisEndpoint;
+  readonly host: string;
+  /** The TLS probe: its handshake (awaited by one step) and the server's reply after it (by the next). */
+  tls?: TlsProbe;
+  client?: Client;
+  info?: Record<string, string>;
+  role?: Role;
+}
+
+type Client = ReturnType<typeof createClient>;
 /** Runs every check; never throws for a problem it can name. */
 export async function runTestConnection(
   connectionString: string,
@@ -78,118 +112,140 @@ export async function runTestConnection(
   const record = (check: Check) => {
     checks.push(check);
     options.onCheck?.(check);
-    return check;
   };
   const finish = (failure: TestConnectionReport['failure']): TestConnectionReport => {
     const first = checks.find((check) => !check.ok);
     return { ok: !first, checks, problem: first?.detail ?? null, failure: first ? failure : null };
   };
 
-  const parsed = await timed(null, 'connection string', async () => {
-    const settings = parseConnectionString(connectionString);
-    const noEffect = describeNoEffectOptions(settings.noEffect);
-    const note = noEffect.length > 0 ? `; note: accepted, no effect here: ${noEffect.join('; ')}` : '';
-    return { value: settings, detail: `${redactConnectionString(settings)}${note}` };
-  });
-  record(parsed.check);
-  if (!parsed.value) return finish('input');
-  const settings = parsed.value;
-
-  let material: TlsMaterial | undefined;
-  if (settings.ssl) {
-    const loaded = await timed(null, 'certificate material', async () => {
-      const candidate = materialFor(settings, options.env);
-      candidate.secureContext();
-      return { value: candidate, detail: describeMaterial(candidate) };
-    });
-    record(loaded.check);
-    if (!loaded.value) return finish('input');
-    material = loaded.value;
-  }
+  const input: InputContext = { connectionString, env: options.env };
+  if (!(await runSteps(INPUT_STEPS, input, null, record))) return finish('input');
+  const settings = found(input.settings, 'connection string');
+  const { material } = input;
 
   const factory = new ClientFactory(settings, material);
   for (const endpoint of settings.endpoints) {
-    await checkHost(factory, endpoint, record);
+    const host: HostContext = { factory, settings, endpoint, host: formatEndpoint(endpoint) };
+    const context = factory.errorContext(endpoint);
+    try {
+      await runSteps(HOST_STEPS, host, host.host, record, (error) =>
+        explainRedisError(error, {
+          ...context,
+          peerCertificate: (error as { peerCertificate?: PeerCertificate }).peerCertificate,
+        }),
+      );
+    } finally {
+      host.client?.destroy();
+    }
   }
   if (checks.every((check) => check.ok)) {
-    const topology = await timed(null, 'topology', async () => {
-      const connection = await connectRedis(settings, {
-        ...(material ? { material } : {}),
-        env: options.env ?? process.env,
-      });
-      await connection.close();
-      return { value: true, detail: describeTopology(settings, connection.topology) };
-    });
-    record(topology.check);
+    await runSteps([topologyStep(material, options.env ?? process.env)], settings, null, record);
   }
   return finish('check');
 }
 
-type Recorder = (check: Check) => Check;
+/**
+ * The one loop that runs a table of steps: times each, records it as a check,
+ * stops at the first failure. Returns whether every step passed.
+ */
+async function runSteps<C>(
+  steps: readonly Step<C>[],
+  context: C,
+  host: string | null,
+  record: (check: Check) => void,
+  explain: (error: unknown) => unknown = (error) => error,
+): Promise<boolean> {
+  for (const step of steps) {
+    if (step.when && !step.when(context)) continue;
+    const name = typeof step.name === 'function' ? step.name(context) : step.name;
+    const start = performance.now();
+    try {
+      const detail = await step.run(context);
+      record({ host, name, ok: true, detail, ms: elapsed(start) });
+    } catch (thrown) {
+      const error = explain(thrown);
+      const known = error instanceof TesseraError;
+      const detail = known ? error.message : `${name} failed: ${(error as Error)?.message ?? String(error)}`;
+      record({ host, name, ok: false, detail, ms: elapsed(start), ...(known ? { code: error.code } : {}) });
+      return false;
+    }
+  }
+  return true;
+}
 
-async function checkHost(factory: ClientFactory, endpoint: RedisEndpoint, record: Recorder): Promise<void> {
-  const { settings } = factory;
-  const host = formatEndpoint(endpoint);
-  const context = factory.errorContext(endpoint);
-  const step = async <T>(name: string, run: () => Promise<{ value: T; detail: string }>) => {
-    const result = await timed(host, name, async () => {
-      try {
-        return await run();
-      } catch (error) {
-        throw explainRedisError(error, {
-          ...context,
-          peerCertificate: (error as { peerCertificate?: PeerCertificate }).peerCertificate,
-        });
-      }
-    });
-    record(result.check);
-    return result.value;
-  };
+/** What an earlier step left on the context; the table's order guarantees it is there. */
+function found<T>(value: T | undefined, step: string): T {
+  if (value === undefined) throw new Error(`Test Connection ran a step before "${step}"`);
+  return value;
+}
 
-  const addresses = await step('name resolution', async () => {
-    const found = await resolveHost(endpoint.host);
-    return { value: found, detail: `${endpoint.host} → ${found.join(', ')}` };
-  });
-  if (!addresses) return;
-  if (
-    !(await step('TCP', async () => {
+const INPUT_STEPS: readonly Step<InputContext>[] = [
+  {
+    name: 'connection string',
+    async run(context) {
+      const settings = parseConnectionString(context.connectionString);
+      context.settings = settings;
+      const noEffect = describeNoEffectOptions(settings.noEffect);
+      const note = noEffect.length > 0 ? `; note: accepted, no effect here: ${noEffect.join('; ')}` : '';
+      return `${redactConnectionString(settings)}${note}`;
+    },
+  },
+  {
+    name: 'certificate material',
+    when: (context) => context.settings?.ssl === true,
+    async run(context) {
+      const material = materialFor(found(context.settings, 'connection string'), context.env);
+      material.secureContext();
+      context.material = material;
+      return describeMaterial(material);
+    },
+  },
+];
+
+const HOST_STEPS: readonly Step<HostContext>[] = [
+  {
+    name: 'name resolution',
+    async run({ endpoint }) {
+      return `${endpoint.host} → ${(await resolveHost(endpoint.host)).join(', ')}`;
+    },
+  },
+  {
+    name: 'TCP',
+    async run({ endpoint, settings }) {
       await tcpProbe(endpoint, settings.connectTimeoutMs);
-      return { value: true, detail: `port ${endpoint.port} accepts connections` };
-    }))
-  )
-    return;
-
-  if (settings.ssl) {
-    let handshake: { protocol: string; peer: PeerCertificate } | undefined;
-    const probe = tlsProbe(
-      endpoint,
-      factory.tlsOptions(endpoint.host),
-      settings.connectTimeoutMs,
-      (protocol, peer) => {
-        handshake = { protocol, peer };
-      },
-    );
-    const handshaken = await step('TLS handshake', async () => {
+      return `port ${endpoint.port} accepts connections`;
+    },
+  },
+  {
+    name: 'TLS handshake',
+    when: ({ settings }) => settings.ssl,
+    async run(context) {
+      const { endpoint, settings, factory } = context;
+      const probe = tlsProbe(endpoint, factory.tlsOptions(endpoint.host), settings.connectTimeoutMs);
+      context.tls = probe;
       try {
-        await probe;
+        const { protocol, peerCertificate } = await probe.handshake;
+        return describeServerCertificate(protocol, peerCertificate);
       } catch (error) {
-        if (handshake)
-          return { value: handshake, detail: describeServerCertificate(handshake.protocol, handshake.peer) };
         throw await plainTextInstead(endpoint, error);
       }
-      return { value: handshake!, detail: describeServerCertificate(handshake!.protocol, handshake!.peer) };
-    });
-    if (!handshaken) return;
-    const accepted = await step('client certificate accepted', async () => {
-      const { reply } = await probe;
-      return { value: true, detail: `the server answered after the handshake (${reply.split(' ')[0]})` };
-    });
-    if (!accepted) return;
-  } else {
-    const answered = await step('plain-text connection', async () => {
+    },
+  },
+  {
+    name: 'client certificate accepted',
+    when: ({ settings }) => settings.ssl,
+    async run({ tls }) {
+      const reply = await found(tls, 'TLS handshake').reply;
+      return `the server answered after the handshake (${reply.split(' ')[0]})`;
+    },
+  },
+  {
+    name: 'plain-text connection',
+    when: ({ settings }) => !settings.ssl,
+    async run({ endpoint, settings, host }) {
       try {
         const reply = await plainPingProbe(endpoint, commandTimeoutMs(settings));
-        return { value: true, detail: `the server answered in plain text (${reply.split(' ')[0]})` };
+        return `the server answered in plain text (${reply.split(' ')[0]})`;
       } catch (error) {
         if (await speaksTls(endpoint, settings.connectTimeoutMs)) {
           throw new RedisError(
@@ -200,30 +256,33 @@ async function checkHost(factory: ClientFactory, endpoint: RedisEndpoint, record
         }
         throw error;
       }
-    });
-    if (!answered) return;
-  }
-
-  const client = createClient(factory.clientOptions(endpoint));
-  client.on('error', () => {
-    // Each failure is reported by the step that meets it.
-  });
-  try {
-    const authenticated = await step('authentication', async () => {
+    },
+  },
+  {
+    name: 'authentication',
+    async run(context) {
+      const { settings, factory, endpoint } = context;
+      const client = createClient(factory.clientOptions(endpoint));
+      client.on('error', () => {
+        // Each failure is reported by the step that meets it.
+      });
+      context.client = client;
       await client.connect();
       const who = settings.user ?? 'default';
-      return {
-        value: true,
-        detail: settings.password === undefined ? `no password; user "${who}"` : `accepted for user "${who}"`,
-      };
-    });
-    if (!authenticated) return;
-    if (
-      !(await step('PING', async () => ({ value: true, detail: String(await client.sendCommand(['PING'])) })))
-    )
-      return;
-    const info = await step('server version', async () => {
-      const fields = parseInfo(String(await client.sendCommand(['INFO'])));
+      return settings.password === undefined ? `no password; user "${who}"` : `accepted for user "${who}"`;
+    },
+  },
+  {
+    name: 'PING',
+    async run({ client }) {
+      return String(await found(client, 'authentication').sendCommand(['PING']));
+    },
+  },
+  {
+    name: 'server version',
+    async run(context) {
+      const { client, host, settings } = context;
+      const fields = parseInfo(String(await found(client, 'authentication').sendCommand(['INFO'])));
       const version = fields.redis_version ?? 'unknown';
       if (!(majorVersion(fields) >= 6)) {
         throw new RedisError(
@@ -231,25 +290,46 @@ async function checkHost(factory: ClientFactory, endpoint: RedisEndpoint, record
           `${host} runs Redis ${version}; Tessera needs Redis 6 or newer (TLS and ACLs arrived in 6.0). Upgrade the Redis server.`,
         );
       }
-      return {
-        value: fields,
-        detail: `Redis ${version}${settings.ssl ? ', TLS in use' : ', TLS not in use'}`,
-      };
-    });
-    if (!info) return;
-    const role = await step(info.cluster_enabled === '1' ? 'cluster state' : 'role', () =>
-      checkRole(client, info, host),
-    );
-    if (!role) return;
-    const written = await step('write, read, expire, delete', () => checkKeyCycle(client, role));
-    if (!written) return;
-    await step('latency', () => checkLatency(client));
-  } finally {
-    client.destroy();
-  }
-}
+      context.info = fields;
+      return `Redis ${version}${settings.ssl ? ', TLS in use' : ', TLS not in use'}`;
+    },
+  },
+  {
+    name: ({ info }) => (info?.cluster_enabled === '1' ? 'cluster state' : 'role'),
+    async run(context) {
+      const { value, detail } = await checkRole(
+        found(context.client, 'authentication'),
+        found(context.info, 'server version'),
+        context.host,
+      );
+      context.role = value;
+      return detail;
+    },
+  },
+  {
+    name: 'write, read, expire, delete',
+    run: ({ client, role }) => checkKeyCycle(found(client, 'authentication'), found(role, 'role')),
+  },
+  {
+    name: 'latency',
+    run: ({ client }) => checkLatency(found(client, 'authentication')),
+  },
+];
 
-type Client = ReturnType<typeof createClient>;
+/** Last, once every host passed: the topology the platform's client makes of all hosts together. */
+function topologyStep(
+  material: TlsMaterial | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+): Step<RedisConnectionSettings> {
+  return {
+    name: 'topology',
+    async run(settings) {
+      const connection = await connectRedis(settings, { ...(material ? { material } : {}), env });
+      await connection.close();
+      return describeTopology(settings, connection.topology);
+    },
+  };
+}
 
 /**
  * A plain-text port answers a TLS ClientHello with an error, or not at all (Redis
@@ -304,9 +384,8 @@ async function checkRole(
   return { value: { kind: 'primary' }, detail: `primary with ${info.connected_slaves ?? 0} replica(s)` };
 }
 
-async function checkKeyCycle(client: Client, role: Role) {
-  if (role.kind === 'replica')
-    return { value: true, detail: 'skipped: a replica takes no writes; the primary is checked' };
+async function checkKeyCycle(client: Client, role: Role): Promise<string> {
+  if (role.kind === 'replica') return 'skipped: a replica takes no writes; the primary is checked';
   const token = randomBytes(8).toString('hex');
   const tag = role.kind === 'cluster' ? `{${keyInSlots(slotRangesOf(role.nodes ?? ''))}}` : '';
   const key = `${TEST_KEY_PREFIX}${tag}${token}`;
@@ -320,13 +399,10 @@ async function checkKeyCycle(client: Client, role: Role) {
       `The test key ${key} did not round-trip (read ${read === token ? 'ok' : 'a different value'}, ttl ${ttl}, deleted ${deleted}). Another client may be changing keys under ${TEST_KEY_PREFIX}; check maxmemory-policy too.`,
     );
   }
-  return {
-    value: true,
-    detail: `${key.slice(0, TEST_KEY_PREFIX.length)}… written, read back, expiring, deleted`,
-  };
+  return `${key.slice(0, TEST_KEY_PREFIX.length)}… written, read back, expiring, deleted`;
 }
 
-async function checkLatency(client: Client) {
+async function checkLatency(client: Client): Promise<string> {
   const samples: number[] = [];
   for (let i = 0; i < LATENCY_PINGS; i++) {
     const start = performance.now();
@@ -334,30 +410,8 @@ async function checkLatency(client: Client) {
     samples.push(performance.now() - start);
   }
   samples.sort((a, b) => a - b);
-  const at = (q: number) => samples[Math.min(samples.length - 1, Math.ceil(q * samples.length) - 1)]!;
-  return {
-    value: true,
-    detail: `p50 ${at(0.5).toFixed(2)} ms, p99 ${at(0.99).toFixed(2)} ms over ${LATENCY_PINGS} PINGs`,
-  };
-}
-
-async function timed<T>(
-  host: string | null,
-  name: string,
-  run: () => Promise<{ value: T; detail: string }>,
-): Promise<{ check: Check; value: T | undefined }> {
-  const start = performance.now();
-  try {
-    const { value, detail } = await run();
-    return { check: { host, name, ok: true, detail, ms: elapsed(start) }, value };
-  } catch (error) {
-    const known = error instanceof TesseraError;
-    const detail = known ? error.message : `${name} failed: ${(error as Error)?.message ?? String(error)}`;
-    return {
-      check: { host, name, ok: false, detail, ms: elapsed(start), ...(known ? { code: error.code } : {}) },
-      value: undefined,
-    };
-  }
+  const at = (q: number) => samples[Math.min(samples.length - 1, Math.ceil(q * samples.length) - 1)] ?? 0;
+  return `p50 ${at(0.5).toFixed(2)} ms, p99 ${at(0.99).toFixed(2)} ms over ${LATENCY_PINGS} PINGs`;
 }
 
 function elapsed(start: number): number {
@@ -367,7 +421,10 @@ function elapsed(start: number): number {
 function describeServerCertificate(protocol: string, peer: PeerCertificate): string {
   const validTo = new Date(peer.valid_to);
   const days = Math.floor((validTo.getTime() - Date.now()) / 86_400_000);
-  const warning = days < EXPIRY_WARNING_DAYS ? ` — warning: it expires in ${days} day(s); renew it soon` : '';
+  const warning =
+    days < TLS_MATERIAL_DEFAULTS.expiryWarningDays
+      ? ` — warning: it expires in ${days} day(s); renew it soon`
+      : '';
   const issuer = peer.issuer?.CN ?? Object.values(peer.issuer ?? {}).join(', ');
   return `${protocol}, server certificate CN=${peer.subject?.CN ?? '?'} for ${certificateNames(peer).join(', ')}, issued by ${issuer}, valid until ${validTo.toISOString().slice(0, 10)} (${days} days)${warning}`;
 }

@@ -6,7 +6,7 @@ import { publishSave, reportUnavailable } from './diagnostics.ts';
 import { SessionError } from './errors.ts';
 import { acquireSession } from './lock-acquire.ts';
 import { newLockToken, newSessionId } from './session-id.ts';
-import { checkSessionSize, SessionItems } from './session-items.ts';
+import { checkSessionSize, itemsBytes, SessionItems } from './session-items.ts';
 import { checkMinutes, type SessionMode, type SessionOptions } from './session-options.ts';
 import type { SessionKey, SessionProvider, StoredSession } from './session-provider.ts';
 
@@ -228,7 +228,7 @@ export class ActiveSession {
       this.#lockToken = lockToken;
       this.#items.saved({ set: items, remove: [] });
       this.#timeoutChanged = false;
-      this.#report('created', items.size, 0, sizeOf(items));
+      this.#report('created', items.size, 0, itemsBytes(items));
       return;
     }
     const unchanged = changes.set.size === 0 && changes.remove.length === 0 && !this.#timeoutChanged;
@@ -336,10 +336,4 @@ function collision(): SessionError {
     'TESSERA_SESSION_ID_COLLISION',
     'A newly generated session id was already in use, three times in a row. The random source is not random; check the platform CSPRNG.',
   );
-}
-
-function sizeOf(items: ReadonlyMap<string, string>): number {
-  let bytes = 0;
-  for (const [name, value] of items) bytes += Buffer.byteLength(name) + Buffer.byteLength(value);
-  return bytes;
 }

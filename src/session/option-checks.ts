@@ -18,6 +18,7 @@ export type OptionKind =
   | { readonly kind: 'whole'; readonly min: number; readonly max: number; readonly unit: string }
   | { readonly kind: 'boolean' }
   | { readonly kind: 'object' }
+  | { readonly kind: 'function' }
   | { readonly kind: 'any' };
 
 export const wholeNumber = (min: number, max: number, unit: string): OptionKind => ({
@@ -28,6 +29,7 @@ export const wholeNumber = (min: number, max: number, unit: string): OptionKind 
 });
 export const BOOLEAN: OptionKind = { kind: 'boolean' };
 export const OBJECT: OptionKind = { kind: 'object' };
+export const FUNCTION: OptionKind = { kind: 'function' };
 /** Checked elsewhere (by the layer that owns it). */
 export const ANY: OptionKind = { kind: 'any' };
 
@@ -77,6 +79,10 @@ function check(owner: string, name: string, kind: OptionKind, value: unknown): v
     case 'object':
       if (typeof value !== 'object' || value === null || Array.isArray(value))
         fail(owner, `option ${name} must be an object (got ${describe(value)}).`);
+      return;
+    case 'function':
+      if (typeof value !== 'function')
+        fail(owner, `option ${name} must be a function (got ${describe(value)}).`);
       return;
     case 'any':
       return;

@@ -18,6 +18,18 @@ export interface ItemChanges {
   readonly bytes: number;
 }
 
+/** The bytes an item counts for against size limits: its name and its serialized value, in UTF-8. */
+export function itemBytes(name: string, serialized: string): number {
+  return Buffer.byteLength(name) + Buffer.byteLength(serialized);
+}
+
+/** The bytes of every item of a session (see `itemBytes`). */
+export function itemsBytes(items: ReadonlyMap<string, string>): number {
+  let bytes = 0;
+  for (const [name, serialized] of items) bytes += itemBytes(name, serialized);
+  return bytes;
+}
+
 export class SessionItems {
   readonly #provider: string;
   /** Serialized items as the store holds them (as loaded, then as saved). */
@@ -96,7 +108,7 @@ export class SessionItems {
       const serialized = itemJson(name, value);
       if (this.#stored.get(name) === serialized) continue;
       set.set(name, serialized);
-      bytes += Buffer.byteLength(name) + Buffer.byteLength(serialized);
+      bytes += itemBytes(name, serialized);
     }
     const remove = [...this.#deleted];
     return { set, remove, bytes };
@@ -147,7 +159,7 @@ export function checkSessionSize(items: ReadonlyMap<string, string>, maxBytes: n
   const sizes: [string, number][] = [];
   let total = 0;
   for (const [name, serialized] of items) {
-    const bytes = Buffer.byteLength(name) + Buffer.byteLength(serialized);
+    const bytes = itemBytes(name, serialized);
     sizes.push([name, bytes]);
     total += bytes;
   }

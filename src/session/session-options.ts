@@ -1,3 +1,4 @@
+import { definedOnly } from '../defined-only.ts';
 import { quoteInput } from '../errors.ts';
 import { SessionError } from './errors.ts';
 
@@ -94,8 +95,4 @@ function checkPositiveMs(name: string, value: unknown): void {
 
 function fail(message: string): never {
   throw new SessionError('TESSERA_SESSION_OPTIONS', `Session option ${message}`);
-}
-
-function definedOnly<T extends object>(options: T): Partial<T> {
-  return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as Partial<T>;
 }

@@ -96,6 +96,16 @@ export type SaveResult =
   /** Another request took the lock over (or saved after the caller's lock expired): nothing was written. */
   | { readonly state: 'lock-lost' };
 
+/**
+ * The lock a `create` or `regenerate` takes with the session: held by `lockToken`
+ * (`null`: a request that holds no lock, mode `none`) for at most `lockTimeoutMs`
+ * on the store's clock, after which it ends by itself.
+ */
+export interface LockRequest {
+  readonly lockToken: string | null;
+  readonly lockTimeoutMs: number;
+}
+
 /** The outcome of `regenerate`. */
 export type RegenerateResult = 'regenerated' | 'missing' | 'lock-lost' | 'exists';
 
@@ -134,7 +144,7 @@ export interface SessionProvider {
   loadExclusive(
     key: SessionKey,
     lockToken: string,
-    options: { readonly lockTimeoutMs: number },
+    options: Pick<LockRequest, 'lockTimeoutMs'>,
   ): Promise<ExclusiveLoad>;
 
   /**
@@ -161,7 +171,7 @@ export interface SessionProvider {
   create(
     key: SessionKey,
     session: NewSession,
-    options: { readonly lockToken: string | null; readonly lockTimeoutMs: number },
+    options: LockRequest,
   ): Promise<{ readonly state: 'created'; readonly version: number } | { readonly state: 'exists' }>;
 
   /**
@@ -203,11 +213,7 @@ export interface SessionProvider {
    * one step — Redis Cluster puts them in different slots — removes the old id
    * first: a failure in between loses the session rather than keeping the old id.)
    */
-  regenerate(
-    key: SessionKey,
-    newId: string,
-    options: { readonly lockToken: string | null; readonly lockTimeoutMs: number },
-  ): Promise<RegenerateResult>;
+  regenerate(key: SessionKey, newId: string, options: LockRequest): Promise<RegenerateResult>;
 
   /**
    * The ids of the application's sessions, in pages of about `pageSize` ids (a page

@@ -14,7 +14,6 @@
 import { isIP } from 'node:net';
 import { type ConnectionOptions, checkServerIdentity, type PeerCertificate } from 'node:tls';
 import { quoteSubject } from './certificate-info.ts';
-import { TlsError } from './errors.ts';
 import type { TlsMaterial } from './material.ts';
 
 export interface TlsTarget {
@@ -47,20 +46,22 @@ export function tlsConnectionOptions(material: TlsMaterial, target: TlsTarget): 
 /**
  * `undefined` when `cert` may serve `expected`. A name mismatch is Node's own
  * ERR_TLS_CERT_ALTNAME_INVALID (with `reason`, `host` and `cert`), which the Redis
- * layer explains with the address; a certificate not meant for servers is
- * TESSERA_TLS_SERVER_USAGE.
+ * layer explains with the address. A certificate not meant for servers is refused
+ * as OpenSSL refuses it during the handshake, with its code `INVALID_PURPOSE`, so
+ * that both give the one code the Redis layer reports for it
+ * (`TESSERA_REDIS_TLS_SERVER_USAGE`).
  */
 export function verifyServer(expected: string, cert: PeerCertificate): Error | undefined {
   const mismatch = checkServerIdentity(expected, cert);
   if (mismatch) return mismatch;
   const usages = cert.ext_key_usage;
   if (usages && usages.length > 0 && !usages.includes(SERVER_AUTH)) {
-    return new TlsError(
-      'TESSERA_TLS_SERVER_USAGE',
+    const refusal = new Error(
       `The Redis server's certificate (${cert.subject?.CN === undefined ? 'no CN' : quoteSubject(String(cert.subject.CN))}) lists extended key usages without serverAuth, ` +
         `so it cannot identify a server. Reissue it with "extendedKeyUsage = serverAuth, clientAuth" ` +
         `(Redis also presents it as a client certificate for replication and the cluster bus).`,
     );
+    return Object.assign(refusal, { code: 'INVALID_PURPOSE', cert });
   }
   return undefined;
 }

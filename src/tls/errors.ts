@@ -29,7 +29,6 @@ export const TLS_ERROR_CODES = [
   'TESSERA_TLS_STORAGE_FLAGS',
   'TESSERA_TLS_ISSUER_NO_CERTIFICATE',
   // the Redis server's certificate, checked while connecting
-  'TESSERA_TLS_SERVER_USAGE',
 ] as const;
 export type TlsErrorCode = (typeof TLS_ERROR_CODES)[number];
 

@@ -14,8 +14,10 @@
  *   `tessera:tls:material-failed` is published.
  * - The password never leaves this layer: not in errors, reports, events or logs.
  */
+
 import { performance } from 'node:perf_hooks';
 import type { SecureContext, SecureVersion } from 'node:tls';
+import { definedOnly } from '../defined-only.ts';
 import { quoteInput } from '../errors.ts';
 import { oneLine } from './certificate-info.ts';
 import { publishFailed, publishLoaded } from './diagnostics.ts';
@@ -156,8 +158,4 @@ export class TlsMaterial {
     }
     return next;
   }
-}
-
-function definedOnly<T extends object>(options: T): Partial<T> {
-  return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

@@ -21,6 +21,7 @@ import { PendingReleases } from '../pending-releases.ts';
 import type { SessionDatabase, SqlQuery, SqlRow, SqlValue } from '../session-database.ts';
 import type {
   ExclusiveLoad,
+  LockRequest,
   LockWatch,
   NewSession,
   ReadOnlyLoad,
@@ -125,7 +126,7 @@ export class DatabaseProvider implements SessionProvider {
   async loadExclusive(
     key: SessionKey,
     lockToken: string,
-    options: { lockTimeoutMs: number },
+    options: Pick<LockRequest, 'lockTimeoutMs'>,
   ): Promise<ExclusiveLoad> {
     for (let attempt = 1; ; attempt++) {
       const [row] = await this.#query('load', this.#sql.loadExclusive, [
@@ -192,7 +193,7 @@ export class DatabaseProvider implements SessionProvider {
   async create(
     key: SessionKey,
     session: NewSession,
-    options: { lockToken: string | null; lockTimeoutMs: number },
+    options: LockRequest,
   ): Promise<{ state: 'created'; version: number } | { state: 'exists' }> {
     const rows = await this.#query(
       'create the session',
@@ -278,11 +279,7 @@ export class DatabaseProvider implements SessionProvider {
     this.#waiters.wakeAll(tagOf(key));
   }
 
-  async regenerate(
-    key: SessionKey,
-    newId: string,
-    options: { lockToken: string | null; lockTimeoutMs: number },
-  ): Promise<RegenerateResult> {
+  async regenerate(key: SessionKey, newId: string, options: LockRequest): Promise<RegenerateResult> {
     const sql = this.#sql;
     const result = await this.#run(
       'regenerate the id',

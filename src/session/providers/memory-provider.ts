@@ -6,10 +6,18 @@
  * `maxBytes`; a write that would pass it fails with `TESSERA_SESSION_MEMORY_LIMIT`.
  */
 import { SessionError } from '../errors.ts';
-import { LockWaiters } from '../lock-waiters.ts';
-import { MAX_TIMER_MS, type ResolvedOptions, resolveOptions, wholeNumber } from '../option-checks.ts';
+import { DEFAULT_MAX_WAITERS_PER_SESSION, LockWaiters } from '../lock-waiters.ts';
+import {
+  FUNCTION,
+  MAX_TIMER_MS,
+  type ResolvedOptions,
+  resolveOptions,
+  wholeNumber,
+} from '../option-checks.ts';
+import { itemBytes, itemsBytes } from '../session-items.ts';
 import type {
   ExclusiveLoad,
+  LockRequest,
   LockWatch,
   NewSession,
   ReadOnlyLoad,
@@ -30,18 +38,25 @@ export interface MemoryProviderOptions {
   readonly sweepIntervalMs?: number | undefined;
   /** The most requests waiting for one session's lock (default 50). */
   readonly maxWaitersPerSession?: number | undefined;
+  /**
+   * The clock that counts for expiry and locks, in milliseconds since the epoch
+   * (default `Date.now`). Tests pass their own to move time on without waiting.
+   */
+  readonly clock?: (() => number) | undefined;
 }
 
 export const MEMORY_PROVIDER_DEFAULTS = {
   maxBytes: 256 * 1024 * 1024,
   sweepIntervalMs: 60_000,
-  maxWaitersPerSession: 50,
+  maxWaitersPerSession: DEFAULT_MAX_WAITERS_PER_SESSION,
+  clock: Date.now,
 } as const satisfies MemoryProviderOptions;
 
 const MEMORY_PROVIDER_KINDS = {
   maxBytes: wholeNumber(1, Number.MAX_SAFE_INTEGER, ' of bytes'),
   sweepIntervalMs: wholeNumber(1, MAX_TIMER_MS, ' of milliseconds'),
   maxWaitersPerSession: wholeNumber(1, 1_000_000, ''),
+  clock: FUNCTION,
 } as const;
 
 /** The memory provider's options with their defaults, checked and frozen (`TESSERA_SESSION_OPTIONS`). */
@@ -69,11 +84,13 @@ export class MemoryProvider implements SessionProvider {
   readonly #maxBytes: number;
   readonly #waiters: LockWaiters;
   readonly #sweep: NodeJS.Timeout;
+  readonly #clock: () => number;
   #bytes = 0;
 
   constructor(options: MemoryProviderOptions = {}) {
     const settings = resolveMemoryProviderOptions(options);
     this.#maxBytes = settings.maxBytes;
+    this.#clock = settings.clock;
     this.#waiters = new LockWaiters({ maxPerSession: settings.maxWaitersPerSession });
     this.#sweep = setInterval(() => this.#removeExpired(), settings.sweepIntervalMs);
     this.#sweep.unref();
@@ -87,9 +104,9 @@ export class MemoryProvider implements SessionProvider {
   async loadExclusive(
     key: SessionKey,
     lockToken: string,
-    options: { lockTimeoutMs: number },
+    options: Pick<LockRequest, 'lockTimeoutMs'>,
   ): Promise<ExclusiveLoad> {
-    const now = Date.now();
+    const now = this.#clock();
     const entry = this.#live(key, now);
     if (!entry) return { state: 'missing' };
     let tookOverLockAgedMs: number | null = null;
@@ -104,7 +121,7 @@ export class MemoryProvider implements SessionProvider {
   }
 
   async loadReadOnly(key: SessionKey): Promise<ReadOnlyLoad> {
-    const now = Date.now();
+    const now = this.#clock();
     const entry = this.#live(key, now);
     if (!entry) return { state: 'missing' };
     slide(entry, now);
@@ -118,11 +135,11 @@ export class MemoryProvider implements SessionProvider {
   async create(
     key: SessionKey,
     session: NewSession,
-    options: { lockToken: string | null; lockTimeoutMs: number },
+    options: LockRequest,
   ): Promise<{ state: 'created'; version: number } | { state: 'exists' }> {
-    const now = Date.now();
+    const now = this.#clock();
     if (this.#live(key, now)) return { state: 'exists' };
-    const bytes = sizeOf(session.items);
+    const bytes = itemsBytes(session.items);
     this.#reserve(bytes);
     const entry: Entry = {
       items: new Map(session.items),
@@ -142,14 +159,14 @@ export class MemoryProvider implements SessionProvider {
   }
 
   async save(key: SessionKey, changes: SessionChanges, condition: SaveCondition): Promise<SaveResult> {
-    const now = Date.now();
+    const now = this.#clock();
     const entry = this.#live(key, now);
     if (!entry) return { state: 'missing' };
     if (condition.lockToken !== null && !holds(entry, condition, now)) return { state: 'lock-lost' };
     let delta = 0;
     for (const [name, value] of changes.set)
-      delta += itemSize(name, value) - itemSize(name, entry.items.get(name));
-    for (const name of changes.remove) delta -= itemSize(name, entry.items.get(name));
+      delta += itemBytes(name, value) - storedBytes(name, entry.items.get(name));
+    for (const name of changes.remove) delta -= storedBytes(name, entry.items.get(name));
     this.#reserve(delta);
     for (const [name, value] of changes.set) entry.items.set(name, value);
     for (const name of changes.remove) entry.items.delete(name);
@@ -167,7 +184,7 @@ export class MemoryProvider implements SessionProvider {
   }
 
   async touch(key: SessionKey): Promise<boolean> {
-    const now = Date.now();
+    const now = this.#clock();
     const entry = this.#live(key, now);
     if (entry) slide(entry, now);
     return entry !== undefined;
@@ -178,12 +195,8 @@ export class MemoryProvider implements SessionProvider {
     this.#waiters.wakeAll(entryKey(key));
   }
 
-  async regenerate(
-    key: SessionKey,
-    newId: string,
-    options: { lockToken: string | null; lockTimeoutMs: number },
-  ): Promise<RegenerateResult> {
-    const now = Date.now();
+  async regenerate(key: SessionKey, newId: string, options: LockRequest): Promise<RegenerateResult> {
+    const now = this.#clock();
     const entry = this.#live(key, now);
     if (!entry) return 'missing';
     if (options.lockToken !== null && entry.lock?.token !== options.lockToken) return 'lock-lost';
@@ -204,7 +217,7 @@ export class MemoryProvider implements SessionProvider {
     // The Map is walked live: entries deleted while the consumer holds a page are
     // skipped, entries added (a regenerated id) are visited, as the contract allows.
     for (const [name, entry] of this.#entries) {
-      if (!name.startsWith(prefix) || entry.expiresAtMs <= Date.now()) continue;
+      if (!name.startsWith(prefix) || entry.expiresAtMs <= this.#clock()) continue;
       page.push(name.slice(prefix.length));
       if (page.length < options.pageSize) continue;
       yield page;
@@ -214,7 +227,7 @@ export class MemoryProvider implements SessionProvider {
   }
 
   async peek(key: SessionKey): Promise<ReadOnlyLoad> {
-    const entry = this.#live(key, Date.now());
+    const entry = this.#live(key, this.#clock());
     return entry ? { state: 'loaded', session: snapshot(entry) } : { state: 'missing' };
   }
 
@@ -256,7 +269,7 @@ export class MemoryProvider implements SessionProvider {
   }
 
   #removeExpired(): void {
-    const now = Date.now();
+    const now = this.#clock();
     for (const [name, entry] of this.#entries) if (entry.expiresAtMs <= now) this.#delete(name);
   }
 }
@@ -288,12 +301,6 @@ function snapshot(entry: Entry): StoredSession {
   };
 }
 
-function itemSize(name: string, value: string | undefined): number {
-  return value === undefined ? 0 : Buffer.byteLength(name) + Buffer.byteLength(value);
-}
-
-function sizeOf(items: ReadonlyMap<string, string>): number {
-  let bytes = 0;
-  for (const [name, value] of items) bytes += itemSize(name, value);
-  return bytes;
+function storedBytes(name: string, value: string | undefined): number {
+  return value === undefined ? 0 : itemBytes(name, value);
 }

@@ -22,6 +22,7 @@ import {
 import { PendingReleases } from '../pending-releases.ts';
 import type {
   ExclusiveLoad,
+  LockRequest,
   LockWatch,
   NewSession,
   ReadOnlyLoad,
@@ -113,7 +114,7 @@ export class RedisProvider implements SessionProvider {
   async loadExclusive(
     key: SessionKey,
     lockToken: string,
-    options: { lockTimeoutMs: number },
+    options: Pick<LockRequest, 'lockTimeoutMs'>,
   ): Promise<ExclusiveLoad> {
     const k = keysOf(key);
     const reply = await this.#script(
@@ -155,7 +156,7 @@ export class RedisProvider implements SessionProvider {
   async create(
     key: SessionKey,
     session: NewSession,
-    options: { lockToken: string | null; lockTimeoutMs: number },
+    options: LockRequest,
   ): Promise<{ state: 'created'; version: number } | { state: 'exists' }> {
     const k = keysOf(key);
     const args: RedisArgument[] = [
@@ -247,11 +248,7 @@ export class RedisProvider implements SessionProvider {
     this.#waiters.wakeAll(k.tag);
   }
 
-  async regenerate(
-    key: SessionKey,
-    newId: string,
-    options: { lockToken: string | null; lockTimeoutMs: number },
-  ): Promise<RegenerateResult> {
+  async regenerate(key: SessionKey, newId: string, options: LockRequest): Promise<RegenerateResult> {
     const old = keysOf(key);
     const fresh = keysOf({ appKey: key.appKey, id: newId });
     // Two scripts: the ids hash to different cluster slots. The old id goes first, so
