@@ -9,14 +9,19 @@ type Callback = (error?: unknown) => void;
 
 /** The controls of `req.session`; these names cannot be item names. */
 export interface SessionControls {
-  /** The session id (changes after `regenerate`). */
+  /** The session id (changes after `regenerate` and `changeId`). */
   readonly id: string;
   /** True until the session is first saved to the store. */
   readonly isNew: boolean;
   /** Sliding expiry of this session in minutes; setting it persists the new value. */
   timeout: number;
-  /** Moves the session to a new id, keeping its items (call at login). */
+  /**
+   * As express-session: deletes the stored session and continues with an empty one
+   * under a new id (Passport's logout and login call it).
+   */
   regenerate(callback?: Callback): Promise<void>;
+  /** Moves the session to a new id, keeping its items and lifetime (call at login). */
+  changeId(callback?: Callback): Promise<void>;
   /** Abandons the session (express-session's name). */
   destroy(callback?: Callback): Promise<void>;
   /** Deletes the session for good; a concurrent slower request cannot bring it back. */
@@ -37,6 +42,7 @@ export const RESERVED_NAMES: ReadonlySet<string> = new Set([
   'isNew',
   'timeout',
   'regenerate',
+  'changeId',
   'destroy',
   'abandon',
   'reload',
@@ -69,6 +75,10 @@ class Controls implements SessionControls {
 
   regenerate(callback?: Callback): Promise<void> {
     return settle(this.#active.regenerate(), callback);
+  }
+
+  changeId(callback?: Callback): Promise<void> {
+    return settle(this.#active.changeId(), callback);
   }
 
   destroy(callback?: Callback): Promise<void> {

@@ -54,6 +54,7 @@ interface StoredFacts {
  * Transitions (all made by `#enter`, checked against `TRANSITIONS`):
  * - `new` → `loaded` | `locked` by `save` (the store creates it; `locked` in mode
  *   `exclusive`), → `abandoned` by `abandon`.
+ * - any stored state → `new` by `regenerate` (the stored session is deleted).
  * - `loaded` | `locked` → the same state with a new version by `save`; →
  *   `new` when a save, reload or regenerate finds the session gone (expired);
  *   `locked` → `released` by `discard`; `released` → `locked` by `reload`.
@@ -61,7 +62,8 @@ interface StoredFacts {
  * - any → `ended` by `commit`; `final` is the state the commit left in the store.
  */
 type SessionState =
-  | { readonly name: 'new' }
+  /** `replacedStored`: `regenerate` deleted the session the client presented. */
+  | { readonly name: 'new'; readonly replacedStored: boolean }
   | ({ readonly name: 'loaded' } & StoredFacts)
   | ({ readonly name: 'locked'; readonly lockToken: string } & StoredFacts)
   | ({ readonly name: 'released'; readonly lockToken: string } & StoredFacts)
@@ -111,7 +113,7 @@ export class ActiveSession {
     const { stored, lockToken } = init;
     this.#state =
       stored === undefined
-        ? { name: 'new' }
+        ? { name: 'new', replacedStored: false }
         : lockToken === null
           ? { name: 'loaded', version: stored.version, createdAtMs: stored.createdAtMs }
           : { name: 'locked', lockToken, version: stored.version, createdAtMs: stored.createdAtMs };
@@ -182,7 +184,8 @@ export class ActiveSession {
     const standing = this.#standing;
     if (standing.name === 'abandoned') return this.#clientId !== undefined ? 'clear' : 'none';
     const willExist = standing.name !== 'new' || this.#keep || this.#items.size > 0;
-    return willExist && this.#id !== this.#clientId ? 'set' : 'none';
+    if (willExist) return this.#id !== this.#clientId ? 'set' : 'none';
+    return standing.replacedStored && this.#clientId !== undefined ? 'clear' : 'none';
   }
 
   /** Writes the changes now and keeps the lock (express-session's `save`). */
@@ -228,9 +231,32 @@ export class ActiveSession {
     await this.#provider.release(this.#key, state.lockToken).catch(() => {});
   }
 
-  /** Moves the session to a new id (call at login), keeping items and remaining lifetime. */
+  /**
+   * As express-session's `regenerate`: the stored session is deleted for good (one
+   * atomic store call, whoever holds its lock), and the request continues with an
+   * empty new session under a new id, stored only if something is put in it (or it
+   * is saved). The response sets the new cookie, or clears the old one when nothing
+   * is stored. Call it at logout; at login, `changeId` keeps the items instead.
+   */
   async regenerate(): Promise<void> {
-    this.#writable('regenerate the session id');
+    this.#writable('regenerate the session');
+    const state = this.#standing;
+    if (state.name !== 'new') await this.#provider.abandon(this.#key);
+    this.#id = newSessionId();
+    this.#items.reset(new Map());
+    this.#timeoutMinutes = this.#options.timeoutMinutes;
+    this.#timeoutChanged = false;
+    this.#keep = false;
+    this.#arrive({ name: 'new', replacedStored: state.name !== 'new' || state.replacedStored });
+  }
+
+  /**
+   * Moves the session to a new id, keeping its items, creation time and remaining
+   * lifetime, in one atomic store call; the old id never works again. Call it at
+   * login (and whenever the user's privileges change) against session fixation.
+   */
+  async changeId(): Promise<void> {
+    this.#writable('change the session id');
     const state = this.#standing;
     if (state.name === 'new' || state.name === 'abandoned') {
       this.#id = newSessionId();
@@ -242,11 +268,11 @@ export class ActiveSession {
         lockToken: state.name === 'loaded' ? null : state.lockToken,
         lockTimeoutMs: this.#options.requestTimeoutMs,
       });
-      if (result === 'lock-lost') throw this.#lockLost('regenerate the session id');
+      if (result === 'lock-lost') throw this.#lockLost('change the session id');
       if (result === 'exists' && attempt < 2) continue;
       if (result === 'exists') throw collision();
       this.#id = newId;
-      if (result === 'missing') this.#arrive({ name: 'new' });
+      if (result === 'missing') this.#arrive({ name: 'new', replacedStored: false });
       return;
     }
   }
@@ -271,7 +297,7 @@ export class ActiveSession {
         : await acquireSession(this.#provider, this.#key, lockToken, this.#options);
     if (load.state === 'missing') {
       this.#items.reset(new Map());
-      this.#arrive({ name: 'new' });
+      this.#arrive({ name: 'new', replacedStored: false });
       return;
     }
     this.#items.reset(load.session.items);
@@ -311,7 +337,7 @@ export class ActiveSession {
       if (state.name !== 'abandoned' && state.name !== 'new' && release) return { ...state, name: 'loaded' };
       return state;
     }
-    if (state.name === 'new') return this.#create(release);
+    if (state.name === 'new') return this.#create(state, release);
     const changes = this.#items.changes();
     const unchanged = changes.set.size === 0 && changes.remove.length === 0 && !this.#timeoutChanged;
     if (unchanged) return this.#finishUnchanged(state, release);
@@ -319,8 +345,8 @@ export class ActiveSession {
   }
 
   /** `new`: creates the session when it holds something (or `save()` was called). */
-  async #create(release: boolean): Promise<OpenState> {
-    if (!this.#keep && this.#items.size === 0) return { name: 'new' };
+  async #create(state: OpenState & { name: 'new' }, release: boolean): Promise<OpenState> {
+    if (!this.#keep && this.#items.size === 0) return state;
     const items = this.#items.serializedAll();
     checkSessionSize(items, this.#options.maxSessionBytes);
     // A session saved early in an exclusive request stays locked until the request ends.

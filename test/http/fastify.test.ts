@@ -21,8 +21,12 @@ describe('the Fastify plugin', () => {
     });
     app.get('/peek', async (request) => ({ count: request.session.count ?? null }));
     app.get('/login', async (request) => {
-      await request.session.regenerate();
+      await request.session.changeId();
       return { id: request.session.id };
+    });
+    app.get('/logout', async (request) => {
+      await request.session.regenerate();
+      return { items: Object.keys(request.session) };
     });
     url = await app.listen({ port: 0, host: '127.0.0.1' });
   });
@@ -59,13 +63,31 @@ describe('the Fastify plugin', () => {
     assert.deepEqual(JSON.parse((await client.get('/peek')).body), { count: 30 });
   });
 
-  it('regenerates the id, keeping the items', async () => {
+  it('changes the id at login, keeping the items', async () => {
     const client = new CookieClient(url);
     await client.get('/count');
     const before = client.cookie;
     await client.get('/login');
     assert.notEqual(client.cookie, before);
     assert.deepEqual(JSON.parse((await client.get('/peek')).body), { count: 1 });
+  });
+
+  it('regenerates as express-session: the old session is deleted, the new one empty, the cookie cleared', async () => {
+    const client = new CookieClient(url);
+    await client.get('/count');
+    const before = client.cookie;
+    const logout = await client.get('/logout');
+    assert.deepEqual(JSON.parse(logout.body), { items: [] });
+    assert.match(
+      logout.setCookies[0]!,
+      /^tessera\.sid=; .*Max-Age=0/,
+      'nothing stored: the cookie is cleared',
+    );
+    assert.deepEqual(
+      JSON.parse((await get(`${url}/peek`, { cookie: `tessera.sid=${before}` })).body),
+      { count: null },
+      'the old id finds nothing',
+    );
   });
 });
 
