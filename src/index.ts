@@ -18,6 +18,8 @@ export {
   type ListedSessionData,
   type RequestWithSession,
   type SessionControls,
+  type SessionCookie,
+  type SessionData,
   type SessionHandler,
   type SessionMiddlewareOptions,
   sessionMiddleware,

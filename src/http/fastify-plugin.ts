@@ -12,9 +12,9 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { ActiveSession } from '../session/index.ts';
-import { clearedCookie, isSecureRequest, readCookies, sessionCookie } from './cookies.ts';
+import { isSecureRequest, readCookies } from './cookies.ts';
 import { type ErrorResponse, sessionErrorResponse } from './errors.ts';
-import { createHttpSession, type HttpSession } from './http-session.ts';
+import { createHttpSession, type HttpSession, sessionSetCookie } from './http-session.ts';
 import { resolveMiddlewareOptions, type SessionMiddlewareOptions } from './middleware-options.ts';
 import { endedByClient } from './session-middleware.ts';
 
@@ -54,7 +54,7 @@ const sessionPlugin: FastifyPluginAsync<SessionMiddlewareOptions> = async (fasti
       reply.raw.off('close', onClose);
     }
     actives.set(request, active);
-    request.session = createHttpSession(active);
+    request.session = createHttpSession(active, resolved.cookie, resolved.engine.options.timeoutMinutes);
   });
 
   fastify.addHook('onSend', async (request, reply, payload) => {
@@ -69,9 +69,8 @@ const sessionPlugin: FastifyPluginAsync<SessionMiddlewareOptions> = async (fasti
       return replaceWith(reply, response);
     }
     const secure = isSecureRequest(request.raw, resolved.cookie.trustProxy);
-    const action = active.cookieAction();
-    if (action === 'set') reply.header('set-cookie', sessionCookie(resolved.cookie, active.id, secure));
-    if (action === 'clear') reply.header('set-cookie', clearedCookie(resolved.cookie, secure));
+    const cookie = sessionSetCookie(request.session, secure);
+    if (cookie !== undefined) reply.header('set-cookie', cookie);
     return payload;
   });
 
