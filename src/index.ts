@@ -12,6 +12,7 @@
 export { TesseraError } from './errors.ts';
 export {
   EXPRESS_STORE_DEFAULTS,
+  type FastifySessionOptions,
   fastifySession,
   HTTP_SESSION_DEFAULTS,
   type HttpSession,
