@@ -12,12 +12,15 @@
 export { TesseraError } from './errors.ts';
 export {
   EXPRESS_STORE_DEFAULTS,
+  type FastifySessionOptions,
   fastifySession,
   HTTP_SESSION_DEFAULTS,
   type HttpSession,
   type ListedSessionData,
   type RequestWithSession,
   type SessionControls,
+  type SessionCookie,
+  type SessionData,
   type SessionHandler,
   type SessionMiddlewareOptions,
   sessionCookieName,

@@ -4,20 +4,32 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
-import { type ActiveSession, SESSION_DEFAULTS } from '../session/index.ts';
+import { SESSION_DEFAULTS } from '../session/index.ts';
 
 export const SAME_SITE_VALUES = ['Lax', 'Strict', 'None'] as const;
 export type SameSite = (typeof SAME_SITE_VALUES)[number];
 
-export interface CookieSettings {
-  readonly name: string;
+/**
+ * The attributes of the session cookie. The middleware's options give the defaults;
+ * one session may change them (`req.session.cookie`), and keeps the change.
+ */
+export interface CookieAttributes {
   readonly path: string;
   readonly domain: string | undefined;
   readonly sameSite: SameSite;
   /** `auto`: when the request came over HTTPS (or a trusted proxy says it did). */
   readonly secure: boolean | 'auto';
+  readonly httpOnly: boolean;
+  /** CHIPS: the browser keeps a separate cookie per top-level site (implies Secure). */
+  readonly partitioned: boolean;
+}
+
+export interface CookieSettings extends CookieAttributes {
+  readonly name: string;
   /** Trust `X-Forwarded-Proto` from the proxy in front of this server. */
   readonly trustProxy: boolean;
+  /** `Max-Age` of a new session's cookie, ms; `null`: a browser-session cookie. */
+  readonly maxAgeMs: number | null;
 }
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -68,43 +80,89 @@ export function isSecureRequest(req: IncomingMessage, trustProxy: boolean): bool
   return first === 'https';
 }
 
-/** `Set-Cookie` value that gives the client session id `id` (a browser-session cookie: expiry is kept by the store). */
-export function sessionCookie(settings: CookieSettings, id: string, secure: boolean): string {
-  return [`${settings.name}=${id}`, ...attributes(settings, secure)].join('; ');
+/** Browsers cap a cookie's lifetime at 400 days (RFC 6265bis). */
+export const MAX_COOKIE_AGE_MS = 400 * 24 * 60 * 60_000;
+
+/** Why `ms` cannot be a cookie's `maxAge`, or `undefined`. */
+export function maxAgeProblem(ms: unknown): string | undefined {
+  if (typeof ms === 'number' && Number.isFinite(ms) && ms >= 1000 && ms <= MAX_COOKIE_AGE_MS)
+    return undefined;
+  return `must be a number of milliseconds from 1000 (one second) to ${MAX_COOKIE_AGE_MS} (400 days, the longest a browser keeps a cookie), or null for a browser-session cookie (got ${String(ms)}).`;
 }
 
 /**
- * The `Set-Cookie` value a response carries for its session, once the session is
- * saved: the id of a session that was created or got a new id, the removal of one
- * that was abandoned, or nothing (`undefined`) when the client's cookie is right.
+ * What is wrong with the session cookie's name and attributes, or `undefined`. The
+ * name prefixes are browser rules: a `__Secure-` cookie must be Secure, a `__Host-`
+ * cookie Secure, for `Path=/` and without `Domain`; a browser drops the cookie
+ * otherwise, and every request would start a new session.
  */
-export function setCookieFor(
-  session: Pick<ActiveSession, 'id' | 'cookieAction'>,
-  settings: CookieSettings,
-  secure: boolean,
-): string | undefined {
-  const action = session.cookieAction();
-  if (action === 'set') return sessionCookie(settings, session.id, secure);
-  if (action === 'clear') return clearedCookie(settings, secure);
+export function cookieProblem(name: string, attributes: CookieAttributes): string | undefined {
+  const { path, domain, sameSite, secure, httpOnly, partitioned } = attributes;
+  if (typeof path !== 'string' || !path.startsWith('/') || /[;\s]/.test(path))
+    return `cookie.path "${String(path)}" must start with "/" and contain no ";" or space.`;
+  if (domain !== undefined && (typeof domain !== 'string' || !/^[A-Za-z0-9.-]+$/.test(domain)))
+    return `cookie.domain "${String(domain)}" is not a host name.`;
+  if (!SAME_SITE_VALUES.includes(sameSite))
+    return `cookie.sameSite must be one of ${SAME_SITE_VALUES.join(', ')}.`;
+  if (secure !== 'auto' && typeof secure !== 'boolean') return 'cookie.secure must be true, false or "auto".';
+  if (typeof httpOnly !== 'boolean') return 'cookie.httpOnly must be true or false.';
+  if (typeof partitioned !== 'boolean') return 'cookie.partitioned must be true or false.';
+  const prefix = name.startsWith('__Host-')
+    ? '__Host-'
+    : name.startsWith('__Secure-')
+      ? '__Secure-'
+      : undefined;
+  if (prefix === undefined) return undefined;
+  if (secure !== true)
+    return `cookie.secure must be true for the cookie name "${name}": browsers refuse a ${prefix} cookie that is not Secure (and "auto" omits Secure over plain HTTP). Set cookie.secure: true, or choose a name without the prefix.`;
+  if (prefix === '__Host-' && (path !== '/' || domain !== undefined))
+    return `cookie.path must be "/" and cookie.domain unset for the cookie name "${name}": browsers refuse a __Host- cookie otherwise. Remove the path and domain, or choose a name without the prefix.`;
   return undefined;
 }
 
+/**
+ * `Set-Cookie` value that gives the client session id `id`: a browser-session
+ * cookie, or with `maxAgeMs` a persistent one (`Max-Age` and `Expires`).
+ */
+export function sessionCookie(
+  name: string,
+  id: string,
+  attributes: CookieAttributes,
+  secureRequest: boolean,
+  maxAgeMs: number | null,
+): string {
+  const list = [`${name}=${id}`, ...attributeList(attributes, secureRequest)];
+  if (maxAgeMs !== null) {
+    const seconds = Math.max(0, Math.floor(maxAgeMs / 1000));
+    list.push(`Max-Age=${seconds}`, `Expires=${new Date(Date.now() + seconds * 1000).toUTCString()}`);
+  }
+  return list.join('; ');
+}
+
 /** `Set-Cookie` value that removes the cookie (after abandon). */
-export function clearedCookie(settings: CookieSettings, secure: boolean): string {
+export function clearedCookie(name: string, attributes: CookieAttributes, secureRequest: boolean): string {
   return [
-    `${settings.name}=`,
-    ...attributes(settings, secure),
+    `${name}=`,
+    ...attributeList(attributes, secureRequest),
     'Expires=Thu, 01 Jan 1970 00:00:00 GMT',
     'Max-Age=0',
   ].join('; ');
 }
 
-function attributes(settings: CookieSettings, secure: boolean): string[] {
-  const list = [`Path=${settings.path}`];
-  if (settings.domain) list.push(`Domain=${settings.domain}`);
-  list.push('HttpOnly', `SameSite=${settings.sameSite}`);
-  // Browsers refuse SameSite=None without Secure.
-  if (settings.secure === true || (settings.secure === 'auto' && secure) || settings.sameSite === 'None')
+function attributeList(attributes: CookieAttributes, secureRequest: boolean): string[] {
+  const list = [`Path=${attributes.path}`];
+  if (attributes.domain) list.push(`Domain=${attributes.domain}`);
+  if (attributes.httpOnly) list.push('HttpOnly');
+  list.push(`SameSite=${attributes.sameSite}`);
+  // Browsers refuse SameSite=None and Partitioned without Secure.
+  const { secure } = attributes;
+  if (
+    secure === true ||
+    (secure === 'auto' && secureRequest) ||
+    attributes.sameSite === 'None' ||
+    attributes.partitioned
+  )
     list.push('Secure');
+  if (attributes.partitioned) list.push('Partitioned');
   return list;
 }

@@ -4,19 +4,32 @@
  * first use; every change is saved when the response ends.
  */
 import { type ActiveSession, SessionError } from '../session/index.ts';
+import type { CookieSettings } from './cookies.ts';
+import { COOKIE_ITEM, SessionCookie } from './session-cookie.ts';
 
 type Callback = (error?: unknown) => void;
 
 /** The controls of `req.session`; these names cannot be item names. */
 export interface SessionControls {
-  /** The session id (changes after `regenerate`). */
+  /** The session id (changes after `regenerate` and `changeId`). */
   readonly id: string;
   /** True until the session is first saved to the store. */
   readonly isNew: boolean;
   /** Sliding expiry of this session in minutes; setting it persists the new value. */
   timeout: number;
-  /** Moves the session to a new id, keeping its items (call at login). */
+  /**
+   * The session cookie: `maxAge` / `expires` (a persistent cookie whose lifetime is
+   * the session's timeout), `path`, `domain`, `secure`, `sameSite`, `httpOnly`,
+   * `partitioned`. Changes are kept with the session.
+   */
+  readonly cookie: SessionCookie;
+  /**
+   * As express-session: deletes the stored session and continues with an empty one
+   * under a new id (Passport's logout and login call it).
+   */
   regenerate(callback?: Callback): Promise<void>;
+  /** Moves the session to a new id, keeping its items and lifetime (call at login). */
+  changeId(callback?: Callback): Promise<void>;
   /** Abandons the session (express-session's name). */
   destroy(callback?: Callback): Promise<void>;
   /** Deletes the session for good; a concurrent slower request cannot bring it back. */
@@ -29,14 +42,33 @@ export interface SessionControls {
   touch(): SessionControls;
 }
 
-/** `req.session`: controls plus items. Give `Items` to type the items. */
-export type HttpSession<Items extends object = Record<string, unknown>> = SessionControls & Items;
+/**
+ * The application's session items, for TypeScript. Empty here; an application
+ * declares its own, as with express-session:
+ *
+ * ```ts
+ * declare module 'tessera' {
+ *   interface SessionData { cart: Cart; userId: string }
+ * }
+ * ```
+ *
+ * `req.session.cart` is then a `Cart | undefined` with `sessionMiddleware` (node:http,
+ * Express) and the Fastify plugin; items not declared stay `unknown`.
+ */
+// biome-ignore lint/suspicious/noEmptyInterface: declared empty so that applications can merge their items into it.
+export interface SessionData {}
+
+/** `req.session`: controls plus items, typed by `SessionData` (or give `Items`). */
+export type HttpSession<Items extends object = Partial<SessionData> & Record<string, unknown>> =
+  SessionControls & Items;
 
 export const RESERVED_NAMES: ReadonlySet<string> = new Set([
   'id',
   'isNew',
   'timeout',
+  COOKIE_ITEM,
   'regenerate',
+  'changeId',
   'destroy',
   'abandon',
   'reload',
@@ -46,9 +78,11 @@ export const RESERVED_NAMES: ReadonlySet<string> = new Set([
 
 class Controls implements SessionControls {
   readonly #active: ActiveSession;
+  readonly cookie: SessionCookie;
 
-  constructor(active: ActiveSession) {
+  constructor(active: ActiveSession, cookie: SessionCookie) {
     this.#active = active;
+    this.cookie = cookie;
   }
 
   get id(): string {
@@ -69,6 +103,10 @@ class Controls implements SessionControls {
 
   regenerate(callback?: Callback): Promise<void> {
     return settle(this.#active.regenerate(), callback);
+  }
+
+  changeId(callback?: Callback): Promise<void> {
+    return settle(this.#active.changeId(), callback);
   }
 
   destroy(callback?: Callback): Promise<void> {
@@ -102,13 +140,25 @@ function settle(promise: Promise<void>, callback: Callback | undefined): Promise
   );
 }
 
+/** The `Set-Cookie` value the response carrying `session` must send, if any. */
+export function sessionSetCookie(session: HttpSession, secureRequest: boolean): string | undefined {
+  return cookies.get(session)?.header(secureRequest);
+}
+
+const cookies = new WeakMap<object, SessionCookie>();
+
 /** Wraps a request's active session as `req.session`. */
-export function createHttpSession(active: ActiveSession): HttpSession {
-  const controls = new Controls(active);
+export function createHttpSession(
+  active: ActiveSession,
+  settings: CookieSettings,
+  defaultTimeoutMinutes: number,
+): HttpSession {
+  const cookie = new SessionCookie(active, settings, defaultTimeoutMinutes);
+  const controls = new Controls(active, cookie);
   const bound = new Map<string | symbol, unknown>();
   const isControl = (property: string | symbol) =>
     typeof property === 'symbol' || RESERVED_NAMES.has(property);
-  return new Proxy(controls, {
+  const session = new Proxy(controls, {
     get(target, property) {
       if (!isControl(property)) return active.get(property as string);
       const value = Reflect.get(target, property, target);
@@ -139,7 +189,7 @@ export function createHttpSession(active: ActiveSession): HttpSession {
       return isControl(property) ? Reflect.has(target, property) : active.has(property as string);
     },
     ownKeys() {
-      return active.names();
+      return active.names().filter((name) => !RESERVED_NAMES.has(name));
     },
     getOwnPropertyDescriptor(_target, property) {
       if (isControl(property) || !active.has(property as string)) return undefined;
@@ -151,4 +201,6 @@ export function createHttpSession(active: ActiveSession): HttpSession {
       return true;
     },
   }) as unknown as HttpSession;
+  cookies.set(session, cookie);
+  return session;
 }

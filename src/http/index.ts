@@ -8,7 +8,8 @@ export {
   TesseraExpressStore,
   type TesseraExpressStoreOptions,
 } from './express-store.ts';
-export { fastifySession } from './fastify-plugin.ts';
-export type { HttpSession, SessionControls } from './http-session.ts';
+export { type FastifySessionOptions, fastifySession } from './fastify-plugin.ts';
+export type { HttpSession, SessionControls, SessionData } from './http-session.ts';
 export { HTTP_SESSION_DEFAULTS, type SessionMiddlewareOptions } from './middleware-options.ts';
+export type { SessionCookie } from './session-cookie.ts';
 export { type RequestWithSession, type SessionHandler, sessionMiddleware } from './session-middleware.ts';

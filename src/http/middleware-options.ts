@@ -9,8 +9,9 @@ import {
 } from '../session/index.ts';
 import {
   type CookieSettings,
+  cookieProblem,
   isCookieName,
-  SAME_SITE_VALUES,
+  maxAgeProblem,
   type SameSite,
   sessionCookieName,
 } from './cookies.ts';
@@ -31,6 +32,16 @@ export interface SessionMiddlewareOptions extends Partial<Omit<SessionOptions, '
     readonly sameSite?: SameSite;
     /** `auto` (default): Secure when the request is HTTPS, directly or through a trusted proxy. */
     readonly secure?: boolean | 'auto';
+    /** Default true: scripts cannot read the cookie. */
+    readonly httpOnly?: boolean;
+    /** CHIPS partitioned cookie (for a site embedded in others); implies Secure. Default false. */
+    readonly partitioned?: boolean;
+    /**
+     * A persistent cookie for every new session, kept `maxAge` ms after the last
+     * request: the session's sliding timeout is then `maxAge` too (`timeoutMinutes`
+     * may be left out). Default: none, a browser-session cookie.
+     */
+    readonly maxAge?: number | null;
   };
   /** Trust `X-Forwarded-Proto` from the reverse proxy in front of this server (default false). */
   readonly trustProxy?: boolean;
@@ -48,6 +59,8 @@ export const HTTP_SESSION_DEFAULTS = {
   path: '/',
   sameSite: 'Lax',
   secure: 'auto',
+  httpOnly: true,
+  partitioned: false,
   trustProxy: false,
   retryAfterSeconds: 5,
 } as const;
@@ -73,10 +86,24 @@ export function resolveMiddlewareOptions(
   if (mode !== undefined && typeof mode !== 'string' && typeof mode !== 'function')
     fail('mode must be a mode name or a function of the request that returns one.');
   if (cookie !== undefined && (typeof cookie !== 'object' || cookie === null))
-    fail('cookie must be an object (path, domain, sameSite, secure).');
+    fail('cookie must be an object (path, domain, sameSite, secure, httpOnly, partitioned, maxAge).');
   if (trustProxy !== undefined && typeof trustProxy !== 'boolean') fail('trustProxy must be true or false.');
+  const maxAgeMs = cookie?.maxAge ?? null;
+  let timeoutMinutes = engineOptions.timeoutMinutes;
+  if (maxAgeMs !== null) {
+    const problem = maxAgeProblem(maxAgeMs);
+    if (problem) fail(`cookie.maxAge ${problem}`);
+    // One lifetime: the store keeps the session exactly as long as the browser keeps its cookie.
+    const minutes = maxAgeMs / 60_000;
+    if (engineOptions.timeoutMinutes !== undefined && engineOptions.timeoutMinutes !== minutes)
+      fail(
+        `cookie.maxAge (${maxAgeMs} ms) and timeoutMinutes (${engineOptions.timeoutMinutes}) disagree: with a persistent cookie the session's timeout is the cookie's maxAge. Give only cookie.maxAge.`,
+      );
+    timeoutMinutes = minutes;
+  }
   const engine = new SessionEngine(store.provider, {
     ...engineOptions,
+    timeoutMinutes,
     mode: typeof mode === 'string' ? mode : undefined,
   });
   const settings: CookieSettings = Object.freeze({
@@ -85,18 +112,15 @@ export function resolveMiddlewareOptions(
     domain: cookie?.domain,
     sameSite: cookie?.sameSite ?? HTTP_SESSION_DEFAULTS.sameSite,
     secure: cookie?.secure ?? HTTP_SESSION_DEFAULTS.secure,
+    httpOnly: cookie?.httpOnly ?? HTTP_SESSION_DEFAULTS.httpOnly,
+    partitioned: cookie?.partitioned ?? HTTP_SESSION_DEFAULTS.partitioned,
     trustProxy: trustProxy ?? HTTP_SESSION_DEFAULTS.trustProxy,
+    maxAgeMs,
   });
   if (!isCookieName(settings.name))
     fail(`name "${settings.name}" is not a valid cookie name (letters, digits and !#$%&'*+-.^_\`|~).`);
-  if (!settings.path.startsWith('/') || /[;\s]/.test(settings.path))
-    fail(`cookie.path "${settings.path}" must start with "/" and contain no ";" or space.`);
-  if (settings.domain !== undefined && !/^[A-Za-z0-9.-]+$/.test(settings.domain))
-    fail(`cookie.domain "${settings.domain}" is not a host name.`);
-  if (!SAME_SITE_VALUES.includes(settings.sameSite))
-    fail(`cookie.sameSite must be one of ${SAME_SITE_VALUES.join(', ')}.`);
-  if (settings.secure !== 'auto' && typeof settings.secure !== 'boolean')
-    fail('cookie.secure must be true, false or "auto".');
+  const problem = cookieProblem(settings.name, settings);
+  if (problem) fail(problem);
   const retryAfter = retryAfterSeconds ?? HTTP_SESSION_DEFAULTS.retryAfterSeconds;
   if (!Number.isInteger(retryAfter) || retryAfter < 0)
     fail('retryAfterSeconds must be a whole number of seconds, 0 or more.');

@@ -7,16 +7,31 @@
  * exists (a request that never used its session gets no cookie).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type {} from 'express-session';
 import { hasErrorCode } from '../errors.ts';
 import { type ActiveSession, publishClientGone } from '../session/index.ts';
-import { isSecureRequest, readCookies, setCookieFor } from './cookies.ts';
+import { isSecureRequest, readCookies } from './cookies.ts';
 import { sendErrorResponse, sessionErrorResponse } from './errors.ts';
-import { createHttpSession, type HttpSession } from './http-session.ts';
+import {
+  createHttpSession,
+  type HttpSession,
+  sessionSetCookie,
+  type SessionData as TesseraSessionData,
+} from './http-session.ts';
 import {
   type ResolvedMiddlewareOptions,
   resolveMiddlewareOptions,
   type SessionMiddlewareOptions,
 } from './middleware-options.ts';
+
+/**
+ * In Express, `req.session` is typed by `@types/express-session` (a global
+ * declaration Tessera cannot replace): the application's `SessionData` items are
+ * merged into it here, so `req.session.cart` has the declared type there too.
+ */
+declare module 'express-session' {
+  interface SessionData extends TesseraSessionData {}
+}
 
 /** A request that went through the middleware. */
 export interface RequestWithSession extends IncomingMessage {
@@ -76,7 +91,8 @@ export function attachSession(
   active: ActiveSession,
   options: ResolvedMiddlewareOptions,
 ): void {
-  (req as RequestWithSession).session = createHttpSession(active);
+  const session = createHttpSession(active, options.cookie, options.engine.options.timeoutMinutes);
+  (req as RequestWithSession).session = session;
   const secure = isSecureRequest(req, options.cookie.trustProxy);
   let cookieDone = false;
   let ending = false;
@@ -85,7 +101,7 @@ export function attachSession(
   res.writeHead = function (this: ServerResponse, ...args: unknown[]) {
     if (!cookieDone) {
       cookieDone = true;
-      const cookie = setCookieFor(active, options.cookie, secure);
+      const cookie = sessionSetCookie(session, secure);
       if (cookie !== undefined) appendSetCookie(this, cookie);
     }
     return (writeHead as (...a: unknown[]) => ServerResponse).apply(this, args);

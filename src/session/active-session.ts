@@ -1,12 +1,17 @@
 /**
  * One request's use of one session: its items, its lock, and the single write at
  * the end. Framework-independent; `http/` wraps it as `req.session`.
+ *
+ * Two concerns, kept apart: what the request changed (`SessionItems`, the timeout,
+ * `touch`) and where the session stands in the store (`SessionState` below). Every
+ * store call starts from a state and its outcome is the next state; the methods
+ * read as "in this state, do this".
  */
 import { publishSave, reportUnavailable } from './diagnostics.ts';
 import { SessionError } from './errors.ts';
 import { acquireSession } from './lock-acquire.ts';
 import { newLockToken, newSessionId } from './session-id.ts';
-import { checkSessionSize, itemsBytes, SessionItems } from './session-items.ts';
+import { checkSessionSize, type ItemChanges, itemsBytes, SessionItems } from './session-items.ts';
 import { checkMinutes, type SessionMode, type SessionOptions } from './session-options.ts';
 import type { SessionKey, SessionProvider, StoredSession } from './session-provider.ts';
 
@@ -26,23 +31,78 @@ export interface ActiveSessionInit {
   readonly lockToken: string | null;
 }
 
+/** What this request knows of a session that exists in the store. */
+interface StoredFacts {
+  /** The version last loaded or saved: a save with a lock token is refused if someone saved since. */
+  readonly version: number;
+  /** Creation time on the store's clock; `null` when this request created it. */
+  readonly createdAtMs: number | null;
+}
+
+/**
+ * Where the request's session stands.
+ *
+ * | state       | in the store | lock held by this request                          |
+ * | ----------- | ------------ | -------------------------------------------------- |
+ * | `new`       | no           | none                                               |
+ * | `loaded`    | yes          | none (modes `readonly`, `none`)                    |
+ * | `locked`    | yes          | yes, with `lockToken` (mode `exclusive`)           |
+ * | `released`  | yes          | no longer: released early (`discard`, the client went away); a save still happens with `lockToken` when nobody saved since `version` |
+ * | `abandoned` | no, for good | none; its cookie is cleared                        |
+ * | `ended`     | `final` says | none; `commit` ran (`done`), the request is done with the store |
+ *
+ * Transitions (all made by `#enter`, checked against `TRANSITIONS`):
+ * - `new` → `loaded` | `locked` by `save` (the store creates it; `locked` in mode
+ *   `exclusive`), → `abandoned` by `abandon`.
+ * - any stored state → `new` by `regenerate` (the stored session is deleted).
+ * - `loaded` | `locked` → the same state with a new version by `save`; →
+ *   `new` when a save, reload or regenerate finds the session gone (expired);
+ *   `locked` → `released` by `discard`; `released` → `locked` by `reload`.
+ * - any but `ended` → `abandoned` by `abandon` or a save that finds it gone.
+ * - any → `ended` by `commit`; `final` is the state the commit left in the store.
+ */
+type SessionState =
+  /** `replacedStored`: `regenerate` deleted the session the client presented. */
+  | { readonly name: 'new'; readonly replacedStored: boolean }
+  | ({ readonly name: 'loaded' } & StoredFacts)
+  | ({ readonly name: 'locked'; readonly lockToken: string } & StoredFacts)
+  | ({ readonly name: 'released'; readonly lockToken: string } & StoredFacts)
+  | { readonly name: 'abandoned' }
+  | EndedState;
+
+interface EndedState {
+  readonly name: 'ended';
+  done: Promise<void>;
+  final: OpenState;
+}
+
+type StateName = SessionState['name'];
+type OpenState = Exclude<SessionState, EndedState>;
+type StoredState = Extract<SessionState, StoredFacts>;
+
+const TRANSITIONS = {
+  new: ['new', 'loaded', 'locked', 'abandoned', 'ended'],
+  loaded: ['loaded', 'new', 'abandoned', 'ended'],
+  locked: ['locked', 'released', 'loaded', 'new', 'abandoned', 'ended'],
+  released: ['released', 'locked', 'loaded', 'new', 'abandoned', 'ended'],
+  abandoned: ['abandoned', 'ended'],
+  ended: [],
+} as const satisfies Record<StateName, readonly StateName[]>;
+
 export class ActiveSession {
   readonly mode: SessionMode;
   readonly #provider: SessionProvider;
   readonly #options: Readonly<SessionOptions>;
   readonly #clientId: string | undefined;
-  readonly #items: SessionItems;
   #id: string;
-  #isNew: boolean;
-  #lockToken: string | null;
-  #version: number | null;
-  #createdAtMs: number | null;
+  #state: SessionState;
+  // What the request changed, beside the items: saved with them.
+  readonly #items: SessionItems;
   #timeoutMinutes: number;
   #timeoutChanged = false;
   #touched = false;
+  /** `save()` was called: a new session is stored even when it holds no item. */
   #keep = false;
-  #abandoned = false;
-  #ended: Promise<void> | undefined;
 
   constructor(init: ActiveSessionInit) {
     this.mode = init.mode;
@@ -50,12 +110,15 @@ export class ActiveSession {
     this.#options = init.options;
     this.#clientId = init.clientId;
     this.#id = init.id;
-    this.#isNew = init.stored === undefined;
-    this.#lockToken = init.lockToken;
-    this.#version = init.stored?.version ?? null;
-    this.#createdAtMs = init.stored?.createdAtMs ?? null;
-    this.#timeoutMinutes = init.stored?.timeoutMinutes ?? init.options.timeoutMinutes;
-    this.#items = new SessionItems(init.provider.name, init.stored?.items);
+    const { stored, lockToken } = init;
+    this.#state =
+      stored === undefined
+        ? { name: 'new', replacedStored: false }
+        : lockToken === null
+          ? { name: 'loaded', version: stored.version, createdAtMs: stored.createdAtMs }
+          : { name: 'locked', lockToken, version: stored.version, createdAtMs: stored.createdAtMs };
+    this.#timeoutMinutes = stored?.timeoutMinutes ?? init.options.timeoutMinutes;
+    this.#items = new SessionItems(init.provider.name, stored?.items);
   }
 
   get id(): string {
@@ -64,16 +127,17 @@ export class ActiveSession {
 
   /** True until the session exists in the store. */
   get isNew(): boolean {
-    return this.#isNew;
+    return this.#standing.name === 'new';
   }
 
   get abandoned(): boolean {
-    return this.#abandoned;
+    return this.#standing.name === 'abandoned';
   }
 
   /** When the session was created (store clock), `null` for a new session. */
   get createdAt(): Date | null {
-    return this.#createdAtMs === null ? null : new Date(this.#createdAtMs);
+    const standing = this.#standing;
+    return 'createdAtMs' in standing && standing.createdAtMs !== null ? new Date(standing.createdAtMs) : null;
   }
 
   get timeoutMinutes(): number {
@@ -117,16 +181,19 @@ export class ActiveSession {
 
   /** What the response should do with the cookie, given the state now. */
   cookieAction(): CookieAction {
-    if (this.#abandoned) return this.#clientId !== undefined ? 'clear' : 'none';
-    const willExist = !this.#isNew || this.#keep || this.#items.size > 0;
-    return willExist && this.#id !== this.#clientId ? 'set' : 'none';
+    const standing = this.#standing;
+    if (standing.name === 'abandoned') return this.#clientId !== undefined ? 'clear' : 'none';
+    const willExist = standing.name !== 'new' || this.#keep || this.#items.size > 0;
+    if (willExist) return this.#id !== this.#clientId ? 'set' : 'none';
+    return standing.replacedStored && this.#clientId !== undefined ? 'clear' : 'none';
   }
 
   /** Writes the changes now and keeps the lock (express-session's `save`). */
   async save(): Promise<void> {
-    if (this.#ended) return this.#ended;
+    const state = this.#state;
+    if (state.name === 'ended') return state.done;
     this.#keep = true;
-    await this.#write(false);
+    this.#arrive(await this.#write(state, false));
   }
 
   /**
@@ -134,12 +201,21 @@ export class ActiveSession {
    * changed) and releases the lock, in at most one store call. Idempotent.
    */
   commit(): Promise<void> {
-    this.#ended ??= this.#write(true).catch(async (error: unknown) => {
-      reportUnavailable(this.#provider.name, error);
-      await this.#releaseQuietly();
-      throw error;
-    });
-    return this.#ended;
+    const state = this.#state;
+    if (state.name === 'ended') return state.done;
+    const ended: EndedState = { name: 'ended', final: state, done: Promise.resolve() };
+    this.#enter(ended);
+    ended.done = this.#write(state, true).then(
+      (final) => {
+        ended.final = final;
+      },
+      async (error: unknown) => {
+        reportUnavailable(this.#provider.name, error);
+        await this.#releaseQuietly(ended);
+        throw error;
+      },
+    );
+    return ended.done;
   }
 
   /**
@@ -148,99 +224,160 @@ export class ActiveSession {
    * provided nobody saved the session in between.
    */
   async discard(): Promise<void> {
-    if (this.#ended || this.#lockToken === null || this.#isNew) return;
+    const state = this.#state;
+    if (state.name !== 'locked') return;
+    this.#enter({ ...state, name: 'released' });
     // The lock also ends by itself after requestTimeoutMs; a failure here only delays others.
-    await this.#provider.release(this.#key, this.#lockToken).catch(() => {});
+    await this.#provider.release(this.#key, state.lockToken).catch(() => {});
   }
 
-  /** Moves the session to a new id (call at login), keeping items and remaining lifetime. */
+  /**
+   * As express-session's `regenerate`: the stored session is deleted for good (one
+   * atomic store call, whoever holds its lock), and the request continues with an
+   * empty new session under a new id, stored only if something is put in it (or it
+   * is saved). The response sets the new cookie, or clears the old one when nothing
+   * is stored. Call it at logout; at login, `changeId` keeps the items instead.
+   */
   async regenerate(): Promise<void> {
-    this.#writable('regenerate the session id');
+    this.#writable('regenerate the session');
+    const state = this.#standing;
+    if (state.name !== 'new') await this.#provider.abandon(this.#key);
+    this.#id = newSessionId();
+    this.#items.reset(new Map());
+    this.#timeoutMinutes = this.#options.timeoutMinutes;
+    this.#timeoutChanged = false;
+    this.#keep = false;
+    this.#arrive({ name: 'new', replacedStored: state.name !== 'new' || state.replacedStored });
+  }
+
+  /**
+   * Moves the session to a new id, keeping its items, creation time and remaining
+   * lifetime, in one atomic store call; the old id never works again. Call it at
+   * login (and whenever the user's privileges change) against session fixation.
+   */
+  async changeId(): Promise<void> {
+    this.#writable('change the session id');
+    const state = this.#standing;
+    if (state.name === 'new' || state.name === 'abandoned') {
+      this.#id = newSessionId();
+      return;
+    }
     for (let attempt = 0; ; attempt++) {
       const newId = newSessionId();
-      if (this.#isNew) {
-        this.#id = newId;
-        return;
-      }
       const result = await this.#provider.regenerate(this.#key, newId, {
-        lockToken: this.#lockToken,
+        lockToken: state.name === 'loaded' ? null : state.lockToken,
         lockTimeoutMs: this.#options.requestTimeoutMs,
       });
-      if (result === 'lock-lost') throw this.#lockLost('regenerate the session id');
+      if (result === 'lock-lost') throw this.#lockLost('change the session id');
       if (result === 'exists' && attempt < 2) continue;
       if (result === 'exists') throw collision();
       this.#id = newId;
-      if (result === 'missing') this.#becomeNew();
+      if (result === 'missing') this.#arrive({ name: 'new', replacedStored: false });
       return;
     }
   }
 
   /** Deletes the session for good; the response clears the cookie. */
   async abandon(): Promise<void> {
-    if (this.#abandoned) return;
+    const state = this.#standing;
+    if (state.name === 'abandoned') return;
     if (this.mode === 'readonly') this.#writable('abandon the session');
-    if (!this.#isNew) await this.#provider.abandon(this.#key);
-    this.#abandoned = true;
-    this.#lockToken = null;
+    if (state.name !== 'new') await this.#provider.abandon(this.#key);
+    this.#arrive({ name: 'abandoned' });
   }
 
   /** Loads the session again from the store, dropping unsaved changes. */
   async reload(): Promise<void> {
-    if (this.#isNew || this.#abandoned) return;
+    const state = this.#standing;
+    if (state.name === 'new' || state.name === 'abandoned') return;
+    const lockToken = state.name === 'loaded' || this.#state.name === 'ended' ? null : state.lockToken;
     const load =
-      this.#lockToken === null
+      lockToken === null
         ? await this.#provider.loadReadOnly(this.#key)
-        : await acquireSession(this.#provider, this.#key, this.#lockToken, this.#options);
+        : await acquireSession(this.#provider, this.#key, lockToken, this.#options);
     if (load.state === 'missing') {
-      this.#becomeNew();
       this.#items.reset(new Map());
+      this.#arrive({ name: 'new', replacedStored: false });
       return;
     }
     this.#items.reset(load.session.items);
-    this.#version = load.session.version;
     this.#timeoutMinutes = load.session.timeoutMinutes;
     this.#timeoutChanged = false;
+    const facts = { version: load.session.version, createdAtMs: load.session.createdAtMs };
+    this.#arrive(lockToken === null ? { name: 'loaded', ...facts } : { name: 'locked', lockToken, ...facts });
   }
 
   get #key(): SessionKey {
     return { appKey: this.#options.appKey, id: this.#id };
   }
 
-  async #write(release: boolean): Promise<void> {
-    if (this.#abandoned || this.mode === 'readonly') {
+  /** Where the session stands in the store: the state, or after `commit` the state it left. */
+  get #standing(): OpenState {
+    return this.#state.name === 'ended' ? this.#state.final : this.#state;
+  }
+
+  /** Makes `next` the state, or once ended, what the store holds. */
+  #arrive(next: OpenState): void {
+    const state = this.#state;
+    if (state.name === 'ended') state.final = next;
+    else this.#enter(next);
+  }
+
+  #enter(next: SessionState): void {
+    const allowed: readonly StateName[] = TRANSITIONS[this.#state.name];
+    if (!allowed.includes(next.name))
+      throw new Error(`Tessera bug: a session cannot go from "${this.#state.name}" to "${next.name}".`);
+    this.#state = next;
+  }
+
+  /** Writes what changed, from `state`; returns the state the store is left in. */
+  async #write(state: OpenState, release: boolean): Promise<OpenState> {
+    if (state.name === 'abandoned' || this.mode === 'readonly') {
       this.#report('unchanged', 0, 0, 0);
-      return;
+      if (state.name !== 'abandoned' && state.name !== 'new' && release) return { ...state, name: 'loaded' };
+      return state;
     }
+    if (state.name === 'new') return this.#create(state, release);
     const changes = this.#items.changes();
-    if (this.#isNew) {
-      if (!this.#keep && this.#items.size === 0) return;
-      const items = this.#items.serializedAll();
-      checkSessionSize(items, this.#options.maxSessionBytes);
-      const lockToken = release || this.mode !== 'exclusive' ? null : this.#lockTokenForNew();
-      const result = await this.#provider.create(
-        this.#key,
-        { items, timeoutMinutes: this.#timeoutMinutes, absoluteLifetimeMs: this.#absoluteLifetimeMs() },
-        { lockToken, lockTimeoutMs: this.#options.requestTimeoutMs },
-      );
-      if (result.state === 'exists') throw collision();
-      this.#isNew = false;
-      this.#version = result.version;
-      this.#lockToken = lockToken;
-      this.#items.saved({ set: items, remove: [] });
-      this.#timeoutChanged = false;
-      this.#report('created', items.size, 0, itemsBytes(items));
-      return;
-    }
     const unchanged = changes.set.size === 0 && changes.remove.length === 0 && !this.#timeoutChanged;
-    if (unchanged) {
-      if (this.#touched) await this.#provider.touch(this.#key);
-      if (release && this.#lockToken !== null) await this.#provider.release(this.#key, this.#lockToken);
-      if (release) this.#lockToken = null;
-      this.#report('unchanged', 0, 0, 0);
-      return;
-    }
+    if (unchanged) return this.#finishUnchanged(state, release);
+    return this.#saveChanges(state, changes, release);
+  }
+
+  /** `new`: creates the session when it holds something (or `save()` was called). */
+  async #create(state: OpenState & { name: 'new' }, release: boolean): Promise<OpenState> {
+    if (!this.#keep && this.#items.size === 0) return state;
+    const items = this.#items.serializedAll();
+    checkSessionSize(items, this.#options.maxSessionBytes);
+    // A session saved early in an exclusive request stays locked until the request ends.
+    const lockToken = release || this.mode !== 'exclusive' ? null : newLockToken();
+    const result = await this.#provider.create(
+      this.#key,
+      { items, timeoutMinutes: this.#timeoutMinutes, absoluteLifetimeMs: this.#absoluteLifetimeMs() },
+      { lockToken, lockTimeoutMs: this.#options.requestTimeoutMs },
+    );
+    if (result.state === 'exists') throw collision();
+    this.#items.saved({ set: items, remove: [] });
+    this.#timeoutChanged = false;
+    this.#report('created', items.size, 0, itemsBytes(items));
+    const facts = { version: result.version, createdAtMs: null };
+    return lockToken === null ? { name: 'loaded', ...facts } : { name: 'locked', lockToken, ...facts };
+  }
+
+  /** Nothing changed: at most a touch, and the lock's release. */
+  async #finishUnchanged(state: StoredState, release: boolean): Promise<OpenState> {
+    if (this.#touched) await this.#provider.touch(this.#key);
+    this.#report('unchanged', 0, 0, 0);
+    if (!release || state.name === 'loaded') return state;
+    if (state.name === 'locked') await this.#provider.release(this.#key, state.lockToken);
+    return { name: 'loaded', version: state.version, createdAtMs: state.createdAtMs };
+  }
+
+  /** Writes the changes, only while the session exists and (with a token) nobody took its lock. */
+  async #saveChanges(state: StoredState, changes: ItemChanges, release: boolean): Promise<OpenState> {
     if (changes.set.size > 0)
       checkSessionSize(this.#items.storedAfter(changes), this.#options.maxSessionBytes);
+    const lockToken = state.name === 'loaded' ? null : state.lockToken;
     const result = await this.#provider.save(
       this.#key,
       {
@@ -248,28 +385,21 @@ export class ActiveSession {
         remove: changes.remove,
         timeoutMinutes: this.#timeoutChanged ? this.#timeoutMinutes : undefined,
       },
-      { lockToken: this.#lockToken, expectedVersion: this.#version, releaseLock: release },
+      { lockToken, expectedVersion: state.version, releaseLock: release },
     );
     this.#report(result.state, changes.set.size, changes.remove.length, changes.bytes);
     if (result.state === 'lock-lost') {
-      this.#lockToken = null;
+      // The lock is another request's now: nothing of ours to release.
+      this.#arrive({ name: 'loaded', version: state.version, createdAtMs: state.createdAtMs });
       throw this.#lockLost('save the session');
     }
-    if (result.state === 'missing') {
-      // Abandoned or expired meanwhile: it stays gone, and this request's changes with it.
-      this.#abandoned = true;
-      this.#lockToken = null;
-      return;
-    }
+    // Abandoned or expired meanwhile: it stays gone, and this request's changes with it.
+    if (result.state === 'missing') return { name: 'abandoned' };
     this.#items.saved(changes);
-    this.#version = result.version;
     this.#timeoutChanged = false;
-    if (release) this.#lockToken = null;
-  }
-
-  #lockTokenForNew(): string {
-    // A session saved early in an exclusive request stays locked until the request ends.
-    return newLockToken();
+    const facts = { version: result.version, createdAtMs: state.createdAtMs };
+    if (release || state.name === 'loaded') return { name: 'loaded', ...facts };
+    return { ...state, ...facts };
   }
 
   #absoluteLifetimeMs(): number | null {
@@ -277,19 +407,13 @@ export class ActiveSession {
     return minutes === null ? null : Math.round(minutes * 60_000);
   }
 
-  #becomeNew(): void {
-    this.#isNew = true;
-    this.#version = null;
-    this.#createdAtMs = null;
-    this.#lockToken = null;
-  }
-
-  async #releaseQuietly(): Promise<void> {
-    const token = this.#lockToken;
-    this.#lockToken = null;
-    if (token === null || this.#isNew) return;
+  /** After a failed commit: releases the lock the session was left holding, if any. */
+  async #releaseQuietly(ended: EndedState): Promise<void> {
+    const state = ended.final;
+    if (state.name !== 'locked') return;
+    ended.final = { ...state, name: 'loaded' };
     // The lock also ends by itself after requestTimeoutMs; a failure here only delays others.
-    await this.#provider.release(this.#key, token).catch(() => {});
+    await this.#provider.release(this.#key, state.lockToken).catch(() => {});
   }
 
   #writable(action: string): void {
@@ -299,7 +423,7 @@ export class ActiveSession {
         `This request uses its session in mode "readonly" and cannot ${action}. Use mode "exclusive" or "none" for requests that change the session.`,
       );
     }
-    if (this.#abandoned) {
+    if (this.#standing.name === 'abandoned') {
       throw new SessionError(
         'TESSERA_SESSION_ABANDONED',
         `The session was abandoned; this request cannot ${action}. The next request starts a new session.`,

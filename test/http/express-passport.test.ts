@@ -1,9 +1,10 @@
 /**
  * The most common flow of an express-session application, with `TesseraExpressStore`
- * as its store: Passport 0.7 (`passport-local`) login after earlier visits, logout,
- * and login again, against every provider. Passport's `req.login` regenerates the
- * session, writes the user into the new one and saves it; `req.logout` saves the
- * session without the user, then regenerates it.
+ * as its store, then with Tessera's own `sessionMiddleware` in place of
+ * express-session: Passport 0.7 (`passport-local`) login after earlier visits,
+ * logout, and login again, against every provider. Passport's `req.login`
+ * regenerates the session, writes the user into the new one and saves it;
+ * `req.logout` saves the session without the user, then regenerates it.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -11,7 +12,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import session from 'express-session';
 import passport from 'passport';
 import { Strategy as LocalStrategy } from 'passport-local';
-import { TesseraExpressStore } from '../../src/http/index.ts';
+import { sessionMiddleware, TesseraExpressStore } from '../../src/http/index.ts';
 import type { SessionProvider } from '../../src/session/index.ts';
 import { PROVIDERS } from '../session/providers.ts';
 import { listen, type RunningServer } from './http-helpers.ts';
@@ -55,7 +56,9 @@ class Browser {
   }
 }
 
-function app(store: TesseraExpressStore, saveUninitialized: boolean, errors: unknown[]) {
+type SessionLayer = express.RequestHandler;
+
+function app(sessions: SessionLayer, errors: unknown[]) {
   const authenticator = new passport.Passport();
   authenticator.use(
     new LocalStrategy((username, password, done) => {
@@ -70,7 +73,7 @@ function app(store: TesseraExpressStore, saveUninitialized: boolean, errors: unk
 
   const application = express();
   application.use(express.urlencoded({ extended: false }));
-  application.use(session({ secret: 'test secret', resave: false, saveUninitialized, store }));
+  application.use(sessions);
   application.use(authenticator.session());
   application.get('/visit', (req, res) => {
     const data = req.session as unknown as { visits?: number };
@@ -83,6 +86,13 @@ function app(store: TesseraExpressStore, saveUninitialized: boolean, errors: unk
   application.get('/me', (req, res) => {
     if (!req.user) return void res.status(401).send('anonymous');
     res.json({ user: (req.user as User).name });
+  });
+  application.post('/note', (req, res) => {
+    (req.session as unknown as Record<string, unknown>).note = `private note of ${(req.user as User).name}`;
+    res.send('noted');
+  });
+  application.get('/items', (req, res) => {
+    res.json(Object.keys(req.session as object).filter((name) => name !== 'cookie'));
   });
   application.post('/logout', (req, res, next) => {
     req.logout((error) => (error ? next(error) : res.send('bye')));
@@ -118,7 +128,8 @@ for (const factory of PROVIDERS) {
             { provider, close: async () => {} },
             { appKey: `passport${saveUninitialized ? 1 : 2}` },
           );
-          server = await listen(app(store, saveUninitialized, errors) as never);
+          const sessions = session({ secret: 'test secret', resave: false, saveUninitialized, store });
+          server = await listen(app(sessions, errors) as never);
         });
         after(async () => {
           await server?.close();
@@ -173,5 +184,82 @@ for (const factory of PROVIDERS) {
         });
       });
     }
+  });
+}
+
+for (const factory of PROVIDERS) {
+  describe(`Passport 0.7 login over sessionMiddleware (no express-session): ${factory.name}`, () => {
+    let provider: SessionProvider;
+    let server: RunningServer;
+    const errors: unknown[] = [];
+
+    before(async () => {
+      await factory.setup();
+      provider = await factory.create();
+      const sessions = sessionMiddleware({
+        store: { provider, close: async () => {} },
+        appKey: 'passport3',
+        name: 'connect.sid',
+      });
+      server = await listen(app(sessions as SessionLayer, errors) as never);
+    });
+    after(async () => {
+      await server?.close();
+      await provider?.close();
+      await factory.teardown();
+      assert.deepEqual(errors, [], 'no request failed');
+    });
+
+    /** Every item stored under the application's sessions, by session id. */
+    async function storedItems(): Promise<Map<string, string[]>> {
+      const all = new Map<string, string[]>();
+      for await (const page of provider.listIds('passport3', { pageSize: 100 }))
+        for (const id of page) {
+          const load = await provider.peek({ appKey: 'passport3', id });
+          if (load.state === 'loaded') all.set(id, [...load.session.items.keys()].sort());
+        }
+      return all;
+    }
+
+    it('logs in under a new id: the visitor’s items are not carried over, the old id is deleted', async () => {
+      const browser = new Browser(server.url);
+      await browser.request('GET', '/visit');
+      const anonymous = browser.cookie!;
+      assert.deepEqual(await browser.login(), { status: 200, body: '{"user":"ann"}' });
+      assert.notEqual(browser.cookie, anonymous);
+      assert.deepEqual(JSON.parse((await browser.request('GET', '/items')).body), ['passport']);
+      assert.equal((await storedItems()).has(anonymous), false, 'the anonymous session is gone');
+      assert.deepEqual(await browser.request('GET', '/me'), { status: 200, body: '{"user":"ann"}' });
+    });
+
+    it('logs out: every item of the logged-in session is gone, from the request and from the store', async () => {
+      const browser = new Browser(server.url);
+      await browser.login();
+      await browser.request('POST', '/note');
+      const loggedIn = browser.cookie!;
+      assert.deepEqual((await storedItems()).get(loggedIn), ['note', 'passport']);
+
+      assert.deepEqual(await browser.request('POST', '/logout'), { status: 200, body: 'bye' });
+      assert.equal(browser.cookie, '', 'nothing is left to store: the cookie is cleared');
+      const stored = await storedItems();
+      assert.equal(stored.has(loggedIn), false, 'the logged-in session is deleted');
+      for (const items of stored.values()) assert.ok(!items.includes('note'), 'no session holds the note');
+
+      const replay = new Browser(server.url);
+      replay.cookie = loggedIn;
+      assert.equal((await replay.request('GET', '/me')).status, 401);
+      assert.deepEqual(JSON.parse((await replay.request('GET', '/items')).body), []);
+
+      assert.deepEqual(await browser.login(), { status: 200, body: '{"user":"ann"}' });
+      assert.deepEqual(JSON.parse((await browser.request('GET', '/items')).body), ['passport']);
+    });
+
+    it('a wrong password leaves the visitor anonymous, with its items', async () => {
+      const browser = new Browser(server.url);
+      await browser.request('GET', '/visit');
+      assert.equal((await browser.login('wrong')).status, 401);
+      assert.equal((await browser.request('GET', '/me')).status, 401);
+      assert.equal((await browser.request('GET', '/visit')).body, '{"visits":2}');
+    });
   });
 }

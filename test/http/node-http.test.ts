@@ -31,9 +31,13 @@ function app(handle: ReturnType<typeof sessionMiddleware>) {
         case '/peek':
           return send({ count: session.count ?? null });
         case '/login':
-          await session.regenerate();
+          await session.changeId();
           session.user = 'alice';
           return send({ id: session.id });
+        case '/regenerate':
+          await session.regenerate();
+          session.fresh = true;
+          return send({ id: session.id, items: Object.keys(session) });
         case '/logout':
           await session.abandon();
           return send({ ok: true });
@@ -137,7 +141,22 @@ describe('sessionMiddleware on node:http', () => {
     assert.deepEqual(JSON.parse((await client.get('/peek')).body), { count: 50 });
   });
 
-  it('regenerates the id at login and the old id stops working; logout clears the cookie', async () => {
+  it('regenerate deletes the old session and starts an empty one under a new id, as express-session', async () => {
+    const client = new CookieClient(server.url);
+    await client.get('/count');
+    const before = client.cookie;
+    const reply = await client.get('/regenerate');
+    assert.deepEqual(JSON.parse(reply.body), { id: client.cookie, items: ['fresh'] });
+    assert.notEqual(client.cookie, before);
+    assert.deepEqual(JSON.parse((await client.get('/peek')).body), { count: null }, 'items not kept');
+    assert.deepEqual(
+      JSON.parse((await get(`${server.url}/peek`, { cookie: `tessera.sid=${before}` })).body),
+      { count: null },
+      'the old id finds nothing',
+    );
+  });
+
+  it('changes the id at login and the old id stops working; logout clears the cookie', async () => {
     const client = new CookieClient(server.url);
     await client.get('/count');
     const before = client.cookie;

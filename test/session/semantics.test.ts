@@ -122,12 +122,37 @@ for (const factory of PROVIDERS) {
         assert.equal((await sessions.open(session.id)).isNew, true);
       });
 
-      it('regenerates the id atomically, keeping items and creation time; the old id is gone', async () => {
+      it('regenerates as express-session: the old session is deleted, the new one empty and new', async () => {
+        const sessions = engine();
+        const oldId = await seed(sessions, { cart: [1, 2], user: 'alice' });
+        const first = await sessions.open(oldId);
+        await first.regenerate();
+        assert.notEqual(first.id, oldId);
+        assert.deepEqual(first.names(), []);
+        assert.equal(first.isNew, true);
+        assert.equal((await sessions.open(oldId, { mode: 'readonly' })).isNew, true, 'deleted at once');
+        await first.commit();
+        assert.equal(first.cookieAction(), 'clear', 'nothing stored: the old cookie is cleared');
+        assert.equal((await sessions.open(first.id)).isNew, true, 'an empty session is not stored');
+
+        const second = await sessions.open(await seed(sessions, { user: 'bob' }));
+        await second.regenerate();
+        second.set('flash', 'logged out');
+        await second.commit();
+        assert.equal(second.cookieAction(), 'set');
+        const stored = await sessions.open(second.id, { mode: 'readonly' });
+        assert.deepEqual(
+          stored.names().map((name) => [name, stored.get(name)]),
+          [['flash', 'logged out']],
+        );
+      });
+
+      it('changes the id atomically, keeping items and creation time; the old id is gone', async () => {
         const sessions = engine();
         const oldId = await seed(sessions, { cart: [1, 2] });
         const first = await sessions.open(oldId);
         const createdAt = first.createdAt;
-        await first.regenerate();
+        await first.changeId();
         assert.notEqual(first.id, oldId);
         first.set('user', 'alice');
         await first.commit();
@@ -488,6 +513,7 @@ for (const factory of PROVIDERS) {
           assert.throws(change, { code: 'TESSERA_SESSION_ABANDONED', message: /abandoned/ });
         }
         await assert.rejects(session.regenerate(), { code: 'TESSERA_SESSION_ABANDONED' });
+        await assert.rejects(session.changeId(), { code: 'TESSERA_SESSION_ABANDONED' });
         await session.commit();
         assert.equal((await sessions.open(id)).isNew, true);
       });
