@@ -54,7 +54,7 @@ const sessionPlugin: FastifyPluginAsync<SessionMiddlewareOptions> = async (fasti
       reply.raw.off('close', onClose);
     }
     actives.set(request, active);
-    request.session = createHttpSession(active);
+    request.session = createHttpSession(active, request.headers['user-agent']);
   });
 
   fastify.addHook('onSend', async (request, reply, payload) => {

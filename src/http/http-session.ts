@@ -3,7 +3,7 @@
  * like express-session, plus the session's controls. Reading an item parses it on
  * first use; every change is saved when the response ends.
  */
-import { type ActiveSession, SessionError } from '../session/index.ts';
+import { type ActiveSession, principalOf, SessionError } from '../session/index.ts';
 
 type Callback = (error?: unknown) => void;
 
@@ -27,6 +27,12 @@ export interface SessionControls {
   save(callback?: Callback): Promise<void>;
   /** Slides the expiry again when the request ends. */
   touch(): SessionControls;
+  /**
+   * Names the signed-in user of this session (`null` clears it), saved with the
+   * session; `PrincipalSessions` then lists and logs out the user's sessions. The
+   * front-end server's name and the request's `User-Agent` are kept with it.
+   */
+  setPrincipal(name: string | null): SessionControls;
 }
 
 /** `req.session`: controls plus items. Give `Items` to type the items. */
@@ -42,13 +48,16 @@ export const RESERVED_NAMES: ReadonlySet<string> = new Set([
   'reload',
   'save',
   'touch',
+  'setPrincipal',
 ]);
 
 class Controls implements SessionControls {
   readonly #active: ActiveSession;
+  readonly #userAgent: string | undefined;
 
-  constructor(active: ActiveSession) {
+  constructor(active: ActiveSession, userAgent: string | undefined) {
     this.#active = active;
+    this.#userAgent = userAgent;
   }
 
   get id(): string {
@@ -91,6 +100,11 @@ class Controls implements SessionControls {
     this.#active.touch();
     return this;
   }
+
+  setPrincipal(name: string | null): SessionControls {
+    this.#active.setPrincipal(name === null ? null : principalOf(name, this.#userAgent));
+    return this;
+  }
 }
 
 /** With a callback, errors go to it and the promise always resolves (no unhandled rejection). */
@@ -102,9 +116,9 @@ function settle(promise: Promise<void>, callback: Callback | undefined): Promise
   );
 }
 
-/** Wraps a request's active session as `req.session`. */
-export function createHttpSession(active: ActiveSession): HttpSession {
-  const controls = new Controls(active);
+/** Wraps a request's active session as `req.session`; `userAgent` is the request's, kept with a principal. */
+export function createHttpSession(active: ActiveSession, userAgent?: string): HttpSession {
+  const controls = new Controls(active, userAgent);
   const bound = new Map<string | symbol, unknown>();
   const isControl = (property: string | symbol) =>
     typeof property === 'symbol' || RESERVED_NAMES.has(property);

@@ -76,7 +76,7 @@ export function attachSession(
   active: ActiveSession,
   options: ResolvedMiddlewareOptions,
 ): void {
-  (req as RequestWithSession).session = createHttpSession(active);
+  (req as RequestWithSession).session = createHttpSession(active, req.headers['user-agent']);
   const secure = isSecureRequest(req, options.cookie.trustProxy);
   let cookieDone = false;
   let ending = false;

@@ -2,13 +2,14 @@
  * One request's use of one session: its items, its lock, and the single write at
  * the end. Framework-independent; `http/` wraps it as `req.session`.
  */
-import { publishSave, reportUnavailable } from './diagnostics.ts';
+import { publishSave, reportUnavailable, saveHasSubscribers } from './diagnostics.ts';
 import { SessionError } from './errors.ts';
 import { acquireSession } from './lock-acquire.ts';
+import { emitSessionEvent } from './session-events.ts';
 import { newLockToken, newSessionId } from './session-id.ts';
 import { checkSessionSize, SessionItems } from './session-items.ts';
 import { checkMinutes, type SessionMode, type SessionOptions } from './session-options.ts';
-import type { SessionKey, SessionProvider, StoredSession } from './session-provider.ts';
+import type { SessionKey, SessionPrincipal, SessionProvider, StoredSession } from './session-provider.ts';
 
 /** What the response must do with the session cookie. */
 export type CookieAction = 'set' | 'clear' | 'none';
@@ -42,6 +43,8 @@ export class ActiveSession {
   #touched = false;
   #keep = false;
   #abandoned = false;
+  /** A principal to write with the next save; `undefined`: unchanged. */
+  #principal: SessionPrincipal | null | undefined;
   #ended: Promise<void> | undefined;
 
   constructor(init: ActiveSessionInit) {
@@ -110,6 +113,17 @@ export class ActiveSession {
     return this.#items.names();
   }
 
+  /**
+   * Names the session's user (at sign-in), written with the session's next save;
+   * `null` clears it (at sign-out). The store then lists this session among the
+   * principal's (`PrincipalSessions`). Setting one stores a new session even with no items.
+   */
+  setPrincipal(principal: SessionPrincipal | null): void {
+    this.#writable('set the principal');
+    this.#principal = principal;
+    if (principal) this.#keep = true;
+  }
+
   /** Asks for the expiry to slide again when the request ends (a long request). */
   touch(): void {
     this.#touched = true;
@@ -169,8 +183,15 @@ export class ActiveSession {
       if (result === 'lock-lost') throw this.#lockLost('regenerate the session id');
       if (result === 'exists' && attempt < 2) continue;
       if (result === 'exists') throw collision();
+      const previousId = this.#id;
       this.#id = newId;
       if (result === 'missing') this.#becomeNew();
+      else
+        emitSessionEvent(this.#provider, 'regenerated', {
+          appKey: this.#options.appKey,
+          id: newId,
+          previousId,
+        });
       return;
     }
   }
@@ -179,7 +200,10 @@ export class ActiveSession {
   async abandon(): Promise<void> {
     if (this.#abandoned) return;
     if (this.mode === 'readonly') this.#writable('abandon the session');
-    if (!this.#isNew) await this.#provider.abandon(this.#key);
+    if (!this.#isNew) {
+      await this.#provider.abandon(this.#key);
+      emitSessionEvent(this.#provider, 'destroyed', { ...this.#key, cause: 'abandon' });
+    }
     this.#abandoned = true;
     this.#lockToken = null;
   }
@@ -208,7 +232,7 @@ export class ActiveSession {
 
   async #write(release: boolean): Promise<void> {
     if (this.#abandoned || this.mode === 'readonly') {
-      this.#report('unchanged', 0, 0, 0);
+      this.#report('unchanged', 0, 0, 0, null);
       return;
     }
     const changes = this.#items.changes();
@@ -219,7 +243,12 @@ export class ActiveSession {
       const lockToken = release || this.mode !== 'exclusive' ? null : this.#lockTokenForNew();
       const result = await this.#provider.create(
         this.#key,
-        { items, timeoutMinutes: this.#timeoutMinutes, absoluteLifetimeMs: this.#absoluteLifetimeMs() },
+        {
+          items,
+          timeoutMinutes: this.#timeoutMinutes,
+          absoluteLifetimeMs: this.#absoluteLifetimeMs(),
+          principal: this.#principal,
+        },
         { lockToken, lockTimeoutMs: this.#options.requestTimeoutMs },
       );
       if (result.state === 'exists') throw collision();
@@ -228,15 +257,21 @@ export class ActiveSession {
       this.#lockToken = lockToken;
       this.#items.saved({ set: items, remove: [] });
       this.#timeoutChanged = false;
-      this.#report('created', items.size, 0, sizeOf(items));
+      this.#principal = undefined;
+      this.#report('created', items.size, 0, sizeOf(items), sizeOf(items));
+      emitSessionEvent(this.#provider, 'created', this.#key);
       return;
     }
-    const unchanged = changes.set.size === 0 && changes.remove.length === 0 && !this.#timeoutChanged;
+    const unchanged =
+      changes.set.size === 0 &&
+      changes.remove.length === 0 &&
+      !this.#timeoutChanged &&
+      this.#principal === undefined;
     if (unchanged) {
       if (this.#touched) await this.#provider.touch(this.#key);
       if (release && this.#lockToken !== null) await this.#provider.release(this.#key, this.#lockToken);
       if (release) this.#lockToken = null;
-      this.#report('unchanged', 0, 0, 0);
+      this.#report('unchanged', 0, 0, 0, null);
       return;
     }
     if (changes.set.size > 0)
@@ -247,10 +282,13 @@ export class ActiveSession {
         set: changes.set,
         remove: changes.remove,
         timeoutMinutes: this.#timeoutChanged ? this.#timeoutMinutes : undefined,
+        principal: this.#principal,
       },
       { lockToken: this.#lockToken, expectedVersion: this.#version, releaseLock: release },
     );
-    this.#report(result.state, changes.set.size, changes.remove.length, changes.bytes);
+    const sessionBytes =
+      result.state === 'saved' && saveHasSubscribers() ? sizeOf(this.#items.storedAfter(changes)) : null;
+    this.#report(result.state, changes.set.size, changes.remove.length, changes.bytes, sessionBytes);
     if (result.state === 'lock-lost') {
       this.#lockToken = null;
       throw this.#lockLost('save the session');
@@ -264,6 +302,7 @@ export class ActiveSession {
     this.#items.saved(changes);
     this.#version = result.version;
     this.#timeoutChanged = false;
+    this.#principal = undefined;
     if (release) this.#lockToken = null;
   }
 
@@ -319,6 +358,7 @@ export class ActiveSession {
     written: number,
     removed: number,
     bytes: number,
+    sessionBytes: number | null,
   ) {
     publishSave({
       provider: this.#provider.name,
@@ -327,6 +367,7 @@ export class ActiveSession {
       itemsWritten: written,
       itemsRemoved: removed,
       bytesWritten: bytes,
+      sessionBytes,
     });
   }
 }
