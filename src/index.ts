@@ -67,6 +67,8 @@ export {
   SessionEvents,
   type SessionExpiredEvent,
   type SessionLifecycleEvent,
+  SessionMetrics,
+  type SessionMetricsSnapshot,
   type SessionMode,
   type SessionOptions,
   type SessionProvider,

@@ -59,6 +59,13 @@ export {
 export { isSessionId, newSessionId } from './session-id.ts';
 export { type ItemChanges, SessionItems } from './session-items.ts';
 export {
+  type Histogram,
+  SESSION_METRICS_DEFAULTS,
+  SessionMetrics,
+  type SessionMetricsOptions,
+  type SessionMetricsSnapshot,
+} from './session-metrics.ts';
+export {
   resolveSessionOptions,
   SESSION_DEFAULTS,
   SESSION_MODES,
