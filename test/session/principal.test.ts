@@ -10,9 +10,11 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { once } from 'node:events';
 import { hostname } from 'node:os';
 import { after, before, describe, it } from 'node:test';
+import { TesseraExpressStore } from '../../src/http/index.ts';
 import {
   type ActiveSession,
   MemoryProvider,
+  MemorySessionStore,
   PrincipalSessions,
   principalOf,
   RedisSessionStore,
@@ -75,14 +77,15 @@ for (const factory of PROVIDERS) {
       await signIn(engine, 'bob');
       await signIn(new SessionEngine(provider, { appKey: `p${++appCount}` }), 'alice');
       const listed = await sessions.list('alice');
+      // Oldest first; two sign-ins in the same millisecond may come in either order.
       assert.deepEqual(
-        listed.map((s) => s.id),
-        [first.id, second.id],
+        new Map(listed.map((s) => [s.id, s.userAgent])),
+        new Map([
+          [first.id, 'Firefox/140'],
+          [second.id, 'Safari/18'],
+        ]),
       );
-      assert.deepEqual(
-        listed.map((s) => s.userAgent),
-        ['Firefox/140', 'Safari/18'],
-      );
+      assert.ok(listed[0]!.createdAt <= listed[1]!.createdAt);
       for (const session of listed) {
         assert.equal(session.frontEnd, hostname());
         // The store's clock, not this process's: allow the two to differ a little.
@@ -372,6 +375,20 @@ describe('session lifecycle events', () => {
     ]);
     assert.equal(sessionEvents(store), sessionEvents(provider), 'one emitter per store');
     await provider.close();
+  });
+
+  it("tells the express-session store's destroy as destroyed", async () => {
+    const store = new MemorySessionStore();
+    const express = new TesseraExpressStore(store, { appKey: 'express' });
+    const destroyed = once(sessionEvents(store), 'destroyed');
+    await express.set('AAAAAAAAAAAAAAAAAAAAAAAA', { cookie: { originalMaxAge: null } } as never);
+    await express.destroy('AAAAAAAAAAAAAAAAAAAAAAAA');
+    assert.deepEqual((await destroyed)[0], {
+      appKey: 'express',
+      id: 'AAAAAAAAAAAAAAAAAAAAAAAA',
+      cause: 'abandon',
+    });
+    await store.close();
   });
 
   it('tells when the memory store sweeps an expired session away', async () => {

@@ -25,9 +25,10 @@
  *   cannot reach the index's slot. Stale entries are then removed when listed, and a
  *   set emptied by that disappears.
  *
- * Costs: setting or changing a principal costs three round trips more than the save
- * (read, index, field), only in the request that changes it; every `regenerate`
- * costs one more (reading the principal it must carry); other requests nothing.
+ * Costs: setting a principal costs three round trips more than the save (read,
+ * index, field; a fourth removes the entry of a principal it replaces), only in the
+ * request that changes it; every `regenerate` costs one more (reading the principal
+ * it must carry); other requests nothing.
  */
 import { createHash } from 'node:crypto';
 import type { RedisConnection } from '../../redis/index.ts';

@@ -279,9 +279,9 @@ export class RedisProvider implements SessionProvider {
     const old = keysOf(key);
     const fresh = keysOf({ appKey: key.appKey, id: newId });
     // The principal is in the old `_Internal` hash; carried to the new id once it exists.
-    const principal = await this.#principals.read(key);
-    if (principal.principal)
-      await this.#principals.add({ ...key, id: newId }, principal.principal.name, principal.absoluteLeftMs);
+    const carried = await this.#principals.read(key);
+    if (carried.principal)
+      await this.#principals.add({ ...key, id: newId }, carried.principal.name, carried.absoluteLeftMs);
     // Two scripts: the ids hash to different cluster slots. The old id goes first, so
     // a failure in between can lose the session but never leaves the old id working.
     const taken = await this.#script(
@@ -308,7 +308,7 @@ export class RedisProvider implements SessionProvider {
       WRITES,
     );
     if (text(put) === 'exists') return 'exists';
-    await this.#principals.carry(key, { ...key, id: newId }, principal);
+    await this.#principals.carry(key, { ...key, id: newId }, carried);
     return 'regenerated';
   }
 
