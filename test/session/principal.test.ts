@@ -264,6 +264,10 @@ for (const [name, start] of [
       const sessions = new PrincipalSessions(store, { appKey });
       const gone = await signIn(engine, 'alice');
       const kept = await signIn(engine, 'alice');
+      // The index is no session: listing every session of the application skips it.
+      const everyId: string[] = [];
+      for await (const page of store.provider.listIds(appKey, { pageSize: 100 })) everyId.push(...page);
+      assert.deepEqual(everyId.sort(), [gone.id, kept.id].sort());
       // Abandoned behind the index's back (the session scripts never touch the index).
       await store.provider.abandon({ appKey, id: gone.id });
       assert.deepEqual((await indexOf(appKey, 'alice')).members, [gone.id, kept.id].sort());
