@@ -38,6 +38,7 @@ import type { Session, SessionData } from 'express-session';
 import { Store } from 'express-session';
 import { quoteInput } from '../errors.ts';
 import {
+  emitSessionEvent,
   resolveSessionOptions,
   SessionError,
   SessionItems,
@@ -129,7 +130,11 @@ export class TesseraExpressStore extends Store {
   override destroy(sid: string): Promise<void>;
   override destroy(sid: string, callback: Callback): void;
   override destroy(sid: string, callback?: Callback): Promise<void> | undefined {
-    return answer(this.#provider.abandon(this.#key(sid)), callback);
+    const key = this.#key(sid);
+    const destroyed = this.#provider
+      .abandon(key)
+      .then(() => emitSessionEvent(this.#provider, 'destroyed', { ...key, cause: 'abandon' }));
+    return answer(destroyed, callback);
   }
 
   /**

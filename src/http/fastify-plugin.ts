@@ -97,7 +97,12 @@ const sessionPlugin: FastifyPluginAsync<FastifySessionOptions> = async (fastify,
       reply.raw.off('close', onClose);
     }
     actives.set(request, active);
-    request.session = createHttpSession(active, resolved.cookie, resolved.engine.options.timeoutMinutes);
+    request.session = createHttpSession(
+      active,
+      resolved.cookie,
+      resolved.engine.options.timeoutMinutes,
+      request.headers['user-agent'],
+    );
   });
 
   fastify.addHook('onSend', async (request, reply, payload) => {

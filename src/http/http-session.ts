@@ -3,7 +3,7 @@
  * like express-session, plus the session's controls. Reading an item parses it on
  * first use; every change is saved when the response ends.
  */
-import { type ActiveSession, SessionError } from '../session/index.ts';
+import { type ActiveSession, principalOf, SessionError } from '../session/index.ts';
 import type { CookieSettings } from './cookies.ts';
 import { COOKIE_ITEM, SessionCookie } from './session-cookie.ts';
 
@@ -40,6 +40,12 @@ export interface SessionControls {
   save(callback?: Callback): Promise<void>;
   /** Slides the expiry again when the request ends. */
   touch(): SessionControls;
+  /**
+   * Names the signed-in user of this session (`null` clears it), saved with the
+   * session; `PrincipalSessions` then lists and logs out the user's sessions. The
+   * front-end server's name and the request's `User-Agent` are kept with it.
+   */
+  setPrincipal(name: string | null): SessionControls;
 }
 
 /**
@@ -74,15 +80,18 @@ export const RESERVED_NAMES: ReadonlySet<string> = new Set([
   'reload',
   'save',
   'touch',
+  'setPrincipal',
 ]);
 
 class Controls implements SessionControls {
   readonly #active: ActiveSession;
   readonly cookie: SessionCookie;
+  readonly #userAgent: string | undefined;
 
-  constructor(active: ActiveSession, cookie: SessionCookie) {
+  constructor(active: ActiveSession, cookie: SessionCookie, userAgent: string | undefined) {
     this.#active = active;
     this.cookie = cookie;
+    this.#userAgent = userAgent;
   }
 
   get id(): string {
@@ -129,6 +138,11 @@ class Controls implements SessionControls {
     this.#active.touch();
     return this;
   }
+
+  setPrincipal(name: string | null): SessionControls {
+    this.#active.setPrincipal(name === null ? null : principalOf(name, this.#userAgent));
+    return this;
+  }
 }
 
 /** With a callback, errors go to it and the promise always resolves (no unhandled rejection). */
@@ -147,14 +161,15 @@ export function sessionSetCookie(session: HttpSession, secureRequest: boolean): 
 
 const cookies = new WeakMap<object, SessionCookie>();
 
-/** Wraps a request's active session as `req.session`. */
+/** Wraps a request's active session as `req.session`; `userAgent` is the request's, kept with a principal. */
 export function createHttpSession(
   active: ActiveSession,
   settings: CookieSettings,
   defaultTimeoutMinutes: number,
+  userAgent?: string,
 ): HttpSession {
   const cookie = new SessionCookie(active, settings, defaultTimeoutMinutes);
-  const controls = new Controls(active, cookie);
+  const controls = new Controls(active, cookie, userAgent);
   const bound = new Map<string | symbol, unknown>();
   const isControl = (property: string | symbol) =>
     typeof property === 'symbol' || RESERVED_NAMES.has(property);

@@ -91,7 +91,12 @@ export function attachSession(
   active: ActiveSession,
   options: ResolvedMiddlewareOptions,
 ): void {
-  const session = createHttpSession(active, options.cookie, options.engine.options.timeoutMinutes);
+  const session = createHttpSession(
+    active,
+    options.cookie,
+    options.engine.options.timeoutMinutes,
+    req.headers['user-agent'],
+  );
   (req as RequestWithSession).session = session;
   const secure = isSecureRequest(req, options.cookie.trustProxy);
   let cookieDone = false;

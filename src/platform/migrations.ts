@@ -142,10 +142,33 @@ function initial(engine: DatabaseEngine): Migration {
   };
 }
 
+/**
+ * A session's principal (the signed-in user the application named) and where it
+ * signed in, with an index from (application, principal) to its sessions: the
+ * Database provider's `listByPrincipal` is one index range scan. Nullable columns
+ * added to existing rows (no rewrite on either engine); each step is skipped when
+ * already there, so a half-applied schema (a column added by hand) still migrates.
+ */
+const sessionPrincipal: Migration = {
+  async up(db: AnyDatabase) {
+    const sessions = (await db.introspection.getTables()).find((table) => table.name === 'sessions');
+    const present = new Set(sessions?.columns.map((column) => column.name));
+    for (const column of ['principal', 'principal_front_end', 'principal_user_agent'])
+      if (!present.has(column)) await db.schema.alterTable('sessions').addColumn(column, 'text').execute();
+    await db.schema
+      .createIndex('sessions_principal')
+      .ifNotExists()
+      .on('sessions')
+      .columns(['app_key', 'principal'])
+      .execute();
+  },
+};
+
 /** Every migration by name, for `engine`. */
 export function migrationsFor(engine: DatabaseEngine): Record<string, Migration> {
   return {
     '0001_initial': initial(engine),
+    '0002_session_principal': sessionPrincipal,
   };
 }
 

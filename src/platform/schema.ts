@@ -137,6 +137,11 @@ export interface SessionsTable {
   lock_expires_at_ms: number | null;
   /** How old the lock was that the current holder took over (`null`: it took a free lock); returned by its load. */
   lock_took_over_age_ms: number | null;
+  /** The signed-in user the application named (`req.session.setPrincipal`), indexed with `app_key`. */
+  principal: string | null;
+  /** The front-end server and `User-Agent` of the request that set the principal. */
+  principal_front_end: string | null;
+  principal_user_agent: string | null;
 }
 
 export interface PlatformSchema {

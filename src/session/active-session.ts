@@ -7,13 +7,14 @@
  * store call starts from a state and its outcome is the next state; the methods
  * read as "in this state, do this".
  */
-import { publishSave, reportUnavailable } from './diagnostics.ts';
+import { publishSave, reportUnavailable, saveHasSubscribers } from './diagnostics.ts';
 import { SessionError } from './errors.ts';
 import { acquireSession } from './lock-acquire.ts';
+import { emitSessionEvent } from './session-events.ts';
 import { newLockToken, newSessionId } from './session-id.ts';
 import { checkSessionSize, type ItemChanges, itemsBytes, SessionItems } from './session-items.ts';
 import { checkMinutes, type SessionMode, type SessionOptions } from './session-options.ts';
-import type { SessionKey, SessionProvider, StoredSession } from './session-provider.ts';
+import type { SessionKey, SessionPrincipal, SessionProvider, StoredSession } from './session-provider.ts';
 
 /** What the response must do with the session cookie. */
 export type CookieAction = 'set' | 'clear' | 'none';
@@ -103,6 +104,8 @@ export class ActiveSession {
   #touched = false;
   /** `save()` was called: a new session is stored even when it holds no item. */
   #keep = false;
+  /** A principal to write with the next save; `undefined`: unchanged. */
+  #principal: SessionPrincipal | null | undefined;
 
   constructor(init: ActiveSessionInit) {
     this.mode = init.mode;
@@ -174,6 +177,17 @@ export class ActiveSession {
     return this.#items.names();
   }
 
+  /**
+   * Names the session's user (at sign-in), written with the session's next save;
+   * `null` clears it (at sign-out). The store then lists this session among the
+   * principal's (`PrincipalSessions`). Setting one stores a new session even with no items.
+   */
+  setPrincipal(principal: SessionPrincipal | null): void {
+    this.#writable('set the principal');
+    this.#principal = principal;
+    if (principal) this.#keep = true;
+  }
+
   /** Asks for the expiry to slide again when the request ends (a long request). */
   touch(): void {
     this.#touched = true;
@@ -241,9 +255,13 @@ export class ActiveSession {
   async regenerate(): Promise<void> {
     this.#writable('regenerate the session');
     const state = this.#standing;
-    if (state.name !== 'new') await this.#provider.abandon(this.#key);
+    if (state.name !== 'new') {
+      await this.#provider.abandon(this.#key);
+      emitSessionEvent(this.#provider, 'destroyed', { ...this.#key, cause: 'abandon' });
+    }
     this.#id = newSessionId();
     this.#items.reset(new Map());
+    this.#principal = undefined;
     this.#timeoutMinutes = this.#options.timeoutMinutes;
     this.#timeoutChanged = false;
     this.#keep = false;
@@ -271,8 +289,15 @@ export class ActiveSession {
       if (result === 'lock-lost') throw this.#lockLost('change the session id');
       if (result === 'exists' && attempt < 2) continue;
       if (result === 'exists') throw collision();
+      const previousId = this.#id;
       this.#id = newId;
       if (result === 'missing') this.#arrive({ name: 'new', replacedStored: false });
+      else
+        emitSessionEvent(this.#provider, 'regenerated', {
+          appKey: this.#options.appKey,
+          id: newId,
+          previousId,
+        });
       return;
     }
   }
@@ -282,7 +307,10 @@ export class ActiveSession {
     const state = this.#standing;
     if (state.name === 'abandoned') return;
     if (this.mode === 'readonly') this.#writable('abandon the session');
-    if (state.name !== 'new') await this.#provider.abandon(this.#key);
+    if (state.name !== 'new') {
+      await this.#provider.abandon(this.#key);
+      emitSessionEvent(this.#provider, 'destroyed', { ...this.#key, cause: 'abandon' });
+    }
     this.#arrive({ name: 'abandoned' });
   }
 
@@ -333,13 +361,17 @@ export class ActiveSession {
   /** Writes what changed, from `state`; returns the state the store is left in. */
   async #write(state: OpenState, release: boolean): Promise<OpenState> {
     if (state.name === 'abandoned' || this.mode === 'readonly') {
-      this.#report('unchanged', 0, 0, 0);
+      this.#report('unchanged', 0, 0, 0, null);
       if (state.name !== 'abandoned' && state.name !== 'new' && release) return { ...state, name: 'loaded' };
       return state;
     }
     if (state.name === 'new') return this.#create(state, release);
     const changes = this.#items.changes();
-    const unchanged = changes.set.size === 0 && changes.remove.length === 0 && !this.#timeoutChanged;
+    const unchanged =
+      changes.set.size === 0 &&
+      changes.remove.length === 0 &&
+      !this.#timeoutChanged &&
+      this.#principal === undefined;
     if (unchanged) return this.#finishUnchanged(state, release);
     return this.#saveChanges(state, changes, release);
   }
@@ -353,13 +385,20 @@ export class ActiveSession {
     const lockToken = release || this.mode !== 'exclusive' ? null : newLockToken();
     const result = await this.#provider.create(
       this.#key,
-      { items, timeoutMinutes: this.#timeoutMinutes, absoluteLifetimeMs: this.#absoluteLifetimeMs() },
+      {
+        items,
+        timeoutMinutes: this.#timeoutMinutes,
+        absoluteLifetimeMs: this.#absoluteLifetimeMs(),
+        principal: this.#principal,
+      },
       { lockToken, lockTimeoutMs: this.#options.requestTimeoutMs },
     );
     if (result.state === 'exists') throw collision();
     this.#items.saved({ set: items, remove: [] });
     this.#timeoutChanged = false;
-    this.#report('created', items.size, 0, itemsBytes(items));
+    this.#principal = undefined;
+    this.#report('created', items.size, 0, itemsBytes(items), itemsBytes(items));
+    emitSessionEvent(this.#provider, 'created', this.#key);
     const facts = { version: result.version, createdAtMs: null };
     return lockToken === null ? { name: 'loaded', ...facts } : { name: 'locked', lockToken, ...facts };
   }
@@ -367,7 +406,7 @@ export class ActiveSession {
   /** Nothing changed: at most a touch, and the lock's release. */
   async #finishUnchanged(state: StoredState, release: boolean): Promise<OpenState> {
     if (this.#touched) await this.#provider.touch(this.#key);
-    this.#report('unchanged', 0, 0, 0);
+    this.#report('unchanged', 0, 0, 0, null);
     if (!release || state.name === 'loaded') return state;
     if (state.name === 'locked') await this.#provider.release(this.#key, state.lockToken);
     return { name: 'loaded', version: state.version, createdAtMs: state.createdAtMs };
@@ -384,10 +423,13 @@ export class ActiveSession {
         set: changes.set,
         remove: changes.remove,
         timeoutMinutes: this.#timeoutChanged ? this.#timeoutMinutes : undefined,
+        principal: this.#principal,
       },
       { lockToken, expectedVersion: state.version, releaseLock: release },
     );
-    this.#report(result.state, changes.set.size, changes.remove.length, changes.bytes);
+    const sessionBytes =
+      result.state === 'saved' && saveHasSubscribers() ? itemsBytes(this.#items.storedAfter(changes)) : null;
+    this.#report(result.state, changes.set.size, changes.remove.length, changes.bytes, sessionBytes);
     if (result.state === 'lock-lost') {
       // The lock is another request's now: nothing of ours to release.
       this.#arrive({ name: 'loaded', version: state.version, createdAtMs: state.createdAtMs });
@@ -397,6 +439,7 @@ export class ActiveSession {
     if (result.state === 'missing') return { name: 'abandoned' };
     this.#items.saved(changes);
     this.#timeoutChanged = false;
+    this.#principal = undefined;
     const facts = { version: result.version, createdAtMs: state.createdAtMs };
     if (release || state.name === 'loaded') return { name: 'loaded', ...facts };
     return { ...state, ...facts };
@@ -443,6 +486,7 @@ export class ActiveSession {
     written: number,
     removed: number,
     bytes: number,
+    sessionBytes: number | null,
   ) {
     publishSave({
       provider: this.#provider.name,
@@ -451,6 +495,7 @@ export class ActiveSession {
       itemsWritten: written,
       itemsRemoved: removed,
       bytesWritten: bytes,
+      sessionBytes,
     });
   }
 }

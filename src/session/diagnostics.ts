@@ -13,6 +13,10 @@ export const SESSION_CHANNELS = {
   itemCorrupt: 'tessera:session:item-corrupt',
   storeUnavailable: 'tessera:session:store-unavailable',
   clientGone: 'tessera:session:client-gone',
+  created: 'tessera:session:created',
+  regenerated: 'tessera:session:regenerated',
+  destroyed: 'tessera:session:destroyed',
+  expired: 'tessera:session:expired',
 } as const;
 
 /** A request waited for a session's lock. */
@@ -53,7 +57,28 @@ export interface SaveEvent {
   readonly itemsRemoved: number;
   /** Bytes of item names and values written. */
   readonly bytesWritten: number;
+  /**
+   * Bytes of item names and values the session holds after the write (what counts
+   * against `maxSessionBytes`); `null` when nothing was written.
+   */
+  readonly sessionBytes: number | null;
 }
+
+/**
+ * A session began, moved to a new id, ended by request, or ended by expiry
+ * (`tessera:session:created`, `…:regenerated`, `…:destroyed`, `…:expired`). No id:
+ * a session id is a credential. Applications that need the ids subscribe to the
+ * store's events (`sessionEvents(store)`), in their own process.
+ */
+export interface SessionLifecycleEvent {
+  readonly provider: string;
+  readonly appKey: string;
+  /** `destroyed` only: what ended it. */
+  readonly cause?: DestroyCause | undefined;
+}
+
+/** Why a session was destroyed: `req.session.abandon()`/`destroy()` (or the express-session store's `destroy`), or `PrincipalSessions`. */
+export type DestroyCause = 'abandon' | 'log-out-everywhere' | 'log-out-others';
 
 export interface ItemCorruptEvent {
   readonly provider: string;
@@ -73,7 +98,22 @@ const channels = {
   itemCorrupt: channel(SESSION_CHANNELS.itemCorrupt),
   storeUnavailable: channel(SESSION_CHANNELS.storeUnavailable),
   clientGone: channel(SESSION_CHANNELS.clientGone),
+  created: channel(SESSION_CHANNELS.created),
+  regenerated: channel(SESSION_CHANNELS.regenerated),
+  destroyed: channel(SESSION_CHANNELS.destroyed),
+  expired: channel(SESSION_CHANNELS.expired),
 };
+
+export type LifecycleKind = 'created' | 'regenerated' | 'destroyed' | 'expired';
+
+export function publishLifecycle(kind: LifecycleKind, event: SessionLifecycleEvent): void {
+  if (channels[kind].hasSubscribers) channels[kind].publish(event);
+}
+
+/** True when someone listens on `tessera:session:save` (its `sessionBytes` costs a sum). */
+export function saveHasSubscribers(): boolean {
+  return channels.save.hasSubscribers;
+}
 
 export function publishLockWait(event: LockWaitEvent): void {
   if (channels.lockWait.hasSubscribers) channels.lockWait.publish(event);

@@ -3,10 +3,12 @@ export type { ActiveSessionInit, CookieAction } from './active-session.ts';
 export { ActiveSession } from './active-session.ts';
 export type {
   ClientGoneEvent,
+  DestroyCause,
   LockQueuedEvent,
   LockTakeoverEvent,
   LockWaitEvent,
   SaveEvent,
+  SessionLifecycleEvent,
 } from './diagnostics.ts';
 export { publishClientGone, SESSION_CHANNELS } from './diagnostics.ts';
 export { SESSION_ERROR_CODES, SessionError, type SessionErrorCode } from './errors.ts';
@@ -21,6 +23,8 @@ export {
   typeName,
   wholeNumber,
 } from './option-checks.ts';
+export { checkPrincipalName, MAX_PRINCIPAL_LENGTH, principalOf } from './principal.ts';
+export { type PrincipalSession, PrincipalSessions } from './principal-sessions.ts';
 export {
   DATABASE_PROVIDER_DEFAULTS,
   DATABASE_PROVIDER_KINDS,
@@ -42,8 +46,25 @@ export {
 export { RedisSessionStore, type RedisSessionStoreOptions } from './redis-session-store.ts';
 export type * from './session-database.ts';
 export { type OpenOptions, SessionEngine } from './session-engine.ts';
+export {
+  emitSessionEvent,
+  type SessionCreatedEvent,
+  type SessionDestroyedEvent,
+  type SessionEventMap,
+  SessionEvents,
+  type SessionExpiredEvent,
+  type SessionRegeneratedEvent,
+  sessionEvents,
+} from './session-events.ts';
 export { isSessionId, newSessionId } from './session-id.ts';
 export { type ItemChanges, SessionItems } from './session-items.ts';
+export {
+  type Histogram,
+  SESSION_METRICS_DEFAULTS,
+  SessionMetrics,
+  type SessionMetricsOptions,
+  type SessionMetricsSnapshot,
+} from './session-metrics.ts';
 export {
   resolveSessionOptions,
   SESSION_DEFAULTS,

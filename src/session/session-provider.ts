@@ -54,12 +54,44 @@ export type ReadOnlyLoad =
   | { readonly state: 'loaded'; readonly session: StoredSession }
   | { readonly state: 'missing' };
 
+/**
+ * Who a session belongs to, as the application named it (at sign-in), with where
+ * that happened. The store keeps an index from each principal to its sessions.
+ */
+export interface SessionPrincipal {
+  /** The application's name for the user (`alice`, an e-mail, a user id). */
+  readonly name: string;
+  /** The front-end server that served the request which set the principal. */
+  readonly frontEnd: string | null;
+  /** That request's `User-Agent`, when it had one. */
+  readonly userAgent: string | null;
+}
+
+/** One session of a principal, as `listByPrincipal` returns it. */
+export interface PrincipalSessionRecord {
+  readonly id: string;
+  /** Epoch ms on the store's clock. */
+  readonly createdAtMs: number;
+  /**
+   * When the session was last used (loaded, saved or touched), epoch ms on the store's
+   * clock, derived from its expiry; `null` once its absolute expiry caps the sliding one
+   * (the last use can then no longer be told).
+   */
+  readonly lastAccessAtMs: number | null;
+  /** When the session ends if unused, epoch ms on the store's clock. */
+  readonly expiresAtMs: number;
+  readonly frontEnd: string | null;
+  readonly userAgent: string | null;
+}
+
 /** A session to create. */
 export interface NewSession {
   readonly items: ReadonlyMap<string, string>;
   readonly timeoutMinutes: number;
   /** Lifetime from now (store clock) after which the session ends; `null`: none. */
   readonly absoluteLifetimeMs: number | null;
+  /** The session's principal; absent or `null`: none. */
+  readonly principal?: SessionPrincipal | null | undefined;
 }
 
 /** What a save changes; items not named are left as they are in the store. */
@@ -70,6 +102,8 @@ export interface SessionChanges {
   readonly remove: readonly string[];
   /** A new sliding timeout to persist, when it changed. */
   readonly timeoutMinutes?: number | undefined;
+  /** A new principal (`null`: the session no longer has one); absent: unchanged. */
+  readonly principal?: SessionPrincipal | null | undefined;
 }
 
 /** When a save may happen and what it does to the lock. */
@@ -205,8 +239,8 @@ export interface SessionProvider {
   abandon(key: SessionKey): Promise<void>;
 
   /**
-   * Moves the session to `newId`, keeping its items, creation time, absolute expiry
-   * and remaining lifetime, and removes the old id, so the old id never works again.
+   * Moves the session to `newId`, keeping its items, principal, creation time,
+   * absolute expiry and remaining lifetime, and removes the old id, so the old id never works again.
    * With `lockToken`, only while that token holds the old session's lock, and the
    * new session is locked with the same token. Other requests never see both ids
    * or a partial session under the new id. (A store that cannot change two keys in
@@ -237,6 +271,20 @@ export interface SessionProvider {
    * administrative read (listing every session) must not keep sessions alive.
    */
   peek(key: SessionKey): Promise<ReadOnlyLoad>;
+
+  /**
+   * The live sessions of this application whose principal is `principal` (as set
+   * by `create` or `save`, and kept by `regenerate`), oldest first. Changes nothing
+   * a session holds (no expiry slides).
+   *
+   * Complete: every session that had the principal before the call and still has it
+   * is listed — so abandoning each listed session logs the principal out everywhere.
+   * A session whose principal is set or cleared during the call may or may not be.
+   * The index behind it may hold stale entries (sessions that ended, or whose
+   * principal changed); they are never listed, and a provider whose index can go
+   * stale (Redis) removes the ones it meets here.
+   */
+  listByPrincipal(appKey: string, principal: string): Promise<PrincipalSessionRecord[]>;
 
   /** Stops timers and closes connections the provider owns. */
   close(): Promise<void>;

@@ -6,6 +6,7 @@ import { createInterface } from 'node:readline';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { DatabaseSessionStore, PlatformDatabase } from '../../src/platform/index.ts';
+import { PrincipalSessions, principalOf, SessionEngine } from '../../src/session/index.ts';
 import { ENGINES, type EngineTarget } from './engines.ts';
 
 const PROCESS = new URL('./open-database-process.ts', import.meta.url).pathname;
@@ -50,14 +51,14 @@ for (const engine of ENGINES) {
     it('creates the schema on first open, and finds nothing to do on the next', async () => {
       const first = await PlatformDatabase.open(target.url);
       try {
-        assert.deepEqual(await first.executedMigrations(), ['0001_initial']);
+        assert.deepEqual(await first.executedMigrations(), ['0001_initial', '0002_session_principal']);
         assert.deepEqual((await first.migrate()).applied, []);
       } finally {
         await first.close();
       }
       const second = await PlatformDatabase.open(target.url);
       try {
-        assert.deepEqual(await second.executedMigrations(), ['0001_initial']);
+        assert.deepEqual(await second.executedMigrations(), ['0001_initial', '0002_session_principal']);
         const tables = (await second.db.introspection.getTables()).map((t) => t.name).sort();
         for (const table of [
           'applications',
@@ -79,7 +80,43 @@ for (const engine of ENGINES) {
     it('migrates once when three processes open a new database at the same moment', async () => {
       const reports = await openAtOnce(target.url, 3);
       // Each process migrated at open (or waited for another that did); a second `migrate()` finds nothing left.
-      for (const report of reports) assert.deepEqual(report, { applied: [], executed: ['0001_initial'] });
+      for (const report of reports)
+        assert.deepEqual(report, { applied: [], executed: ['0001_initial', '0002_session_principal'] });
+    });
+
+    it('adds the session principal to a database of the first schema, keeping its sessions, even half-added by hand', async () => {
+      const store = await DatabaseSessionStore.connect(target.url);
+      const engine = new SessionEngine(store.provider, { appKey: 'shop' });
+      const before = await engine.open(undefined);
+      before.set('cart', ['book']);
+      await before.commit();
+      // Back to the first schema, except one column someone already added by hand.
+      const db = store.database.db;
+      await sql`drop index sessions_principal`.execute(db);
+      await sql`alter table sessions drop column principal_front_end`.execute(db);
+      await sql`alter table sessions drop column principal_user_agent`.execute(db);
+      await sql`delete from kysely_migration where name = '0002_session_principal'`.execute(db);
+      await store.close();
+
+      const upgraded = await DatabaseSessionStore.connect(target.url);
+      try {
+        assert.deepEqual(await upgraded.database.executedMigrations(), [
+          '0001_initial',
+          '0002_session_principal',
+        ]);
+        const again = new SessionEngine(upgraded.provider, { appKey: 'shop' });
+        const session = await again.open(before.id);
+        assert.deepEqual(session.get('cart'), ['book']);
+        session.setPrincipal(principalOf('alice', 'ua'));
+        await session.commit();
+        const listed = await new PrincipalSessions(upgraded, { appKey: 'shop' }).list('alice');
+        assert.deepEqual(
+          listed.map((s) => [s.id, s.userAgent]),
+          [[before.id, 'ua']],
+        );
+      } finally {
+        await upgraded.close();
+      }
     });
 
     it('refuses a database migrated by a newer Tessera, naming it, and changes nothing', async () => {

@@ -18,12 +18,15 @@ import { outcomeUnknown, SessionError, storeUnavailable } from '../errors.ts';
 import { DEFAULT_MAX_WAITERS_PER_SESSION, LockWaiters, type ReleaseKind } from '../lock-waiters.ts';
 import { MAX_TIMER_MS, type ResolvedOptions, resolveOptions, wholeNumber } from '../option-checks.ts';
 import { PendingReleases } from '../pending-releases.ts';
+import { lastAccessAtMs } from '../principal.ts';
 import type { SessionDatabase, SqlQuery, SqlRow, SqlValue } from '../session-database.ts';
+import { emitSessionEvent } from '../session-events.ts';
 import type {
   ExclusiveLoad,
   LockRequest,
   LockWatch,
   NewSession,
+  PrincipalSessionRecord,
   ReadOnlyLoad,
   RegenerateResult,
   SaveCondition,
@@ -186,6 +189,22 @@ export class DatabaseProvider implements SessionProvider {
     }
   }
 
+  async listByPrincipal(appKey: string, principal: string): Promise<PrincipalSessionRecord[]> {
+    const rows = await this.#query('list the principal', this.#sql.listByPrincipal, [appKey, principal]);
+    return rows.map((row) => {
+      const expiresAtMs = Number(row.expires_at_ms);
+      const absolute = row.absolute_expires_at_ms == null ? null : Number(row.absolute_expires_at_ms);
+      return {
+        id: String(row.id),
+        createdAtMs: Number(row.created_at_ms),
+        lastAccessAtMs: lastAccessAtMs(expiresAtMs, Number(row.timeout_minutes), absolute),
+        expiresAtMs,
+        frontEnd: row.principal_front_end == null ? null : String(row.principal_front_end),
+        userAgent: row.principal_user_agent == null ? null : String(row.principal_user_agent),
+      };
+    });
+  }
+
   watchLock(key: SessionKey): Promise<LockWatch> {
     return this.#waiters.watch(tagOf(key));
   }
@@ -206,6 +225,9 @@ export class DatabaseProvider implements SessionProvider {
         session.absoluteLifetimeMs === null ? null : Math.round(session.absoluteLifetimeMs),
         options.lockToken,
         Math.ceil(options.lockTimeoutMs),
+        session.principal?.name ?? null,
+        session.principal?.frontEnd ?? null,
+        session.principal?.userAgent ?? null,
       ],
       WRITES,
     );
@@ -227,6 +249,10 @@ export class DatabaseProvider implements SessionProvider {
         condition.expectedVersion,
         condition.releaseLock ? 1 : 0,
         channelOf(key),
+        changes.principal === undefined ? 0 : 1,
+        changes.principal?.name ?? null,
+        changes.principal?.frontEnd ?? null,
+        changes.principal?.userAgent ?? null,
       ],
       WRITES,
     );
@@ -316,6 +342,8 @@ export class DatabaseProvider implements SessionProvider {
         const batch = this.#settings.sweepBatchSize;
         while (!this.#closed) {
           const deleted = await this.#query('sweep expired sessions', this.#sql.sweep, [batch]);
+          for (const row of deleted)
+            emitSessionEvent(this, 'expired', { appKey: String(row.app_key), id: String(row.id) });
           if (deleted.length < batch) break;
           // Let waiting requests' statements run between batches.
           await new Promise<void>((resolve) => setImmediate(resolve));

@@ -43,6 +43,8 @@ const DIALECTS: Record<SessionDatabase['dialect'], Dialect> = {
 
 /** Whether a save releases the lock: asked to, and holding one. */
 const releasing = 'CAST($7 AS INTEGER) = 1 AND CAST($5 AS TEXT) IS NOT NULL';
+/** Whether a save sets (or clears) the principal. */
+const principalSet = 'CAST($9 AS INTEGER) = 1';
 
 export type SessionStatements = ReturnType<typeof sessionStatements>;
 
@@ -98,31 +100,35 @@ export function sessionStatements(dialect: SessionDatabase['dialect']) {
 
     /**
      * $1 app, $2 id, $3 items JSON, $4 timeout minutes, $5 absolute lifetime ms or
-     * NULL, $6 lock token or NULL, $7 lock timeout ms. Replaces only an expired row;
-     * no row returned: the id is taken.
+     * NULL, $6 lock token or NULL, $7 lock timeout ms, $8 principal, $9 its front
+     * end, $10 its user agent (each or NULL). Replaces only an expired row; no row
+     * returned: the id is taken.
      */
     create: `INSERT INTO sessions (app_key, id, items, timeout_minutes, created_at_ms, absolute_expires_at_ms,
-        expires_at_ms, version, lock_token, lock_acquired_at_ms, lock_expires_at_ms, lock_took_over_age_ms)
+        expires_at_ms, version, lock_token, lock_acquired_at_ms, lock_expires_at_ms, lock_took_over_age_ms,
+        principal, principal_front_end, principal_user_agent)
       VALUES ($1, $2, CAST($3 AS TEXT), CAST($4 AS DOUBLE PRECISION), ${now}, ${now} + CAST($5 AS BIGINT),
         CASE WHEN CAST($5 AS BIGINT) IS NULL THEN ${now} + CAST(CAST($4 AS DOUBLE PRECISION) * 60000 AS BIGINT)
           ELSE ${d.least}(${now} + CAST(CAST($4 AS DOUBLE PRECISION) * 60000 AS BIGINT), ${now} + CAST($5 AS BIGINT)) END,
         1, CAST($6 AS TEXT),
         CASE WHEN CAST($6 AS TEXT) IS NULL THEN NULL ELSE ${now} END,
         CASE WHEN CAST($6 AS TEXT) IS NULL THEN NULL ELSE ${now} + CAST($7 AS BIGINT) END,
-        NULL)
+        NULL, CAST($8 AS TEXT), CAST($9 AS TEXT), CAST($10 AS TEXT))
       ON CONFLICT (app_key, id) DO UPDATE SET
         items = excluded.items, timeout_minutes = excluded.timeout_minutes,
         created_at_ms = excluded.created_at_ms, absolute_expires_at_ms = excluded.absolute_expires_at_ms,
         expires_at_ms = excluded.expires_at_ms, version = 1, lock_token = excluded.lock_token,
         lock_acquired_at_ms = excluded.lock_acquired_at_ms, lock_expires_at_ms = excluded.lock_expires_at_ms,
-        lock_took_over_age_ms = NULL
+        lock_took_over_age_ms = NULL, principal = excluded.principal,
+        principal_front_end = excluded.principal_front_end, principal_user_agent = excluded.principal_user_agent
       WHERE sessions.expires_at_ms <= ${now}
       RETURNING version`,
 
     /**
      * $1 app, $2 id, $3 merge patch JSON, $4 new timeout minutes or NULL, $5 lock
-     * token or NULL, $6 expected version or NULL, $7 release (1/0), $8 channel.
-     * No row: missing or lock lost (`probe` tells which).
+     * token or NULL, $6 expected version or NULL, $7 release (1/0), $8 channel,
+     * $9 set the principal (1/0), $10 principal, $11 its front end, $12 its user
+     * agent (each or NULL). No row: missing or lock lost (`probe` tells which).
      */
     save: `UPDATE sessions SET
         items = ${d.patch('CAST($3 AS TEXT)')},
@@ -131,7 +137,10 @@ export function sessionStatements(dialect: SessionDatabase['dialect']) {
         expires_at_ms = ${slide('COALESCE(CAST($4 AS DOUBLE PRECISION), timeout_minutes)')},
         lock_token = CASE WHEN ${releasing} THEN NULL ELSE lock_token END,
         lock_acquired_at_ms = CASE WHEN ${releasing} THEN NULL ELSE lock_acquired_at_ms END,
-        lock_expires_at_ms = CASE WHEN ${releasing} THEN NULL ELSE lock_expires_at_ms END
+        lock_expires_at_ms = CASE WHEN ${releasing} THEN NULL ELSE lock_expires_at_ms END,
+        principal = CASE WHEN ${principalSet} THEN CAST($10 AS TEXT) ELSE principal END,
+        principal_front_end = CASE WHEN ${principalSet} THEN CAST($11 AS TEXT) ELSE principal_front_end END,
+        principal_user_agent = CASE WHEN ${principalSet} THEN CAST($12 AS TEXT) ELSE principal_user_agent END
       WHERE ${key} AND ${live}
         AND (CAST($5 AS TEXT) IS NULL
           OR (lock_token = $5 AND lock_expires_at_ms > ${now})
@@ -159,9 +168,18 @@ export function sessionStatements(dialect: SessionDatabase['dialect']) {
         lock_took_over_age_ms = NULL
       WHERE ${key} RETURNING ${d.notify('$6', "'gone'")} AS notified`,
 
+    /**
+     * $1 app, $2 principal. The principal's live sessions, oldest first: one range
+     * scan of the index `sessions_principal`.
+     */
+    listByPrincipal: `SELECT id, created_at_ms, expires_at_ms, timeout_minutes, absolute_expires_at_ms,
+        principal_front_end, principal_user_agent
+      FROM sessions WHERE app_key = $1 AND principal = $2 AND ${live}
+      ORDER BY created_at_ms, id`,
+
     /** $1 batch size. Deletes at most that many expired sessions. */
     sweep: `DELETE FROM sessions WHERE (app_key, id) IN
         (SELECT app_key, id FROM sessions WHERE expires_at_ms <= ${now} LIMIT CAST($1 AS INTEGER))
-      RETURNING app_key`,
+      RETURNING app_key, id`,
   } as const;
 }

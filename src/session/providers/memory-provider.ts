@@ -14,18 +14,22 @@ import {
   resolveOptions,
   wholeNumber,
 } from '../option-checks.ts';
+import { lastAccessAtMs } from '../principal.ts';
+import { emitSessionEvent } from '../session-events.ts';
 import { itemBytes, itemsBytes } from '../session-items.ts';
 import type {
   ExclusiveLoad,
   LockRequest,
   LockWatch,
   NewSession,
+  PrincipalSessionRecord,
   ReadOnlyLoad,
   RegenerateResult,
   SaveCondition,
   SaveResult,
   SessionChanges,
   SessionKey,
+  SessionPrincipal,
   SessionProvider,
   StoredSession,
 } from '../session-provider.ts';
@@ -75,12 +79,15 @@ interface Entry {
   version: number;
   expiresAtMs: number;
   bytes: number;
+  principal: SessionPrincipal | null;
   lock: { readonly token: string; readonly acquiredAtMs: number; readonly expiresAtMs: number } | undefined;
 }
 
 export class MemoryProvider implements SessionProvider {
   readonly name = 'memory';
   readonly #entries = new Map<string, Entry>();
+  /** The principal index: the entry keys of each principal's sessions, by `principalKey`. */
+  readonly #principals = new Map<string, Set<string>>();
   readonly #maxBytes: number;
   readonly #waiters: LockWaiters;
   readonly #sweep: NodeJS.Timeout;
@@ -149,12 +156,14 @@ export class MemoryProvider implements SessionProvider {
       version: 1,
       expiresAtMs: 0,
       bytes,
+      principal: null,
       lock: options.lockToken
         ? { token: options.lockToken, acquiredAtMs: now, expiresAtMs: now + options.lockTimeoutMs }
         : undefined,
     };
     slide(entry, now);
     this.#entries.set(entryKey(key), entry);
+    this.#setPrincipal(key.appKey, entryKey(key), entry, session.principal ?? null);
     return { state: 'created', version: 1 };
   }
 
@@ -172,6 +181,8 @@ export class MemoryProvider implements SessionProvider {
     for (const name of changes.remove) entry.items.delete(name);
     entry.bytes += delta;
     if (changes.timeoutMinutes !== undefined) entry.timeoutMinutes = changes.timeoutMinutes;
+    if (changes.principal !== undefined)
+      this.#setPrincipal(key.appKey, entryKey(key), entry, changes.principal);
     entry.version += 1;
     slide(entry, now);
     if (condition.releaseLock && condition.lockToken !== null) this.#unlock(key, entry);
@@ -203,7 +214,9 @@ export class MemoryProvider implements SessionProvider {
     const newKey = { appKey: key.appKey, id: newId };
     if (this.#live(newKey, now)) return 'exists';
     this.#entries.delete(entryKey(key));
+    this.#unindex(entryKey(key), entry);
     this.#entries.set(entryKey(newKey), entry);
+    this.#setPrincipal(key.appKey, entryKey(newKey), entry, entry.principal);
     entry.lock = options.lockToken
       ? { token: options.lockToken, acquiredAtMs: now, expiresAtMs: now + options.lockTimeoutMs }
       : undefined;
@@ -231,15 +244,56 @@ export class MemoryProvider implements SessionProvider {
     return entry ? { state: 'loaded', session: snapshot(entry) } : { state: 'missing' };
   }
 
+  async listByPrincipal(appKey: string, principal: string): Promise<PrincipalSessionRecord[]> {
+    const now = this.#clock();
+    const sessions: PrincipalSessionRecord[] = [];
+    const prefix = `${appKey}_`;
+    for (const name of this.#principals.get(principalKey(appKey, principal)) ?? []) {
+      const entry = this.#live({ appKey, id: name.slice(prefix.length) }, now);
+      if (!entry) continue;
+      sessions.push({
+        id: name.slice(prefix.length),
+        createdAtMs: entry.createdAtMs,
+        lastAccessAtMs: lastAccessAtMs(entry.expiresAtMs, entry.timeoutMinutes, entry.absoluteExpiresAtMs),
+        expiresAtMs: entry.expiresAtMs,
+        frontEnd: entry.principal?.frontEnd ?? null,
+        userAgent: entry.principal?.userAgent ?? null,
+      });
+    }
+    return sessions.sort((a, b) => a.createdAtMs - b.createdAtMs);
+  }
+
   async close(): Promise<void> {
     clearInterval(this.#sweep);
+  }
+
+  /** Sets the entry's principal and moves it in the index (entries of one principal are one Set). */
+  #setPrincipal(appKey: string, name: string, entry: Entry, principal: SessionPrincipal | null): void {
+    this.#unindex(name, entry);
+    entry.principal = principal;
+    if (!principal) return;
+    const index = principalKey(appKey, principal.name);
+    let names = this.#principals.get(index);
+    if (!names) {
+      names = new Set();
+      this.#principals.set(index, names);
+    }
+    names.add(name);
+  }
+
+  #unindex(name: string, entry: Entry): void {
+    if (!entry.principal) return;
+    const index = principalKey(name.slice(0, name.indexOf('_')), entry.principal.name);
+    const names = this.#principals.get(index);
+    names?.delete(name);
+    if (names?.size === 0) this.#principals.delete(index);
   }
 
   #live(key: SessionKey, now: number): Entry | undefined {
     const name = entryKey(key);
     const entry = this.#entries.get(name);
     if (entry && entry.expiresAtMs <= now) {
-      this.#delete(name);
+      this.#expire(name);
       return undefined;
     }
     return entry;
@@ -266,16 +320,28 @@ export class MemoryProvider implements SessionProvider {
     if (!entry) return;
     this.#bytes -= entry.bytes;
     this.#entries.delete(name);
+    this.#unindex(name, entry);
+  }
+
+  #expire(name: string): void {
+    this.#delete(name);
+    const at = name.indexOf('_');
+    emitSessionEvent(this, 'expired', { appKey: name.slice(0, at), id: name.slice(at + 1) });
   }
 
   #removeExpired(): void {
     const now = this.#clock();
-    for (const [name, entry] of this.#entries) if (entry.expiresAtMs <= now) this.#delete(name);
+    for (const [name, entry] of this.#entries) if (entry.expiresAtMs <= now) this.#expire(name);
   }
 }
 
 function entryKey(key: SessionKey): string {
   return `${key.appKey}_${key.id}`;
+}
+
+/** The index key of a principal: the appKey never contains a NUL. */
+function principalKey(appKey: string, principal: string): string {
+  return `${appKey}\u0000${principal}`;
 }
 
 function holds(entry: Entry, condition: SaveCondition, now: number): boolean {

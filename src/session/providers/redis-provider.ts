@@ -25,6 +25,7 @@ import type {
   LockRequest,
   LockWatch,
   NewSession,
+  PrincipalSessionRecord,
   ReadOnlyLoad,
   RegenerateResult,
   SaveCondition,
@@ -33,6 +34,7 @@ import type {
   SessionKey,
   SessionProvider,
 } from '../session-provider.ts';
+import { RedisPrincipalIndex, STALE_GRACE_MS } from './redis-principal-index.ts';
 import { parseSession, type Reply, text } from './redis-replies.ts';
 import * as scripts from './redis-scripts.ts';
 
@@ -48,18 +50,26 @@ export interface RedisProviderOptions {
    * released by then end by themselves after the request timeout.
    */
   readonly closeTimeoutMs?: number | undefined;
+  /**
+   * How old a principal index entry whose session no longer names the principal
+   * must be before a listing removes it (default 60000 ms): a younger one may be a
+   * sign-in still being written.
+   */
+  readonly principalStaleGraceMs?: number | undefined;
 }
 
 export const REDIS_PROVIDER_DEFAULTS = {
   maxWaitersPerSession: DEFAULT_MAX_WAITERS_PER_SESSION,
   ownsConnection: false,
   closeTimeoutMs: 5000,
+  principalStaleGraceMs: STALE_GRACE_MS,
 } as const satisfies RedisProviderOptions;
 
 export const REDIS_PROVIDER_KINDS = {
   maxWaitersPerSession: wholeNumber(1, 1_000_000, ''),
   ownsConnection: BOOLEAN,
   closeTimeoutMs: wholeNumber(0, MAX_TIMER_MS, ' of milliseconds'),
+  principalStaleGraceMs: wholeNumber(0, MAX_TIMER_MS, ' of milliseconds'),
 } as const;
 
 /** Whether a call changes the session: a write whose answer is lost has an unknown outcome. */
@@ -93,6 +103,8 @@ export class RedisProvider implements SessionProvider {
     release: (key, lockToken) => this.#release(key, lockToken),
     isAway: isStoreUnavailable,
   });
+  /** Which sessions belong to a principal (see `redis-principal-index.ts`). */
+  readonly #principals: RedisPrincipalIndex;
   #closing: Promise<void> | undefined;
 
   constructor(connection: RedisConnection, options: RedisProviderOptions = {}) {
@@ -100,6 +112,11 @@ export class RedisProvider implements SessionProvider {
     this.#options = resolveOptions('The Redis session store', defaults, REDIS_PROVIDER_KINDS, options);
     this.#connection = connection;
     this.#publish = connection.topology === 'cluster' ? 'SPUBLISH' : 'PUBLISH';
+    this.#principals = new RedisPrincipalIndex(
+      connection,
+      (operation, call, writes) => this.#run(operation, call, writes ? WRITES : READS),
+      this.#options.principalStaleGraceMs,
+    );
     this.#waiters = new LockWaiters({
       maxPerSession: this.#options.maxWaitersPerSession,
       listen: (tag, onRelease) =>
@@ -166,6 +183,10 @@ export class RedisProvider implements SessionProvider {
       String(options.lockTimeoutMs),
       ...flatten(session.items),
     ];
+    const principal = session.principal ?? null;
+    const before =
+      principal &&
+      (await this.#principals.prepare(key, principal, { absoluteLeftMs: session.absoluteLifetimeMs }));
     const reply = await this.#script(
       'create the session',
       scripts.CREATE,
@@ -173,9 +194,9 @@ export class RedisProvider implements SessionProvider {
       args,
       WRITES,
     );
-    return text(reply[0]) === 'exists'
-      ? { state: 'exists' }
-      : { state: 'created', version: Number(text(reply[1])) };
+    if (text(reply[0]) === 'exists') return { state: 'exists' };
+    if (before) await this.#principals.finish(key, principal, before);
+    return { state: 'created', version: Number(text(reply[1])) };
   }
 
   async save(key: SessionKey, changes: SessionChanges, condition: SaveCondition): Promise<SaveResult> {
@@ -191,8 +212,11 @@ export class RedisProvider implements SessionProvider {
       ...flatten(changes.set),
       ...changes.remove,
     ];
+    const principal = changes.principal;
+    const before = principal !== undefined && (await this.#principals.prepare(key, principal));
     const reply = await this.#script('save', scripts.SAVE, [k.data, k.internal, k.lock], args, WRITES);
     const state = text(reply[0]);
+    if (state === 'saved' && before) await this.#principals.finish(key, principal ?? null, before);
     if (state === 'saved') {
       if (condition.releaseLock && condition.lockToken !== null) this.#waiters.wake(k.tag);
       return { state, version: Number(text(reply[1])) };
@@ -251,6 +275,10 @@ export class RedisProvider implements SessionProvider {
   async regenerate(key: SessionKey, newId: string, options: LockRequest): Promise<RegenerateResult> {
     const old = keysOf(key);
     const fresh = keysOf({ appKey: key.appKey, id: newId });
+    // The principal is in the old `_Internal` hash; carried to the new id once it exists.
+    const carried = await this.#principals.read(key);
+    if (carried.principal)
+      await this.#principals.add({ ...key, id: newId }, carried.principal.name, carried.absoluteLeftMs);
     // Two scripts: the ids hash to different cluster slots. The old id goes first, so
     // a failure in between can lose the session but never leaves the old id working.
     const taken = await this.#script(
@@ -276,7 +304,13 @@ export class RedisProvider implements SessionProvider {
         ),
       WRITES,
     );
-    return text(put) === 'exists' ? 'exists' : 'regenerated';
+    if (text(put) === 'exists') return 'exists';
+    await this.#principals.carry(key, { ...key, id: newId }, carried);
+    return 'regenerated';
+  }
+
+  listByPrincipal(appKey: string, principal: string): Promise<PrincipalSessionRecord[]> {
+    return this.#principals.list(appKey, principal);
   }
 
   /**
