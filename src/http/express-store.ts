@@ -39,11 +39,14 @@ import { Store } from 'express-session';
 import { quoteInput } from '../errors.ts';
 import {
   emitSessionEvent,
+  principalOf,
   resolveSessionOptions,
   SessionError,
   SessionItems,
   type SessionKey,
+  type SessionPrincipal,
   type SessionStore,
+  typeName,
 } from '../session/index.ts';
 
 export interface TesseraExpressStoreOptions {
@@ -57,6 +60,14 @@ export interface TesseraExpressStoreOptions {
    * `scanCount`.
    */
   readonly listPageSize?: number;
+  /**
+   * The session's principal, from its properties, e.g. Passport's
+   * `(session) => session.passport?.user` (a string; `null` or `undefined`: none).
+   * Kept with the session at each `set`, with the front-end's name and the request's
+   * `User-Agent`, so `PrincipalSessions` lists and logs out the user's sessions.
+   * Default: none.
+   */
+  readonly principal?: ((session: SessionData) => string | null | undefined) | undefined;
 }
 
 export const EXPRESS_STORE_DEFAULTS = {
@@ -72,6 +83,8 @@ export type ListedSessionData = SessionData & { readonly id: string };
 interface Known {
   readonly id: string;
   readonly items: ReadonlyMap<string, string>;
+  /** The principal's name those items give (with the `principal` option). */
+  readonly principal: string | null;
 }
 
 /** The session's `cookie` as stored or handed to `set`: a `Cookie`, or its JSON. */
@@ -85,6 +98,7 @@ export class TesseraExpressStore extends Store {
   readonly #appKey: string;
   readonly #timeoutMinutes: number;
   readonly #listPageSize: number;
+  readonly #principalOf: ((session: SessionData) => string | null | undefined) | undefined;
   /**
    * Items as loaded or last saved, by the object `get` returned, then by the
    * `req.session` express-session made of it. Keyed by object and checked against
@@ -95,7 +109,7 @@ export class TesseraExpressStore extends Store {
 
   constructor(store: SessionStore, options: TesseraExpressStoreOptions = {}) {
     super();
-    const { listPageSize = EXPRESS_STORE_DEFAULTS.listPageSize, ...sessionOptions } = options;
+    const { listPageSize = EXPRESS_STORE_DEFAULTS.listPageSize, principal, ...sessionOptions } = options;
     const resolved = resolveSessionOptions(sessionOptions);
     if (!Number.isInteger(listPageSize) || listPageSize < 1) {
       throw new SessionError(
@@ -107,6 +121,13 @@ export class TesseraExpressStore extends Store {
     this.#appKey = resolved.appKey;
     this.#timeoutMinutes = resolved.timeoutMinutes;
     this.#listPageSize = listPageSize;
+    if (principal !== undefined && typeof principal !== 'function') {
+      throw new SessionError(
+        'TESSERA_SESSION_OPTIONS',
+        `TesseraExpressStore option principal must be a function of the session returning the user's name, e.g. (session) => session.passport?.user (got ${typeName(principal)}).`,
+      );
+    }
+    this.#principalOf = principal;
   }
 
   /** The session, or `null` when it does not exist or its cookie has expired (then it is deleted). */
@@ -204,7 +225,8 @@ export class TesseraExpressStore extends Store {
     const load = await this.#provider.peek(this.#key(sid));
     if (load.state === 'missing') return null;
     const session = await this.#inflate(sid, load.session.items);
-    if (session) this.#known.set(session, { id: sid, items: load.session.items });
+    if (session)
+      this.#known.set(session, { id: sid, items: load.session.items, principal: this.#nameOf(session) });
     return session;
   }
 
@@ -236,13 +258,16 @@ export class TesseraExpressStore extends Store {
     for (const [name, value] of Object.entries(session)) items.set(name, value);
     const serialized = items.serializedAll();
     const known = this.#known.get(session);
+    const name = this.#nameOf(session);
+    const principal = this.#principalOf && (name === null ? null : principalOf(name, userAgentOf(session)));
     if (known?.id === sid) {
-      await this.#saveChanges(key, known.items, serialized, timeoutMinutes);
+      const changed = this.#principalOf && name !== known.principal ? principal : undefined;
+      await this.#saveChanges(key, known.items, serialized, timeoutMinutes, changed);
     } else {
-      await this.#replace(key, serialized, timeoutMinutes);
+      await this.#replace(key, serialized, timeoutMinutes, principal);
     }
     // A later `save()` of the same object writes only what changed after this one.
-    this.#known.set(session, { id: sid, items: serialized });
+    this.#known.set(session, { id: sid, items: serialized, principal: name });
   }
 
   /** Writes what changed since `known`, only while the session exists. */
@@ -251,10 +276,11 @@ export class TesseraExpressStore extends Store {
     known: ReadonlyMap<string, string>,
     serialized: ReadonlyMap<string, string>,
     timeoutMinutes: number,
+    principal: SessionPrincipal | null | undefined,
   ): Promise<void> {
     const set = new Map([...serialized].filter(([name, value]) => known.get(name) !== value));
     const remove = [...known.keys()].filter((name) => !serialized.has(name));
-    const saved = await this.#provider.save(key, { set, remove, timeoutMinutes }, NO_LOCK);
+    const saved = await this.#provider.save(key, { set, remove, timeoutMinutes, principal }, NO_LOCK);
     if (saved.state !== 'saved') throw gone();
   }
 
@@ -263,19 +289,28 @@ export class TesseraExpressStore extends Store {
    * with a concurrent writer of the same id: a property it adds between the read and
    * the write survives.
    */
-  async #replace(key: SessionKey, serialized: ReadonlyMap<string, string>, timeoutMinutes: number) {
+  async #replace(
+    key: SessionKey,
+    serialized: ReadonlyMap<string, string>,
+    timeoutMinutes: number,
+    principal: SessionPrincipal | null | undefined,
+  ) {
     // A session deleted between the read and the write is created again, at most twice.
     for (let attempt = 0; attempt < 3; attempt++) {
       const created = await this.#provider.create(
         key,
-        { items: serialized, timeoutMinutes, absoluteLifetimeMs: null },
+        { items: serialized, timeoutMinutes, absoluteLifetimeMs: null, principal },
         { lockToken: null, lockTimeoutMs: 1 },
       );
       if (created.state === 'created') return;
       const stored = await this.#provider.peek(key);
       if (stored.state === 'missing') continue;
       const remove = [...stored.session.items.keys()].filter((name) => !serialized.has(name));
-      const saved = await this.#provider.save(key, { set: serialized, remove, timeoutMinutes }, NO_LOCK);
+      const saved = await this.#provider.save(
+        key,
+        { set: serialized, remove, timeoutMinutes, principal },
+        NO_LOCK,
+      );
       if (saved.state === 'saved') return;
     }
     throw gone();
@@ -317,6 +352,11 @@ export class TesseraExpressStore extends Store {
       await Promise.all(page.map((id) => this.#provider.abandon(this.#key(id))));
   }
 
+  /** The principal's name the `principal` option gives for `session` (`null`: none, or no option). */
+  #nameOf(session: SessionData): string | null {
+    return this.#principalOf?.(session) ?? null;
+  }
+
   /** The sliding timeout the session's cookie asks for, in minutes; `undefined` when it has expired. */
   #timeoutOf(session: SessionData): number | undefined {
     const left = lifetimeMs(session.cookie);
@@ -341,6 +381,13 @@ function lifetimeMs(cookie: unknown): number | undefined {
     if (Number.isFinite(at)) return at - Date.now();
   }
   return typeof maxAge === 'number' ? maxAge : undefined;
+}
+
+/** express-session's `req.session` carries its request (not enumerable): the `User-Agent` to keep with a principal. */
+function userAgentOf(session: SessionData): string | undefined {
+  const req = (session as { req?: { headers?: Record<string, unknown> } }).req;
+  const agent = req?.headers?.['user-agent'];
+  return typeof agent === 'string' ? agent : undefined;
 }
 
 function gone(): SessionError {
