@@ -6,9 +6,7 @@
 import { type Command, Option } from 'commander';
 import {
   expects,
-  flagHelp,
   flagOf,
-  flagSyntax,
   hostProblem,
   REDIS_SETTINGS,
   type RedisSessionSettings,
@@ -20,12 +18,12 @@ import {
   type Secret,
   type ServerConfiguration,
   type SessionProviderName,
-  type SettingSpec,
   saveConfiguration,
 } from '../config/index.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
 import { addConfigOption, configAction, locationOf, UsageError } from './config-action.ts';
 import { readSecretFromStdin } from './read-secret.ts';
+import { addSettingOptions } from './setting-options.ts';
 import { formatSessionSettings, keptBackup } from './settings-report.ts';
 
 interface SessionOptions {
@@ -51,15 +49,6 @@ const OPTION_OF: Record<string, string> = Object.fromEntries(
   REDIS_SETTINGS.settings.map((spec) => [spec.field, flagOf(spec)]),
 );
 
-/** The options of one Redis setting: its own, and for a secret the one that removes it, for a switch its `--no-`. */
-function addSettingOptions(command: Command, spec: SettingSpec): void {
-  command.option(flagSyntax(spec), flagHelp(spec, 'Redis'));
-  if (spec.kind === 'secret')
-    command.option(`--clear-${spec.field}`, `remove the stored Redis ${spec.label.toLowerCase()}`);
-  if (spec.kind === 'switch')
-    command.option(`--no-${flagOf(spec).slice(2)}`, `the opposite of ${flagOf(spec)}`);
-}
-
 export function registerSessionCommand(config: Command): void {
   const command = addConfigOption(
     config
@@ -74,7 +63,7 @@ export function registerSessionCommand(config: Command): void {
       'import all Redis settings from a connection string (replaces them)',
     )
     .option('--connection-string-stdin', 'the same, reading the connection string from standard input');
-  for (const spec of REDIS_SETTINGS.settings) addSettingOptions(command, spec);
+  for (const spec of REDIS_SETTINGS.settings) addSettingOptions(command, spec, 'Redis');
   command
     .addHelpText(
       'after',
