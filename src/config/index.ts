@@ -91,6 +91,7 @@ export {
 } from './schema.ts';
 export { Secret } from './secret.ts';
 export { SECRET_FIELD_NAMES, SECRET_FIELDS, type SecretField, shellWord } from './secret-fields.ts';
+export { SETTING_GROUPS } from './setting-groups.ts';
 export {
   docsRows,
   expects,
@@ -103,6 +104,7 @@ export {
   type SettingGroup,
   type SettingKind,
   type SettingSpec,
+  shownDefault,
   specOf,
 } from './setting-table.ts';
 

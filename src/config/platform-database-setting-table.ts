@@ -17,7 +17,7 @@ export const PLATFORM_DATABASE_SETTING_SPECS = [
     provider: 'sqlite',
     label: 'File',
     help: 'the absolute path of the database file; its folder must exist',
-    default: 'platform.db beside the configuration file',
+    default: '`platform.db` beside the configuration file',
   },
   {
     field: 'host',
@@ -59,8 +59,9 @@ export const PLATFORM_DATABASE_SETTING_SPECS = [
     kind: 'secret',
     provider: 'postgres',
     label: 'Password',
-    help: "the user's password, encrypted like the Redis password",
-    default: 'PGPASSWORD when set, else none',
+    help: "the user's password, a secret",
+    default: '`PGPASSWORD` when set, else no password',
+    note: 'Stored and handled like `session.redis.password` (encrypted, bound to this field, plain text accepted and encrypted on the next save).',
   },
   {
     field: 'ssl',

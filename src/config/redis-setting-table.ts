@@ -16,6 +16,7 @@ export const REDIS_SETTING_SPECS = [
     kind: 'hosts',
     label: 'Hosts',
     help: 'the Redis hosts, host:port each ([address]:port for IPv6), in connection string order; without a port: 6380 with Use SSL, else 6379',
+    note: 'Each entry is checked as the connection string checks an endpoint (RFC 1123 host names, ports 1–65535, no duplicates).',
     required: true,
   },
   {
@@ -23,7 +24,8 @@ export const REDIS_SETTING_SPECS = [
     key: 'password',
     kind: 'secret',
     label: 'Password',
-    help: 'the Redis password (AUTH)',
+    help: 'the Redis password (AUTH), a secret',
+    note: 'Stored as `{"$encrypted": "v1:<key id>:<iv>:<tag>:<ciphertext>"}`: AES-256-GCM with the private key, bound to this field. May be written by hand in plain text (`"password": "…"`, e.g. by an unattended install): it is accepted, shown as "plain text in the file", and stored encrypted on the next save (`tessera config apply` does one).',
   },
   {
     field: 'user',
@@ -31,7 +33,7 @@ export const REDIS_SETTING_SPECS = [
     kind: 'text',
     label: 'ACL user',
     help: 'the ACL user (Redis 6+)',
-    default: 'the default user',
+    default: 'the `default` user',
   },
   {
     field: 'useSsl',
@@ -47,7 +49,8 @@ export const REDIS_SETTING_SPECS = [
     kind: 'text',
     label: 'SSL Host',
     help: 'the name sent as SNI and checked in every server certificate',
-    default: "each host's own name",
+    default: "each host's own name (an IP address is checked against the certificate's IP entries)",
+    note: '`tessera config show` prints the names that will be checked.',
   },
   {
     field: 'connectTimeoutMs',
@@ -77,7 +80,7 @@ export const REDIS_SETTING_SPECS = [
     kind: 'integer',
     unit: 'ms',
     min: 1,
-    default: 'the sync timeout',
+    default: 'the sync timeout alone',
     label: 'Async timeout (ms)',
     help: 'a command is allowed the larger of this and the sync timeout',
     advanced: true,
@@ -110,7 +113,7 @@ export const REDIS_SETTING_SPECS = [
     min: -1,
     default: DEFAULTS.keepAliveSeconds,
     label: 'Keep-alive (s)',
-    help: "time between keep-alive pings of an idle connection; -1 or 0: the client's default (60)",
+    help: "time between keep-alive pings of an idle connection (-1 or 0: the client's default, 60 s)",
     advanced: true,
   },
   {
@@ -145,6 +148,7 @@ export const REDIS_SETTING_SPECS = [
     kind: 'text',
     label: 'Sentinel service name',
     help: 'Redis Sentinel: the name of the monitored primary (the hosts are then Sentinels)',
+    note: 'Sentinel is not supported by the client yet: Test Connection says so.',
     advanced: true,
   },
   {

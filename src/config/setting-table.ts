@@ -38,6 +38,8 @@ export interface SettingSpec {
   readonly label: string;
   /** What it does, one sentence without its final period: the command line's help, the field's hint, the docs. */
   readonly help: string;
+  /** More for the docs only: how it is stored, checked or shown. */
+  readonly note?: string;
   /** Shown under the Configuration Tool's advanced options. */
   readonly advanced?: boolean;
   /** Must be set whenever its group (or its `provider`) is. */
@@ -139,18 +141,24 @@ export function flagSyntax(spec: SettingSpec): string {
   return `${flagOf(spec)}${placeholder[spec.kind]}`;
 }
 
+/** The default of `spec` as plain text (no Markdown), for the command line and the Configuration Tool; undefined when none. */
+export function shownDefault(spec: SettingSpec): string | undefined {
+  return spec.default === undefined ? undefined : String(spec.default).replaceAll('`', '');
+}
+
 /** The help of `spec`'s option, from its help, unit and default. */
 export function flagHelp(spec: SettingSpec, group: string): string {
   const prefix = spec.provider !== undefined ? `${spec.provider}: ` : spec.advanced ? 'advanced: ' : '';
   if (spec.kind === 'secret') {
     return `${prefix}read the ${group} ${spec.label.toLowerCase()} from standard input (never give it on the command line)`;
   }
+  const fallback = shownDefault(spec);
   const unset =
     spec.kind === 'switch' || spec.required
-      ? spec.default !== undefined && spec.kind !== 'switch'
-        ? ` (default ${spec.default})`
+      ? fallback !== undefined && spec.kind !== 'switch'
+        ? ` (default ${fallback})`
         : ''
-      : ` ("" for ${spec.default !== undefined ? `the default, ${spec.default}` : 'none'})`;
+      : ` ("" for ${fallback !== undefined ? `the default: ${fallback}` : 'none'})`;
   return `${prefix}${spec.label}: ${spec.help}${unitPhrase(spec)}${unset}`;
 }
 
@@ -201,15 +209,20 @@ function unitPhrase(spec: SettingSpec): string {
   return spec.unit === 'ms' ? ', in milliseconds' : ', in seconds';
 }
 
-function shown(value: string | number | boolean): string {
-  return typeof value === 'string' ? value : `\`${String(value)}\``;
+function shown(value: number | boolean): string {
+  return `\`${String(value)}\``;
 }
 
 /** The row of `spec` in the field table of docs/configuration-tool.md. */
 export function docsRow(group: SettingGroup, spec: SettingSpec): string {
   const text = [
     `${spec.provider !== undefined ? `\`${spec.provider}\`: ` : ''}${spec.help}${unitPhrase(spec)}.`,
-    ...(spec.default !== undefined ? [`Default ${shown(spec.default)}.`] : []),
+    ...(spec.default === undefined
+      ? []
+      : typeof spec.default === 'string'
+        ? [`Absent: ${spec.default}.`]
+        : [`Default ${shown(spec.default)}.`]),
+    ...(spec.note !== undefined ? [spec.note] : []),
     ...(spec.key !== undefined ? [`Connection string: \`${spec.key}\`.`] : []),
   ].join(' ');
   const label = spec.advanced ? `advanced: ${spec.label}` : spec.label;

@@ -12,6 +12,7 @@ import {
   SESSION_PROVIDER_LABELS,
   SESSION_PROVIDERS,
   type SessionProviderName,
+  shownDefault,
   specOf,
 } from '../../config/index.ts';
 import { html, pageHeader, pageScript, renderPage, type SafeHtml } from '../../web/index.ts';
@@ -277,7 +278,7 @@ function databasePanel(view: DatabaseFormView): SafeHtml {
 /** An advanced option's field: its label, hint and default from the settings table. */
 function advancedField(name: RedisAdvancedOption, value: string): SafeHtml {
   const spec = specOf(REDIS_SETTINGS, name);
-  const fallback = spec.default;
+  const fallback = shownDefault(spec);
   const hint = html`<p id="${name}-hint" class="hint">${capitalize(spec.help)}. <code>${spec.key ?? name}=</code></p>`;
   const error = html`<p id="${name}-error" class="field-error" hidden></p>`;
   if (spec.kind === 'boolean') {
