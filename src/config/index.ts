@@ -47,11 +47,22 @@ export {
   SYSTEM_CONFIG_PATH,
 } from './location.ts';
 export {
+  PLATFORM_DATABASE_SETTINGS,
+  POSTGRES_DEFAULT_PORT,
+  settingsOfProvider,
+} from './platform-database-setting-table.ts';
+export {
   defaultSqlitePath,
   platformDatabaseOf,
   platformDatabaseProblems,
 } from './platform-database-settings.ts';
 export { loadOrCreatePrivateKey, PRIVATE_KEY_BYTES, type PrivateKey, readPrivateKey } from './private-key.ts';
+export {
+  REDIS_ADVANCED_OPTION_NAMES,
+  REDIS_ADVANCED_SETTINGS,
+  REDIS_SETTINGS,
+  type RedisAdvancedOption,
+} from './redis-setting-table.ts';
 export {
   certificateNamesChecked,
   connectionStringFor,
@@ -69,9 +80,6 @@ export {
   PLATFORM_DATABASE_PROVIDERS,
   type PlatformDatabaseProvider,
   type PlatformDatabaseSettings,
-  REDIS_ADVANCED_OPTION_NAMES,
-  REDIS_ADVANCED_OPTIONS,
-  type RedisAdvancedOption,
   type RedisSessionSettings,
   SERVICE_CENTER_STEPS,
   SESSION_PROVIDER_LABELS,
@@ -84,6 +92,22 @@ export {
 export { Secret } from './secret.ts';
 export { decryptSecret, encryptSecret, parseEncryptedValue } from './secret-encryption.ts';
 export { SECRET_FIELD_NAMES, SECRET_FIELDS, type SecretField, shellWord } from './secret-fields.ts';
+export { SETTING_GROUPS } from './setting-groups.ts';
+export {
+  docsRows,
+  expects,
+  flagHelp,
+  flagOf,
+  flagSyntax,
+  kebab,
+  readSettingText,
+  SETTING_KINDS,
+  type SettingGroup,
+  type SettingKind,
+  type SettingSpec,
+  shownDefault,
+  specOf,
+} from './setting-table.ts';
 
 /**
  * The Redis connection string of this server's configuration, for

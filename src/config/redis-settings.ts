@@ -3,25 +3,33 @@
  * make. The configuration is the single source of this server's connection
  * string: every tool and the front-end server get it from `connectionStringFor`.
  *
- * Hosts and option values are checked by the connection string layer itself, so a
- * configuration that validates always makes a connection string that parses.
+ * Hosts and option values are checked by the connection string layer's own
+ * readers (`endpointProblem`, `readOption`), option by option, so a configuration
+ * that validates always makes a connection string that parses. The settings and
+ * their keys are in redis-setting-table.ts.
  */
 
 import { quoteInput } from '../errors.ts';
 import {
   CONNECTION_STRING_DEFAULTS,
+  endpointProblem,
   formatConnectionString,
   formatEndpoint,
-  hasControlCharacter,
+  formatOption,
   mayQuotePart,
+  noEffectProblems,
+  optionField,
   parseConnectionString,
   type RedisConnectionSettings,
   RedisError,
+  readOption,
   redactConnectionString,
 } from '../redis/index.ts';
 import { ConfigError } from './errors.ts';
+import { REDIS_SETTINGS } from './redis-setting-table.ts';
 import type { RedisSessionSettings, ServerConfiguration } from './schema.ts';
 import { Secret } from './secret.ts';
+import type { SettingSpec } from './setting-table.ts';
 
 /** A setting that the connection string layer refuses: the field (relative to `session.redis`) and why. */
 export interface SettingProblem {
@@ -29,22 +37,21 @@ export interface SettingProblem {
   readonly problem: string;
 }
 
-/** Advanced settings whose field in the connection string settings has another name. */
-const RENAMED = { clientName: 'name' } as const;
+/** The settings that are options of the connection string (all but Hosts), each with its key. */
+const OPTION_SETTINGS = REDIS_SETTINGS.settings.filter(
+  (spec): spec is SettingSpec & { readonly key: string } => spec.key !== undefined,
+);
 
-const SIMPLE_FIELDS = [
-  'user',
-  'sslHost',
-  'defaultDatabase',
-  'connectTimeoutMs',
-  'syncTimeoutMs',
-  'asyncTimeoutMs',
-  'connectRetry',
-  'keepAliveSeconds',
-  'abortConnect',
-  'allowAdmin',
-  'serviceName',
-] as const;
+type StoredValue = string | number | boolean | Secret | undefined;
+
+/** A stored value as the connection string writes it (a secret revealed: for the Redis layer only). */
+function textOf(value: Exclude<StoredValue, undefined>): string {
+  return value instanceof Secret ? value.reveal() : String(value);
+}
+
+function storedValue(redis: RedisSessionSettings, field: string): StoredValue {
+  return (redis as unknown as Readonly<Record<string, StoredValue>>)[field];
+}
 
 /**
  * The connection string of this server's session store. Throws
@@ -83,14 +90,24 @@ export function toConnectionSettings(redis: RedisSessionSettings): RedisConnecti
       ...(redis.serviceName ? ['serviceName=x'] : []),
     ].join(','),
   ).endpoints;
-  const settings: Record<string, unknown> = { ...CONNECTION_STRING_DEFAULTS, endpoints, ssl: redis.useSsl };
-  delete settings.port;
-  delete settings.sslPort;
-  delete settings.sentinelPort;
-  for (const field of SIMPLE_FIELDS) if (redis[field] !== undefined) settings[field] = redis[field];
-  if (redis.clientName !== undefined) settings[RENAMED.clientName] = redis.clientName;
-  if (redis.password !== undefined) settings.password = redis.password.reveal();
-  if (redis.sslProtocols !== undefined) settings.sslProtocols = sslProtocolsOf(redis.sslProtocols);
+  const {
+    port: _port,
+    sslPort: _sslPort,
+    sentinelPort: _sentinelPort,
+    ...defaults
+  } = CONNECTION_STRING_DEFAULTS;
+  const settings: Record<string, unknown> = { ...defaults, endpoints };
+  for (const spec of OPTION_SETTINGS) {
+    const value = storedValue(redis, spec.field);
+    if (value === undefined) continue;
+    const reading = readOption(spec.key, textOf(value));
+    if (!reading.ok) {
+      throw new ConfigError('TESSERA_CONFIG_INVALID', `session.redis.${spec.field}: ${reading.problem}`, {
+        field: `session.redis.${spec.field}`,
+      });
+    }
+    settings[reading.field] = reading.value;
+  }
   if (redis.noEffectOptions !== undefined) settings.noEffect = redis.noEffectOptions;
   return settings as unknown as RedisConnectionSettings;
 }
@@ -101,26 +118,31 @@ export function toConnectionSettings(redis: RedisSessionSettings): RedisConnecti
  * Throws the Redis layer's `TESSERA_REDIS_CONNECTION_STRING` error, naming the part.
  */
 export function redisSettingsFromConnectionString(text: string): RedisSessionSettings {
-  const parsed = parseConnectionString(text);
+  const connection = parseConnectionString(text);
+  const parsed = connection as unknown as Readonly<Record<string, unknown>>;
   const defaults: Readonly<Record<string, unknown>> = CONNECTION_STRING_DEFAULTS;
-  const settings: Record<string, unknown> = {
-    hosts: parsed.endpoints.map(formatEndpoint),
-    useSsl: parsed.ssl,
-  };
-  for (const field of SIMPLE_FIELDS) {
+  const settings: Record<string, unknown> = { hosts: connection.endpoints.map(formatEndpoint) };
+  for (const spec of OPTION_SETTINGS) {
+    const field = optionField(spec.key);
     const value = parsed[field];
-    if (value !== undefined && value !== defaults[field]) settings[field] = value;
+    // Use SSL is always written; the other options only when they differ from the default.
+    if (value === undefined || (spec.kind !== 'switch' && value === defaults[field])) continue;
+    settings[spec.field] =
+      spec.kind === 'secret'
+        ? new Secret(String(value))
+        : typeof value === 'object'
+          ? formatOption(spec.key, value)
+          : value;
   }
-  if (parsed.name !== undefined) settings.clientName = parsed.name;
-  if (parsed.password !== undefined) settings.password = new Secret(parsed.password);
-  if (parsed.sslProtocols !== undefined) {
-    settings.sslProtocols = parsed.sslProtocols.map((p) => `tls${p.slice(4).replace('.', '')}`).join('|');
-  }
-  if (parsed.noEffect !== undefined) settings.noEffectOptions = { ...parsed.noEffect };
+  if (connection.noEffect !== undefined) settings.noEffectOptions = { ...connection.noEffect };
   return settings as unknown as RedisSessionSettings;
 }
 
-/** Everything the connection string layer refuses in these settings (an empty list when they are valid). */
+/**
+ * Everything the connection string layer refuses in these settings (an empty list
+ * when they are valid): each host as an endpoint, the hosts together (no endpoint
+ * twice), each option by the Redis layer's reading of its value.
+ */
 export function redisSettingsProblems(redis: RedisSessionSettings): SettingProblem[] {
   const problems: SettingProblem[] = [];
   if (redis.hosts.length === 0) problems.push({ field: 'hosts', problem: 'list at least one host:port.' });
@@ -132,58 +154,30 @@ export function redisSettingsProblems(redis: RedisSessionSettings): SettingProbl
   try {
     parseConnectionString(redis.hosts.join(','));
   } catch (error) {
-    problems.push({ field: 'hosts', problem: messageOf(error) });
+    if (!(error instanceof RedisError)) throw error;
+    problems.push({ field: 'hosts', problem: error.message });
     return problems;
   }
-  const base = { ...CONNECTION_STRING_DEFAULTS, endpoints: [{ host: 'localhost', port: 6379 }] };
-  const check = (field: string, settingsField: string, value: unknown) => {
-    try {
-      formatConnectionString({ ...base, [settingsField]: value } as unknown as RedisConnectionSettings);
-    } catch (error) {
-      const message = messageOf(error).replace(/^Cannot write the Redis connection string: [A-Za-z.]+: /, '');
-      problems.push({ field, problem: message });
-    }
-  };
-  for (const field of SIMPLE_FIELDS) if (redis[field] !== undefined) check(field, field, redis[field]);
-  if (redis.clientName !== undefined) check('clientName', RENAMED.clientName, redis.clientName);
-  if (redis.noEffectOptions !== undefined) check('noEffectOptions', 'noEffect', redis.noEffectOptions);
-  if (redis.password !== undefined) {
-    if (hasControlCharacter(redis.password.reveal())) {
-      problems.push({
-        field: 'password',
-        problem: 'the password contains a control character (e.g. a line break).',
-      });
-    } else if (redis.password.reveal() === '') {
-      problems.push({
-        field: 'password',
-        problem: 'the password is empty: remove it to connect without a password.',
-      });
-    }
+  for (const spec of OPTION_SETTINGS) {
+    const value = storedValue(redis, spec.field);
+    if (value === undefined) continue;
+    const reading = readOption(spec.key, textOf(value));
+    if (!reading.ok) problems.push({ field: spec.field, problem: reading.problem });
   }
-  if (redis.sslProtocols !== undefined) {
-    try {
-      sslProtocolsOf(redis.sslProtocols);
-    } catch (error) {
-      problems.push({ field: 'sslProtocols', problem: stripPart(messageOf(error)) });
-    }
+  for (const problem of noEffectProblems(redis.noEffectOptions ?? {})) {
+    problems.push({ field: 'noEffectOptions', problem });
   }
   return problems;
 }
 
 /** Why one entry of Hosts is not `host:port` (IPv6 in brackets), or undefined. */
 export function hostProblem(host: string): string | undefined {
-  if (host.trim() === '') return 'a host is empty.';
   // Only the text before a "," or "=" is quoted: what follows may be a password typed here.
   if (/[,=]/.test(host))
     return `${quoteInput(host.split(/[,=]/)[0]!)} is not one host:port (one host per entry, no options).`;
-  try {
-    parseConnectionString(host);
-    return undefined;
-  } catch (error) {
-    const message = messageOf(error);
-    const reason = /is not an endpoint: (.*)$/s.exec(message)?.[1] ?? stripPart(message);
-    return `${mayQuotePart(host) ? quoteInput(host) : 'This entry'} is not host:port: ${reason}`;
-  }
+  const reason = endpointProblem(host);
+  if (reason === undefined) return undefined;
+  return `${mayQuotePart(host) ? quoteInput(host) : 'This entry'} is not host:port: ${reason}`;
 }
 
 /** The names checked in the server certificates: the SSL Host, or else each host's own name. */
@@ -191,18 +185,4 @@ export function certificateNamesChecked(redis: RedisSessionSettings): string[] {
   if (redis.sslHost !== undefined) return [redis.sslHost];
   const endpoints = parseConnectionString(redis.hosts.join(',')).endpoints;
   return [...new Set(endpoints.map((endpoint) => endpoint.host))];
-}
-
-function sslProtocolsOf(text: string): RedisConnectionSettings['sslProtocols'] {
-  const quoted = `"${text.replaceAll('"', '""')}"`;
-  return parseConnectionString(`localhost,sslProtocols=${quoted}`).sslProtocols;
-}
-
-function stripPart(message: string): string {
-  return message.replace(/^Part \d+ of the Redis connection string \([^)]*\): /, '');
-}
-
-function messageOf(error: unknown): string {
-  if (error instanceof RedisError || error instanceof Error) return error.message;
-  return String(error);
 }

@@ -28,7 +28,18 @@
  * back restores them.
  */
 import { z } from 'zod';
+import { PLATFORM_DATABASE_SETTING_SPECS } from './platform-database-setting-table.ts';
+import { REDIS_SETTING_SPECS } from './redis-setting-table.ts';
 import type { Secret } from './secret.ts';
+import { settingsShape } from './setting-table.ts';
+
+export type { StoredSecret } from './setting-table.ts';
+
+/** Narrows a table to the settings of one provider, keeping their literal types. */
+function isFor<P extends string>(provider: P) {
+  return <S extends { readonly provider: string }>(spec: S): spec is Extract<S, { readonly provider: P }> =>
+    spec.provider === provider;
+}
 
 /** The version of the file this Tessera writes; versions.ts upgrades every older one to it. */
 export const CONFIG_VERSION = 2;
@@ -43,46 +54,6 @@ export const SESSION_PROVIDER_LABELS = {
   database: 'Database',
   redis: 'Redis',
 } as const satisfies Record<SessionProviderName, string>;
-
-/**
- * The advanced options of the Redis connection string: the setting's name in this
- * file, its key in the connection string (StackExchange.Redis syntax), its type
- * and what it means. Absent means the connection string's default.
- */
-export const REDIS_ADVANCED_OPTIONS = {
-  connectTimeoutMs: { key: 'connectTimeout', type: 'integer', min: 1, doc: 'time allowed to connect, in ms' },
-  syncTimeoutMs: { key: 'syncTimeout', type: 'integer', min: 1, doc: 'time allowed for a command, in ms' },
-  asyncTimeoutMs: {
-    key: 'asyncTimeout',
-    type: 'integer',
-    min: 1,
-    doc: 'a command is allowed the larger of this and the sync timeout, in ms',
-  },
-  defaultDatabase: {
-    key: 'defaultDatabase',
-    type: 'integer',
-    min: 0,
-    doc: 'database number (not on Cluster)',
-  },
-  connectRetry: { key: 'connectRetry', type: 'integer', min: 0, doc: 'connection attempts after the first' },
-  keepAliveSeconds: {
-    key: 'keepAlive',
-    type: 'integer',
-    min: -1,
-    doc: 'seconds between keep-alive pings of an idle connection (-1 or 0: the client default, 60)',
-  },
-  abortConnect: { key: 'abortConnect', type: 'boolean', doc: 'fail at start when no host answers' },
-  allowAdmin: { key: 'allowAdmin', type: 'boolean', doc: 'allow administrative commands (FLUSHDB, CONFIG)' },
-  clientName: { key: 'name', type: 'string', doc: 'client name shown by CLIENT LIST' },
-  serviceName: { key: 'serviceName', type: 'string', doc: 'Sentinel: name of the monitored primary' },
-  sslProtocols: {
-    key: 'sslProtocols',
-    type: 'string',
-    doc: 'TLS versions allowed: tls12, tls13 or tls12|tls13',
-  },
-} as const;
-export type RedisAdvancedOption = keyof typeof REDIS_ADVANCED_OPTIONS;
-export const REDIS_ADVANCED_OPTION_NAMES = Object.keys(REDIS_ADVANCED_OPTIONS) as RedisAdvancedOption[];
 
 /** The Redis session settings, as the rest of Tessera reads them. */
 export interface RedisSessionSettings {
@@ -187,30 +158,12 @@ export const DEFAULT_CONFIGURATION: ServerConfiguration = Object.freeze({
 // ---------------------------------------------------------------------------
 // The JSON form
 
-/** A secret in the file: `{"$encrypted": "v1:…"}`, or plain text (accepted, encrypted on the next save). */
-const storedSecret = z.union([z.string(), z.strictObject({ $encrypted: z.string() })]);
-export type StoredSecret = z.infer<typeof storedSecret>;
-
 const nonEmpty = z.string().min(1);
 const integer = (min: number) => z.int().min(min);
 
+// The settings' fields come from their tables (setting-table.ts); only what no one sets by hand is added here.
 const redisFileSchema = z.strictObject({
-  hosts: z.array(nonEmpty).min(1),
-  password: storedSecret.optional(),
-  user: nonEmpty.optional(),
-  useSsl: z.boolean().optional(),
-  sslHost: nonEmpty.optional(),
-  connectTimeoutMs: integer(1).optional(),
-  syncTimeoutMs: integer(1).optional(),
-  asyncTimeoutMs: integer(1).optional(),
-  defaultDatabase: integer(0).optional(),
-  connectRetry: integer(0).optional(),
-  keepAliveSeconds: integer(-1).optional(),
-  abortConnect: z.boolean().optional(),
-  allowAdmin: z.boolean().optional(),
-  clientName: nonEmpty.optional(),
-  serviceName: nonEmpty.optional(),
-  sslProtocols: nonEmpty.optional(),
+  ...settingsShape(REDIS_SETTING_SPECS),
   noEffectOptions: z.record(z.string(), z.string()).optional(),
 });
 
@@ -225,15 +178,13 @@ const appliedFileSchema = z.strictObject({
 });
 
 const platformDatabaseFileSchema = z.discriminatedUnion('provider', [
-  z.strictObject({ provider: z.literal('sqlite'), path: nonEmpty.optional() }),
+  z.strictObject({
+    provider: z.literal('sqlite'),
+    ...settingsShape(PLATFORM_DATABASE_SETTING_SPECS.filter(isFor('sqlite'))),
+  }),
   z.strictObject({
     provider: z.literal('postgres'),
-    host: nonEmpty,
-    port: integer(1).max(65_535),
-    database: nonEmpty,
-    user: nonEmpty,
-    password: storedSecret.optional(),
-    ssl: z.boolean().optional(),
+    ...settingsShape(PLATFORM_DATABASE_SETTING_SPECS.filter(isFor('postgres'))),
   }),
 ]);
 

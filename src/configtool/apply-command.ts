@@ -8,7 +8,7 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
-import { CONFIG_VERSION, readConfiguration } from '../config/index.ts';
+import { CONFIG_VERSION, type LoadedConfiguration, readConfiguration } from '../config/index.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
 import { type DatabaseCheck, type DatabaseSettings, describeDatabase } from '../platform/index.ts';
 import type { Check } from '../redis/index.ts';
@@ -53,11 +53,27 @@ export function registerApplyCommand(config: Command): void {
 }
 
 async function runApplyCommand(options: ApplyOptions): Promise<number> {
-  const location = locationOf(options);
-  const loaded = await readConfiguration(location);
+  const loaded = await readConfiguration(locationOf(options));
+  return applyConfiguration(loaded, {
+    force: options.force === true,
+    out: (text) => process.stdout.write(text),
+    live: process.stdout.isTTY === true,
+  });
+}
+
+/**
+ * Applies the configuration `loaded` holds, as `tessera config apply` does, writing
+ * its report with `out` (`live`: each check as it completes); resolves to the exit
+ * code. Nothing, the platform database included, is touched when the file changed
+ * since `loaded` was read (`TESSERA_CONFIG_CONCURRENT_WRITE` is thrown).
+ */
+export async function applyConfiguration(
+  loaded: LoadedConfiguration,
+  options: { readonly force: boolean; readonly out: (text: string) => void; readonly live: boolean },
+): Promise<number> {
+  const { location } = loaded;
   const { provider } = loaded.configuration.session;
-  const out = (text: string) => process.stdout.write(text);
-  const live = process.stdout.isTTY === true;
+  const { out, live } = options;
   out(`Applying the settings of ${location.path} (session provider: ${provider}).\n`);
 
   const database = databaseSettingsOf(loaded);
@@ -66,14 +82,21 @@ async function runApplyCommand(options: ApplyOptions): Promise<number> {
   if (database.engine === 'sqlite' && dirname(database.path) === dirname(location.path)) {
     await mkdir(dirname(location.path), { recursive: true, mode: 0o700 }).catch(() => {});
   }
-  if (!(await applyDatabase(database, live, out))) return EXIT_CODES.checkFailed;
-  if (provider === 'redis') out('\nTest Connection\n');
-
   const checks: Check[] = [];
   let exit: number = EXIT_CODES.ok;
   await applySession(loaded, loaded.configuration.session, {
-    force: options.force === true,
+    force: options.force,
     env: process.env,
+    // Once the file is known unchanged since it was read: a database named by a file
+    // that changed meanwhile is neither tested nor migrated.
+    prepareDatabase: async () => {
+      if (!(await applyDatabase(database, live, out))) {
+        exit = EXIT_CODES.checkFailed;
+        return false;
+      }
+      if (provider === 'redis') out('\nTest Connection\n');
+      return true;
+    },
     emit: (event) => {
       if (event.type === 'check') {
         if (live) out(formatCheck(event.check, event.check.host !== checks.at(-1)?.host));

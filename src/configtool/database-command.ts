@@ -8,17 +8,26 @@ import { resolve } from 'node:path';
 import { type Command, Option } from 'commander';
 import {
   ConfigError,
+  expects,
+  flagOf,
+  kebab,
   PLATFORM_DATABASE_PROVIDERS,
+  PLATFORM_DATABASE_SETTINGS,
   type PlatformDatabaseProvider,
   type PlatformDatabaseSettings,
+  POSTGRES_DEFAULT_PORT,
   platformDatabaseProblems,
   readConfiguration,
+  readSettingText,
   type ServerConfiguration,
   saveConfiguration,
+  settingsOfProvider,
+  specOf,
 } from '../config/index.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
 import { addConfigOption, configAction, locationOf, UsageError } from './config-action.ts';
 import { readSecretFromStdin } from './read-secret.ts';
+import { addSettingOptions, optionProperty } from './setting-options.ts';
 import { formatPlatformDatabase, keptBackup } from './settings-report.ts';
 
 interface DatabaseOptions {
@@ -35,56 +44,35 @@ interface DatabaseOptions {
 }
 
 /** The command line option of each setting, for messages. */
-const OPTION_OF = {
-  path: '--path',
-  host: '--host',
-  port: '--port',
-  database: '--database',
-  user: '--user',
-  password: '--password-stdin',
-} as const satisfies Record<string, string>;
+const OPTION_OF: Readonly<Record<string, string>> = Object.fromEntries(
+  PLATFORM_DATABASE_SETTINGS.settings.map((spec) => [spec.field, flagOf(spec)]),
+);
 
-const POSTGRES_OPTIONS = [
-  'host',
-  'port',
-  'database',
-  'user',
-  'passwordStdin',
-  'clearPassword',
-  'ssl',
-] as const;
-const REQUIRED_FOR_POSTGRES = ['host', 'database', 'user'] as const;
-const POSTGRES_DEFAULT_PORT = 5432;
+const POSTGRES_SETTINGS = settingsOfProvider('postgres');
+/** The options that set PostgreSQL settings, as commander names their values. */
+const POSTGRES_OPTIONS = POSTGRES_SETTINGS.flatMap((spec) => [
+  optionProperty(flagOf(spec)),
+  ...(spec.kind === 'secret' ? [optionProperty(`--clear-${spec.field}`)] : []),
+]) as (keyof DatabaseOptions)[];
+/** The PostgreSQL settings given as text that have no default. */
+const REQUIRED_FOR_POSTGRES = POSTGRES_SETTINGS.filter((spec) => spec.required && spec.kind === 'text').map(
+  (spec) => spec.field,
+) as ('host' | 'database' | 'user')[];
+const PORT = specOf(PLATFORM_DATABASE_SETTINGS, 'port');
 
 export function registerDatabaseCommand(config: Command): void {
-  addConfigOption(
+  const command = addConfigOption(
     config
       .command('database')
       .description(
         'choose the platform database: SQLite (one file, one machine) or PostgreSQL (a farm)\n' +
           '(the Platform Database tab of the Configuration Tool)',
       ),
-  )
-    .addOption(
-      new Option('--provider <name>', 'sqlite (the default) or postgres').choices(
-        PLATFORM_DATABASE_PROVIDERS,
-      ),
-    )
-    .option(
-      '--path <file>',
-      'sqlite: the database file ("" for the default: platform.db beside the configuration file)',
-    )
-    .option('--host <name>', 'postgres: the server host name or address (no port)')
-    .option('--port <n>', `postgres: the server port (default ${POSTGRES_DEFAULT_PORT})`)
-    .option('--database <name>', 'postgres: the database name')
-    .option('--user <name>', 'postgres: the user (role) Tessera signs in as')
-    .option(
-      '--password-stdin',
-      "postgres: read the user's password from standard input (never give it on the command line)",
-    )
-    .option('--clear-password', 'postgres: remove the stored password (PGPASSWORD is then used, if set)')
-    .option('--ssl', 'postgres: connect over TLS, verifying the server certificate')
-    .option('--no-ssl', 'postgres: connect without TLS')
+  ).addOption(
+    new Option('--provider <name>', 'sqlite (the default) or postgres').choices(PLATFORM_DATABASE_PROVIDERS),
+  );
+  for (const spec of PLATFORM_DATABASE_SETTINGS.settings) addSettingOptions(command, spec, 'PostgreSQL');
+  command
     .addHelpText(
       'after',
       [
@@ -125,7 +113,7 @@ async function runDatabaseCommand(options: DatabaseOptions): Promise<number> {
     const given = POSTGRES_OPTIONS.filter((name) => options[name] !== undefined);
     if (given.length > 0) {
       throw new UsageError(
-        `${given.map(flagOf).join(', ')} set${given.length === 1 ? 's' : ''} the postgres provider, but the provider is sqlite. ` +
+        `${given.map((name) => `--${kebab(name)}`).join(', ')} set${given.length === 1 ? 's' : ''} the postgres provider, but the provider is sqlite. ` +
           'Add --provider postgres to choose PostgreSQL.',
       );
     }
@@ -181,18 +169,18 @@ async function postgresSettings(
   const missing = REQUIRED_FOR_POSTGRES.filter((name) => ({ host, database, user })[name] === undefined);
   if (missing.length > 0) {
     throw new UsageError(
-      `The postgres provider needs ${missing.map(flagOf).join(', ')}: e.g. --host db.example.com --database tessera --user tessera.`,
+      `The postgres provider needs ${missing.map((name) => `--${kebab(name)}`).join(', ')}: e.g. --host db.example.com --database tessera --user tessera.`,
     );
   }
   let port = stored?.port ?? POSTGRES_DEFAULT_PORT;
   if (options.port !== undefined) {
-    const trimmed = options.port.trim();
-    port = /^\d{1,5}$/.test(trimmed) ? Number(trimmed) : Number.NaN;
-    if (!Number.isInteger(port) || port < 1 || port > 65_535) {
-      throw new ConfigError('TESSERA_CONFIG_INVALID', '--port must be a whole number from 1 to 65535.', {
+    const reading = readSettingText(PORT, options.port);
+    if (!reading.ok || typeof reading.value !== 'number') {
+      throw new ConfigError('TESSERA_CONFIG_INVALID', `${flagOf(PORT)} must be ${expects(PORT)}.`, {
         field: 'platformDatabase.port',
       });
     }
+    port = reading.value;
   }
   let password = stored?.password;
   if (options.passwordStdin) {
@@ -226,10 +214,4 @@ function refuseConflicts(options: DatabaseOptions): void {
   if (options.passwordStdin && options.clearPassword) {
     throw new UsageError('Give --password-stdin or --clear-password, not both.');
   }
-}
-
-function flagOf(name: string): string {
-  if (name === 'passwordStdin') return '--password-stdin';
-  if (name === 'clearPassword') return '--clear-password';
-  return `--${name}`;
 }

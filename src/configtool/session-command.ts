@@ -5,12 +5,13 @@
  */
 import { type Command, Option } from 'commander';
 import {
+  expects,
+  flagOf,
   hostProblem,
-  REDIS_ADVANCED_OPTION_NAMES,
-  REDIS_ADVANCED_OPTIONS,
-  type RedisAdvancedOption,
+  REDIS_SETTINGS,
   type RedisSessionSettings,
   readConfiguration,
+  readSettingText,
   redisSettingsFromConnectionString,
   redisSettingsProblems,
   SESSION_PROVIDERS,
@@ -22,32 +23,31 @@ import {
 import { EXIT_CODES } from '../exit-codes.ts';
 import { addConfigOption, configAction, locationOf, UsageError } from './config-action.ts';
 import { readSecretFromStdin } from './read-secret.ts';
+import { addSettingOptions } from './setting-options.ts';
 import { formatSessionSettings, keptBackup } from './settings-report.ts';
 
-type AdvancedOptions = { [K in RedisAdvancedOption]?: string };
-
-interface SessionOptions extends AdvancedOptions {
+interface SessionOptions {
   config?: string;
   provider?: SessionProviderName;
   hosts?: string;
   passwordStdin?: boolean;
   clearPassword?: boolean;
-  user?: string;
   useSsl?: boolean;
-  sslHost?: string;
   connectionString?: string;
   connectionStringStdin?: boolean;
+  /** The settings given as text (`--user`, `--ssl-host`, the advanced ones), by field. */
+  [field: string]: string | boolean | undefined;
 }
 
+/** The settings set from the text of one option each (all but Hosts, the password and Use SSL). */
+const TEXT_SETTINGS = REDIS_SETTINGS.settings.filter(
+  (spec) => !['hosts', 'secret', 'switch'].includes(spec.kind),
+);
+
 /** The command line option of each setting, for messages. */
-const OPTION_OF: Record<string, string> = {
-  hosts: '--hosts',
-  password: '--password-stdin',
-  user: '--user',
-  useSsl: '--use-ssl',
-  sslHost: '--ssl-host',
-  ...Object.fromEntries(REDIS_ADVANCED_OPTION_NAMES.map((name) => [name, `--${kebab(name)}`])),
-};
+const OPTION_OF: Record<string, string> = Object.fromEntries(
+  REDIS_SETTINGS.settings.map((spec) => [spec.field, flagOf(spec)]),
+);
 
 export function registerSessionCommand(config: Command): void {
   const command = addConfigOption(
@@ -59,31 +59,11 @@ export function registerSessionCommand(config: Command): void {
   )
     .addOption(new Option('--provider <name>', 'session provider').choices(SESSION_PROVIDERS))
     .option(
-      '--hosts <list>',
-      'Redis hosts, comma-separated host:port ([address]:port for IPv6), e.g. "redis1:6380,redis2:6380"',
-    )
-    .option(
-      '--password-stdin',
-      'read the Redis password from standard input (never give it on the command line)',
-    )
-    .option('--clear-password', 'remove the stored Redis password')
-    .option('--user <name>', 'Redis ACL user ("" for the default user)')
-    .option('--use-ssl', 'connect to Redis over TLS (Use SSL)')
-    .option('--no-use-ssl', 'connect to Redis without TLS')
-    .option(
-      '--ssl-host <name>',
-      'SSL Host: the name checked in the server certificates ("" to use each host\'s own name)',
-    )
-    .option(
       '--connection-string <string>',
       'import all Redis settings from a connection string (replaces them)',
     )
     .option('--connection-string-stdin', 'the same, reading the connection string from standard input');
-  for (const name of REDIS_ADVANCED_OPTION_NAMES) {
-    const spec = REDIS_ADVANCED_OPTIONS[name];
-    const value = spec.type === 'boolean' ? '<true|false>' : spec.type === 'integer' ? '<n>' : '<value>';
-    command.option(`--${kebab(name)} ${value}`, `advanced: ${spec.doc} ("" for the default)`);
-  }
+  for (const spec of REDIS_SETTINGS.settings) addSettingOptions(command, spec, 'Redis');
   command
     .addHelpText(
       'after',
@@ -197,12 +177,10 @@ function redisOptionsGiven(options: SessionOptions): boolean {
     'hosts',
     'passwordStdin',
     'clearPassword',
-    'user',
     'useSsl',
-    'sslHost',
-    ...REDIS_ADVANCED_OPTION_NAMES,
+    ...TEXT_SETTINGS.map((spec) => spec.field),
   ];
-  return keys.some((key) => options[key as keyof SessionOptions] !== undefined);
+  return keys.some((key) => options[key] !== undefined);
 }
 
 async function applyRedisOptions(
@@ -226,18 +204,15 @@ async function applyRedisOptions(
     next.password = password;
   }
   if (options.clearPassword) delete next.password;
-  if (options.user !== undefined) setText(next, 'user', options.user);
   if (options.useSsl !== undefined) next.useSsl = options.useSsl;
-  if (options.sslHost !== undefined) setText(next, 'sslHost', options.sslHost);
-  for (const name of REDIS_ADVANCED_OPTION_NAMES) {
-    const text = options[name];
-    if (text === undefined) continue;
-    const record = next as Record<string, unknown>;
-    if (text.trim() === '') {
-      delete record[name];
-      continue;
-    }
-    record[name] = advancedValue(name, text.trim());
+  const record = next as Record<string, unknown>;
+  for (const spec of TEXT_SETTINGS) {
+    const text = options[spec.field];
+    if (typeof text !== 'string') continue;
+    const reading = readSettingText(spec, text);
+    if (!reading.ok) throw new UsageError(`${flagOf(spec)} must be ${expects(spec)} ("" for the default).`);
+    if (reading.value === undefined) delete record[spec.field];
+    else record[spec.field] = reading.value;
   }
   return next;
 }
@@ -253,28 +228,4 @@ function parseHosts(list: string): string[] {
     if (problem !== undefined) throw new UsageError(`--hosts: ${problem}`);
   }
   return hosts;
-}
-
-function setText(target: { user?: string; sslHost?: string }, field: 'user' | 'sslHost', text: string): void {
-  if (text.trim() === '') delete target[field];
-  else target[field] = text.trim();
-}
-
-function advancedValue(name: RedisAdvancedOption, text: string): string | number | boolean {
-  const spec = REDIS_ADVANCED_OPTIONS[name];
-  const flag = `--${kebab(name)}`;
-  if (spec.type === 'boolean') {
-    if (/^(true|false)$/i.test(text)) return text.toLowerCase() === 'true';
-    throw new UsageError(`${flag} must be true or false ("" for the default).`);
-  }
-  if (spec.type === 'integer') {
-    const value = /^-?\d+$/.test(text) ? Number(text) : Number.NaN;
-    if (Number.isSafeInteger(value) && value >= spec.min) return value;
-    throw new UsageError(`${flag} must be a whole number of at least ${spec.min} ("" for the default).`);
-  }
-  return text;
-}
-
-function kebab(name: string): string {
-  return name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
 }

@@ -8,6 +8,7 @@
  * The drivers are loaded on demand: an application on SQLite never loads `pg`.
  */
 
+import { createHash } from 'node:crypto';
 import { accessSync, constants, existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import {
@@ -18,10 +19,12 @@ import {
   type Driver,
   type QueryResult,
   SqliteAdapter,
+  type SqliteDatabase,
   type TransactionSettings,
 } from 'kysely';
 import type { DatabaseSettings } from './database-url.ts';
 import { authFailed, busy, full, noAnswer, PlatformError, readOnly, unreachable } from './errors.ts';
+import { SqliteCheckpointer } from './sqlite-checkpointer.ts';
 
 export interface EngineOptions {
   /** SQLite: how long a statement waits for another connection's write lock, in ms. */
@@ -45,6 +48,15 @@ export interface Engine {
   readonly translate: (error: unknown, sent?: boolean) => unknown;
   /** PostgreSQL: a new connection outside the pool (for LISTEN). */
   readonly connectListener?: () => Promise<import('pg').Client>;
+  /**
+   * PostgreSQL: runs one statement of a small fixed set (the session provider's) as a
+   * named prepared statement on a pooled connection, parsed and planned once per
+   * connection instead of at every run. Failures are translated as `translate` does.
+   */
+  readonly queryPrepared?: (
+    text: string,
+    values: readonly (string | number | null)[],
+  ) => Promise<readonly Record<string, unknown>[]>;
 }
 
 export async function createEngine(
@@ -70,17 +82,27 @@ async function createSqlite(path: string, label: string, options: EngineOptions)
   try {
     database = new Database(path, { timeout: options.busyTimeoutMs });
     database.pragma('journal_mode = WAL');
+    // Under WAL, NORMAL syncs the log at checkpoints, not at each commit: a commit
+    // survives the process crashing, but the last ones before a power cut or an
+    // operating system crash may be lost (the file is never corrupted).
     database.pragma('synchronous = NORMAL');
     database.pragma('foreign_keys = ON');
+    // Checkpoints run in a worker thread (SqliteCheckpointer), not inside a request's commit.
+    database.pragma('wal_autocheckpoint = 0');
   } catch (error) {
     throw translate(error);
   }
-  const inner = new SqliteDialect({ database });
+  let checkpointer: SqliteCheckpointer | undefined;
+  const inner = new SqliteDialect({ database: preparingOnce(database) });
   return {
     translate,
     dialect: wrapDialect(inner, {
       translate,
       beginSql: 'begin immediate',
+      afterInit: () => {
+        checkpointer = new SqliteCheckpointer(path, { busyTimeoutMs: options.busyTimeoutMs });
+      },
+      beforeDestroy: async () => checkpointer?.stop(),
       // SQLite runs DDL inside transactions; the Migrator then holds the write lock
       // for the whole migration, which is what keeps two processes apart.
       adapter: new (class extends SqliteAdapter {
@@ -127,9 +149,33 @@ async function createPostgres(
   // failure is what reports it.
   pool.on('connect', (client) => client.on('error', () => {}));
   const inner = new PostgresDialect({ pool });
+  const names = new Map<string, string>();
   return {
     translate,
     dialect: wrapDialect(inner, { translate, beginSql: 'begin' }),
+    queryPrepared: async (text, values) => {
+      let name = names.get(text);
+      if (name === undefined) {
+        name = `tessera_${createHash('sha256').update(text).digest('hex').slice(0, 32)}`;
+        names.set(text, name);
+      }
+      let client: import('pg').PoolClient;
+      try {
+        client = await pool.connect();
+      } catch (error) {
+        throw translate(error);
+      }
+      let failure: unknown;
+      try {
+        return (await client.query({ name, text, values: [...values] })).rows;
+      } catch (error) {
+        failure = error;
+        throw translate(error, true);
+      } finally {
+        // A connection that failed under the statement (not an error the server reported) is not reused.
+        client.release(failure instanceof Error && !('severity' in failure) ? failure : undefined);
+      }
+    },
     connectListener: async () => {
       const client = new pg.Client(config);
       client.on('error', () => {});
@@ -147,6 +193,44 @@ interface Wrapping {
   readonly translate: (error: unknown, sent?: boolean) => unknown;
   readonly beginSql: string;
   readonly adapter?: DialectAdapter;
+  /** Runs once the driver is ready (Kysely initialises it at the first query). */
+  readonly afterInit?: () => void;
+  /** Runs before the driver closes its connections (only after `afterInit`). */
+  readonly beforeDestroy?: () => Promise<void>;
+}
+
+/** The most statements kept prepared on one SQLite connection; the session provider uses about ten. */
+const SQLITE_STATEMENT_CACHE_SIZE = 200;
+
+/**
+ * `database` as Kysely's SQLite driver uses it, with each statement prepared once:
+ * Kysely prepares the text of every query again, and preparing (parsing, planning)
+ * costs more than running the short statements of the session provider. The least
+ * recently used statement is dropped past `SQLITE_STATEMENT_CACHE_SIZE`. Kysely runs
+ * one query at a time on the connection, so a cached statement is never in use twice;
+ * one still being iterated (a streamed query) is prepared anew.
+ */
+function preparingOnce(database: import('better-sqlite3').Database): SqliteDatabase {
+  const statements = new Map<string, import('better-sqlite3').Statement>();
+  return {
+    close: () => database.close(),
+    prepare(sql: string) {
+      const cached = statements.get(sql);
+      if (cached !== undefined && !cached.busy) {
+        // Most recently used last.
+        statements.delete(sql);
+        statements.set(sql, cached);
+        return cached;
+      }
+      const statement = database.prepare(sql);
+      if (cached === undefined) {
+        statements.set(sql, statement);
+        if (statements.size > SQLITE_STATEMENT_CACHE_SIZE)
+          statements.delete(statements.keys().next().value as string);
+      }
+      return statement;
+    },
+  };
 }
 
 /** `inner` with every driver call's failure translated, and transactions begun with `beginSql`. */
@@ -181,8 +265,9 @@ class TranslatingDriver implements Driver {
     }
   }
 
-  init(): Promise<void> {
-    return this.#guard(() => this.#inner.init());
+  async init(): Promise<void> {
+    await this.#guard(() => this.#inner.init());
+    this.#wrapping.afterInit?.();
   }
 
   async acquireConnection(): Promise<DatabaseConnection> {
@@ -219,8 +304,9 @@ class TranslatingDriver implements Driver {
     return this.#inner.releaseConnection(this.#unwrap(connection));
   }
 
-  destroy(): Promise<void> {
-    return this.#inner.destroy();
+  async destroy(): Promise<void> {
+    await this.#wrapping.beforeDestroy?.();
+    await this.#inner.destroy();
   }
 }
 

@@ -143,10 +143,13 @@ export class PlatformDatabase {
     const listen = this.#engine.connectListener
       ? (channel: string, onNotify: (payload: string) => void) => this.#listenerOf().listen(channel, onNotify)
       : undefined;
+    const prepared = this.#engine.queryPrepared;
     return {
       dialect: this.engine,
       description: this.description,
-      query: run(this.db),
+      // PostgreSQL: each statement prepared once per connection; SQLite's connection
+      // keeps its statements prepared for every query (engines.ts).
+      query: prepared ? (text, params) => prepared(text, params) : run(this.db),
       transaction: (work) => this.db.transaction().execute((trx) => work(run(trx))),
       ...(listen ? { listen } : {}),
     };

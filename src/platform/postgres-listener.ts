@@ -1,10 +1,12 @@
 /**
  * One PostgreSQL connection, outside the pool, that LISTENs for the channels some
  * caller waits on (the Database session provider's lock releases). Opened on the
- * first `listen`. When it breaks, every listener is told once (a spurious wake:
+ * first `listen`. While a channel is listened to, the connection holds its shared
+ * advisory lock, the mark that tells senders someone listens. When it breaks, every listener is told once (a spurious wake:
  * waiters load again) and forgotten; the next `listen` opens a new connection.
  */
 import type { Client, Notification } from 'pg';
+import { LISTENED_CHANNEL_LOCK_CLASS } from '../session/index.ts';
 
 type Handler = (payload: string) => void;
 
@@ -30,6 +32,12 @@ export class PostgresListener {
       this.#handlers.set(channel, handlers);
       try {
         await client.query(`LISTEN ${channel}`);
+        // Marks the channel as listened to (see SessionDatabase.listen), after LISTEN: a
+        // notification sent once the mark is seen is heard.
+        await client.query('SELECT pg_advisory_lock_shared($1, hashtext($2))', [
+          LISTENED_CHANNEL_LOCK_CLASS,
+          channel,
+        ]);
       } catch (error) {
         this.#handlers.delete(channel);
         throw this.#translate(error);
@@ -41,9 +49,15 @@ export class PostgresListener {
       own.delete(onNotify);
       if (own.size > 0 || this.#handlers.get(channel) !== own) return;
       this.#handlers.delete(channel);
-      await client.query(`UNLISTEN ${channel}`).catch(() => {
-        // The connection is gone, and its LISTENs with it.
-      });
+      try {
+        await client.query('SELECT pg_advisory_unlock_shared($1, hashtext($2))', [
+          LISTENED_CHANNEL_LOCK_CLASS,
+          channel,
+        ]);
+        await client.query(`UNLISTEN ${channel}`);
+      } catch {
+        // The connection is gone, and its LISTENs and locks with it.
+      }
     };
   }
 

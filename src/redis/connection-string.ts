@@ -493,6 +493,103 @@ function readEndpoint(text: string): { host: string; port: number | undefined } 
   );
 }
 
+/**
+ * Why `text` is not one endpoint (`host`, `host:port`, `[ipv6]:port`), as a reason
+ * to put after the entry is named, or undefined when it is one. Never quotes text
+ * that may hold a password. For the settings that keep endpoints one by one (the
+ * Hosts of the Configuration Tool).
+ */
+export function endpointProblem(text: string): string | undefined {
+  if (text.trim() === '') return 'it is empty.';
+  if (CONTROL.test(text)) return 'it contains a control character.';
+  if (secretLooks(text) === 'named') {
+    return 'it looks like a password written without "=" (not shown). Give the password as its own setting.';
+  }
+  if (text.includes('://')) return 'it looks like a URL. Write host:port, e.g. redis.example.com:6380.';
+  if (text.includes('@')) {
+    return 'it contains "@". Write the host alone, and the user and password as their own settings.';
+  }
+  try {
+    readEndpoint(text.trim());
+    return undefined;
+  } catch (error) {
+    if (!(error instanceof ValueProblem)) throw error;
+    return secretLooks(text) === 'maybe'
+      ? 'it is not host:port (not shown: it may hold a password).'
+      : error.message;
+  }
+}
+
+/** The value of an honoured option, as `parseConnectionString` reads it into its field. */
+export type OptionReading =
+  | { readonly ok: true; readonly field: keyof RedisConnectionSettings; readonly value: unknown }
+  | { readonly ok: false; readonly problem: string };
+
+/**
+ * Reads the value of the honoured option `key` (`connectTimeout`, `sslHost`…) from
+ * its text, as the connection string reads it: the field of the settings it sets
+ * and its value, or why the text is refused (a sentence naming the option, never
+ * repeating a secret). For settings kept option by option (the server
+ * configuration), so that they are checked by the same rules as a connection string.
+ */
+export function readOption(key: string, text: string): OptionReading {
+  const spec = findOption(key);
+  if (spec?.effect !== 'honoured') throw new TypeError(`${key} is not an option Tessera honours.`);
+  if (CONTROL.test(text)) {
+    return {
+      ok: false,
+      problem: `${spec.key} contains a control character, which a connection string cannot hold.`,
+    };
+  }
+  try {
+    return { ok: true, field: spec.field, value: spec.kind.parse(text, spec.key) };
+  } catch (error) {
+    if (!(error instanceof ValueProblem)) throw error;
+    return { ok: false, problem: error.message };
+  }
+}
+
+/** The field of the settings that the honoured option `key` sets (`name` → `name`, `connectTimeout` → `connectTimeoutMs`). */
+export function optionField(key: string): keyof RedisConnectionSettings {
+  const spec = findOption(key);
+  if (spec?.effect !== 'honoured') throw new TypeError(`${key} is not an option Tessera honours.`);
+  return spec.field;
+}
+
+/**
+ * Why each entry of `noEffect` (options accepted with no effect here, by key) is
+ * refused: a key that is not such an option, or a value that would change
+ * behaviour. An empty list when every entry is accepted.
+ */
+export function noEffectProblems(noEffect: Readonly<Record<string, string>>): string[] {
+  const problems: string[] = [];
+  for (const [key, value] of Object.entries(noEffect)) {
+    const spec = findOption(key);
+    if (spec?.effect !== 'no effect' || spec.key !== key) {
+      problems.push(
+        `${quoteInput(key)} is not an option accepted with no effect here (${NO_EFFECT_OPTIONS.map((option) => option.key).join(', ')}).`,
+      );
+      continue;
+    }
+    try {
+      if (typeof value !== 'string' || CONTROL.test(value))
+        throw new ValueProblem(`${key} must be one line of text.`);
+      readValue(spec, value);
+    } catch (error) {
+      if (!(error instanceof ValueProblem)) throw error;
+      problems.push(error.message);
+    }
+  }
+  return problems;
+}
+
+/** The text an honoured option's value is written as (`readOption` reads it back). */
+export function formatOption(key: string, value: unknown): string {
+  const spec = findOption(key);
+  if (spec?.effect !== 'honoured') throw new TypeError(`${key} is not an option Tessera honours.`);
+  return spec.kind.format(value as never);
+}
+
 /** Equal for the same server: host names in any case, IPv6 addresses in any spelling. */
 function endpointKey(endpoint: RedisEndpoint): string {
   let host = endpoint.host.toLowerCase();

@@ -45,6 +45,7 @@ export {
 } from './providers/redis-provider.ts';
 export { RedisSessionStore, type RedisSessionStoreOptions } from './redis-session-store.ts';
 export type * from './session-database.ts';
+export { LISTENED_CHANNEL_LOCK_CLASS } from './session-database.ts';
 export { type OpenOptions, SessionEngine } from './session-engine.ts';
 export {
   emitSessionEvent,

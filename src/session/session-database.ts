@@ -14,6 +14,13 @@
  * `TESSERA_SESSION_OUTCOME_UNKNOWN`. Anything else is a bug and passes through.
  */
 
+/**
+ * The first key of the advisory locks that mark a notification channel as listened
+ * to (the second is `hashtext(channel)`); a number of its own, so that these locks
+ * never meet another use of two-key advisory locks.
+ */
+export const LISTENED_CHANNEL_LOCK_CLASS = 0x7e55e4a;
+
 /** A value bound to a statement parameter. */
 export type SqlValue = string | number | null;
 
@@ -41,6 +48,11 @@ export interface SessionDatabase {
    * PostgreSQL only: listens on a notification channel (`pg_notify`); resolves, once
    * listening, to a function that stops. Rejects when the listening connection
    * cannot be had; the caller then relies on its own polling.
+   *
+   * While it listens, the channel is marked as listened to: the listening
+   * connection holds the shared advisory lock (`LISTENED_CHANNEL_LOCK_CLASS`,
+   * `hashtext(channel)`), taken after LISTEN and dropped before UNLISTEN (and with
+   * the connection), so that a statement can notify only when someone listens.
    */
   readonly listen?: (channel: string, onNotify: (payload: string) => void) => Promise<() => Promise<void>>;
 }

@@ -7,8 +7,10 @@ import { existsSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
+import { readConfiguration } from '../../src/config/index.ts';
+import { applyConfiguration } from '../../src/configtool/apply-command.ts';
 import { PlatformDatabase } from '../../src/platform/index.ts';
-import { freshFolder } from '../config/helpers.ts';
+import { freshFolder, freshLocation, rejectsWithCode } from '../config/helpers.ts';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.ts';
 import { freePort } from '../support/redis-server.ts';
 import { type Outcome, runTessera } from './run-tessera.ts';
@@ -428,6 +430,24 @@ describe('tessera config apply: the platform database', () => {
     const second = await ok(['config', 'apply', '--config', path]);
     assert.match(second.stdout, /Schema up to date\./);
     assert.match(second.stdout, /Already applied: revision 1/);
+  });
+
+  it('neither tests nor creates the platform database when the file changed since it was read', async () => {
+    const location = freshLocation();
+    const first = join(location.path, '..', 'first.db');
+    const second = join(location.path, '..', 'second.db');
+    await ok(['config', 'database', '--config', location.path, '--path', first]);
+    const loaded = await readConfiguration(location);
+    // Another Configuration Tool names another database meanwhile.
+    await ok(['config', 'database', '--config', location.path, '--path', second]);
+    let report = '';
+    await rejectsWithCode(
+      applyConfiguration(loaded, { force: false, live: false, out: (text) => (report += text) }),
+      'TESSERA_CONFIG_CONCURRENT_WRITE',
+    );
+    assert.equal(existsSync(first), false, 'the database the file no longer names is not created');
+    assert.doesNotMatch(report, /Schema|Platform database:/);
+    assert.equal(fileJson(location.path).applied, undefined);
   });
 
   it('creates the folder of a configuration that does not exist yet, for the default SQLite file', async () => {

@@ -7,13 +7,14 @@ import {
   type ConfigLocation,
   describeSource,
   REDIS_ADVANCED_OPTION_NAMES,
-  REDIS_ADVANCED_OPTIONS,
+  REDIS_SETTINGS,
   type RedisAdvancedOption,
   SESSION_PROVIDER_LABELS,
   SESSION_PROVIDERS,
   type SessionProviderName,
+  shownDefault,
+  specOf,
 } from '../../config/index.ts';
-import { CONNECTION_STRING_DEFAULTS } from '../../redis/index.ts';
 import { html, pageHeader, pageScript, renderPage, type SafeHtml } from '../../web/index.ts';
 import type { DatabaseFormView } from './database-form.ts';
 import type { SessionFormView } from './session-form.ts';
@@ -38,21 +39,6 @@ const PROVIDER_HINTS: Readonly<Record<SessionProviderName, string>> = {
   memory: "This server's process only",
   database: 'The platform database',
   redis: 'Redis 6+, shared by every server',
-};
-
-/** Labels of the advanced options, with their unit. */
-const ADVANCED_LABELS: Readonly<Record<RedisAdvancedOption, string>> = {
-  connectTimeoutMs: 'Connect timeout (ms)',
-  syncTimeoutMs: 'Sync timeout (ms)',
-  asyncTimeoutMs: 'Async timeout (ms)',
-  defaultDatabase: 'Database',
-  connectRetry: 'Connect retry',
-  keepAliveSeconds: 'Keep-alive (s)',
-  abortConnect: 'Abort connect',
-  allowAdmin: 'Allow admin',
-  clientName: 'Client name',
-  serviceName: 'Sentinel service name',
-  sslProtocols: 'SSL protocols',
 };
 
 export function renderSessionPage(input: SessionPageInput): string {
@@ -289,16 +275,16 @@ function databasePanel(view: DatabaseFormView): SafeHtml {
   </div>`;
 }
 
+/** An advanced option's field: its label, hint and default from the settings table. */
 function advancedField(name: RedisAdvancedOption, value: string): SafeHtml {
-  const spec = REDIS_ADVANCED_OPTIONS[name];
-  const defaults: Readonly<Record<string, unknown>> = CONNECTION_STRING_DEFAULTS;
-  const fallback = defaults[name];
-  const hint = html`<p id="${name}-hint" class="hint">${capitalize(spec.doc)}. <code>${spec.key}=</code></p>`;
+  const spec = specOf(REDIS_SETTINGS, name);
+  const fallback = shownDefault(spec);
+  const hint = html`<p id="${name}-hint" class="hint">${capitalize(spec.help)}. <code>${spec.key ?? name}=</code></p>`;
   const error = html`<p id="${name}-error" class="field-error" hidden></p>`;
-  if (spec.type === 'boolean') {
+  if (spec.kind === 'boolean') {
     return html`
           <div class="field">
-            <label for="${name}">${ADVANCED_LABELS[name]}</label>
+            <label for="${name}">${spec.label}</label>
             <select id="${name}" name="${name}" data-advanced aria-describedby="${name}-hint">
               <option value=""${selected(value === '')}>Default (${String(fallback)})</option>
               <option value="true"${selected(value === 'true')}>true</option>
@@ -309,8 +295,8 @@ function advancedField(name: RedisAdvancedOption, value: string): SafeHtml {
   }
   return html`
           <div class="field">
-            <label for="${name}">${ADVANCED_LABELS[name]}</label>
-            <input id="${name}" name="${name}" data-advanced type="text"${spec.type === 'integer' ? html` inputmode="numeric"` : null} value="${value}" placeholder="${fallback === undefined ? 'not set' : `${String(fallback)} (default)`}" autocomplete="off" spellcheck="false" aria-describedby="${name}-hint">
+            <label for="${name}">${spec.label}</label>
+            <input id="${name}" name="${name}" data-advanced type="text"${spec.kind === 'integer' ? html` inputmode="numeric"` : null} value="${value}" placeholder="${fallback === undefined ? 'not set' : `${String(fallback)} (default)`}" autocomplete="off" spellcheck="false" aria-describedby="${name}-hint">
             ${hint}${error}
           </div>`;
 }

@@ -9,17 +9,20 @@
  */
 import { z } from 'zod';
 import {
+  expects,
   hostProblem,
   type LoadedConfiguration,
   REDIS_ADVANCED_OPTION_NAMES,
-  REDIS_ADVANCED_OPTIONS,
+  REDIS_SETTINGS,
   type RedisAdvancedOption,
   type RedisSessionSettings,
+  readSettingText,
   redisSettingsProblems,
   SESSION_PROVIDERS,
   Secret,
   type SessionProviderName,
   type SessionSettings,
+  specOf,
 } from '../../config/index.ts';
 import { describeNoEffectOptions } from '../../redis/index.ts';
 
@@ -145,7 +148,7 @@ export function readSessionForm(form: SessionForm, stored: SessionSettings): For
     if (text.trim() === '') continue;
     const value = advancedValue(name as RedisAdvancedOption, text.trim());
     if (typeof value === 'object') errors.push({ field: name, message: value.problem });
-    else redis[name] = value;
+    else if (value !== undefined) redis[name] = value;
   }
 
   if (errors.length === 0) {
@@ -164,18 +167,12 @@ export function readSessionForm(form: SessionForm, stored: SessionSettings): For
 function advancedValue(
   name: RedisAdvancedOption,
   text: string,
-): string | number | boolean | { problem: string } {
-  const spec = REDIS_ADVANCED_OPTIONS[name];
-  if (spec.type === 'boolean') {
-    if (/^(true|false)$/i.test(text)) return text.toLowerCase() === 'true';
-    return { problem: 'Choose true, false, or the default.' };
-  }
-  if (spec.type === 'integer') {
-    const value = /^-?\d+$/.test(text) ? Number(text) : Number.NaN;
-    if (Number.isSafeInteger(value) && value >= spec.min && value <= 2_147_483_647) return value;
-    return { problem: `Enter a whole number of at least ${spec.min}, or leave it empty for the default.` };
-  }
-  return text;
+): string | number | boolean | undefined | { problem: string } {
+  const spec = specOf(REDIS_SETTINGS, name);
+  const reading = readSettingText(spec, text);
+  if (reading.ok) return reading.value;
+  if (spec.kind === 'boolean') return { problem: 'Choose true, false, or the default.' };
+  return { problem: `Enter ${expects(spec)}, or leave it empty for the default.` };
 }
 
 /** The form's starting values, from the file as read. Holds no secret: only whether a password is set. */

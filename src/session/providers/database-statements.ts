@@ -9,7 +9,7 @@
  * The two engines differ only in the fragments of `DIALECTS`; every statement is
  * written once.
  */
-import type { SessionDatabase } from '../session-database.ts';
+import { LISTENED_CHANNEL_LOCK_CLASS, type SessionDatabase } from '../session-database.ts';
 
 interface Dialect {
   /** Epoch ms now, the same value everywhere in one statement. */
@@ -18,7 +18,15 @@ interface Dialect {
   readonly least: string;
   /** `items` with the merge patch of parameter `patch` applied. */
   patch(patch: string): string;
-  /** An expression that notifies `channel` with `payload` (PostgreSQL), else NULL. */
+  /**
+   * An expression that notifies `channel` with `payload` when someone listens on it
+   * (PostgreSQL), else NULL. A notification serialises the commits of every
+   * transaction that sends one (they queue for one lock, held over the commit's
+   * flush), so it is sent only to a channel that a waiter marked as listened to
+   * (see `LISTENED_CHANNEL_LOCK_CLASS`). Trying the mark's lock when no one holds it
+   * takes it until the commit: a waiter that starts listening meanwhile waits for
+   * the commit, then loads the session again, and finds it released.
+   */
   notify(channel: string, payload: string): string;
   /** Locks the selected row until the end of the transaction (SQLite: the transaction already holds the write lock). */
   readonly forUpdate: string;
@@ -36,7 +44,9 @@ const DIALECTS: Record<SessionDatabase['dialect'], Dialect> = {
     now: 'CAST(EXTRACT(EPOCH FROM statement_timestamp()) * 1000 AS BIGINT)',
     least: 'LEAST',
     patch: (patch) => `CAST(jsonb_strip_nulls(CAST(items AS JSONB) || CAST(${patch} AS JSONB)) AS TEXT)`,
-    notify: (channel, payload) => `CAST(pg_notify(CAST(${channel} AS TEXT), ${payload}) AS TEXT)`,
+    notify: (channel, payload) =>
+      `CASE WHEN pg_try_advisory_xact_lock(${LISTENED_CHANNEL_LOCK_CLASS}, hashtext(CAST(${channel} AS TEXT))) THEN NULL
+        ELSE CAST(pg_notify(CAST(${channel} AS TEXT), ${payload}) AS TEXT) END`,
     forUpdate: 'FOR UPDATE',
   },
 };
