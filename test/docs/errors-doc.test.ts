@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { CONFIG_ERROR_CODES } from '../../src/config/index.ts';
+import { MODULE_ERROR_CODES } from '../../src/modules/index.ts';
 import { PLATFORM_ERROR_CODES } from '../../src/platform/index.ts';
 import { REDIS_ERROR_CODES } from '../../src/redis/index.ts';
 import { SESSION_ERROR_CODES } from '../../src/session/index.ts';
@@ -17,9 +18,10 @@ const root = join(import.meta.dirname, '..', '..');
 const LISTS = [
   ['TLS_ERROR_CODES', TLS_ERROR_CODES, 20],
   ['REDIS_ERROR_CODES', REDIS_ERROR_CODES, 24],
-  ['SESSION_ERROR_CODES', SESSION_ERROR_CODES, 14],
+  ['SESSION_ERROR_CODES', SESSION_ERROR_CODES, 15],
   ['CONFIG_ERROR_CODES', CONFIG_ERROR_CODES, 16],
   ['PLATFORM_ERROR_CODES', PLATFORM_ERROR_CODES, 15],
+  ['MODULE_ERROR_CODES', MODULE_ERROR_CODES, 15],
 ] as const;
 
 const declared: readonly string[] = LISTS.flatMap(([, codes]) => codes);
