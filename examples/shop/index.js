@@ -2,7 +2,7 @@
  * Tessera's example module: plain node:http, no dependencies.
  *
  *   GET  /shop/            the catalogue, the cart, who is signed in, which front-end answered
- *   POST /shop/login       signs in (the session id is regenerated: no session fixation)
+ *   POST /shop/login       signs in (the session moves to a new id: no session fixation)
  *   POST /shop/logout      signs out (the session is abandoned)
  *   POST /shop/cart        adds a product to the cart (kept in the session)
  *   POST /shop/cart/clear  empties the cart
@@ -32,7 +32,7 @@ export default function createModule(context) {
       if (!/^[\p{L}\p{N} ._-]{1,40}$/u.test(user))
         return page(res, home(req.session, 'Give a name of 1 to 40 letters or digits.'), 400);
       // A new id at login: an id planted before it (session fixation) is worth nothing after.
-      await req.session.regenerate();
+      await req.session.changeId();
       req.session.user = user;
       log.info({ user }, 'signed in');
       redirect(res);

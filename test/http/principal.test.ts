@@ -33,7 +33,7 @@ describe('principal sessions over HTTP, two front-ends on one Redis Cluster', ()
       const user = url.searchParams.get('user') ?? '';
       let body: unknown = null;
       if (url.pathname === '/login') {
-        await session.regenerate();
+        await session.changeId();
         session.user = user;
         session.setPrincipal(user);
       } else if (url.pathname === '/devices') {

@@ -138,12 +138,12 @@ for (const factory of PROVIDERS) {
       );
     });
 
-    it('follows the session to its new id on regenerate, and the old id is never listed', async () => {
+    it('follows the session to its new id on changeId, and the old id is never listed', async () => {
       const { engine, sessions } = app();
       const signedIn = await signIn(engine, 'alice', 'Edge/130');
       const oldId = signedIn.id;
       const session = await engine.open(oldId);
-      await session.regenerate();
+      await session.changeId();
       await session.commit();
       assert.notEqual(session.id, oldId);
       const listed = await sessions.list('alice');
@@ -347,7 +347,7 @@ describe('session lifecycle events', () => {
       const session = await signIn(engine, 'alice');
       const created = session.id;
       const again = await engine.open(created);
-      await again.regenerate();
+      await again.changeId();
       await again.commit();
       const other = await signIn(engine, 'alice');
       assert.equal(
