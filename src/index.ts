@@ -11,11 +11,15 @@
  */
 export { TesseraError } from './errors.ts';
 export {
+  connectRedisSource,
   EXPRESS_STORE_DEFAULTS,
   type FastifySessionOptions,
   fastifySession,
   HTTP_SESSION_DEFAULTS,
   type HttpSession,
+  type LegacyRedisClient,
+  type LegacySessionOptions,
+  type LegacySessionSource,
   type ListedSessionData,
   type RequestWithSession,
   type SessionControls,

@@ -29,6 +29,21 @@
  * extend it. An expiry in the past deletes the session; `get` deletes a session
  * whose stored cookie has expired.
  *
+ * **Beyond the documented Store API: one method, `createSession`.** express-session
+ * documents `get`, `set`, `destroy`, `touch`, `all`, `length` and `clear`. It turns
+ * what `get` returned into `req.session` through `Store.prototype.createSession(req,
+ * data)` (express-session's `index.js` and `session/store.js`, unchanged since 1.0),
+ * whose `Session` constructor copies the properties into a new object: the object
+ * later handed to `set`. Overriding `createSession` (and calling the original) is the
+ * only place where the loaded object and that `req.session` meet, and knowing what
+ * was loaded is what lets `set` write only the changed properties; no other internal
+ * (`Session.req`, the session's id property) is read. Tested with express-session
+ * 1.19.0 (`test/http/express.test.ts`: "keeps both changes of two concurrent requests"
+ * fails if the override stops being called). Should a later version stop calling
+ * it, nothing breaks but that: every `set` becomes a replacement, as with
+ * connect-redis, and two concurrent requests that change different properties then
+ * keep only the last one's.
+ *
  * What express-session itself still cannot do: lock the session (concurrent
  * requests of one user can overwrite each other's change of the same property), or
  * fail with a 503 by itself. `sessionMiddleware` does both.
@@ -41,6 +56,7 @@ import {
   emitSessionEvent,
   principalOf,
   resolveSessionOptions,
+  SESSION_DEFAULTS,
   SessionError,
   SessionItems,
   type SessionKey,
@@ -200,7 +216,10 @@ export class TesseraExpressStore extends Store {
     return answer(this.#ids(), callback);
   }
 
-  /** express-session turns what `get` returned into `req.session` here: what was loaded follows. */
+  /**
+   * express-session turns what `get` returned into `req.session` here: what was
+   * loaded follows (see the class comment for why this one undocumented method).
+   */
   override createSession(
     req: Parameters<Store['createSession']>[0],
     session: SessionData,
@@ -300,7 +319,7 @@ export class TesseraExpressStore extends Store {
       const created = await this.#provider.create(
         key,
         { items: serialized, timeoutMinutes, absoluteLifetimeMs: null, principal },
-        { lockToken: null, lockTimeoutMs: 1 },
+        UNLOCKED,
       );
       if (created.state === 'created') return;
       const stored = await this.#provider.peek(key);
@@ -365,7 +384,11 @@ export class TesseraExpressStore extends Store {
   }
 }
 
+/** Saves of express-session's requests: they hold no lock, so they write only their changes. */
 const NO_LOCK = { lockToken: null, expectedVersion: null, releaseLock: false } as const;
+
+/** Creates take no lock either (the timeout only applies to a lock taken with a token). */
+const UNLOCKED = { lockToken: null, lockTimeoutMs: SESSION_DEFAULTS.requestTimeoutMs } as const;
 
 /**
  * Milliseconds the session has left, as express-session computes it: until

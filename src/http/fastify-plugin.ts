@@ -24,6 +24,7 @@ import { type ActiveSession, SESSION_MODES, SessionError, type SessionMode } fro
 import { isSecureRequest, readCookies } from './cookies.ts';
 import { type ErrorResponse, sessionErrorResponse } from './errors.ts';
 import { createHttpSession, type HttpSession, sessionSetCookie } from './http-session.ts';
+import { adoptLegacySession, type LegacyMove } from './legacy-session.ts';
 import { resolveMiddlewareOptions, type SessionMiddlewareOptions } from './middleware-options.ts';
 import { endedByClient } from './session-middleware.ts';
 
@@ -55,6 +56,7 @@ const sessionPlugin: FastifyPluginAsync<FastifySessionOptions> = async (fastify,
     );
   const resolved = resolveMiddlewareOptions(middlewareOptions);
   const actives = new WeakMap<FastifyRequest, ActiveSession>();
+  const moves = new WeakMap<FastifyRequest, LegacyMove>();
   fastify.decorateRequest('session', null as unknown as HttpSession);
 
   /** The route's session: `undefined` for none, else the mode to open it in. */
@@ -84,6 +86,8 @@ const sessionPlugin: FastifyPluginAsync<FastifySessionOptions> = async (fastify,
     try {
       const clientIds = readCookies(request.headers.cookie, resolved.cookie.name);
       active = await resolved.engine.open(clientIds, { mode, signal: aborted.signal });
+      const move = resolved.legacy && (await adoptLegacySession(request.raw, active, resolved.legacy));
+      if (move) moves.set(request, move);
     } catch (error) {
       if (aborted.signal.aborted && endedByClient(error, resolved.engine.provider.name)) {
         reply.hijack(); // nothing to send, and nothing more to run
@@ -118,7 +122,13 @@ const sessionPlugin: FastifyPluginAsync<FastifySessionOptions> = async (fastify,
     }
     const secure = isSecureRequest(request.raw, resolved.cookie.trustProxy);
     const cookie = sessionSetCookie(request.session, secure);
-    if (cookie !== undefined) reply.header('set-cookie', cookie);
+    const move = moves.get(request);
+    if (move) {
+      // The old session goes only once the new one is stored.
+      await move.finish().catch((error: unknown) => resolved.onError?.(error, request.raw));
+      const cleared = move.clearCookie(resolved.cookie, secure);
+      reply.header('set-cookie', cookie === undefined ? cleared : [cookie, cleared]);
+    } else if (cookie !== undefined) reply.header('set-cookie', cookie);
     return payload;
   });
 

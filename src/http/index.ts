@@ -10,6 +10,12 @@ export {
 } from './express-store.ts';
 export { type FastifySessionOptions, fastifySession } from './fastify-plugin.ts';
 export type { HttpSession, SessionControls, SessionData } from './http-session.ts';
+export {
+  connectRedisSource,
+  type LegacyRedisClient,
+  type LegacySessionOptions,
+  type LegacySessionSource,
+} from './legacy-session.ts';
 export { HTTP_SESSION_DEFAULTS, type SessionMiddlewareOptions } from './middleware-options.ts';
 export type { SessionCookie } from './session-cookie.ts';
 export { type RequestWithSession, type SessionHandler, sessionMiddleware } from './session-middleware.ts';

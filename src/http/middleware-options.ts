@@ -15,6 +15,7 @@ import {
   type SameSite,
   sessionCookieName,
 } from './cookies.ts';
+import { type LegacySessionOptions, type ResolvedLegacy, resolveLegacyOptions } from './legacy-session.ts';
 
 export interface SessionMiddlewareOptions extends Partial<Omit<SessionOptions, 'mode'>> {
   /** Where sessions live: `MemorySessionStore`, `RedisSessionStore`. */
@@ -43,6 +44,11 @@ export interface SessionMiddlewareOptions extends Partial<Omit<SessionOptions, '
      */
     readonly maxAge?: number | null;
   };
+  /**
+   * Moving from express-session: its signed cookie is accepted, and its session
+   * moved into Tessera on the user's first request (see `legacy-session.ts`).
+   */
+  readonly legacy?: LegacySessionOptions;
   /** Trust `X-Forwarded-Proto` from the reverse proxy in front of this server (default false). */
   readonly trustProxy?: boolean;
   /** `Retry-After` of the 503 answered when the store is unreachable (default 5). */
@@ -70,13 +76,14 @@ export interface ResolvedMiddlewareOptions {
   readonly mode: (req: IncomingMessage) => SessionMode;
   readonly cookie: CookieSettings;
   readonly retryAfterSeconds: number;
+  readonly legacy: ResolvedLegacy | undefined;
   readonly onError: ((error: unknown, req: IncomingMessage) => void) | undefined;
 }
 
 export function resolveMiddlewareOptions(
   options: SessionMiddlewareOptions,
 ): Readonly<ResolvedMiddlewareOptions> {
-  const { store, mode, name, cookie, trustProxy, retryAfterSeconds, onError, ...engineOptions } =
+  const { store, mode, name, cookie, trustProxy, retryAfterSeconds, onError, legacy, ...engineOptions } =
     options ?? {};
   if (!store || typeof store !== 'object' || !('provider' in store)) {
     fail(
@@ -131,6 +138,7 @@ export function resolveMiddlewareOptions(
     mode: typeof mode === 'function' ? mode : () => defaultMode,
     cookie: settings,
     retryAfterSeconds: retryAfter,
+    legacy: resolveLegacyOptions(legacy),
     onError,
   });
 }

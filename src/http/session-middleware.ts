@@ -18,6 +18,7 @@ import {
   sessionSetCookie,
   type SessionData as TesseraSessionData,
 } from './http-session.ts';
+import { adoptLegacySession, type LegacyMove } from './legacy-session.ts';
 import {
   type ResolvedMiddlewareOptions,
   resolveMiddlewareOptions,
@@ -61,9 +62,11 @@ export function sessionMiddleware(options: SessionMiddlewareOptions): SessionHan
     const onClose = () => aborted.abort();
     res.once('close', onClose);
     let active: ActiveSession;
+    let move: LegacyMove | undefined;
     try {
       const clientIds = readCookies(req.headers.cookie, resolved.cookie.name);
       active = await resolved.engine.open(clientIds, { mode: resolved.mode(req), signal: aborted.signal });
+      if (resolved.legacy) move = await adoptLegacySession(req, active, resolved.legacy);
     } catch (error) {
       if (aborted.signal.aborted && endedByClient(error, resolved.engine.provider.name)) return;
       const response = sessionErrorResponse(error, resolved.retryAfterSeconds);
@@ -79,7 +82,7 @@ export function sessionMiddleware(options: SessionMiddlewareOptions): SessionHan
       await active.discard();
       return;
     }
-    attachSession(req, res, active, resolved);
+    attachSession(req, res, active, resolved, move);
     next?.();
   };
 }
@@ -90,6 +93,7 @@ export function attachSession(
   res: ServerResponse,
   active: ActiveSession,
   options: ResolvedMiddlewareOptions,
+  move?: LegacyMove,
 ): void {
   const session = createHttpSession(
     active,
@@ -108,6 +112,7 @@ export function attachSession(
       cookieDone = true;
       const cookie = sessionSetCookie(session, secure);
       if (cookie !== undefined) appendSetCookie(this, cookie);
+      if (move) appendSetCookie(this, move.clearCookie(options.cookie, secure));
     }
     return (writeHead as (...a: unknown[]) => ServerResponse).apply(this, args);
   } as ServerResponse['writeHead'];
@@ -116,19 +121,23 @@ export function attachSession(
   res.end = function (this: ServerResponse, ...args: unknown[]) {
     if (ending) return (end as (...a: unknown[]) => ServerResponse).apply(this, args);
     ending = true;
-    active.commit().then(
-      () => (end as (...a: unknown[]) => ServerResponse).apply(res, args),
-      (error: unknown) => {
-        options.onError?.(error, req);
-        const response = sessionErrorResponse(error, options.retryAfterSeconds);
-        if (res.headersSent || !response) {
-          res.destroy(error instanceof Error ? error : undefined);
-          return;
-        }
-        cookieDone = true; // the session was not saved: no cookie for it
-        sendErrorResponse(res, response, end);
-      },
-    );
+    active
+      .commit()
+      // The old session goes only once the new one is stored; failing to delete it costs nothing but space.
+      .then(() => move?.finish().catch((error: unknown) => options.onError?.(error, req)))
+      .then(
+        () => (end as (...a: unknown[]) => ServerResponse).apply(res, args),
+        (error: unknown) => {
+          options.onError?.(error, req);
+          const response = sessionErrorResponse(error, options.retryAfterSeconds);
+          if (res.headersSent || !response) {
+            res.destroy(error instanceof Error ? error : undefined);
+            return;
+          }
+          cookieDone = true; // the session was not saved: no cookie for it
+          sendErrorResponse(res, response, end);
+        },
+      );
     return this;
   } as ServerResponse['end'];
 
