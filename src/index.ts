@@ -1,6 +1,8 @@
 /**
- * The public API of the `tessera` package. Everything a user may import is named
- * here; the layers' own `index.ts` files are for Tessera's other layers.
+ * The public API of the `tessera` package, for applications: the session stores,
+ * `req.session` for node:http, Connect and Express, the types, the errors and the
+ * diagnostics channels. Everything a user may import is named here or in one of
+ * the subpaths; the layers' own `index.ts` files are for Tessera's other layers.
  *
  * ```js
  * import { RedisSessionStore, MemorySessionStore, sessionMiddleware } from 'tessera';
@@ -8,21 +10,23 @@
  * // or: await DatabaseSessionStore.connect('postgres://tessera@db.example.com:5432/tessera')
  * const handle = sessionMiddleware({ store });
  * ```
+ *
+ * The subpaths, each loading what it needs only when imported:
+ * - `tessera/express-session`: `TesseraExpressStore`, the Store for express-session;
+ * - `tessera/fastify`: `fastifySession`, the Fastify plugin;
+ * - `tessera/redis`: the Redis connection layer and Test Connection, for tools.
+ *
+ * This module loads neither express-session nor Fastify (a test keeps it so).
  */
 export { TesseraError } from './errors.ts';
 export {
-  EXPRESS_STORE_DEFAULTS,
-  fastifySession,
   HTTP_SESSION_DEFAULTS,
   type HttpSession,
-  type ListedSessionData,
   type RequestWithSession,
   type SessionControls,
   type SessionHandler,
   type SessionMiddlewareOptions,
   sessionMiddleware,
-  TesseraExpressStore,
-  type TesseraExpressStoreOptions,
 } from './http/index.ts';
 export {
   DatabaseSessionStore,
@@ -32,27 +36,24 @@ export {
   type PlatformErrorCode,
 } from './platform/index.ts';
 export {
-  type Check,
-  type ConnectRedisOptions,
-  connectRedis,
-  formatConnectionString,
-  parseConnectionString,
   REDIS_CHANNELS,
-  type RedisConnection,
-  type RedisConnectionSettings,
+  REDIS_ERROR_CODES,
+  type RedisConnectEvent,
   RedisError,
+  type RedisErrorCode,
+  type RedisErrorEvent,
+  type RedisFailoverEvent,
   type RedisHealthEvent,
-  redactConnectionString,
-  runTestConnection,
-  type TestConnectionReport,
 } from './redis/index.ts';
 export {
   DATABASE_PROVIDER_DEFAULTS,
   type DatabaseProviderOptions,
   type LockTakeoverEvent,
   type LockWaitEvent,
+  MEMORY_PROVIDER_DEFAULTS,
   type MemoryProviderOptions,
   MemorySessionStore,
+  REDIS_PROVIDER_DEFAULTS,
   RedisSessionStore,
   type RedisSessionStoreOptions,
   type SaveEvent,
@@ -61,9 +62,17 @@ export {
   SESSION_ERROR_CODES,
   SESSION_MODES,
   SessionError,
+  type SessionErrorCode,
   type SessionMode,
   type SessionOptions,
   type SessionProvider,
   type SessionStore,
 } from './session/index.ts';
-export { TLS_CHANNELS, TlsError } from './tls/index.ts';
+export {
+  type MaterialFailedMessage,
+  type MaterialLoadedMessage,
+  TLS_CHANNELS,
+  TLS_ERROR_CODES,
+  TlsError,
+  type TlsErrorCode,
+} from './tls/index.ts';
