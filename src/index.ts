@@ -28,23 +28,19 @@ export {
   type SessionMiddlewareOptions,
   sessionMiddleware,
 } from './http/index.ts';
-export {
-  DatabaseSessionStore,
-  type DatabaseSessionStoreOptions,
-  PLATFORM_ERROR_CODES,
-  PlatformError,
-  type PlatformErrorCode,
-} from './platform/index.ts';
+// The stores load their layer's heavy parts (the Redis client, TLS, Kysely) when they
+// connect: from the Redis, platform and TLS layers, only the modules of errors and
+// channels are named here, not the layers' index files, which would load everything.
+export { DatabaseSessionStore, type DatabaseSessionStoreOptions } from './platform/database-session-store.ts';
+export { PLATFORM_ERROR_CODES, PlatformError, type PlatformErrorCode } from './platform/errors.ts';
 export {
   REDIS_CHANNELS,
-  REDIS_ERROR_CODES,
   type RedisConnectEvent,
-  RedisError,
-  type RedisErrorCode,
   type RedisErrorEvent,
   type RedisFailoverEvent,
   type RedisHealthEvent,
-} from './redis/index.ts';
+} from './redis/diagnostics.ts';
+export { REDIS_ERROR_CODES, RedisError, type RedisErrorCode } from './redis/errors.ts';
 export {
   DATABASE_PROVIDER_DEFAULTS,
   type DatabaseProviderOptions,
@@ -68,11 +64,5 @@ export {
   type SessionProvider,
   type SessionStore,
 } from './session/index.ts';
-export {
-  type MaterialFailedMessage,
-  type MaterialLoadedMessage,
-  TLS_CHANNELS,
-  TLS_ERROR_CODES,
-  TlsError,
-  type TlsErrorCode,
-} from './tls/index.ts';
+export { type MaterialFailedMessage, type MaterialLoadedMessage, TLS_CHANNELS } from './tls/diagnostics.ts';
+export { TLS_ERROR_CODES, TlsError, type TlsErrorCode } from './tls/errors.ts';
