@@ -11,10 +11,10 @@
  * one process (an application's and the platform's) must recognise each other's
  * errors, and only the code is shared between them.
  */
-export class TesseraError extends Error {
-  readonly code: string;
+export class TesseraError<Code extends string = string> extends Error {
+  readonly code: Code;
 
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
+  constructor(code: Code, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.code = code;
   }

@@ -42,19 +42,30 @@ async function writeTemporary(
   return temporary;
 }
 
+/** Runs `use` on a temporary file beside `file` holding `bytes` (see `writeTemporary`), then removes it. */
+async function withTemporary<T>(
+  file: string,
+  bytes: Buffer,
+  keep: Ownership | undefined,
+  path: string,
+  use: (temporary: string) => Promise<T>,
+): Promise<T> {
+  const temporary = await writeTemporary(file, bytes, keep, path);
+  try {
+    return await use(temporary);
+  } finally {
+    await unlink(temporary).catch(() => {});
+  }
+}
+
 /** Replaces `file` by `bytes` atomically (a temporary file renamed over it). */
-export async function replaceFile(
+export function replaceFile(
   file: string,
   bytes: Buffer,
   keep: Ownership | undefined,
   path: string,
 ): Promise<void> {
-  const temporary = await writeTemporary(file, bytes, keep, path);
-  try {
-    await rename(temporary, file);
-  } finally {
-    await unlink(temporary).catch(() => {});
-  }
+  return withTemporary(file, bytes, keep, path, (temporary) => rename(temporary, file));
 }
 
 /**
@@ -62,15 +73,14 @@ export async function replaceFile(
  * owner and mode; never overwrites another backup (an existing one that differs
  * gives `<file>.v<N>.2.bak`, and so on). Returns the backup's path.
  */
-export async function keepBackup(
+export function keepBackup(
   file: string,
   version: number,
   bytes: Buffer,
   keep: Ownership | undefined,
   path: string,
 ): Promise<string> {
-  const temporary = await writeTemporary(file, bytes, keep, path);
-  try {
+  return withTemporary(file, bytes, keep, path, async (temporary) => {
     for (let n = 1; ; n += 1) {
       const backup = `${file}.v${version}${n === 1 ? '' : `.${n}`}.bak`;
       try {
@@ -82,9 +92,7 @@ export async function keepBackup(
         if (existing?.equals(bytes)) return backup;
       }
     }
-  } finally {
-    await unlink(temporary).catch(() => {});
-  }
+  });
 }
 
 /** Makes a rename in `folder` durable. */

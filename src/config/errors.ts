@@ -36,12 +36,11 @@ export type ConfigErrorCode = (typeof CONFIG_ERROR_CODES)[number];
  * settings asked for. `path` is the file concerned; `field`, when set, is the
  * dotted path of the setting (`session.redis.hosts[1]`). Never carries a secret.
  */
-export class ConfigError extends TesseraError {
+export class ConfigError extends TesseraError<ConfigErrorCode> {
   override get name(): string {
     return 'ConfigError';
   }
 
-  declare readonly code: ConfigErrorCode;
   readonly path: string | undefined;
   readonly field: string | undefined;
 

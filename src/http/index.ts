@@ -1,14 +1,13 @@
-/** The HTTP layer: `req.session` for node:http, Connect, Express and Fastify; an express-session store. */
+/**
+ * The HTTP layer: `req.session` for node:http, Connect and Express. The
+ * express-session Store (express-store.ts) and the Fastify plugin
+ * (fastify-plugin.ts) are not named here: they load express-session and
+ * fastify-plugin, so only their own entry points (`tessera/express-session`,
+ * `tessera/fastify`) import them.
+ */
 
 export { DEFAULT_COOKIE_NAME, sessionCookieName } from './cookies.ts';
 export { type ErrorResponse, sessionErrorResponse } from './errors.ts';
-export {
-  EXPRESS_STORE_DEFAULTS,
-  type ListedSessionData,
-  TesseraExpressStore,
-  type TesseraExpressStoreOptions,
-} from './express-store.ts';
-export { type FastifySessionOptions, fastifySession } from './fastify-plugin.ts';
 export type { HttpSession, SessionControls, SessionData } from './http-session.ts';
 export {
   connectRedisSource,

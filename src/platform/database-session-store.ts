@@ -11,11 +11,8 @@ import {
   typeName,
   wholeNumber,
 } from '../session/index.ts';
-import {
-  PLATFORM_DATABASE_DEFAULTS,
-  PlatformDatabase,
-  type PlatformDatabaseOptions,
-} from './platform-database.ts';
+import type { PlatformDatabase } from './platform-database.ts';
+import { PLATFORM_DATABASE_DEFAULTS, type PlatformDatabaseOptions } from './platform-database-options.ts';
 
 /** Options of `DatabaseSessionStore.connect`; an absent or `undefined` one takes its default. */
 export interface DatabaseSessionStoreOptions extends DatabaseProviderSettings, PlatformDatabaseOptions {}
@@ -89,6 +86,8 @@ export class DatabaseSessionStore implements SessionStore {
       closeTimeoutMs,
       ...databaseOptions
     } = resolveStoreOptions(options);
+    // Loaded on demand: applications on another store never load Kysely.
+    const { PlatformDatabase } = await import('./platform-database.ts');
     const database = await PlatformDatabase.open(address, databaseOptions);
     return DatabaseSessionStore.fromDatabase(database, {
       maxWaitersPerSession,

@@ -26,15 +26,9 @@ export type PlatformErrorCode = (typeof PLATFORM_ERROR_CODES)[number];
  * Messages name the database (a file path, or user@host:port/database) and never a
  * password.
  */
-export class PlatformError extends TesseraError {
+export class PlatformError extends TesseraError<PlatformErrorCode> {
   override get name(): string {
     return 'PlatformError';
-  }
-
-  declare readonly code: PlatformErrorCode;
-
-  constructor(code: PlatformErrorCode, message: string, options?: { cause?: unknown }) {
-    super(code, message, options);
   }
 }
 

@@ -19,6 +19,7 @@ import {
   migrationProvider,
   migrationsFor,
 } from './migrations.ts';
+import { PLATFORM_DATABASE_DEFAULTS, type PlatformDatabaseOptions } from './platform-database-options.ts';
 import { PostgresListener } from './postgres-listener.ts';
 import { FactoryRepository } from './repositories/factory-repository.ts';
 import { FrontendsRepository } from './repositories/frontends-repository.ts';
@@ -27,17 +28,7 @@ import { SolutionsRepository } from './repositories/solutions-repository.ts';
 import { UsersRepository } from './repositories/users-repository.ts';
 import type { PlatformSchema } from './schema.ts';
 
-export interface PlatformDatabaseOptions extends Partial<Omit<EngineOptions, 'env'>> {
-  /** Where `PGPASSWORD` is read (default `process.env`). */
-  readonly env?: Readonly<Record<string, string | undefined>>;
-}
-
-export const PLATFORM_DATABASE_DEFAULTS = {
-  busyTimeoutMs: 5_000,
-  connectTimeoutMs: 5_000,
-  statementTimeoutMs: 10_000,
-  poolSize: 10,
-} as const satisfies Omit<EngineOptions, 'env'>;
+export { PLATFORM_DATABASE_DEFAULTS, type PlatformDatabaseOptions } from './platform-database-options.ts';
 
 /** The oldest PostgreSQL whose SQL the statements use (`server_version_num`). */
 export const POSTGRES_MIN_VERSION_NUM = 130_000;

@@ -3,7 +3,7 @@
  * platform's logger and for tests. They carry addresses, topologies, error codes
  * and messages — never a password, a key or a session value.
  */
-import { channel } from 'node:diagnostics_channel';
+import { publisher } from '../diagnostics-channel.ts';
 import type { RedisTopology } from './connection.ts';
 
 /** Names of the channels, for subscribers. */
@@ -43,25 +43,7 @@ export interface RedisFailoverEvent {
   readonly to: string;
 }
 
-const channels = {
-  connect: channel(REDIS_CHANNELS.connect),
-  error: channel(REDIS_CHANNELS.error),
-  health: channel(REDIS_CHANNELS.health),
-  failover: channel(REDIS_CHANNELS.failover),
-};
-
-export function publishConnect(event: RedisConnectEvent): void {
-  if (channels.connect.hasSubscribers) channels.connect.publish(event);
-}
-
-export function publishError(event: RedisErrorEvent): void {
-  if (channels.error.hasSubscribers) channels.error.publish(event);
-}
-
-export function publishHealth(event: RedisHealthEvent): void {
-  if (channels.health.hasSubscribers) channels.health.publish(event);
-}
-
-export function publishFailover(event: RedisFailoverEvent): void {
-  if (channels.failover.hasSubscribers) channels.failover.publish(event);
-}
+export const publishConnect = publisher<RedisConnectEvent>(REDIS_CHANNELS.connect);
+export const publishError = publisher<RedisErrorEvent>(REDIS_CHANNELS.error);
+export const publishHealth = publisher<RedisHealthEvent>(REDIS_CHANNELS.health);
+export const publishFailover = publisher<RedisFailoverEvent>(REDIS_CHANNELS.failover);

@@ -32,15 +32,9 @@ export const REDIS_ERROR_CODES = [
 export type RedisErrorCode = (typeof REDIS_ERROR_CODES)[number];
 
 /** A problem reaching or using Redis, or with the connection string that describes it. */
-export class RedisError extends TesseraError {
+export class RedisError extends TesseraError<RedisErrorCode> {
   override get name(): string {
     return 'RedisError';
-  }
-
-  declare readonly code: RedisErrorCode;
-
-  constructor(code: RedisErrorCode, message: string, options?: { cause?: unknown }) {
-    super(code, message, options);
   }
 }
 

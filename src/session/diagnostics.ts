@@ -3,6 +3,7 @@
  * durations, item names and the provider's name — never a session id or a value.
  */
 import { channel } from 'node:diagnostics_channel';
+import { publisher } from '../diagnostics-channel.ts';
 
 /** Names of the channels, for subscribers. */
 export const SESSION_CHANNELS = {
@@ -90,57 +91,32 @@ export interface StoreUnavailableEvent {
   readonly code: string;
 }
 
-const channels = {
-  lockWait: channel(SESSION_CHANNELS.lockWait),
-  lockQueued: channel(SESSION_CHANNELS.lockQueued),
-  lockTakeover: channel(SESSION_CHANNELS.lockTakeover),
-  save: channel(SESSION_CHANNELS.save),
-  itemCorrupt: channel(SESSION_CHANNELS.itemCorrupt),
-  storeUnavailable: channel(SESSION_CHANNELS.storeUnavailable),
-  clientGone: channel(SESSION_CHANNELS.clientGone),
-  created: channel(SESSION_CHANNELS.created),
-  regenerated: channel(SESSION_CHANNELS.regenerated),
-  destroyed: channel(SESSION_CHANNELS.destroyed),
-  expired: channel(SESSION_CHANNELS.expired),
-};
+export const publishLockWait = publisher<LockWaitEvent>(SESSION_CHANNELS.lockWait);
+export const publishLockTakeover = publisher<LockTakeoverEvent>(SESSION_CHANNELS.lockTakeover);
+export const publishSave = publisher<SaveEvent>(SESSION_CHANNELS.save);
+export const publishItemCorrupt = publisher<ItemCorruptEvent>(SESSION_CHANNELS.itemCorrupt);
+export const publishStoreUnavailable = publisher<StoreUnavailableEvent>(SESSION_CHANNELS.storeUnavailable);
+export const publishLockQueued = publisher<LockQueuedEvent>(SESSION_CHANNELS.lockQueued);
+export const publishClientGone = publisher<ClientGoneEvent>(SESSION_CHANNELS.clientGone);
 
 export type LifecycleKind = 'created' | 'regenerated' | 'destroyed' | 'expired';
 
+const lifecycle: Record<LifecycleKind, (event: SessionLifecycleEvent) => void> = {
+  created: publisher(SESSION_CHANNELS.created),
+  regenerated: publisher(SESSION_CHANNELS.regenerated),
+  destroyed: publisher(SESSION_CHANNELS.destroyed),
+  expired: publisher(SESSION_CHANNELS.expired),
+};
+
 export function publishLifecycle(kind: LifecycleKind, event: SessionLifecycleEvent): void {
-  if (channels[kind].hasSubscribers) channels[kind].publish(event);
+  lifecycle[kind](event);
 }
+
+const saveChannel = channel(SESSION_CHANNELS.save);
 
 /** True when someone listens on `tessera:session:save` (its `sessionBytes` costs a sum). */
 export function saveHasSubscribers(): boolean {
-  return channels.save.hasSubscribers;
-}
-
-export function publishLockWait(event: LockWaitEvent): void {
-  if (channels.lockWait.hasSubscribers) channels.lockWait.publish(event);
-}
-
-export function publishLockTakeover(event: LockTakeoverEvent): void {
-  if (channels.lockTakeover.hasSubscribers) channels.lockTakeover.publish(event);
-}
-
-export function publishSave(event: SaveEvent): void {
-  if (channels.save.hasSubscribers) channels.save.publish(event);
-}
-
-export function publishItemCorrupt(event: ItemCorruptEvent): void {
-  if (channels.itemCorrupt.hasSubscribers) channels.itemCorrupt.publish(event);
-}
-
-export function publishStoreUnavailable(event: StoreUnavailableEvent): void {
-  if (channels.storeUnavailable.hasSubscribers) channels.storeUnavailable.publish(event);
-}
-
-export function publishLockQueued(event: LockQueuedEvent): void {
-  if (channels.lockQueued.hasSubscribers) channels.lockQueued.publish(event);
-}
-
-export function publishClientGone(event: ClientGoneEvent): void {
-  if (channels.clientGone.hasSubscribers) channels.clientGone.publish(event);
+  return saveChannel.hasSubscribers;
 }
 
 /** Codes that mean the store did not serve a request (published on `store-unavailable`). */

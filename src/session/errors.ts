@@ -32,15 +32,9 @@ export const SESSION_RETRYABLE_CODES: readonly SessionErrorCode[] = [
  * or read back, a lock cannot be had. Messages name the item and the setting, never
  * a session id or a value.
  */
-export class SessionError extends TesseraError {
+export class SessionError extends TesseraError<SessionErrorCode> {
   override get name(): string {
     return 'SessionError';
-  }
-
-  declare readonly code: SessionErrorCode;
-
-  constructor(code: SessionErrorCode, message: string, options?: { cause?: unknown }) {
-    super(code, message, options);
   }
 
   /** True when the request may succeed if retried shortly (store down, lock contention). */

@@ -3,7 +3,7 @@
  * platform's logger and for tests. Values carry no secret: a version, a subject,
  * an error code and message (messages never hold a password).
  */
-import { channel } from 'node:diagnostics_channel';
+import { publisher } from '../diagnostics-channel.ts';
 import type { LoadedWith } from './client-identity.ts';
 import type { TlsErrorCode } from './errors.ts';
 
@@ -29,13 +29,5 @@ export interface MaterialFailedMessage {
   readonly keptPrevious: boolean;
 }
 
-const loaded = channel(TLS_CHANNELS.materialLoaded);
-const failed = channel(TLS_CHANNELS.materialFailed);
-
-export function publishLoaded(message: MaterialLoadedMessage): void {
-  if (loaded.hasSubscribers) loaded.publish(message);
-}
-
-export function publishFailed(message: MaterialFailedMessage): void {
-  if (failed.hasSubscribers) failed.publish(message);
-}
+export const publishLoaded = publisher<MaterialLoadedMessage>(TLS_CHANNELS.materialLoaded);
+export const publishFailed = publisher<MaterialFailedMessage>(TLS_CHANNELS.materialFailed);

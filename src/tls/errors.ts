@@ -28,17 +28,16 @@ export const TLS_ERROR_CODES = [
   // other variables
   'TESSERA_TLS_STORAGE_FLAGS',
   'TESSERA_TLS_ISSUER_NO_CERTIFICATE',
-  // the Redis server's certificate, checked while connecting
+  // (the Redis server's certificate is checked while connecting: TESSERA_REDIS_TLS_*)
 ] as const;
 export type TlsErrorCode = (typeof TLS_ERROR_CODES)[number];
 
 /** A problem with the certificate material named by the `SERedis_*` variables. */
-export class TlsError extends TesseraError {
+export class TlsError extends TesseraError<TlsErrorCode> {
   override get name(): string {
     return 'TlsError';
   }
 
-  declare readonly code: TlsErrorCode;
   /** The variable to change to fix the problem, when there is one (the Configuration Tool highlights it). */
   readonly variable: TlsVariableName | undefined;
 

@@ -9,9 +9,9 @@ import { once } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { MemorySessionStore, type RequestWithSession, sessionMiddleware } from 'tessera';
 import { readCookies } from '../../src/http/cookies.ts';
-import { type RequestWithSession, sessionMiddleware } from '../../src/http/index.ts';
-import { MemorySessionStore, SessionEngine } from '../../src/session/index.ts';
+import { SessionEngine } from '../../src/session/index.ts';
 import { listen, type RunningServer } from '../http/http-helpers.ts';
 import { assertTypedError, type FuzzRandom, fuzz, fuzzString, mutate } from '../support/fuzz.ts';
 

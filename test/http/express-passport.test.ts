@@ -12,7 +12,8 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import session from 'express-session';
 import passport from 'passport';
 import { Strategy as LocalStrategy } from 'passport-local';
-import { sessionMiddleware, TesseraExpressStore } from '../../src/http/index.ts';
+import { sessionMiddleware } from 'tessera';
+import { TesseraExpressStore } from 'tessera/express-session';
 import type { SessionProvider } from '../../src/session/index.ts';
 import { PROVIDERS } from '../session/providers.ts';
 import { listen, type RunningServer } from './http-helpers.ts';

@@ -9,7 +9,7 @@ import express from 'express';
 import session from 'express-session';
 import passport from 'passport';
 import { Strategy as LocalStrategy } from 'passport-local';
-import { TesseraExpressStore } from '../../src/http/index.ts';
+import { TesseraExpressStore } from 'tessera/express-session';
 import { PrincipalSessions, type SessionProvider } from '../../src/session/index.ts';
 import { PROVIDERS } from '../session/providers.ts';
 import { listen, type RunningServer } from './http-helpers.ts';

@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { SessionData } from 'express-session';
-import { TesseraExpressStore, type TesseraExpressStoreOptions } from '../../src/http/index.ts';
-import { MemorySessionStore, type SessionProvider, type SessionStore } from '../../src/session/index.ts';
+import { MemorySessionStore, type SessionProvider, type SessionStore } from 'tessera';
+import { TesseraExpressStore, type TesseraExpressStoreOptions } from 'tessera/express-session';
 import { PROVIDERS } from '../session/providers.ts';
 
 /** A session as express-session stores it, with a cookie that expires in `maxAgeMs` (none: a browser-session cookie). */

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import express from 'express';
 import session from 'express-session';
-import { type HttpSession, sessionMiddleware, TesseraExpressStore } from '../../src/http/index.ts';
-import { MemorySessionStore } from '../../src/session/index.ts';
+import { type HttpSession, MemorySessionStore, sessionMiddleware } from 'tessera';
+import { TesseraExpressStore } from 'tessera/express-session';
 import { CookieClient, listen, type RunningServer } from './http-helpers.ts';
 
 describe('sessionMiddleware in Express 5', () => {

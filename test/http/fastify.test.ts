@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { after, before, describe, it } from 'node:test';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { fastifySession } from '../../src/http/index.ts';
-import { MemorySessionStore, SESSION_CHANNELS, SessionEngine } from '../../src/session/index.ts';
+import { MemorySessionStore, SESSION_CHANNELS } from 'tessera';
+import { fastifySession } from 'tessera/fastify';
+import { SessionEngine } from '../../src/session/index.ts';
 import { CookieClient, get } from './http-helpers.ts';
 
 describe('the Fastify plugin', () => {

@@ -13,7 +13,7 @@ import { RedisStore } from 'connect-redis';
 import express from 'express';
 import session from 'express-session';
 import { createClient } from 'redis';
-import { connectRedisSource, type HttpSession, sessionMiddleware } from '../../src/http/index.ts';
+import { connectRedisSource, type HttpSession, sessionMiddleware } from 'tessera';
 import { unsignLegacyCookie } from '../../src/http/legacy-session.ts';
 import { RedisSessionStore } from '../../src/session/index.ts';
 import { startTlsRedis, type TlsRedisServer } from '../support/tls-redis.ts';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { type RequestWithSession, sessionMiddleware } from '../../src/http/index.ts';
+import { type RequestWithSession, sessionMiddleware } from 'tessera';
 import {
   type ClientGoneEvent,
   MemorySessionStore,

@@ -6,11 +6,7 @@
 import assert from 'node:assert/strict';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import {
-  type RequestWithSession,
-  type SessionMiddlewareOptions,
-  sessionMiddleware,
-} from '../../src/http/index.ts';
+import { type RequestWithSession, type SessionMiddlewareOptions, sessionMiddleware } from 'tessera';
 import { MemorySessionStore } from '../../src/session/index.ts';
 import { CookieClient, listen, type RunningServer } from './http-helpers.ts';
 

@@ -3,8 +3,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { fastifySession, type RequestWithSession, sessionMiddleware } from '../../src/http/index.ts';
-import { RedisSessionStore, SessionEngine } from '../../src/session/index.ts';
+import { RedisSessionStore, type RequestWithSession, sessionMiddleware } from 'tessera';
+import { fastifySession } from 'tessera/fastify';
+import { SessionEngine } from '../../src/session/index.ts';
 import { startTlsRedis, type TlsRedisServer } from '../support/tls-redis.ts';
 import { CookieClient, get, listen, type RunningServer } from './http-helpers.ts';
 

@@ -12,7 +12,7 @@ import { dirname } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { sql } from 'kysely';
-import { type RequestWithSession, sessionMiddleware } from '../../src/http/index.ts';
+import { type RequestWithSession, sessionMiddleware } from 'tessera';
 import { DatabaseSessionStore } from '../../src/platform/index.ts';
 import { SessionEngine } from '../../src/session/index.ts';
 import { CookieClient, listen, type RunningServer } from '../http/http-helpers.ts';

@@ -2,8 +2,13 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { after, before, describe, it } from 'node:test';
-import { connectRedis, parseConnectionString, type RedisConnection, type RedisError } from 'tessera';
-import type { RedisHealthEvent } from '../../src/index.ts';
+import {
+  connectRedis,
+  parseConnectionString,
+  type RedisConnection,
+  type RedisError,
+  type RedisHealthEvent,
+} from 'tessera/redis';
 import { createPki, PFX_PASSWORD, type Pki } from '../support/pki.ts';
 import {
   type RedisCluster,

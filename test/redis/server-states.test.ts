@@ -9,16 +9,8 @@ import assert from 'node:assert/strict';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import {
-  connectRedis,
-  parseConnectionString,
-  type RedisConnection,
-  type RedisError,
-  RedisSessionStore,
-  type RequestWithSession,
-  type SessionError,
-  sessionMiddleware,
-} from 'tessera';
+import { RedisSessionStore, type RequestWithSession, type SessionError, sessionMiddleware } from 'tessera';
+import { connectRedis, parseConnectionString, type RedisConnection, type RedisError } from 'tessera/redis';
 import { isRedisUnavailable } from '../../src/redis/index.ts';
 import { newSessionId } from '../../src/session/index.ts';
 import { listen } from '../http/http-helpers.ts';

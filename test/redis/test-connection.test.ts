@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { runTestConnection, type TestConnectionReport } from 'tessera';
+import { runTestConnection, type TestConnectionReport } from 'tessera/redis';
 import { createPki, PFX_PASSWORD, type Pki } from '../support/pki.ts';
 import {
   freePort,

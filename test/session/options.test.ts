@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { sessionMiddleware } from '../../src/http/index.ts';
+import { sessionMiddleware } from 'tessera';
 import { DatabaseSessionStore, PlatformDatabase } from '../../src/platform/index.ts';
 import {
   DatabaseProvider,

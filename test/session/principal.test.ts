@@ -10,7 +10,7 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { once } from 'node:events';
 import { hostname } from 'node:os';
 import { after, before, describe, it } from 'node:test';
-import { TesseraExpressStore } from '../../src/http/index.ts';
+import { TesseraExpressStore } from 'tessera/express-session';
 import {
   type ActiveSession,
   MemoryProvider,

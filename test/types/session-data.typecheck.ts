@@ -6,8 +6,12 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import express from 'express';
+// Express types `req.session` through @types/express-session, which an Express
+// application using Tessera's middleware installs (see docs/sessions.md).
+import type {} from 'express-session';
 import Fastify from 'fastify';
-import { fastifySession, MemorySessionStore, type RequestWithSession, sessionMiddleware } from 'tessera';
+import { MemorySessionStore, type RequestWithSession, sessionMiddleware } from 'tessera';
+import { fastifySession } from 'tessera/fastify';
 
 interface Cart {
   readonly lines: string[];
