@@ -14,7 +14,7 @@ import { createGunzip, createGzip } from 'node:zlib';
 import { extract as tarExtract, pack as tarPack } from 'tar-stream';
 import { quoteInput } from '../errors.ts';
 import { describeLink, entryPathProblem, normalizeEntryPath, resolveLinkInside } from './archive-paths.ts';
-import { ModuleError } from './errors.ts';
+import { ModuleError, reasonOf } from './errors.ts';
 import { type FolderEntry, MAX_ENTRIES, tooLarge } from './module-folder.ts';
 
 /** Every entry's time in a packed module: the content, not when it was copied, makes the package. */
@@ -180,6 +180,7 @@ export async function extractModuleArchive(
     extract.destroy();
     await feeding.catch(() => {});
     if (error instanceof ModuleError) throw error;
+    if (typeof (error as { syscall?: unknown }).syscall === 'string') throw cannotWrite(folder, error);
     throw invalid(label, error);
   }
   try {
@@ -204,6 +205,15 @@ function unsafe(label: string, entry: string, problem: string): ModuleError {
     'TESSERA_MODULE_ARCHIVE_UNSAFE',
     `${label}: the entry ${quoteInput(entry)} ${problem}. Nothing was unpacked from it; pack the module from a folder holding only its own files (\`tessera module publish <folder>\` packs it for you).`,
     { file: label },
+  );
+}
+
+/** A file system failure while unpacking (disk full, permission): the folder's fault, not the archive's. */
+export function cannotWrite(folder: string, cause: unknown): ModuleError {
+  return new ModuleError(
+    'TESSERA_MODULE_WRITE',
+    `${folder} cannot be written (${reasonOf(cause)}). Give the user running Tessera write access to it, and make room on its disk.`,
+    { cause, file: folder },
   );
 }
 

@@ -7,6 +7,7 @@
  * store, and so do their cookies).
  */
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { type SessionHandler, sessionCookieName, sessionMiddleware } from '../http/index.ts';
 import type { SessionStore } from '../session/index.ts';
@@ -39,7 +40,11 @@ export interface ModuleHostOptions {
   readonly loadTimeoutMs?: number;
   /** Trust `X-Forwarded-Proto` from the load balancer in front (for the cookie's `Secure`); default false. */
   readonly trustProxy?: boolean;
+  /** How long `close()` waits for the requests in flight before it closes the stores anyway (default 30 s). */
+  readonly closeTimeoutMs?: number;
 }
+
+export const MODULE_HOST_DEFAULTS = { closeTimeoutMs: 30_000 } as const;
 
 export interface ModuleHost {
   /** Serves every module; answers 404 for a path that names none. */
@@ -49,7 +54,10 @@ export interface ModuleHost {
     readonly version: number;
     readonly revision: string;
   }>;
-  /** Waits for the requests in flight, then closes the stores (each first releases the locks an outage left waiting). */
+  /**
+   * Answers 503 to new requests, waits for those in flight (at most `closeTimeoutMs`),
+   * then closes the stores, each first releasing the locks an outage left waiting.
+   */
   close(): Promise<void>;
 }
 
@@ -134,6 +142,7 @@ export async function createModuleHost(options: ModuleHostOptions): Promise<Modu
       new Map(served.map((module) => [module.name, module])),
       modules.map((m) => Object.freeze({ name: m.name, version: m.version, revision: m.settings.revision })),
       closeStores,
+      options.closeTimeoutMs ?? MODULE_HOST_DEFAULTS.closeTimeoutMs,
     );
   } catch (error) {
     await closeStores();
@@ -145,6 +154,7 @@ function serve(
   served: ReadonlyMap<string, ServedModule>,
   modules: ModuleHost['modules'],
   closeStores: () => Promise<unknown>,
+  closeTimeoutMs: number,
 ): ModuleHost {
   let inFlight = 0;
   let closing: Promise<void> | undefined;
@@ -176,7 +186,14 @@ function serve(
   };
 
   const close = async () => {
-    if (inFlight > 0) await new Promise<void>((resolve) => (idle = resolve));
+    if (inFlight > 0) {
+      const timer = new AbortController();
+      await Promise.race([
+        new Promise<void>((resolve) => (idle = resolve)),
+        sleep(closeTimeoutMs, undefined, { signal: timer.signal }).catch(() => {}),
+      ]);
+      timer.abort();
+    }
     await closeStores();
   };
   return {

@@ -18,7 +18,12 @@ import {
   type ModuleRuntimeSettings,
   sessionCookieName,
 } from '../../src/modules/index.ts';
-import { RedisSessionStore, resolveSessionOptions, SessionEngine } from '../../src/session/index.ts';
+import {
+  MemorySessionStore,
+  RedisSessionStore,
+  resolveSessionOptions,
+  SessionEngine,
+} from '../../src/session/index.ts';
 import { rejectsWithCode } from '../config/helpers.ts';
 import { CookieClient, get, listen, type RunningServer } from '../http/http-helpers.ts';
 import { startTcpProxy } from '../support/tcp-proxy.ts';
@@ -339,6 +344,121 @@ describe('the module host over Redis: two workers', () => {
         await hosted.server.close();
         await hosted.host.close();
       }
+    }
+  });
+});
+
+describe('the module host: starting and stopping', () => {
+  /** A memory store whose close the test sees. */
+  function trackedStores() {
+    const closed: string[] = [];
+    const storeFor = async (_settings: ModuleRuntimeSettings, key: string) => {
+      const store = new MemorySessionStore();
+      return { provider: store.provider, close: async () => void closed.push(key) };
+    };
+    return { closed, storeFor };
+  }
+
+  it('refuses a module listed twice', async () => {
+    const folder = writeModule('twice');
+    const module = { name: 'twice', application: 'Twice', version: 1, folder, settings: MEMORY };
+    const error = await rejectsWithCode(
+      createModuleHost({ modules: [module, { ...module, version: 2 }], frontend: { name: 'fe' }, log }),
+      'TESSERA_MODULE_HOST',
+    );
+    assert.match(error.message, /Module twice is listed twice/);
+  });
+
+  it('closes the stores it opened when a module fails to load, and names the module', async () => {
+    const { closed, storeFor } = trackedStores();
+    const error = await rejectsWithCode(
+      createModuleHost({
+        modules: [
+          { name: 'good', application: 'Good', version: 1, folder: writeModule('good'), settings: MEMORY },
+          {
+            name: 'bad',
+            application: 'Bad',
+            version: 1,
+            folder: writeModule('bad', { entry: 'export default () => { throw new Error("no"); };\n' }),
+            settings: MEMORY,
+          },
+        ],
+        frontend: { name: 'fe' },
+        log,
+        storeFor,
+      }),
+      'TESSERA_MODULE_ENTRY_FAILED',
+    );
+    assert.match(error.message, /^Module bad: /);
+    assert.deepEqual(closed.sort(), ['Bad', 'Good']);
+  });
+
+  it('finishes the requests in flight before it closes the stores, and answers 503 meanwhile', async () => {
+    const { closed, storeFor } = trackedStores();
+    let release = () => {};
+    let onStarted = () => {};
+    const started = new Promise<void>((resolve) => (onStarted = resolve));
+    Object.assign(globalThis, {
+      tesseraTestSlow: () => {
+        onStarted();
+        return new Promise<void>((resolve) => (release = resolve));
+      },
+    });
+    const folder = writeModule('slow', {
+      entry:
+        'export default () => async (req, res) => { await globalThis.tesseraTestSlow(); res.end("done"); };\n',
+    });
+    const host = await createModuleHost({
+      modules: [{ name: 'slow', application: 'Slow', version: 1, folder, settings: MEMORY }],
+      frontend: { name: 'fe' },
+      log,
+      storeFor,
+    });
+    const server = await listen(host.listener);
+    try {
+      const slow = get(`${server.url}/slow/`);
+      await started;
+      const closing = host.close();
+      const refused = await get(`${server.url}/slow/`);
+      assert.equal(refused.status, 503);
+      assert.deepEqual(closed, [], 'the store stays open while a request runs');
+      release();
+      assert.equal((await slow).body, 'done');
+      await closing;
+      assert.deepEqual(closed, ['Slow']);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('closes the stores after closeTimeoutMs when a request never ends', async () => {
+    const { closed, storeFor } = trackedStores();
+    let onArrived = () => {};
+    const arrived = new Promise<void>((resolve) => (onArrived = resolve));
+    Object.assign(globalThis, { tesseraTestArrived: () => onArrived() });
+    const folder = writeModule('hang', {
+      entry: 'export default () => () => globalThis.tesseraTestArrived();\n',
+    });
+    const host = await createModuleHost({
+      modules: [{ name: 'hang', application: 'Hang', version: 1, folder, settings: MEMORY }],
+      frontend: { name: 'fe' },
+      log,
+      storeFor,
+      closeTimeoutMs: 200,
+    });
+    const server = await listen(host.listener);
+    const client = new AbortController();
+    try {
+      const hanging = get(`${server.url}/hang/`, {}, client.signal).catch(() => undefined);
+      await arrived;
+      const started = Date.now();
+      await host.close();
+      assert.ok(Date.now() - started >= 150, 'waited for the request');
+      assert.deepEqual(closed, ['Hang']);
+      client.abort();
+      await hanging;
+    } finally {
+      await server.close();
     }
   });
 });

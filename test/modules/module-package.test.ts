@@ -190,6 +190,25 @@ describe('readModulePackage: validation errors name the file and the fix', () =>
   });
 });
 
+describe('readModulePackage: options', () => {
+  it('refuses an unknown option and a value of the wrong kind, naming them', async () => {
+    const folder = writeModule('options');
+    const unknown = await rejectsWithCode(
+      readModulePackage(folder, { maxSize: 5 } as never),
+      'TESSERA_SESSION_OPTIONS',
+    );
+    assert.match(
+      unknown.message,
+      /readModulePackage option "maxSize" is not known\. Known options: maxBytes/,
+    );
+    const negative = await rejectsWithCode(
+      readModulePackage(folder, { maxBytes: -1 }),
+      'TESSERA_SESSION_OPTIONS',
+    );
+    assert.match(negative.message, /option maxBytes must be a whole number of bytes from 1/);
+  });
+});
+
 describe('readModulePackage: a .tgz', () => {
   it("gives the same package as the folder it was made from, npm pack's package/ folder included", async () => {
     const files = moduleFiles('same', { extra: { 'lib/a.js': 'export const a = 1;\n' } });
@@ -378,6 +397,17 @@ describe('unpackModulePackage', () => {
         bytes: pkg.bytes.subarray(0, pkg.bytes.length - 20),
       }),
       'TESSERA_MODULE_INTEGRITY',
+    );
+  });
+
+  it('says so when the deployment folder cannot be written, leaving nothing behind', async () => {
+    const pkg = await readModulePackage(writeModule('unwritable'), fast);
+    const notAFolder = join(freshFolder(), 'file');
+    writeFileSync(notAFolder, '');
+    const error = await rejectsWithCode(unpackModulePackage(notAFolder, pkg), 'TESSERA_MODULE_WRITE');
+    assert.match(
+      error.message,
+      /packages cannot be written \(ENOTDIR\)\. Give the user running Tessera write access/,
     );
   });
 
