@@ -25,6 +25,8 @@ export {
   TesseraExpressStore,
   type TesseraExpressStoreOptions,
 } from './http/index.ts';
+// Types only: what a module written in TypeScript receives; the module layer itself is the front-end server's.
+export type { ModuleContext, ModuleErrorCode, PublicRuntimeSettings } from './modules/index.ts';
 export {
   DatabaseSessionStore,
   type DatabaseSessionStoreOptions,

@@ -311,7 +311,8 @@ let redis: TlsRedisServer | undefined;
 after(async () => {
   await redis?.stop();
 });
-hostSuite('Redis over mutual TLS', async () => {
+/** Settings naming the test's TLS Redis (started on first use), and the store factory with its SERedis_* variables. */
+async function onRedis() {
   redis ??= await startTlsRedis();
   const target = redis;
   const settings: ModuleRuntimeSettings = {
@@ -319,19 +320,15 @@ hostSuite('Redis over mutual TLS', async () => {
     provider: 'redis',
     connectionString: target.connectionString,
   };
-  return { settings, storeFor: (s) => createSessionStoreForModule(s, { env: target.env }) };
-});
+  const storeFor = (s: ModuleRuntimeSettings) => createSessionStoreForModule(s, { env: target.env });
+  return { settings, storeFor };
+}
+
+hostSuite('Redis over mutual TLS', onRedis);
 
 describe('the module host over Redis: two workers', () => {
   it('serves a session stored by one worker from another (the farm case)', async () => {
-    redis ??= await startTlsRedis();
-    const target = redis;
-    const settings: ModuleRuntimeSettings = {
-      ...MEMORY,
-      provider: 'redis',
-      connectionString: target.connectionString,
-    };
-    const storeFor = (s: ModuleRuntimeSettings) => createSessionStoreForModule(s, { env: target.env });
+    const { settings, storeFor } = await onRedis();
     const [one, two] = [await hostOn(settings, storeFor), await hostOn(settings, storeFor)];
     try {
       const client = new CookieClient(one.server.url, SHOP_COOKIE);

@@ -4,6 +4,7 @@
  * packing is deterministic; unpacking is content-addressed, atomic and verified.
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import {
   chmodSync,
   existsSync,
@@ -187,6 +188,13 @@ describe('readModulePackage: validation errors name the file and the fix', () =>
     symlinkSync('../../etc/passwd', join(folder, 'passwd'));
     const error = await rejectsWithCode(readModulePackage(folder, fast), 'TESSERA_MODULE_ARCHIVE_UNSAFE');
     assert.match(error.message, /passwd is a link to "\.\.\/\.\.\/etc\/passwd", outside the module's folder/);
+    const withFifo = writeModule('fifo');
+    execFileSync('mkfifo', [join(withFifo, 'pipe')]);
+    const fifo = await rejectsWithCode(readModulePackage(withFifo, fast), 'TESSERA_MODULE_ARCHIVE_UNSAFE');
+    assert.match(
+      fifo.message,
+      /pipe is a device, FIFO or socket; a module holds only files, folders and links/,
+    );
   });
 });
 
