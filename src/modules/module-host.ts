@@ -31,11 +31,15 @@ export interface ModuleHostOptions {
   readonly frontend: { readonly name: string };
   readonly log: Logger;
   /**
-   * Opens an application's store (default `createSessionStoreForModule`). The
-   * front-end server passes its own for the memory provider, to keep sessions
-   * across reloads.
+   * Opens an application's store; called once per application. The front-end
+   * server passes its own for the memory provider, to keep sessions across reloads.
+   * Default: `createSessionStoreForModule`, one store (one connection) shared by the
+   * applications whose settings name the same provider and connection string; their
+   * sessions stay apart, since the application key is part of every key.
    */
   readonly storeFor?: (settings: ModuleRuntimeSettings, applicationKey: string) => Promise<SessionStore>;
+  /** Where the default store factory reads the `SERedis_*` variables (default `process.env`). */
+  readonly env?: Readonly<Record<string, string | undefined>>;
   /** How long a module's import and createModule may take (default 30 s). */
   readonly loadTimeoutMs?: number;
   /** Trust `X-Forwarded-Proto` from the load balancer in front (for the cookie's `Secure`); default false. */
@@ -81,7 +85,7 @@ export interface HostedRequest extends IncomingMessage {
  */
 export async function createModuleHost(options: ModuleHostOptions): Promise<ModuleHost> {
   const { frontend, log } = options;
-  const storeFor = options.storeFor ?? ((settings) => createSessionStoreForModule(settings));
+  const storeFor = options.storeFor ?? sharedStores(options.env);
   const modules = [...options.modules].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   checkModules(modules);
 
@@ -91,7 +95,7 @@ export async function createModuleHost(options: ModuleHostOptions): Promise<Modu
     applications.set(key, [...(applications.get(key) ?? []), module]);
   }
   const stores = new Map<string, SessionStore>();
-  const closeStores = () => Promise.allSettled([...stores.values()].map((store) => store.close()));
+  const closeStores = () => Promise.allSettled([...new Set(stores.values())].map((store) => store.close()));
   try {
     await Promise.all(
       [...applications].map(async ([key, members]) => {
@@ -233,6 +237,20 @@ function plain(
     ...headers,
   });
   res.end(body);
+}
+
+/** The default store factory: one store per provider and connection string. */
+function sharedStores(env: ModuleHostOptions['env']): NonNullable<ModuleHostOptions['storeFor']> {
+  const opened = new Map<string, Promise<SessionStore>>();
+  return (settings) => {
+    const key = `${settings.provider}\0${settings.connectionString ?? ''}`;
+    let store = opened.get(key);
+    if (store === undefined) {
+      store = createSessionStoreForModule(settings, env === undefined ? {} : { env });
+      opened.set(key, store);
+    }
+    return store;
+  };
 }
 
 function sameStore(a: ModuleRuntimeSettings, b: ModuleRuntimeSettings): boolean {

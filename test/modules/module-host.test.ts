@@ -15,6 +15,7 @@ import {
   loadModule,
   type ModuleContext,
   type ModuleHost,
+  type ModuleHostOptions,
   type ModuleRuntimeSettings,
   sessionCookieName,
 } from '../../src/modules/index.ts';
@@ -210,15 +211,14 @@ interface Hosted {
   readonly server: RunningServer;
 }
 
-async function hostOn(
-  settings: ModuleRuntimeSettings,
-  storeFor?: Parameters<typeof createModuleHost>[0]['storeFor'],
-): Promise<Hosted> {
+type HostExtras = Partial<Pick<ModuleHostOptions, 'storeFor' | 'env'>>;
+
+async function hostOn(settings: ModuleRuntimeSettings, extras: HostExtras = {}): Promise<Hosted> {
   const host = await createModuleHost({
     modules: threeModules(settings),
     frontend: { name: 'fe-1' },
     log,
-    ...(storeFor ? { storeFor } : {}),
+    ...extras,
   });
   return { host, server: await listen(host.listener) };
 }
@@ -232,16 +232,13 @@ async function json(client: CookieClient, path: string) {
 /** The same checks on every store: sharing within an application, isolation between applications. */
 function hostSuite(
   name: string,
-  setup: () => Promise<{
-    settings: ModuleRuntimeSettings;
-    storeFor?: Parameters<typeof createModuleHost>[0]['storeFor'];
-  }>,
+  setup: () => Promise<{ settings: ModuleRuntimeSettings; extras?: HostExtras }>,
 ) {
   describe(`the module host on ${name}`, () => {
     let hosted: Hosted;
     before(async () => {
-      const { settings, storeFor } = await setup();
-      hosted = await hostOn(settings, storeFor);
+      const { settings, extras } = await setup();
+      hosted = await hostOn(settings, extras);
     });
     after(async () => {
       await hosted?.server.close();
@@ -311,7 +308,7 @@ let redis: TlsRedisServer | undefined;
 after(async () => {
   await redis?.stop();
 });
-/** Settings naming the test's TLS Redis (started on first use), and the store factory with its SERedis_* variables. */
+/** Settings naming the test's TLS Redis (started on first use), and its SERedis_* variables. */
 async function onRedis() {
   redis ??= await startTlsRedis();
   const target = redis;
@@ -320,16 +317,38 @@ async function onRedis() {
     provider: 'redis',
     connectionString: target.connectionString,
   };
-  const storeFor = (s: ModuleRuntimeSettings) => createSessionStoreForModule(s, { env: target.env });
-  return { settings, storeFor };
+  // The default store factory: one connection for both applications.
+  return { settings, extras: { env: target.env } };
 }
 
 hostSuite('Redis over mutual TLS', onRedis);
 
 describe('the module host over Redis: two workers', () => {
+  it('opens one store for the applications on the same Redis by default, one per application with storeFor', async () => {
+    const { settings, extras } = await onRedis();
+    const clients = async () => (await redis!.server.cli('CLIENT', 'LIST')).trim().split('\n').length;
+    const before = await clients();
+    const shared = await hostOn(settings, extras);
+    const sharedCount = (await clients()) - before;
+    const storeFor = (s: ModuleRuntimeSettings) => createSessionStoreForModule(s, { env: extras.env });
+    const separate = await hostOn(settings, { storeFor });
+    const separateCount = (await clients()) - before - sharedCount;
+    try {
+      assert.ok(sharedCount > 0);
+      assert.equal(separateCount, 2 * sharedCount, 'two applications: two stores');
+    } finally {
+      for (const hosted of [shared, separate]) {
+        await hosted.server.close();
+        await hosted.host.close();
+      }
+    }
+  });
+
   it('serves a session stored by one worker from another (the farm case)', async () => {
-    const { settings, storeFor } = await onRedis();
-    const [one, two] = [await hostOn(settings, storeFor), await hostOn(settings, storeFor)];
+    const { settings, extras } = await onRedis();
+    // A store per application, as a front-end server's own factory may open them.
+    const storeFor = (s: ModuleRuntimeSettings) => createSessionStoreForModule(s, { env: extras.env });
+    const [one, two] = [await hostOn(settings, { storeFor }), await hostOn(settings, { storeFor })];
     try {
       const client = new CookieClient(one.server.url, SHOP_COOKIE);
       await client.get('/shop/');
