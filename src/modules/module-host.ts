@@ -97,20 +97,20 @@ export async function createModuleHost(options: ModuleHostOptions): Promise<Modu
   const stores = new Map<string, SessionStore>();
   const closeStores = () => Promise.allSettled([...new Set(stores.values())].map((store) => store.close()));
   try {
-    await Promise.all(
+    // Settled, not raced: a store that opens after another failed is still closed.
+    await allOrFirstError(
       [...applications].map(async ([key, members]) => {
         const first = members[0]!;
-        const differing = members.filter((m) => !sameStore(m.settings, first.settings));
-        if (differing.length > 0) {
+        if (members.some((m) => !sameStore(m.settings, first.settings))) {
           log.warn(
             { application: first.application, modules: members.map((m) => m.name) },
-            `The modules of application ${first.application} have different session providers; all use the settings of ${first.name} (revision ${first.settings.revision}). Apply Settings to all of them.`,
+            `The modules of application ${first.application} name different session stores; all use the settings of ${first.name} (revision ${first.settings.revision}). Apply Settings to all of them.`,
           );
         }
         stores.set(key, await storeFor(first.settings, key));
       }),
     );
-    const served = await Promise.all(
+    const served = await allOrFirstError(
       modules.map(async (module): Promise<ServedModule> => {
         const key = applicationKey(module.application);
         const moduleLog = log.child({
@@ -251,6 +251,14 @@ function sharedStores(env: ModuleHostOptions['env']): NonNullable<ModuleHostOpti
     }
     return store;
   };
+}
+
+/** Waits for every promise; rejects with the first failure in the list's order (deterministic), once all are settled. */
+async function allOrFirstError<T>(work: readonly Promise<T>[]): Promise<T[]> {
+  const results = await Promise.allSettled(work);
+  const failed = results.find((result) => result.status === 'rejected');
+  if (failed) throw failed.reason;
+  return results.map((result) => (result as PromiseFulfilledResult<T>).value);
 }
 
 function sameStore(a: ModuleRuntimeSettings, b: ModuleRuntimeSettings): boolean {

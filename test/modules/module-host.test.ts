@@ -409,6 +409,29 @@ describe('the module host: starting and stopping', () => {
     assert.deepEqual(closed.sort(), ['Bad', 'Good']);
   });
 
+  it('closes a store that opened after another failed to open', async () => {
+    const { closed, storeFor } = trackedStores();
+    const failing = async (settings: ModuleRuntimeSettings, key: string) => {
+      if (key === 'Down')
+        throw Object.assign(new Error('Redis is down'), { code: 'TESSERA_REDIS_UNREACHABLE' });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      return storeFor(settings, key);
+    };
+    await rejectsWithCode(
+      createModuleHost({
+        modules: [
+          { name: 'down', application: 'Down', version: 1, folder: writeModule('down'), settings: MEMORY },
+          { name: 'late', application: 'Late', version: 1, folder: writeModule('late'), settings: MEMORY },
+        ],
+        frontend: { name: 'fe' },
+        log,
+        storeFor: failing,
+      }),
+      'TESSERA_REDIS_UNREACHABLE',
+    );
+    assert.deepEqual(closed, ['Late']);
+  });
+
   it('finishes the requests in flight before it closes the stores, and answers 503 meanwhile', async () => {
     const { closed, storeFor } = trackedStores();
     let release = () => {};
