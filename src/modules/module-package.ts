@@ -131,7 +131,7 @@ async function packageFromFolder(
     await checkModuleEntry(join(folder, manifest.main), label(manifest.main), settings.entryTimeoutMs);
   const bytes = await packModuleFolder(folder, entries);
   if (bytes.length > settings.maxBytes)
-    throw tooLarge(`The package of ${label('')}`, settings.maxBytes, bytes.length);
+    throw tooLarge(`The package of module ${manifest.name}`, settings.maxBytes, bytes.length);
   return Object.freeze({
     name: manifest.name,
     application: manifest.application,

@@ -142,6 +142,23 @@ describe('readModulePackage: validation errors name the file and the fix', () =>
     assert.match(error.message, /ended the process while it was imported \(exit code 3\); it wrote: bye/);
   });
 
+  it("imports the entry without Tessera's own secrets in its environment", async () => {
+    const folder = writeModule('env', {
+      entry:
+        'if (process.env.SERedis_ClientCertPassword || process.env.PGPASSWORD) throw new Error("saw a secret");\nexport default () => () => {};\n',
+    });
+    const saved = { ...process.env };
+    Object.assign(process.env, { SERedis_ClientCertPassword: 'pfx-secret', PGPASSWORD: 'db-secret' });
+    try {
+      assert.equal((await readModulePackage(folder)).name, 'env');
+    } finally {
+      for (const name of ['SERedis_ClientCertPassword', 'PGPASSWORD']) {
+        if (saved[name] === undefined) delete process.env[name];
+        else process.env[name] = saved[name];
+      }
+    }
+  });
+
   it('refuses an entry whose import never ends', async () => {
     const folder = writeModule('stuck', { entry: 'await new Promise(() => setInterval(() => {}, 1000));\n' });
     const error = await rejectsWithCode(
