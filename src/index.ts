@@ -35,6 +35,8 @@ export {
   sessionCookieName,
   sessionMiddleware,
 } from './http/index.ts';
+// Types only: what a module written in TypeScript receives; the module layer itself is the front-end server's.
+export type { ModuleContext, ModuleErrorCode, PublicRuntimeSettings } from './modules/index.ts';
 // The stores load their layer's heavy parts (the Redis client, TLS, Kysely) when they
 // connect: from the Redis, platform and TLS layers, only the modules of errors and
 // channels are named here, not the layers' index files, which would load everything.

@@ -11,6 +11,17 @@ import { ModuleError } from './errors.ts';
 
 export const ENTRY_CHECK_DEFAULTS = { timeoutMs: 30_000 } as const;
 
+/**
+ * The child's environment: this process's, less the secrets Tessera itself reads
+ * (the client certificate's password, the platform database's): importing a
+ * module's entry needs none of them.
+ */
+function childEnv(): NodeJS.ProcessEnv {
+  return Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !/^(SERedis_ClientCertPassword|PGPASSWORD)$/i.test(name)),
+  );
+}
+
 /** The child runs the same way as this process (tsx when running from source), never as a test runner or debugger. */
 function childExecArgv(): string[] {
   return process.execArgv.filter((arg) => !/^--(test|inspect|watch|prof|cpu-prof|heap-prof)/.test(arg));
@@ -30,6 +41,7 @@ export async function checkModuleEntry(
   // The caller's working folder, not the module's: `--import tsx` (running from source) resolves from it.
   const child = fork(script, [entryFile], {
     execArgv: childExecArgv(),
+    env: childEnv(),
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     serialization: 'json',
   });

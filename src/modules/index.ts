@@ -18,6 +18,7 @@ export {
   createModuleHost,
   type HostedModule,
   type HostedRequest,
+  MODULE_HOST_DEFAULTS,
   type ModuleHost,
   type ModuleHostOptions,
 } from './module-host.ts';

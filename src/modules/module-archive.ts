@@ -6,7 +6,7 @@
  * device or FIFO, an entry twice, or more bytes than allowed.
  */
 import { createWriteStream } from 'node:fs';
-import { link, mkdir, readFile, symlink } from 'node:fs/promises';
+import { link, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -14,7 +14,7 @@ import { createGunzip, createGzip } from 'node:zlib';
 import { extract as tarExtract, pack as tarPack } from 'tar-stream';
 import { quoteInput } from '../errors.ts';
 import { describeLink, entryPathProblem, normalizeEntryPath, resolveLinkInside } from './archive-paths.ts';
-import { ModuleError } from './errors.ts';
+import { ModuleError, reasonOf } from './errors.ts';
 import { type FolderEntry, MAX_ENTRIES, tooLarge } from './module-folder.ts';
 
 /** Every entry's time in a packed module: the content, not when it was copied, makes the package. */
@@ -22,17 +22,30 @@ const PACKED_MTIME = new Date('2000-01-01T00:00:00Z');
 /** Byte 9 of a gzip header names the operating system; "unknown" makes the bytes the same everywhere. */
 const GZIP_OS_BYTE = 9;
 const GZIP_OS_UNKNOWN = 255;
+/** How many files are read ahead of the one being packed. */
+const READ_AHEAD = 16;
+/** Files up to this size are unpacked with one write. */
+const SMALL_FILE_BYTES = 1_048_576;
 
 /** Packs the entries of `folder` (from `listModuleFolder`, sorted) into a `.tgz`. */
 export async function packModuleFolder(folder: string, entries: readonly FolderEntry[]): Promise<Buffer> {
   const pack = tarPack();
   const chunks: Buffer[] = [];
-  const collecting = pipeline(pack, createGzip({ level: 9 }), async (source: AsyncIterable<Buffer>) => {
+  const collecting = pipeline(pack, createGzip(), async (source: AsyncIterable<Buffer>) => {
     for await (const chunk of source) chunks.push(chunk);
   });
   const common = { mtime: PACKED_MTIME, uid: 0, gid: 0, uname: '', gname: '' };
+  // Files are read a few ahead of the one being packed: the packing waits on the disk less.
+  const reads = new Map<number, Promise<Buffer>>();
+  const readAhead = (from: number) => {
+    for (let at = from; at < Math.min(entries.length, from + READ_AHEAD); at++) {
+      const entry = entries[at]!;
+      if (entry.type === 'file' && !reads.has(at)) reads.set(at, readFile(join(folder, entry.path)));
+    }
+  };
   try {
-    for (const entry of entries) {
+    for (const [at, entry] of entries.entries()) {
+      readAhead(at);
       if (entry.type === 'directory') {
         await addEntry(pack, { ...common, name: `${entry.path}/`, type: 'directory', mode: 0o755 });
       } else if (entry.type === 'symlink') {
@@ -44,7 +57,8 @@ export async function packModuleFolder(folder: string, entries: readonly FolderE
           mode: 0o777,
         });
       } else {
-        const content = await readFile(join(folder, entry.path));
+        const content = await reads.get(at)!;
+        reads.delete(at);
         const mode = entry.executable ? 0o755 : 0o644;
         await addEntry(
           pack,
@@ -57,6 +71,7 @@ export async function packModuleFolder(folder: string, entries: readonly FolderE
   } catch (error) {
     pack.destroy(error as Error);
     await collecting.catch(() => {});
+    await Promise.allSettled(reads.values());
     throw error;
   }
   await collecting;
@@ -140,7 +155,14 @@ export async function extractModuleArchive(
             throw tooLarge(`${label} once unpacked`, options.maxUnpackedBytes);
           await mkdir(dirname(target), { recursive: true, mode: 0o755 });
           const mode = ((header.mode ?? 0o644) & 0o111) !== 0 ? 0o755 : 0o644;
-          await pipeline(entry, createWriteStream(target, { flags: 'wx', mode }));
+          if ((header.size ?? 0) <= SMALL_FILE_BYTES) {
+            // Most files of a module are small: one write costs less than a stream.
+            const chunks: Buffer[] = [];
+            for await (const chunk of entry) chunks.push(chunk as Buffer);
+            await writeFile(target, Buffer.concat(chunks), { flag: 'wx', mode });
+          } else {
+            await pipeline(entry, createWriteStream(target, { flags: 'wx', mode }));
+          }
           files.add(path);
           break;
         }
@@ -180,6 +202,7 @@ export async function extractModuleArchive(
     extract.destroy();
     await feeding.catch(() => {});
     if (error instanceof ModuleError) throw error;
+    if (typeof (error as { syscall?: unknown }).syscall === 'string') throw cannotWrite(folder, error);
     throw invalid(label, error);
   }
   try {
@@ -204,6 +227,15 @@ function unsafe(label: string, entry: string, problem: string): ModuleError {
     'TESSERA_MODULE_ARCHIVE_UNSAFE',
     `${label}: the entry ${quoteInput(entry)} ${problem}. Nothing was unpacked from it; pack the module from a folder holding only its own files (\`tessera module publish <folder>\` packs it for you).`,
     { file: label },
+  );
+}
+
+/** A file system failure while unpacking (disk full, permission): the folder's fault, not the archive's. */
+export function cannotWrite(folder: string, cause: unknown): ModuleError {
+  return new ModuleError(
+    'TESSERA_MODULE_WRITE',
+    `${folder} cannot be written (${reasonOf(cause)}). Give the user running Tessera write access to it, and make room on its disk.`,
+    { cause, file: folder },
   );
 }
 

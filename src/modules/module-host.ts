@@ -7,6 +7,7 @@
  * store, and so do their cookies).
  */
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { type SessionHandler, sessionCookieName, sessionMiddleware } from '../http/index.ts';
 import type { SessionStore } from '../session/index.ts';
@@ -30,16 +31,24 @@ export interface ModuleHostOptions {
   readonly frontend: { readonly name: string };
   readonly log: Logger;
   /**
-   * Opens an application's store (default `createSessionStoreForModule`). The
-   * front-end server passes its own for the memory provider, to keep sessions
-   * across reloads.
+   * Opens an application's store; called once per application. The front-end
+   * server passes its own for the memory provider, to keep sessions across reloads.
+   * Default: `createSessionStoreForModule`, one store (one connection) shared by the
+   * applications whose settings name the same provider and connection string; their
+   * sessions stay apart, since the application key is part of every key.
    */
   readonly storeFor?: (settings: ModuleRuntimeSettings, applicationKey: string) => Promise<SessionStore>;
+  /** Where the default store factory reads the `SERedis_*` variables (default `process.env`). */
+  readonly env?: Readonly<Record<string, string | undefined>>;
   /** How long a module's import and createModule may take (default 30 s). */
   readonly loadTimeoutMs?: number;
   /** Trust `X-Forwarded-Proto` from the load balancer in front (for the cookie's `Secure`); default false. */
   readonly trustProxy?: boolean;
+  /** How long `close()` waits for the requests in flight before it closes the stores anyway (default 30 s). */
+  readonly closeTimeoutMs?: number;
 }
+
+export const MODULE_HOST_DEFAULTS = { closeTimeoutMs: 30_000 } as const;
 
 export interface ModuleHost {
   /** Serves every module; answers 404 for a path that names none. */
@@ -49,7 +58,10 @@ export interface ModuleHost {
     readonly version: number;
     readonly revision: string;
   }>;
-  /** Waits for the requests in flight, then closes the stores (each first releases the locks an outage left waiting). */
+  /**
+   * Answers 503 to new requests, waits for those in flight (at most `closeTimeoutMs`),
+   * then closes the stores, each first releasing the locks an outage left waiting.
+   */
   close(): Promise<void>;
 }
 
@@ -73,7 +85,7 @@ export interface HostedRequest extends IncomingMessage {
  */
 export async function createModuleHost(options: ModuleHostOptions): Promise<ModuleHost> {
   const { frontend, log } = options;
-  const storeFor = options.storeFor ?? ((settings) => createSessionStoreForModule(settings));
+  const storeFor = options.storeFor ?? sharedStores(options.env);
   const modules = [...options.modules].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   checkModules(modules);
 
@@ -83,22 +95,22 @@ export async function createModuleHost(options: ModuleHostOptions): Promise<Modu
     applications.set(key, [...(applications.get(key) ?? []), module]);
   }
   const stores = new Map<string, SessionStore>();
-  const closeStores = () => Promise.allSettled([...stores.values()].map((store) => store.close()));
+  const closeStores = () => Promise.allSettled([...new Set(stores.values())].map((store) => store.close()));
   try {
-    await Promise.all(
+    // Settled, not raced: a store that opens after another failed is still closed.
+    await allOrFirstError(
       [...applications].map(async ([key, members]) => {
         const first = members[0]!;
-        const differing = members.filter((m) => !sameStore(m.settings, first.settings));
-        if (differing.length > 0) {
+        if (members.some((m) => !sameStore(m.settings, first.settings))) {
           log.warn(
             { application: first.application, modules: members.map((m) => m.name) },
-            `The modules of application ${first.application} have different session providers; all use the settings of ${first.name} (revision ${first.settings.revision}). Apply Settings to all of them.`,
+            `The modules of application ${first.application} name different session stores; all use the settings of ${first.name} (revision ${first.settings.revision}). Apply Settings to all of them.`,
           );
         }
         stores.set(key, await storeFor(first.settings, key));
       }),
     );
-    const served = await Promise.all(
+    const served = await allOrFirstError(
       modules.map(async (module): Promise<ServedModule> => {
         const key = applicationKey(module.application);
         const moduleLog = log.child({
@@ -134,6 +146,7 @@ export async function createModuleHost(options: ModuleHostOptions): Promise<Modu
       new Map(served.map((module) => [module.name, module])),
       modules.map((m) => Object.freeze({ name: m.name, version: m.version, revision: m.settings.revision })),
       closeStores,
+      options.closeTimeoutMs ?? MODULE_HOST_DEFAULTS.closeTimeoutMs,
     );
   } catch (error) {
     await closeStores();
@@ -145,6 +158,7 @@ function serve(
   served: ReadonlyMap<string, ServedModule>,
   modules: ModuleHost['modules'],
   closeStores: () => Promise<unknown>,
+  closeTimeoutMs: number,
 ): ModuleHost {
   let inFlight = 0;
   let closing: Promise<void> | undefined;
@@ -176,7 +190,14 @@ function serve(
   };
 
   const close = async () => {
-    if (inFlight > 0) await new Promise<void>((resolve) => (idle = resolve));
+    if (inFlight > 0) {
+      const timer = new AbortController();
+      await Promise.race([
+        new Promise<void>((resolve) => (idle = resolve)),
+        sleep(closeTimeoutMs, undefined, { signal: timer.signal }).catch(() => {}),
+      ]);
+      timer.abort();
+    }
     await closeStores();
   };
   return {
@@ -216,6 +237,28 @@ function plain(
     ...headers,
   });
   res.end(body);
+}
+
+/** The default store factory: one store per provider and connection string. */
+function sharedStores(env: ModuleHostOptions['env']): NonNullable<ModuleHostOptions['storeFor']> {
+  const opened = new Map<string, Promise<SessionStore>>();
+  return (settings) => {
+    const key = `${settings.provider}\0${settings.connectionString ?? ''}`;
+    let store = opened.get(key);
+    if (store === undefined) {
+      store = createSessionStoreForModule(settings, env === undefined ? {} : { env });
+      opened.set(key, store);
+    }
+    return store;
+  };
+}
+
+/** Waits for every promise; rejects with the first failure in the list's order (deterministic), once all are settled. */
+async function allOrFirstError<T>(work: readonly Promise<T>[]): Promise<T[]> {
+  const results = await Promise.allSettled(work);
+  const failed = results.find((result) => result.status === 'rejected');
+  if (failed) throw failed.reason;
+  return results.map((result) => (result as PromiseFulfilledResult<T>).value);
 }
 
 function sameStore(a: ModuleRuntimeSettings, b: ModuleRuntimeSettings): boolean {

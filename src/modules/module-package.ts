@@ -9,6 +9,7 @@ import { lstat, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { quoteInput } from '../errors.ts';
+import { BOOLEAN, MAX_TIMER_MS, resolveOptions, wholeNumber } from '../session/index.ts';
 import { checkModuleEntry, ENTRY_CHECK_DEFAULTS } from './entry-check.ts';
 import { ModuleError, reasonOf } from './errors.ts';
 import { extractModuleArchive, packModuleFolder } from './module-archive.ts';
@@ -47,6 +48,13 @@ export const MODULE_PACKAGE_DEFAULTS = {
   entryTimeoutMs: ENTRY_CHECK_DEFAULTS.timeoutMs,
 } as const satisfies Required<ReadModulePackageOptions>;
 
+const PACKAGE_OPTION_KINDS = {
+  maxBytes: wholeNumber(1, Number.MAX_SAFE_INTEGER, ' of bytes'),
+  maxUnpackedBytes: wholeNumber(1, Number.MAX_SAFE_INTEGER, ' of bytes'),
+  checkEntry: BOOLEAN,
+  entryTimeoutMs: wholeNumber(1, MAX_TIMER_MS, ' of milliseconds'),
+} as const;
+
 /**
  * Reads and validates the module at `source` (a folder or a `.tgz`). Throws a
  * `ModuleError` naming the file and the fix: `TESSERA_MODULE_SOURCE`,
@@ -57,7 +65,12 @@ export async function readModulePackage(
   source: string,
   options: ReadModulePackageOptions = {},
 ): Promise<ModulePackage> {
-  const settings = { ...MODULE_PACKAGE_DEFAULTS, ...definedOnly(options) };
+  const settings = resolveOptions(
+    'readModulePackage',
+    MODULE_PACKAGE_DEFAULTS,
+    PACKAGE_OPTION_KINDS,
+    options,
+  );
   const path = resolve(source);
   const stats = await stat(path).catch((error: unknown) => {
     throw new ModuleError(
@@ -101,7 +114,7 @@ async function moduleRoot(folder: string): Promise<string> {
 async function packageFromFolder(
   folder: string,
   label: (file: string) => string,
-  settings: Required<ReadModulePackageOptions>,
+  settings: Readonly<Required<ReadModulePackageOptions>>,
 ): Promise<ModulePackage> {
   const manifest = await readManifest(folder, label('package.json'));
   const entries = await listModuleFolder(folder, settings.maxUnpackedBytes);
@@ -118,7 +131,7 @@ async function packageFromFolder(
     await checkModuleEntry(join(folder, manifest.main), label(manifest.main), settings.entryTimeoutMs);
   const bytes = await packModuleFolder(folder, entries);
   if (bytes.length > settings.maxBytes)
-    throw tooLarge(`The package of ${label('')}`, settings.maxBytes, bytes.length);
+    throw tooLarge(`The package of module ${manifest.name}`, settings.maxBytes, bytes.length);
   return Object.freeze({
     name: manifest.name,
     application: manifest.application,
@@ -148,8 +161,4 @@ export async function readManifest(folder: string, label: string): Promise<Modul
   }
   if (stats.size > MANIFEST_MAX_BYTES) throw tooLarge(label, MANIFEST_MAX_BYTES, stats.size);
   return parseManifest(await readFile(file, 'utf8'), label);
-}
-
-function definedOnly<T extends object>(options: T): Partial<T> {
-  return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as Partial<T>;
 }

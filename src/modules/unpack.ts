@@ -7,8 +7,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ModuleError, reasonOf } from './errors.ts';
-import { extractModuleArchive } from './module-archive.ts';
+import { ModuleError } from './errors.ts';
+import { cannotWrite, extractModuleArchive } from './module-archive.ts';
 import { MODULE_PACKAGE_DEFAULTS } from './module-package.ts';
 
 const SHA256 = /^[0-9a-f]{64}$/;
@@ -48,11 +48,7 @@ export async function unpackModulePackage(
   try {
     await mkdir(temporary, { recursive: true, mode: 0o755 });
   } catch (error) {
-    throw new ModuleError(
-      'TESSERA_MODULE_SOURCE',
-      `The deployment folder ${deploymentFolder} cannot be written (${reasonOf(error)}). Give the user running the front-end server write access to it.`,
-      { cause: error, file: deploymentFolder },
-    );
+    throw cannotWrite(packages, error);
   }
   const hash = createHash('sha256');
   let consumed = false;

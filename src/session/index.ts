@@ -15,6 +15,7 @@ export { SESSION_ERROR_CODES, SessionError, type SessionErrorCode } from './erro
 export { MemorySessionStore } from './memory-session-store.ts';
 export {
   ANY,
+  BOOLEAN,
   MAX_TIMER_MS,
   OBJECT,
   type OptionKind,

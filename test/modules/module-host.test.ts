@@ -15,10 +15,16 @@ import {
   loadModule,
   type ModuleContext,
   type ModuleHost,
+  type ModuleHostOptions,
   type ModuleRuntimeSettings,
   sessionCookieName,
 } from '../../src/modules/index.ts';
-import { RedisSessionStore, resolveSessionOptions, SessionEngine } from '../../src/session/index.ts';
+import {
+  MemorySessionStore,
+  RedisSessionStore,
+  resolveSessionOptions,
+  SessionEngine,
+} from '../../src/session/index.ts';
 import { rejectsWithCode } from '../config/helpers.ts';
 import { CookieClient, get, listen, type RunningServer } from '../http/http-helpers.ts';
 import { startTcpProxy } from '../support/tcp-proxy.ts';
@@ -205,15 +211,14 @@ interface Hosted {
   readonly server: RunningServer;
 }
 
-async function hostOn(
-  settings: ModuleRuntimeSettings,
-  storeFor?: Parameters<typeof createModuleHost>[0]['storeFor'],
-): Promise<Hosted> {
+type HostExtras = Partial<Pick<ModuleHostOptions, 'storeFor' | 'env'>>;
+
+async function hostOn(settings: ModuleRuntimeSettings, extras: HostExtras = {}): Promise<Hosted> {
   const host = await createModuleHost({
     modules: threeModules(settings),
     frontend: { name: 'fe-1' },
     log,
-    ...(storeFor ? { storeFor } : {}),
+    ...extras,
   });
   return { host, server: await listen(host.listener) };
 }
@@ -227,16 +232,13 @@ async function json(client: CookieClient, path: string) {
 /** The same checks on every store: sharing within an application, isolation between applications. */
 function hostSuite(
   name: string,
-  setup: () => Promise<{
-    settings: ModuleRuntimeSettings;
-    storeFor?: Parameters<typeof createModuleHost>[0]['storeFor'];
-  }>,
+  setup: () => Promise<{ settings: ModuleRuntimeSettings; extras?: HostExtras }>,
 ) {
   describe(`the module host on ${name}`, () => {
     let hosted: Hosted;
     before(async () => {
-      const { settings, storeFor } = await setup();
-      hosted = await hostOn(settings, storeFor);
+      const { settings, extras } = await setup();
+      hosted = await hostOn(settings, extras);
     });
     after(async () => {
       await hosted?.server.close();
@@ -306,7 +308,8 @@ let redis: TlsRedisServer | undefined;
 after(async () => {
   await redis?.stop();
 });
-hostSuite('Redis over mutual TLS', async () => {
+/** Settings naming the test's TLS Redis (started on first use), and its SERedis_* variables. */
+async function onRedis() {
   redis ??= await startTlsRedis();
   const target = redis;
   const settings: ModuleRuntimeSettings = {
@@ -314,20 +317,38 @@ hostSuite('Redis over mutual TLS', async () => {
     provider: 'redis',
     connectionString: target.connectionString,
   };
-  return { settings, storeFor: (s) => createSessionStoreForModule(s, { env: target.env }) };
-});
+  // The default store factory: one connection for both applications.
+  return { settings, extras: { env: target.env } };
+}
+
+hostSuite('Redis over mutual TLS', onRedis);
 
 describe('the module host over Redis: two workers', () => {
+  it('opens one store for the applications on the same Redis by default, one per application with storeFor', async () => {
+    const { settings, extras } = await onRedis();
+    const clients = async () => (await redis!.server.cli('CLIENT', 'LIST')).trim().split('\n').length;
+    const before = await clients();
+    const shared = await hostOn(settings, extras);
+    const sharedCount = (await clients()) - before;
+    const storeFor = (s: ModuleRuntimeSettings) => createSessionStoreForModule(s, { env: extras.env });
+    const separate = await hostOn(settings, { storeFor });
+    const separateCount = (await clients()) - before - sharedCount;
+    try {
+      assert.ok(sharedCount > 0);
+      assert.equal(separateCount, 2 * sharedCount, 'two applications: two stores');
+    } finally {
+      for (const hosted of [shared, separate]) {
+        await hosted.server.close();
+        await hosted.host.close();
+      }
+    }
+  });
+
   it('serves a session stored by one worker from another (the farm case)', async () => {
-    redis ??= await startTlsRedis();
-    const target = redis;
-    const settings: ModuleRuntimeSettings = {
-      ...MEMORY,
-      provider: 'redis',
-      connectionString: target.connectionString,
-    };
-    const storeFor = (s: ModuleRuntimeSettings) => createSessionStoreForModule(s, { env: target.env });
-    const [one, two] = [await hostOn(settings, storeFor), await hostOn(settings, storeFor)];
+    const { settings, extras } = await onRedis();
+    // A store per application, as a front-end server's own factory may open them.
+    const storeFor = (s: ModuleRuntimeSettings) => createSessionStoreForModule(s, { env: extras.env });
+    const [one, two] = [await hostOn(settings, { storeFor }), await hostOn(settings, { storeFor })];
     try {
       const client = new CookieClient(one.server.url, SHOP_COOKIE);
       await client.get('/shop/');
@@ -339,6 +360,144 @@ describe('the module host over Redis: two workers', () => {
         await hosted.server.close();
         await hosted.host.close();
       }
+    }
+  });
+});
+
+describe('the module host: starting and stopping', () => {
+  /** A memory store whose close the test sees. */
+  function trackedStores() {
+    const closed: string[] = [];
+    const storeFor = async (_settings: ModuleRuntimeSettings, key: string) => {
+      const store = new MemorySessionStore();
+      return { provider: store.provider, close: async () => void closed.push(key) };
+    };
+    return { closed, storeFor };
+  }
+
+  it('refuses a module listed twice', async () => {
+    const folder = writeModule('twice');
+    const module = { name: 'twice', application: 'Twice', version: 1, folder, settings: MEMORY };
+    const error = await rejectsWithCode(
+      createModuleHost({ modules: [module, { ...module, version: 2 }], frontend: { name: 'fe' }, log }),
+      'TESSERA_MODULE_HOST',
+    );
+    assert.match(error.message, /Module twice is listed twice/);
+  });
+
+  it('closes the stores it opened when a module fails to load, and names the module', async () => {
+    const { closed, storeFor } = trackedStores();
+    const error = await rejectsWithCode(
+      createModuleHost({
+        modules: [
+          { name: 'good', application: 'Good', version: 1, folder: writeModule('good'), settings: MEMORY },
+          {
+            name: 'bad',
+            application: 'Bad',
+            version: 1,
+            folder: writeModule('bad', { entry: 'export default () => { throw new Error("no"); };\n' }),
+            settings: MEMORY,
+          },
+        ],
+        frontend: { name: 'fe' },
+        log,
+        storeFor,
+      }),
+      'TESSERA_MODULE_ENTRY_FAILED',
+    );
+    assert.match(error.message, /^Module bad: /);
+    assert.deepEqual(closed.sort(), ['Bad', 'Good']);
+  });
+
+  it('closes a store that opened after another failed to open', async () => {
+    const { closed, storeFor } = trackedStores();
+    const failing = async (settings: ModuleRuntimeSettings, key: string) => {
+      if (key === 'Down')
+        throw Object.assign(new Error('Redis is down'), { code: 'TESSERA_REDIS_UNREACHABLE' });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      return storeFor(settings, key);
+    };
+    await rejectsWithCode(
+      createModuleHost({
+        modules: [
+          { name: 'down', application: 'Down', version: 1, folder: writeModule('down'), settings: MEMORY },
+          { name: 'late', application: 'Late', version: 1, folder: writeModule('late'), settings: MEMORY },
+        ],
+        frontend: { name: 'fe' },
+        log,
+        storeFor: failing,
+      }),
+      'TESSERA_REDIS_UNREACHABLE',
+    );
+    assert.deepEqual(closed, ['Late']);
+  });
+
+  it('finishes the requests in flight before it closes the stores, and answers 503 meanwhile', async () => {
+    const { closed, storeFor } = trackedStores();
+    let release = () => {};
+    let onStarted = () => {};
+    const started = new Promise<void>((resolve) => (onStarted = resolve));
+    Object.assign(globalThis, {
+      tesseraTestSlow: () => {
+        onStarted();
+        return new Promise<void>((resolve) => (release = resolve));
+      },
+    });
+    const folder = writeModule('slow', {
+      entry:
+        'export default () => async (req, res) => { await globalThis.tesseraTestSlow(); res.end("done"); };\n',
+    });
+    const host = await createModuleHost({
+      modules: [{ name: 'slow', application: 'Slow', version: 1, folder, settings: MEMORY }],
+      frontend: { name: 'fe' },
+      log,
+      storeFor,
+    });
+    const server = await listen(host.listener);
+    try {
+      const slow = get(`${server.url}/slow/`);
+      await started;
+      const closing = host.close();
+      const refused = await get(`${server.url}/slow/`);
+      assert.equal(refused.status, 503);
+      assert.deepEqual(closed, [], 'the store stays open while a request runs');
+      release();
+      assert.equal((await slow).body, 'done');
+      await closing;
+      assert.deepEqual(closed, ['Slow']);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('closes the stores after closeTimeoutMs when a request never ends', async () => {
+    const { closed, storeFor } = trackedStores();
+    let onArrived = () => {};
+    const arrived = new Promise<void>((resolve) => (onArrived = resolve));
+    Object.assign(globalThis, { tesseraTestArrived: () => onArrived() });
+    const folder = writeModule('hang', {
+      entry: 'export default () => () => globalThis.tesseraTestArrived();\n',
+    });
+    const host = await createModuleHost({
+      modules: [{ name: 'hang', application: 'Hang', version: 1, folder, settings: MEMORY }],
+      frontend: { name: 'fe' },
+      log,
+      storeFor,
+      closeTimeoutMs: 200,
+    });
+    const server = await listen(host.listener);
+    const client = new AbortController();
+    try {
+      const hanging = get(`${server.url}/hang/`, {}, client.signal).catch(() => undefined);
+      await arrived;
+      const started = Date.now();
+      await host.close();
+      assert.ok(Date.now() - started >= 150, 'waited for the request');
+      assert.deepEqual(closed, ['Hang']);
+      client.abort();
+      await hanging;
+    } finally {
+      await server.close();
     }
   });
 });

@@ -4,6 +4,7 @@
  * packing is deterministic; unpacking is content-addressed, atomic and verified.
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import {
   chmodSync,
   existsSync,
@@ -141,6 +142,23 @@ describe('readModulePackage: validation errors name the file and the fix', () =>
     assert.match(error.message, /ended the process while it was imported \(exit code 3\); it wrote: bye/);
   });
 
+  it("imports the entry without Tessera's own secrets in its environment", async () => {
+    const folder = writeModule('env', {
+      entry:
+        'if (process.env.SERedis_ClientCertPassword || process.env.PGPASSWORD) throw new Error("saw a secret");\nexport default () => () => {};\n',
+    });
+    const saved = { ...process.env };
+    Object.assign(process.env, { SERedis_ClientCertPassword: 'pfx-secret', PGPASSWORD: 'db-secret' });
+    try {
+      assert.equal((await readModulePackage(folder)).name, 'env');
+    } finally {
+      for (const name of ['SERedis_ClientCertPassword', 'PGPASSWORD']) {
+        if (saved[name] === undefined) delete process.env[name];
+        else process.env[name] = saved[name];
+      }
+    }
+  });
+
   it('refuses an entry whose import never ends', async () => {
     const folder = writeModule('stuck', { entry: 'await new Promise(() => setInterval(() => {}, 1000));\n' });
     const error = await rejectsWithCode(
@@ -187,6 +205,32 @@ describe('readModulePackage: validation errors name the file and the fix', () =>
     symlinkSync('../../etc/passwd', join(folder, 'passwd'));
     const error = await rejectsWithCode(readModulePackage(folder, fast), 'TESSERA_MODULE_ARCHIVE_UNSAFE');
     assert.match(error.message, /passwd is a link to "\.\.\/\.\.\/etc\/passwd", outside the module's folder/);
+    const withFifo = writeModule('fifo');
+    execFileSync('mkfifo', [join(withFifo, 'pipe')]);
+    const fifo = await rejectsWithCode(readModulePackage(withFifo, fast), 'TESSERA_MODULE_ARCHIVE_UNSAFE');
+    assert.match(
+      fifo.message,
+      /pipe is a device, FIFO or socket; a module holds only files, folders and links/,
+    );
+  });
+});
+
+describe('readModulePackage: options', () => {
+  it('refuses an unknown option and a value of the wrong kind, naming them', async () => {
+    const folder = writeModule('options');
+    const unknown = await rejectsWithCode(
+      readModulePackage(folder, { maxSize: 5 } as never),
+      'TESSERA_SESSION_OPTIONS',
+    );
+    assert.match(
+      unknown.message,
+      /readModulePackage option "maxSize" is not known\. Known options: maxBytes/,
+    );
+    const negative = await rejectsWithCode(
+      readModulePackage(folder, { maxBytes: -1 }),
+      'TESSERA_SESSION_OPTIONS',
+    );
+    assert.match(negative.message, /option maxBytes must be a whole number of bytes from 1/);
   });
 });
 
@@ -378,6 +422,17 @@ describe('unpackModulePackage', () => {
         bytes: pkg.bytes.subarray(0, pkg.bytes.length - 20),
       }),
       'TESSERA_MODULE_INTEGRITY',
+    );
+  });
+
+  it('says so when the deployment folder cannot be written, leaving nothing behind', async () => {
+    const pkg = await readModulePackage(writeModule('unwritable'), fast);
+    const notAFolder = join(freshFolder(), 'file');
+    writeFileSync(notAFolder, '');
+    const error = await rejectsWithCode(unpackModulePackage(notAFolder, pkg), 'TESSERA_MODULE_WRITE');
+    assert.match(
+      error.message,
+      /packages cannot be written \(ENOTDIR\)\. Give the user running Tessera write access/,
     );
   });
 
