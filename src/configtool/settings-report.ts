@@ -7,17 +7,20 @@ import {
   certificateNamesChecked,
   describeSource,
   type LoadedConfiguration,
+  PLATFORM_DATABASE_SETTINGS,
   type PrivateKey,
   platformDatabaseOf,
   REDIS_ADVANCED_OPTION_NAMES,
+  REDIS_SETTINGS,
   type RedisAdvancedOption,
   type RedisSessionSettings,
   readPrivateKey,
   redactedConnectionString,
   SESSION_PROVIDER_LABELS,
   type SecretField,
+  specOf,
 } from '../config/index.ts';
-import { CONNECTION_STRING_DEFAULTS, describeNoEffectOptions } from '../redis/index.ts';
+import { describeNoEffectOptions } from '../redis/index.ts';
 
 /** Reads what the report needs beside the configuration: the private key (for the applied state). */
 export async function reportContextOf(loaded: LoadedConfiguration): Promise<ReportContext> {
@@ -105,19 +108,19 @@ export function formatPlatformDatabase(loaded: LoadedConfiguration): string {
     lines.push(
       row('  Provider', 'SQLite (sqlite)'),
       row(
-        '  File',
+        `  ${databaseLabel('path')}`,
         `${settings.path}${configured?.provider === 'sqlite' && configured.path !== undefined ? '' : ' (the default: beside the configuration file)'}`,
       ),
     );
   } else {
     lines.push(
       row('  Provider', 'PostgreSQL (postgres)'),
-      row('  Host', settings.host),
-      row('  Port', String(settings.port)),
-      row('  Database', settings.database),
-      row('  User', settings.user),
+      row(`  ${databaseLabel('host')}`, settings.host),
+      row(`  ${databaseLabel('port')}`, String(settings.port)),
+      row(`  ${databaseLabel('database')}`, settings.database),
+      row(`  ${databaseLabel('user')}`, settings.user),
       row(
-        '  Password',
+        `  ${databaseLabel('password')}`,
         secretState(
           settings.password !== undefined,
           'platformDatabase.password',
@@ -125,7 +128,7 @@ export function formatPlatformDatabase(loaded: LoadedConfiguration): string {
           ' (PGPASSWORD is used, if set)',
         ),
       ),
-      row('  SSL', settings.ssl ? 'yes (the server certificate is verified)' : 'no'),
+      row(`  ${databaseLabel('ssl')}`, settings.ssl ? 'yes (the server certificate is verified)' : 'no'),
     );
   }
   return `${lines.join('\n')}\n`;
@@ -152,12 +155,15 @@ function platformDatabaseJson(loaded: LoadedConfiguration) {
 function redisLines(redis: RedisSessionSettings, plainTextSecrets: readonly string[]): string[] {
   const names = certificateNamesChecked(redis);
   const lines = [
-    row('  Hosts', redis.hosts.join(', ')),
-    row('  Password', secretState(redis.password !== undefined, 'session.redis.password', plainTextSecrets)),
-    row('  User', redis.user ?? '(none: the default user)'),
-    row('  Use SSL', redis.useSsl ? 'yes' : 'no'),
+    row(`  ${redisLabel('hosts')}`, redis.hosts.join(', ')),
     row(
-      '  SSL Host',
+      `  ${redisLabel('password')}`,
+      secretState(redis.password !== undefined, 'session.redis.password', plainTextSecrets),
+    ),
+    row(`  ${redisLabel('user')}`, redis.user ?? '(none: the default user)'),
+    row(`  ${redisLabel('useSsl')}`, redis.useSsl ? 'yes' : 'no'),
+    row(
+      `  ${redisLabel('sslHost')}`,
       redis.sslHost ??
         `(empty: each host's own name is checked${redis.useSsl ? `: ${names.join(', ')}` : ''})`,
     ),
@@ -263,9 +269,19 @@ function advancedValue(
   return { value: fallback === undefined ? '(unset)' : String(fallback), isDefault: fallback !== undefined };
 }
 
+/** The default of an advanced option when it is a value (not a description such as "Node's defaults"). */
 function defaultOf(name: RedisAdvancedOption): number | boolean | undefined {
-  const defaults: Readonly<Record<string, number | boolean>> = CONNECTION_STRING_DEFAULTS;
-  return defaults[name];
+  const fallback = specOf(REDIS_SETTINGS, name).default;
+  return typeof fallback === 'string' ? undefined : fallback;
+}
+
+/** The labels of the settings, as the Configuration Tool shows them (from their tables). */
+function redisLabel(field: string): string {
+  return specOf(REDIS_SETTINGS, field).label;
+}
+
+function databaseLabel(field: string): string {
+  return specOf(PLATFORM_DATABASE_SETTINGS, field).label;
 }
 
 function row(label: string, value: string): string {

@@ -6,6 +6,10 @@
  * transactions begin IMMEDIATE, so two processes writing one file wait for each
  * other (up to the busy timeout) instead of failing when a read upgrades to a write.
  * The drivers are loaded on demand: an application on SQLite never loads `pg`.
+ *
+ * Kept off the request path: SQLite statements are prepared once per connection and
+ * its checkpoints run in a worker thread (sqlite-checkpointer.ts); the session
+ * provider's PostgreSQL statements are named prepared statements (`queryPrepared`).
  */
 
 import { createHash } from 'node:crypto';

@@ -10,11 +10,16 @@
  */
 import { z } from 'zod';
 import {
+  expects,
   type LoadedConfiguration,
   PLATFORM_DATABASE_PROVIDERS,
+  PLATFORM_DATABASE_SETTINGS,
   type PlatformDatabaseSettings,
+  POSTGRES_DEFAULT_PORT,
   platformDatabaseProblems,
+  readSettingText,
   Secret,
+  specOf,
 } from '../../config/index.ts';
 import { type FieldError, passwordAction } from './session-form.ts';
 
@@ -37,7 +42,7 @@ export type DatabaseFormReading =
   | { readonly ok: true; readonly settings: PlatformDatabaseSettings }
   | { readonly ok: false; readonly errors: readonly FieldError[] };
 
-export const POSTGRES_DEFAULT_PORT = 5432;
+const PORT = specOf(PLATFORM_DATABASE_SETTINGS, 'port');
 
 /** Parses the posted JSON; null when it is not the form's shape. */
 export function parseDatabaseForm(body: unknown): DatabaseForm | null {
@@ -73,11 +78,17 @@ export function readDatabaseForm(
   }
 
   const errors: FieldError[] = [];
-  const portText = form.port.trim();
-  const port =
-    portText === '' ? POSTGRES_DEFAULT_PORT : /^\d{1,5}$/.test(portText) ? Number(portText) : Number.NaN;
+  const reading = readSettingText(PORT, form.port);
+  const port = !reading.ok
+    ? Number.NaN
+    : typeof reading.value === 'number'
+      ? reading.value
+      : POSTGRES_DEFAULT_PORT;
   if (Number.isNaN(port))
-    errors.push({ field: databaseField('port'), message: 'Enter a port from 1 to 65535.' });
+    errors.push({
+      field: databaseField('port'),
+      message: `Enter ${expects(PORT)} (empty: ${POSTGRES_DEFAULT_PORT}).`,
+    });
 
   let password: Secret | undefined;
   if (form.password.action === 'keep' && stored?.provider === 'postgres') password = stored.password;

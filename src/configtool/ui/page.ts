@@ -6,12 +6,14 @@ import {
   type AppliedState,
   type ConfigLocation,
   describeSource,
+  PLATFORM_DATABASE_SETTINGS,
   REDIS_ADVANCED_OPTION_NAMES,
   REDIS_SETTINGS,
   type RedisAdvancedOption,
   SESSION_PROVIDER_LABELS,
   SESSION_PROVIDERS,
   type SessionProviderName,
+  type SettingSpec,
   shownDefault,
   specOf,
 } from '../../config/index.ts';
@@ -85,14 +87,14 @@ export function renderSessionPage(input: SessionPageInput): string {
     <fieldset id="redis-settings" class="redis">
       <legend>Redis</legend>
       <div class="field wide">
-        <label for="hosts">Hosts</label>
+        <label for="hosts">${redisLabel('hosts')}</label>
         <input id="hosts" name="hosts" type="text" value="${view.hosts}" autocomplete="off" autocapitalize="off" spellcheck="false" aria-describedby="hosts-hint" placeholder="redis1.example.com:6380, redis2.example.com:6380">
         <p id="hosts-hint" class="hint"><code>host:port</code>, comma-separated (<code>[2001:db8::1]:6380</code> for IPv6). No port: 6380 with Use SSL, else 6379.</p>
         <p id="hosts-error" class="field-error" hidden></p>
       </div>
 
       <div class="field" id="password-field" data-password-set="${view.passwordSet ? 'true' : 'false'}">
-        <label for="password" id="password-label">Password</label>
+        <label for="password" id="password-label">${redisLabel('password')}</label>
         <div id="password-stored" class="stored"${view.passwordSet ? '' : ' hidden'}>
           <span class="stored-state"><span class="mark" aria-hidden="true">●</span> A password is set</span>
           <button type="button" class="link-button" id="password-replace" aria-describedby="password-hint">Replace</button>
@@ -117,21 +119,21 @@ export function renderSessionPage(input: SessionPageInput): string {
       </div>
 
       <div class="field">
-        <label for="user">ACL user</label>
+        <label for="user">${redisLabel('user')}</label>
         <input id="user" name="user" type="text" value="${view.user}" autocomplete="off" autocapitalize="off" spellcheck="false" aria-describedby="user-hint" placeholder="default">
-        <p id="user-hint" class="hint">Empty: the default user.</p>
+        <p id="user-hint" class="hint">Empty: ${shownDefault(specOf(REDIS_SETTINGS, 'user'))}.</p>
         <p id="user-error" class="field-error" hidden></p>
       </div>
 
       <div class="field checkbox">
         <input id="useSsl" name="useSsl" type="checkbox"${checked(view.useSsl)} aria-describedby="useSsl-hint">
-        <label for="useSsl">Use SSL</label>
+        <label for="useSsl">${redisLabel('useSsl')}</label>
         <p id="useSsl-hint" class="hint">Connect over TLS with this server's client certificate (<code>SERedis_*</code>).</p>
         <p id="useSsl-error" class="field-error" hidden></p>
       </div>
 
       <div class="field">
-        <label for="sslHost">SSL Host <span class="optional">optional</span></label>
+        <label for="sslHost">${redisLabel('sslHost')} <span class="optional">optional</span></label>
         <input id="sslHost" name="sslHost" type="text" value="${view.sslHost}" autocomplete="off" autocapitalize="off" spellcheck="false" aria-describedby="sslHost-hint">
         <p id="sslHost-hint" class="hint">The name checked in the Redis server certificate. Empty: determined from the Hosts field.</p>
         <p id="sslHost-error" class="field-error" hidden></p>
@@ -210,9 +212,9 @@ function databasePanel(view: DatabaseFormView): SafeHtml {
     <fieldset id="sqlite-settings" class="redis">
       <legend>SQLite</legend>
       <div class="field wide">
-        <label for="dbPath">File <span class="optional">optional</span></label>
-        <input id="dbPath" name="dbPath" type="text" value="${view.path}" autocomplete="off" autocapitalize="off" spellcheck="false" aria-describedby="dbPath-hint" placeholder="platform.db beside the configuration file">
-        <p id="dbPath-hint" class="hint">The whole path of the database file. Empty: <code>platform.db</code> in the folder of the server configuration.</p>
+        <label for="dbPath">${databaseSpec('path').label} <span class="optional">optional</span></label>
+        <input id="dbPath" name="dbPath" type="text" value="${view.path}" autocomplete="off" autocapitalize="off" spellcheck="false" aria-describedby="dbPath-hint" placeholder="${shownDefault(databaseSpec('path'))}">
+        ${databaseHint('path', 'dbPath')}
         <p id="dbPath-error" class="field-error" hidden></p>
       </div>
     </fieldset>
@@ -220,29 +222,31 @@ function databasePanel(view: DatabaseFormView): SafeHtml {
     <fieldset id="postgres-settings" class="redis">
       <legend>PostgreSQL</legend>
       <div class="field">
-        <label for="dbHost">Host</label>
+        <label for="dbHost">${databaseSpec('host').label}</label>
         <input id="dbHost" name="dbHost" type="text" value="${view.host}" autocomplete="off" autocapitalize="off" spellcheck="false" aria-describedby="dbHost-hint" placeholder="db.example.com">
-        <p id="dbHost-hint" class="hint">A name or address, without port, user or scheme.</p>
+        ${databaseHint('host', 'dbHost')}
         <p id="dbHost-error" class="field-error" hidden></p>
       </div>
       <div class="field">
-        <label for="dbPort">Port</label>
-        <input id="dbPort" name="dbPort" type="text" inputmode="numeric" value="${view.port}" autocomplete="off" aria-describedby="dbPort-hint" placeholder="5432 (default)">
-        <p id="dbPort-hint" class="hint">Empty: 5432.</p>
+        <label for="dbPort">${databaseSpec('port').label}</label>
+        <input id="dbPort" name="dbPort" type="text" inputmode="numeric" value="${view.port}" autocomplete="off" aria-describedby="dbPort-hint" placeholder="${shownDefault(databaseSpec('port'))} (default)">
+        ${databaseHint('port', 'dbPort')}
         <p id="dbPort-error" class="field-error" hidden></p>
       </div>
       <div class="field">
-        <label for="dbDatabase">Database</label>
-        <input id="dbDatabase" name="dbDatabase" type="text" value="${view.database}" autocomplete="off" autocapitalize="off" spellcheck="false">
+        <label for="dbDatabase">${databaseSpec('database').label}</label>
+        <input id="dbDatabase" name="dbDatabase" type="text" value="${view.database}" autocomplete="off" autocapitalize="off" spellcheck="false" aria-describedby="dbDatabase-hint">
+        ${databaseHint('database', 'dbDatabase')}
         <p id="dbDatabase-error" class="field-error" hidden></p>
       </div>
       <div class="field">
-        <label for="dbUser">User</label>
-        <input id="dbUser" name="dbUser" type="text" value="${view.user}" autocomplete="off" autocapitalize="off" spellcheck="false">
+        <label for="dbUser">${databaseSpec('user').label}</label>
+        <input id="dbUser" name="dbUser" type="text" value="${view.user}" autocomplete="off" autocapitalize="off" spellcheck="false" aria-describedby="dbUser-hint">
+        ${databaseHint('user', 'dbUser')}
         <p id="dbUser-error" class="field-error" hidden></p>
       </div>
       <div class="field" id="dbPassword-field">
-        <label for="dbPassword">Password</label>
+        <label for="dbPassword">${databaseSpec('password').label}</label>
         <div id="dbPassword-stored" class="stored"${view.passwordSet ? '' : ' hidden'}>
           <span class="stored-state"><span class="mark" aria-hidden="true">●</span> A password is set</span>
           <button type="button" class="link-button" id="dbPassword-replace" aria-describedby="dbPassword-hint">Replace</button>
@@ -267,12 +271,29 @@ function databasePanel(view: DatabaseFormView): SafeHtml {
       </div>
       <div class="field checkbox">
         <input id="dbSsl" name="dbSsl" type="checkbox"${checked(view.ssl)} aria-describedby="dbSsl-hint">
-        <label for="dbSsl">SSL</label>
-        <p id="dbSsl-hint" class="hint">Connect over TLS, checking the server certificate against the system's trusted roots.</p>
+        <label for="dbSsl">${databaseSpec('ssl').label}</label>
+        ${databaseHint('ssl', 'dbSsl')}
         <p id="dbSsl-error" class="field-error" hidden></p>
       </div>
     </fieldset>
   </div>`;
+}
+
+/** The label of a Redis setting, from its table. */
+function redisLabel(field: string): string {
+  return specOf(REDIS_SETTINGS, field).label;
+}
+
+function databaseSpec(field: string): SettingSpec {
+  return specOf(PLATFORM_DATABASE_SETTINGS, field);
+}
+
+/** The hint of a platform database setting's field (`id`): what it is, and what applies when it is empty. */
+function databaseHint(field: string, id: string): SafeHtml {
+  const spec = databaseSpec(field);
+  const fallback = shownDefault(spec);
+  const empty = fallback !== undefined && spec.kind !== 'switch' ? ` Empty: ${fallback}.` : '';
+  return html`<p id="${id}-hint" class="hint">${capitalize(spec.help)}.${empty}</p>`;
 }
 
 /** An advanced option's field: its label, hint and default from the settings table. */

@@ -7,7 +7,8 @@
  *
  * Waiting requests are woken at once by this process's own releases; releases by
  * other processes arrive as PostgreSQL notifications (`pg_notify` in the releasing
- * statement itself), or, on SQLite, which has none, by re-reading the lock every
+ * statement itself, sent only when a waiter marks the channel: see
+ * `SessionDatabase.listen`), or, on SQLite, which has none, by re-reading the lock every
  * `crossProcessPollMs` while someone waits. Expired sessions are deleted by a
  * periodic sweep in bounded batches, one statement each, so requests are never
  * queued behind a long delete.
