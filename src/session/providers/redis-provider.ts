@@ -9,7 +9,7 @@
 import { hasErrorCode } from '../../errors.ts';
 // From errors.ts, not the layer's index: the memory store must not load the Redis client.
 import { isRedisUnavailable } from '../../redis/errors.ts';
-import type { LuaScript, RedisArgument, RedisConnection } from '../../redis/index.ts';
+import type { RedisArgument, RedisConnection, RedisReply } from '../../redis/index.ts';
 import { outcomeUnknown, SessionError, storeUnavailable } from '../errors.ts';
 import { DEFAULT_MAX_WAITERS_PER_SESSION, LockWaiters } from '../lock-waiters.ts';
 import {
@@ -31,8 +31,9 @@ import type {
   SessionChanges,
   SessionKey,
   SessionProvider,
+  StoredSession,
 } from '../session-provider.ts';
-import { parseSession, type Reply, text } from './redis-replies.ts';
+import { pairs, type RedisScript, type ScriptReply, type SessionKeyName, text } from './redis-script.ts';
 import * as scripts from './redis-scripts.ts';
 
 /** Options of the Redis provider; an absent or `undefined` one takes its default. */
@@ -116,12 +117,10 @@ export class RedisProvider implements SessionProvider {
     options: { lockTimeoutMs: number },
   ): Promise<ExclusiveLoad> {
     const k = keysOf(key);
-    const reply = await this.#script(
-      'load',
-      scripts.LOAD_EXCLUSIVE,
-      [k.data, k.internal, k.lock],
-      [lockToken, String(options.lockTimeoutMs)],
-    ).catch((error: unknown) => {
+    const reply = await this.#call(scripts.LOAD_EXCLUSIVE, k, {
+      token: lockToken,
+      lockTimeoutMs: String(options.lockTimeoutMs),
+    }).catch((error: unknown) => {
       // The script may have run and only its answer been lost (Redis stopped
       // mid-reply, a timeout): release what the token may hold rather than leave the
       // session locked for the request timeout. Not when the command was never sent.
@@ -129,23 +128,19 @@ export class RedisProvider implements SessionProvider {
         this.release(key, lockToken).catch(() => {});
       throw error;
     });
-    const state = text(reply[0]);
-    if (state === 'missing') return { state };
-    if (state === 'locked') return { state, lockAgeMs: Number(text(reply[1])) };
-    const took = text(reply[5]);
+    if (reply.state === 'missing') return { state: 'missing' };
+    if (reply.state === 'locked') return { state: 'locked', lockAgeMs: Number(text(reply.lockAgeMs)) };
+    const took = text(reply.tookOver);
     return {
       state: 'loaded',
-      session: parseSession(reply),
+      session: storedSession(reply),
       tookOverLockAgedMs: took === '' ? null : Number(took),
     };
   }
 
   async loadReadOnly(key: SessionKey): Promise<ReadOnlyLoad> {
-    const k = keysOf(key);
-    const reply = await this.#script('load', scripts.LOAD_READ_ONLY, [k.data, k.internal], []);
-    return text(reply[0]) === 'missing'
-      ? { state: 'missing' }
-      : { state: 'loaded', session: parseSession(reply) };
+    const reply = await this.#call(scripts.LOAD_READ_ONLY, keysOf(key), {});
+    return reply.state === 'missing' ? reply : { state: 'loaded', session: storedSession(reply) };
   }
 
   watchLock(key: SessionKey): Promise<LockWatch> {
@@ -157,46 +152,41 @@ export class RedisProvider implements SessionProvider {
     session: NewSession,
     options: { lockToken: string | null; lockTimeoutMs: number },
   ): Promise<{ state: 'created'; version: number } | { state: 'exists' }> {
-    const k = keysOf(key);
-    const args: RedisArgument[] = [
-      String(session.timeoutMinutes),
-      session.absoluteLifetimeMs === null ? '' : String(session.absoluteLifetimeMs),
-      options.lockToken ?? '',
-      String(options.lockTimeoutMs),
-      ...flatten(session.items),
-    ];
-    const reply = await this.#script(
-      'create the session',
+    const reply = await this.#call(
       scripts.CREATE,
-      [k.data, k.internal, k.lock],
-      args,
+      keysOf(key),
+      {
+        timeout: String(session.timeoutMinutes),
+        absoluteLifetimeMs: session.absoluteLifetimeMs === null ? '' : String(session.absoluteLifetimeMs),
+        token: options.lockToken ?? '',
+        lockTimeoutMs: String(options.lockTimeoutMs),
+      },
+      flatten(session.items),
       WRITES,
     );
-    return text(reply[0]) === 'exists'
-      ? { state: 'exists' }
-      : { state: 'created', version: Number(text(reply[1])) };
+    return reply.state === 'exists' ? reply : { state: 'created', version: Number(text(reply.version)) };
   }
 
   async save(key: SessionKey, changes: SessionChanges, condition: SaveCondition): Promise<SaveResult> {
     const k = keysOf(key);
-    const args: RedisArgument[] = [
-      condition.lockToken ?? '',
-      condition.expectedVersion === null ? '' : String(condition.expectedVersion),
-      condition.releaseLock ? '1' : '0',
-      changes.timeoutMinutes === undefined ? '' : String(changes.timeoutMinutes),
-      String(changes.set.size),
-      this.#publish,
-      k.channel,
-      ...flatten(changes.set),
-      ...changes.remove,
-    ];
-    const reply = await this.#script('save', scripts.SAVE, [k.data, k.internal, k.lock], args, WRITES);
-    const state = text(reply[0]);
-    if (state === 'saved') {
-      if (condition.releaseLock && condition.lockToken !== null) this.#waiters.wake(k.tag);
-      return { state, version: Number(text(reply[1])) };
-    }
-    return { state: state === 'missing' ? 'missing' : 'lock-lost' };
+    const reply = await this.#call(
+      scripts.SAVE,
+      k,
+      {
+        token: condition.lockToken ?? '',
+        expectedVersion: condition.expectedVersion === null ? '' : String(condition.expectedVersion),
+        release: condition.releaseLock ? '1' : '0',
+        timeout: changes.timeoutMinutes === undefined ? '' : String(changes.timeoutMinutes),
+        setCount: String(changes.set.size),
+        publish: this.#publish,
+        channel: k.channel,
+      },
+      [...flatten(changes.set), ...changes.remove],
+      WRITES,
+    );
+    if (reply.state !== 'saved') return reply;
+    if (condition.releaseLock && condition.lockToken !== null) this.#waiters.wake(k.tag);
+    return { state: 'saved', version: Number(text(reply.version)) };
   }
 
   /**
@@ -217,9 +207,7 @@ export class RedisProvider implements SessionProvider {
 
   async #release(key: SessionKey, lockToken: string): Promise<void> {
     const k = keysOf(key);
-    await this.#run('release the lock', () =>
-      this.#connection.script(scripts.RELEASE, [k.lock], [lockToken, this.#publish, k.channel]),
-    );
+    await this.#call(scripts.RELEASE, k, { token: lockToken, publish: this.#publish, channel: k.channel });
     this.#waiters.wake(k.tag);
   }
 
@@ -229,21 +217,13 @@ export class RedisProvider implements SessionProvider {
   }
 
   async touch(key: SessionKey): Promise<boolean> {
-    const k = keysOf(key);
-    const reply = await this.#run('touch', () =>
-      this.#connection.script(scripts.TOUCH, [k.data, k.internal], []),
-    );
-    return Number(reply) === 1;
+    const reply = await this.#call(scripts.TOUCH, keysOf(key), {});
+    return reply.state === 'touched';
   }
 
   async abandon(key: SessionKey): Promise<void> {
     const k = keysOf(key);
-    await this.#run(
-      'abandon the session',
-      () =>
-        this.#connection.script(scripts.ABANDON, [k.data, k.internal, k.lock], [this.#publish, k.channel]),
-      WRITES,
-    );
+    await this.#call(scripts.ABANDON, k, { publish: this.#publish, channel: k.channel }, [], WRITES);
     this.#waiters.wakeAll(k.tag);
   }
 
@@ -256,30 +236,31 @@ export class RedisProvider implements SessionProvider {
     const fresh = keysOf({ appKey: key.appKey, id: newId });
     // Two scripts: the ids hash to different cluster slots. The old id goes first, so
     // a failure in between can lose the session but never leaves the old id working.
-    const taken = await this.#script(
-      'regenerate the id',
+    const taken = await this.#call(
       scripts.REGENERATE_TAKE,
-      [old.data, old.internal, old.lock],
-      [options.lockToken ?? '', this.#publish, old.channel],
+      old,
+      { token: options.lockToken ?? '', publish: this.#publish, channel: old.channel },
+      [],
       WRITES,
     );
-    const state = text(taken[0]);
-    if (state !== 'taken') return state === 'missing' ? 'missing' : 'lock-lost';
+    if (taken.state !== 'taken') return taken.state;
     this.#waiters.wakeAll(old.tag);
-    const [, timeout, created, version, absolute, ttl, data] = taken;
-    const args = [timeout, created, version, absolute, ttl].map((value) => text(value));
-    args.push(options.lockToken ?? '', String(options.lockTimeoutMs));
-    const put = await this.#run(
-      'regenerate the id',
-      () =>
-        this.#connection.script(
-          scripts.REGENERATE_PUT,
-          [fresh.data, fresh.internal, fresh.lock],
-          [...args, ...(data as Reply[]).map((value) => text(value))],
-        ),
+    const put = await this.#call(
+      scripts.REGENERATE_PUT,
+      fresh,
+      {
+        timeout: text(taken.timeout),
+        created: text(taken.created),
+        version: text(taken.version),
+        absolute: text(taken.absolute),
+        ttl: text(taken.ttl),
+        token: options.lockToken ?? '',
+        lockTimeoutMs: String(options.lockTimeoutMs),
+      },
+      flatten(pairs(taken.items)),
       WRITES,
     );
-    return text(put) === 'exists' ? 'exists' : 'regenerated';
+    return put.state;
   }
 
   /**
@@ -301,11 +282,8 @@ export class RedisProvider implements SessionProvider {
   }
 
   async peek(key: SessionKey): Promise<ReadOnlyLoad> {
-    const k = keysOf(key);
-    const reply = await this.#script('read the session', scripts.PEEK, [k.data, k.internal], []);
-    return text(reply[0]) === 'missing'
-      ? { state: 'missing' }
-      : { state: 'loaded', session: parseSession(reply) };
+    const reply = await this.#call(scripts.PEEK, keysOf(key), {});
+    return reply.state === 'missing' ? reply : { state: 'loaded', session: storedSession(reply) };
   }
 
   /**
@@ -324,17 +302,24 @@ export class RedisProvider implements SessionProvider {
     if (this.#options.ownsConnection) await this.#connection.close();
   }
 
-  async #script(
-    operation: string,
-    script: LuaScript,
-    keys: string[],
-    args: RedisArgument[],
+  /** Runs a script with its keys and arguments by name, and reads its reply by name. */
+  async #call<
+    K extends SessionKeyName,
+    A extends string,
+    R extends Readonly<Record<string, readonly string[]>>,
+  >(
+    script: RedisScript<K, A, R>,
+    keys: Readonly<Record<K, string>>,
+    args: Readonly<Record<A, RedisArgument>>,
+    rest: readonly RedisArgument[] = [],
     effect: Effect = READS,
-  ): Promise<Reply[]> {
-    const reply = await this.#run(operation, () => this.#connection.script(script, keys, args), effect);
-    if (!Array.isArray(reply))
-      throw new Error(`Unexpected reply of the ${operation} script: ${typeof reply}`);
-    return reply;
+  ): Promise<ScriptReply<R>> {
+    const reply = await this.#run(
+      script.name,
+      () => this.#connection.script(script.lua, script.keys(keys), script.args(args, rest)),
+      effect,
+    );
+    return script.read(reply);
   }
 
   /**
@@ -387,6 +372,20 @@ function answerLost(error: unknown): boolean {
 /** `text` as a `SCAN … MATCH` pattern that matches only itself. */
 function escapeGlob(text: string): string {
   return text.replace(/[*?[\]\\]/g, '\\$&');
+}
+
+/** A session from the fields of a load reply. */
+function storedSession(
+  reply: { readonly [F in 'timeout' | 'created' | 'version' | 'absolute' | 'items']: RedisReply },
+): StoredSession {
+  const absolute = text(reply.absolute);
+  return {
+    items: pairs(reply.items),
+    timeoutMinutes: Number(text(reply.timeout)),
+    createdAtMs: Number(text(reply.created)),
+    absoluteExpiresAtMs: absolute === '' ? null : Number(absolute),
+    version: Number(text(reply.version)),
+  };
 }
 
 function flatten(items: ReadonlyMap<string, string>): string[] {
