@@ -17,6 +17,7 @@ import { type ErrorResponse, sessionErrorResponse } from './errors.ts';
 import { createHttpSession, type HttpSession } from './http-session.ts';
 import { resolveMiddlewareOptions, type SessionMiddlewareOptions } from './middleware-options.ts';
 import { endedByClient } from './session-middleware.ts';
+import { WaitAbort } from './wait-abort.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -32,9 +33,7 @@ const sessionPlugin: FastifyPluginAsync<SessionMiddlewareOptions> = async (fasti
 
   fastify.addHook('onRequest', async (request, reply) => {
     let active: ActiveSession;
-    const aborted = new AbortController();
-    const onClose = () => aborted.abort();
-    reply.raw.once('close', onClose);
+    const aborted = new WaitAbort(reply.raw);
     try {
       const clientIds = readCookies(request.headers.cookie, resolved.cookie.name);
       active = await resolved.engine.open(clientIds, {
@@ -42,7 +41,7 @@ const sessionPlugin: FastifyPluginAsync<SessionMiddlewareOptions> = async (fasti
         signal: aborted.signal,
       });
     } catch (error) {
-      if (aborted.signal.aborted && endedByClient(error, resolved.engine.provider.name)) {
+      if (aborted.aborted && endedByClient(error, resolved.engine.provider.name)) {
         reply.hijack(); // nothing to send, and nothing more to run
         return;
       }
@@ -51,7 +50,7 @@ const sessionPlugin: FastifyPluginAsync<SessionMiddlewareOptions> = async (fasti
       resolved.onError?.(error, request.raw);
       return reply.code(response.status).headers(response.headers).send(response.body);
     } finally {
-      reply.raw.off('close', onClose);
+      aborted.dispose();
     }
     actives.set(request, active);
     request.session = createHttpSession(active);
@@ -61,7 +60,7 @@ const sessionPlugin: FastifyPluginAsync<SessionMiddlewareOptions> = async (fasti
     const active = actives.get(request);
     if (!active) return payload;
     try {
-      await active.commit();
+      await active.commit({ awaitRelease: false });
     } catch (error) {
       resolved.onError?.(error, request.raw);
       const response = sessionErrorResponse(error, resolved.retryAfterSeconds);

@@ -17,6 +17,7 @@ import {
   resolveMiddlewareOptions,
   type SessionMiddlewareOptions,
 } from './middleware-options.ts';
+import { WaitAbort } from './wait-abort.ts';
 
 /** A request that went through the middleware. */
 export interface RequestWithSession extends IncomingMessage {
@@ -42,15 +43,13 @@ export function sessionMiddleware(options: SessionMiddlewareOptions): SessionHan
       next?.();
       return;
     }
-    const aborted = new AbortController();
-    const onClose = () => aborted.abort();
-    res.once('close', onClose);
+    const aborted = new WaitAbort(res);
     let active: ActiveSession;
     try {
       const clientIds = readCookies(req.headers.cookie, resolved.cookie.name);
       active = await resolved.engine.open(clientIds, { mode: resolved.mode(req), signal: aborted.signal });
     } catch (error) {
-      if (aborted.signal.aborted && endedByClient(error, resolved.engine.provider.name)) return;
+      if (aborted.aborted && endedByClient(error, resolved.engine.provider.name)) return;
       const response = sessionErrorResponse(error, resolved.retryAfterSeconds);
       if (response) resolved.onError?.(error, req);
       if (response && !res.headersSent && !res.writableEnded) sendErrorResponse(res, response);
@@ -58,7 +57,7 @@ export function sessionMiddleware(options: SessionMiddlewareOptions): SessionHan
       else throw error;
       return;
     } finally {
-      res.off('close', onClose);
+      aborted.dispose();
     }
     if (res.writableEnded || res.destroyed) {
       await active.discard();
@@ -96,7 +95,7 @@ export function attachSession(
   res.end = function (this: ServerResponse, ...args: unknown[]) {
     if (ending) return (end as (...a: unknown[]) => ServerResponse).apply(this, args);
     ending = true;
-    active.commit().then(
+    active.commit({ awaitRelease: false }).then(
       () => (end as (...a: unknown[]) => ServerResponse).apply(res, args),
       (error: unknown) => {
         options.onError?.(error, req);

@@ -42,6 +42,7 @@ export class ActiveSession {
   #touched = false;
   #keep = false;
   #abandoned = false;
+  #awaitRelease = true;
   #ended: Promise<void> | undefined;
 
   constructor(init: ActiveSessionInit) {
@@ -131,9 +132,13 @@ export class ActiveSession {
 
   /**
    * Ends the request's use of the session: writes what changed (nothing when nothing
-   * changed) and releases the lock, in at most one store call. Idempotent.
+   * changed) and releases the lock, in at most one store call. Idempotent. With
+   * `awaitRelease: false`, a release that is all there is to do (nothing changed)
+   * is sent without waiting for its answer (a response need not wait for it; one
+   * that fails is retried by the provider, and a lock ends by itself in any case).
    */
-  commit(): Promise<void> {
+  commit(options: { readonly awaitRelease?: boolean } = {}): Promise<void> {
+    if (!this.#ended) this.#awaitRelease = options.awaitRelease ?? true;
     this.#ended ??= this.#write(true).catch(async (error: unknown) => {
       reportUnavailable(this.#provider.name, error);
       await this.#releaseQuietly();
@@ -234,7 +239,11 @@ export class ActiveSession {
     const unchanged = changes.set.size === 0 && changes.remove.length === 0 && !this.#timeoutChanged;
     if (unchanged) {
       if (this.#touched) await this.#provider.touch(this.#key);
-      if (release && this.#lockToken !== null) await this.#provider.release(this.#key, this.#lockToken);
+      if (release && this.#lockToken !== null) {
+        const released = this.#provider.release(this.#key, this.#lockToken);
+        if (this.#awaitRelease) await released;
+        else released.catch(() => {});
+      }
       if (release) this.#lockToken = null;
       this.#report('unchanged', 0, 0, 0);
       return;

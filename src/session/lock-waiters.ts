@@ -37,6 +37,8 @@ export class LockWaiters {
   readonly #maxPerSession: number;
   readonly #listen: ReleaseListener | undefined;
   readonly #entries = new Map<string, Entry>();
+  /** The locks this server holds, by key: until when (performance.now() ms; a lock ends by itself then). */
+  readonly #held = new Map<string, number>();
 
   constructor(options: { readonly maxPerSession?: number; readonly listen?: ReleaseListener } = {}) {
     this.#maxPerSession = options.maxPerSession ?? DEFAULT_MAX_WAITERS_PER_SESSION;
@@ -73,7 +75,8 @@ export class LockWaiters {
         return undefined;
       });
     }
-    const watch = new Watch((passOn) => {
+    const joined = entry.watches.size > 0 || this.#holds(key);
+    const watch = new Watch(joined, (passOn) => {
       this.#remove(key, watch);
       if (passOn) this.wake(key);
     });
@@ -88,6 +91,7 @@ export class LockWaiters {
    * once more (its load may have read the lock before this release).
    */
   wake(key: string): void {
+    this.#held.delete(key);
     const watches = this.#entries.get(key)?.watches ?? [];
     for (const watch of watches) if (watch.idle && watch.signal()) return;
     for (const watch of watches) if (watch.signal()) return;
@@ -95,7 +99,29 @@ export class LockWaiters {
 
   /** The session of `key` is gone (abandoned, new id): wakes every waiter. */
   wakeAll(key: string): void {
+    this.#held.delete(key);
     for (const watch of this.#entries.get(key)?.watches ?? []) watch.signal();
+  }
+
+  /**
+   * This server took the lock of `key` for `lockTimeoutMs`: until it releases it
+   * (`wake`), a new request of this server waits for that release without loading.
+   */
+  hold(key: string, lockTimeoutMs: number): void {
+    this.#held.set(key, performance.now() + lockTimeoutMs);
+  }
+
+  /** True when this server holds the lock of `key`, or has requests waiting for it. */
+  isBusy(key: string): boolean {
+    return this.#entries.has(key) || this.#holds(key);
+  }
+
+  #holds(key: string): boolean {
+    const until = this.#held.get(key);
+    if (until === undefined) return false;
+    if (until > performance.now()) return true;
+    this.#held.delete(key);
+    return false;
   }
 
   /** How many requests wait for `key` (for tests and diagnostics). */
@@ -116,6 +142,7 @@ export class LockWaiters {
 }
 
 class Watch implements LockWatch {
+  readonly joined: boolean;
   readonly #onClose: (passOn: boolean) => void;
   /** A wake the waiter has not acted on: its next `wait` returns at once. */
   #owed = false;
@@ -126,7 +153,8 @@ class Watch implements LockWatch {
   #closed = false;
   #resolve: (() => void) | undefined;
 
-  constructor(onClose: (passOn: boolean) => void) {
+  constructor(joined: boolean, onClose: (passOn: boolean) => void) {
+    this.joined = joined;
     this.#onClose = onClose;
   }
 

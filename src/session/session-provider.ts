@@ -117,6 +117,14 @@ export interface LockWatch {
    * so that it is not lost with a caller that gave up.
    */
   close(options?: { readonly lockAcquired?: boolean }): void;
+  /**
+   * True when a release is sure to reach this watch without the caller loading
+   * again first: other requests of this front-end server already waited when it
+   * opened (a release since the caller's last load reached one of them, and each
+   * passes a wake on when it leaves without the lock), or this server holds the
+   * lock (its release wakes a waiter here). Absent: false.
+   */
+  readonly joined?: boolean;
 }
 
 export interface SessionProvider {
@@ -152,6 +160,14 @@ export interface SessionProvider {
    * waiting requests for this session is reached (on this front-end server).
    */
   watchLock(key: SessionKey): Promise<LockWatch>;
+
+  /**
+   * Optional. True when this front-end server holds the session's lock or has
+   * requests waiting for it: a new request then opens its watch first and, when a
+   * release is sure to reach it (`LockWatch.joined`), waits without loading (it
+   * would find the session locked); it loads when woken, or at `lockPollMs`.
+   */
+  isBusy?(key: SessionKey): boolean;
 
   /**
    * Creates the session if no session has this id, with version 1 and the
