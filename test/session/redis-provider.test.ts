@@ -129,6 +129,82 @@ describe('the Redis provider', () => {
     assert.deepEqual(calls.splice(0), ['script', 'script', 'script'], 'the stale one costs one load more');
   });
 
+  it('sends a session nobody changed since this server loaded it without its items, and a changed one whole', async () => {
+    const replies: string[] = [];
+    const connection = await connect(single);
+    const watched: RedisConnection = Object.create(connection, {
+      script: {
+        value: async (script: LuaScript, keys: readonly string[], args: readonly RedisArgument[]) => {
+          const reply = await connection.script(script, keys, args);
+          if (Array.isArray(reply)) replies.push(String(reply[0]));
+          return reply;
+        },
+      },
+    });
+    const serverA = new SessionEngine(new RedisProvider(watched), { appKey: 'copy' });
+    const serverB = new SessionEngine(new RedisProvider(await connect(single)), { appKey: 'copy' });
+    const seed = await serverA.open(undefined);
+    seed.set('big', 'x'.repeat(50_000));
+    seed.set('n', 1);
+    await seed.commit();
+    const read = await serverA.open(seed.id, { mode: 'readonly' });
+    assert.equal(read.get('n'), 1);
+    const locked = await serverA.open(seed.id);
+    assert.equal((locked.get('big') as string).length, 50_000);
+    locked.set('n', 2);
+    await locked.commit();
+    assert.deepEqual(replies.splice(0), ['created', 'unchanged', 'unchanged', 'saved']);
+    const other = await serverB.open(seed.id);
+    other.set('n', 3);
+    await other.commit();
+    const after = await serverA.open(seed.id, { mode: 'readonly' });
+    assert.equal(after.get('n'), 3, "the other server's write");
+    assert.equal((after.get('big') as string).length, 50_000);
+    assert.deepEqual(replies.splice(0), ['loaded'], 'changed elsewhere: read whole');
+    await (await serverA.open(seed.id)).commit();
+    assert.deepEqual(replies.splice(0, 1), ['unchanged']);
+  });
+
+  it('slides the expiry on a read only once a tenth of the timeout has passed since the last slide', async () => {
+    const redis = single.server;
+    const sessions = new SessionEngine(new RedisProvider(await connect(single)), {
+      appKey: 'lazy',
+      timeoutMinutes: 0.1, // 6 s: a read slides once 600 ms have passed
+    });
+    const seed = await sessions.open(undefined);
+    seed.set('n', 1);
+    await seed.commit();
+    const pttl = async () => Number(await redis.cli('pttl', `{lazy_${seed.id}}_Internal`));
+    await sleep(200);
+    await (await sessions.open(seed.id)).commit();
+    const early = await pttl();
+    assert.ok(early < 5850, `not slid 200 ms after the save: ${early} ms left`);
+    await sleep(600);
+    await (await sessions.open(seed.id, { mode: 'readonly' })).commit();
+    const late = await pttl();
+    assert.ok(late > 5700, `slid 800 ms after the save: ${late} ms left`);
+  });
+
+  it('costs a waiting request one load once the lock is free, not one per release: 20 concurrent requests of one session, 2 round trips each', async () => {
+    const { counted, calls } = counting(await connect(single));
+    const sessions = new SessionEngine(new RedisProvider(counted), { appKey: 'queue', lockPollMs: 10_000 });
+    const seed = await sessions.open(undefined);
+    seed.set('n', 0);
+    await seed.commit();
+    calls.splice(0);
+    await Promise.all(
+      Array.from({ length: 20 }, async () => {
+        const session = await sessions.open(seed.id);
+        session.set('n', (session.get('n') as number) + 1);
+        await session.commit();
+      }),
+    );
+    assert.equal((await sessions.open(seed.id, { mode: 'readonly' })).get('n'), 20);
+    // The first loads; the others wait for its outcome, then for each release, without
+    // loading before: one load once the lock is theirs, one save. (+1: the read above.)
+    assert.ok(calls.length <= 20 * 2 + 1, `${calls.length} round trips`);
+  });
+
   it('falls back to EVAL when Redis forgot the scripts', async () => {
     const sessions = new SessionEngine(new RedisProvider(await connect(single)), { appKey: 'flush' });
     const session = await sessions.open(undefined);

@@ -4,8 +4,11 @@
  * locks, reads and slides the expiry in one round trip; saving writes only the
  * changed fields of the data hash and releases the lock in one more. Waiting
  * requests are woken by a message on the session's channel (and at once by this
- * process's own releases), not by polling.
+ * provider's own releases, whose echo it ignores), not by polling. The sessions
+ * this provider loaded or saved last are kept (`cacheBytes`), so that loading one
+ * nobody changed since transfers no items: the load checks its version in Redis.
  */
+import { randomBytes } from 'node:crypto';
 import { hasErrorCode } from '../../errors.ts';
 // From errors.ts, not the layer's index: the memory store must not load the Redis client.
 import { isRedisUnavailable } from '../../redis/errors.ts';
@@ -35,6 +38,7 @@ import type {
 } from '../session-provider.ts';
 import { pairs, type RedisScript, type ScriptReply, type SessionKeyName, text } from './redis-script.ts';
 import * as scripts from './redis-scripts.ts';
+import { type CachedSession, SessionCache } from './session-cache.ts';
 
 /** Options of the Redis provider; an absent or `undefined` one takes its default. */
 export interface RedisProviderOptions {
@@ -48,18 +52,27 @@ export interface RedisProviderOptions {
    * released by then end by themselves after the request timeout.
    */
   readonly closeTimeoutMs?: number | undefined;
+  /**
+   * Bytes of session items (names and values, in characters) this front-end server
+   * keeps of the sessions it loaded or saved last, so that a load of a session that
+   * nobody changed since transfers no items (default 64 MiB; 0: keep none). Never
+   * stale: each load checks the session's version in Redis, atomically.
+   */
+  readonly cacheBytes?: number | undefined;
 }
 
 export const REDIS_PROVIDER_DEFAULTS = {
   maxWaitersPerSession: DEFAULT_MAX_WAITERS_PER_SESSION,
   ownsConnection: false,
   closeTimeoutMs: 5000,
+  cacheBytes: 64 * 1024 * 1024,
 } as const satisfies RedisProviderOptions;
 
 export const REDIS_PROVIDER_KINDS = {
   maxWaitersPerSession: wholeNumber(1, 1_000_000, ''),
   ownsConnection: BOOLEAN,
   closeTimeoutMs: wholeNumber(0, MAX_TIMER_MS, ' of milliseconds'),
+  cacheBytes: wholeNumber(0, Number.MAX_SAFE_INTEGER, ' of bytes'),
 } as const;
 
 /** Whether a call changes the session: a write whose answer is lost has an unknown outcome. */
@@ -88,6 +101,9 @@ export class RedisProvider implements SessionProvider {
   readonly #waiters: LockWaiters;
   /** PUBLISH, or SPUBLISH on a cluster (the channel lives on the session's node). */
   readonly #publish: string;
+  /** What this provider's releases publish: its own echo is ignored (its waiters were woken already). */
+  readonly #released = `released ${randomBytes(9).toString('base64url')}`;
+  readonly #cache: SessionCache;
   /** Locks whose release could not reach Redis: released once it can be. */
   readonly #pendingReleases = new PendingReleases({
     release: (key, lockToken) => this.#release(key, lockToken),
@@ -100,13 +116,14 @@ export class RedisProvider implements SessionProvider {
     this.#options = resolveOptions('The Redis session store', defaults, REDIS_PROVIDER_KINDS, options);
     this.#connection = connection;
     this.#publish = connection.topology === 'cluster' ? 'SPUBLISH' : 'PUBLISH';
+    this.#cache = new SessionCache(this.#options.cacheBytes);
     this.#waiters = new LockWaiters({
       maxPerSession: this.#options.maxWaitersPerSession,
       listen: (tag, onRelease) =>
         this.#run('watch the lock', () =>
-          connection.subscribe(`${tag}_Released`, (message) =>
-            onRelease(message === 'gone' ? 'gone' : 'released'),
-          ),
+          connection.subscribe(`${tag}_Released`, (message) => {
+            if (message !== this.#released) onRelease(message === 'gone' ? 'gone' : 'released');
+          }),
         ),
     });
   }
@@ -117,10 +134,16 @@ export class RedisProvider implements SessionProvider {
     options: { lockTimeoutMs: number },
   ): Promise<ExclusiveLoad> {
     const k = keysOf(key);
+    const copy = this.#cache.get(k.tag);
+    // While this load is in flight, requests of this server for the session wait for
+    // its outcome instead of loading too (a burst of one user's requests).
+    this.#waiters.hold(k.tag, options.lockTimeoutMs);
     const reply = await this.#call(scripts.LOAD_EXCLUSIVE, k, {
       token: lockToken,
       lockTimeoutMs: String(options.lockTimeoutMs),
+      known: SessionCache.known(copy),
     }).catch((error: unknown) => {
+      this.#waiters.wake(k.tag);
       // The script may have run and only its answer been lost (Redis stopped
       // mid-reply, a timeout): release what the token may hold rather than leave the
       // session locked for the request timeout. Not when the command was never sent.
@@ -128,19 +151,61 @@ export class RedisProvider implements SessionProvider {
         this.release(key, lockToken).catch(() => {});
       throw error;
     });
-    if (reply.state === 'missing') return { state: 'missing' };
-    if (reply.state === 'locked') return { state: 'locked', lockAgeMs: Number(text(reply.lockAgeMs)) };
+    if (reply.state === 'locked') {
+      // Held by another server: a request that waited for this load loads itself.
+      this.#waiters.wake(k.tag);
+      return { state: 'locked', lockAgeMs: Number(text(reply.lockAgeMs)) };
+    }
+    if (reply.state === 'missing') {
+      this.#waiters.wakeAll(k.tag);
+      this.#cache.delete(k.tag);
+      return { state: 'missing' };
+    }
+    this.#waiters.hold(k.tag, options.lockTimeoutMs);
     const took = text(reply.tookOver);
     return {
       state: 'loaded',
-      session: storedSession(reply),
+      session: this.#loaded(k.tag, reply, copy),
       tookOverLockAgedMs: took === '' ? null : Number(took),
     };
   }
 
   async loadReadOnly(key: SessionKey): Promise<ReadOnlyLoad> {
-    const reply = await this.#call(scripts.LOAD_READ_ONLY, keysOf(key), {});
-    return reply.state === 'missing' ? reply : { state: 'loaded', session: storedSession(reply) };
+    const k = keysOf(key);
+    const copy = this.#cache.get(k.tag);
+    const reply = await this.#call(scripts.LOAD_READ_ONLY, k, { known: SessionCache.known(copy) });
+    if (reply.state !== 'missing') return { state: 'loaded', session: this.#loaded(k.tag, reply, copy) };
+    this.#cache.delete(k.tag);
+    return reply;
+  }
+
+  isBusy(key: SessionKey): boolean {
+    return this.#waiters.isBusy(keysOf(key).tag);
+  }
+
+  /** The session of a load reply: its items from the reply, or from `copy` when Redis found it unchanged. */
+  #loaded(
+    tag: string,
+    reply: SessionFields &
+      ({ readonly state: 'loaded'; readonly items: RedisReply } | { readonly state: 'unchanged' }),
+    copy: CachedSession | undefined,
+  ): StoredSession {
+    const absolute = text(reply.absolute);
+    const createdAtMs = Number(text(reply.created));
+    const version = Number(text(reply.version));
+    let items: ReadonlyMap<string, string>;
+    if (reply.state === 'loaded') {
+      items = pairs(reply.items);
+      this.#cache.set(tag, { createdAtMs, version, items });
+    } else if (copy !== undefined) items = copy.items;
+    else throw new Error('Redis answered "unchanged" to a load that sent no version');
+    return {
+      items,
+      timeoutMinutes: Number(text(reply.timeout)),
+      createdAtMs,
+      absoluteExpiresAtMs: absolute === '' ? null : Number(absolute),
+      version,
+    };
   }
 
   watchLock(key: SessionKey): Promise<LockWatch> {
@@ -164,7 +229,11 @@ export class RedisProvider implements SessionProvider {
       flatten(session.items),
       WRITES,
     );
-    return reply.state === 'exists' ? reply : { state: 'created', version: Number(text(reply.version)) };
+    if (reply.state === 'exists') return reply;
+    const version = Number(text(reply.version));
+    const items = new Map(session.items);
+    this.#cache.set(keysOf(key).tag, { createdAtMs: Number(text(reply.created)), version, items });
+    return { state: 'created', version };
   }
 
   async save(key: SessionKey, changes: SessionChanges, condition: SaveCondition): Promise<SaveResult> {
@@ -180,13 +249,24 @@ export class RedisProvider implements SessionProvider {
         setCount: String(changes.set.size),
         publish: this.#publish,
         channel: k.channel,
+        released: this.#released,
       },
       [...flatten(changes.set), ...changes.remove],
       WRITES,
-    );
-    if (reply.state !== 'saved') return reply;
+    ).catch((error: unknown) => {
+      // The release may have happened with its answer lost: its echo is ignored, so wake here.
+      if (condition.releaseLock && condition.lockToken !== null) this.#waiters.wake(k.tag);
+      throw error;
+    });
+    if (reply.state !== 'saved') {
+      this.#cache.delete(k.tag);
+      if (condition.releaseLock) this.#waiters.wake(k.tag);
+      return reply;
+    }
     if (condition.releaseLock && condition.lockToken !== null) this.#waiters.wake(k.tag);
-    return { state: 'saved', version: Number(text(reply.version)) };
+    const version = Number(text(reply.version));
+    this.#cache.saved(k.tag, condition.expectedVersion, version, changes);
+    return { state: 'saved', version };
   }
 
   /**
@@ -207,8 +287,17 @@ export class RedisProvider implements SessionProvider {
 
   async #release(key: SessionKey, lockToken: string): Promise<void> {
     const k = keysOf(key);
-    await this.#call(scripts.RELEASE, k, { token: lockToken, publish: this.#publish, channel: k.channel });
-    this.#waiters.wake(k.tag);
+    try {
+      await this.#call(scripts.RELEASE, k, {
+        token: lockToken,
+        publish: this.#publish,
+        channel: k.channel,
+        released: this.#released,
+      });
+    } finally {
+      // Also when the answer was lost: the release may have happened, and its echo is ignored.
+      this.#waiters.wake(k.tag);
+    }
   }
 
   /** Locks whose release is waiting for Redis to come back (for tests and diagnostics). */
@@ -223,6 +312,7 @@ export class RedisProvider implements SessionProvider {
 
   async abandon(key: SessionKey): Promise<void> {
     const k = keysOf(key);
+    this.#cache.delete(k.tag);
     await this.#call(scripts.ABANDON, k, { publish: this.#publish, channel: k.channel }, [], WRITES);
     this.#waiters.wakeAll(k.tag);
   }
@@ -243,6 +333,7 @@ export class RedisProvider implements SessionProvider {
       [],
       WRITES,
     );
+    this.#cache.delete(old.tag);
     if (taken.state !== 'taken') return taken.state;
     this.#waiters.wakeAll(old.tag);
     const put = await this.#call(
@@ -374,10 +465,11 @@ function escapeGlob(text: string): string {
   return text.replace(/[*?[\]\\]/g, '\\$&');
 }
 
-/** A session from the fields of a load reply. */
-function storedSession(
-  reply: { readonly [F in 'timeout' | 'created' | 'version' | 'absolute' | 'items']: RedisReply },
-): StoredSession {
+/** The fields of a load reply that describe the session (besides its items). */
+type SessionFields = { readonly [F in 'timeout' | 'created' | 'version' | 'absolute']: RedisReply };
+
+/** A session from the fields of a reply that carries its items (`peek`). */
+function storedSession(reply: SessionFields & { readonly items: RedisReply }): StoredSession {
   const absolute = text(reply.absolute);
   return {
     items: pairs(reply.items),

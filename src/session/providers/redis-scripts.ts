@@ -10,10 +10,24 @@
  * version), `lock` `{app_id}_WriteLock` (string `token|acquiredMs`, with PX = lock
  * timeout). Times come from `TIME` on the Redis server, never from a front-end's
  * clock. A release is published (SPUBLISH on a cluster) on `{app_id}_Released`:
- * `released` when the lock was released (one waiter is woken), `gone` when the
+ * `released <sender>` when the lock was released (one waiter is woken; the sending
+ * provider has woken its own waiter already and ignores its echo), `gone` when the
  * session was removed (every waiter is woken, to find it missing).
+ *
+ * Loads slide the expiry lazily: only once `SLIDE_AFTER` of the timeout has passed
+ * since the last slide, so that most reads write nothing. Loads are
+ * version-checked: given the `created:version` of the copy the caller holds, a
+ * load that finds the same answers `unchanged` without the items.
  */
 import { RedisScript, type ScriptShape, type SessionKeyName } from './redis-script.ts';
+
+/**
+ * When a load slides the expiry: once a tenth of the session's timeout, or one
+ * minute if that is less, has passed since the expiry was last slid. A session may
+ * so end up to that much sooner than its timeout after its last request (a
+ * 20-minute session: between 19 and 20 minutes). Saves and `touch` always slide.
+ */
+export const SLIDE_AFTER = { share: 0.1, maxMs: 60_000 } as const;
 
 const PRELUDE = `
 local function now_ms()
@@ -32,6 +46,10 @@ local function slide(data, internal, ttl)
   if ttl < 1 then ttl = 1 end
   redis.call('PEXPIRE', data, ttl)
   redis.call('PEXPIRE', internal, ttl)
+end
+local function slide_lazily(data, internal, ttl, timeout)
+  local due = math.min(${SLIDE_AFTER.maxMs}, math.floor(tonumber(timeout) * 60000 * ${SLIDE_AFTER.share}))
+  if ttl - redis.call('PTTL', internal) >= due then slide(data, internal, ttl) end
 end
 local function holder(lock)
   local sep = string.find(lock, '|', 1, true)
@@ -58,12 +76,23 @@ function script<
 /** The fields of a loaded session in a reply; `items` is the data hash, `[name, value, …]`. */
 const SESSION_FIELDS = ['timeout', 'created', 'version', 'absolute', 'items'] as const;
 
-/** Lock, slide, read. `tookOver`: the age of a stale lock taken over, or ''. */
+/** The fields of a session whose items the caller already holds (`known` matched). */
+const UNCHANGED_FIELDS = ['timeout', 'created', 'version', 'absolute'] as const;
+
+/**
+ * Lock, slide (lazily), read. `known`: `created:version` of the caller's copy, or
+ * ''. `tookOver`: the age of a stale lock taken over, or ''.
+ */
 export const LOAD_EXCLUSIVE = script({
   name: 'load',
   keys: ['data', 'internal', 'lock'],
-  args: ['token', 'lockTimeoutMs'],
-  replies: { loaded: [...SESSION_FIELDS, 'tookOver'], locked: ['lockAgeMs'], missing: [] },
+  args: ['token', 'lockTimeoutMs', 'known'],
+  replies: {
+    loaded: [...SESSION_FIELDS, 'tookOver'],
+    unchanged: [...UNCHANGED_FIELDS, 'tookOver'],
+    locked: ['lockAgeMs'],
+    missing: [],
+  },
   body: `
 local s = stored(internal)
 if not s then return reply.missing({}) end
@@ -74,34 +103,36 @@ if ttl <= 0 then
   return reply.missing({})
 end
 s.tookOver = ''
-local held = redis.call('GET', lock)
-if held then
-  local holderToken, acquired = holder(held)
+local stamp = token .. '|' .. tostring(now)
+if not redis.call('SET', lock, stamp, 'NX', 'PX', lockTimeoutMs) then
+  local holderToken, acquired = holder(redis.call('GET', lock))
   if holderToken ~= token then
     local age = now - acquired
     if age < tonumber(lockTimeoutMs) then return reply.locked({ lockAgeMs = tostring(age) }) end
     s.tookOver = tostring(age)
   end
+  redis.call('SET', lock, stamp, 'PX', lockTimeoutMs)
 end
-redis.call('SET', lock, token .. '|' .. tostring(now), 'PX', lockTimeoutMs)
-slide(data, internal, ttl)
+slide_lazily(data, internal, ttl, s.timeout)
+if known == s.created .. ':' .. s.version then return reply.unchanged(s) end
 s.items = redis.call('HGETALL', data)
 return reply.loaded(s)
 `,
 });
 
-/** Slide, read; no lock. */
+/** Slide (lazily), read; no lock. `known` as for LOAD_EXCLUSIVE. */
 export const LOAD_READ_ONLY = script({
   name: 'load',
   keys: ['data', 'internal'],
-  args: [],
-  replies: { loaded: SESSION_FIELDS, missing: [] },
+  args: ['known'],
+  replies: { loaded: SESSION_FIELDS, unchanged: UNCHANGED_FIELDS, missing: [] },
   body: `
 local s = stored(internal)
 if not s then return reply.missing({}) end
 local ttl = ttl_ms(s.timeout, s.absolute, now_ms())
 if ttl <= 0 then return reply.missing({}) end
-slide(data, internal, ttl)
+slide_lazily(data, internal, ttl, s.timeout)
+if known == s.created .. ':' .. s.version then return reply.unchanged(s) end
 s.items = redis.call('HGETALL', data)
 return reply.loaded(s)
 `,
@@ -112,7 +143,7 @@ export const CREATE = script({
   name: 'create the session',
   keys: ['data', 'internal', 'lock'],
   args: ['timeout', 'absoluteLifetimeMs', 'token', 'lockTimeoutMs'],
-  replies: { created: ['version'], exists: [] },
+  replies: { created: ['version', 'created'], exists: [] },
   body: `
 if redis.call('EXISTS', internal) == 1 then return reply.exists({}) end
 local now = now_ms()
@@ -122,7 +153,7 @@ redis.call('HSET', internal, 'timeout', timeout, 'created', tostring(now), 'vers
 if #ARGV >= REST then redis.call('HSET', data, unpack(ARGV, REST)) end
 if token ~= '' then redis.call('SET', lock, token .. '|' .. tostring(now), 'PX', lockTimeoutMs) end
 slide(data, internal, ttl_ms(timeout, absolute, now))
-return reply.created({ version = '1' })
+return reply.created({ version = '1', created = tostring(now) })
 `,
 });
 
@@ -134,7 +165,7 @@ return reply.created({ version = '1' })
 export const SAVE = script({
   name: 'save',
   keys: ['data', 'internal', 'lock'],
-  args: ['token', 'expectedVersion', 'release', 'timeout', 'setCount', 'publish', 'channel'],
+  args: ['token', 'expectedVersion', 'release', 'timeout', 'setCount', 'publish', 'channel', 'released'],
   replies: { saved: ['version'], missing: [], 'lock-lost': [] },
   body: `
 local s = stored(internal)
@@ -159,7 +190,7 @@ local version = redis.call('HINCRBY', internal, 'version', 1)
 slide(data, internal, ttl_ms(minutes, s.absolute, now_ms()))
 if token ~= '' and release == '1' then
   redis.call('DEL', lock)
-  wake(publish, channel)
+  wake(publish, channel, released)
 end
 return reply.saved({ version = tostring(version) })
 `,
@@ -169,13 +200,13 @@ return reply.saved({ version = tostring(version) })
 export const RELEASE = script({
   name: 'release the lock',
   keys: ['lock'],
-  args: ['token', 'publish', 'channel'],
+  args: ['token', 'publish', 'channel', 'released'],
   replies: { released: [], 'not-held': [] },
   body: `
 local held = redis.call('GET', lock)
 if held and holder(held) == token then
   redis.call('DEL', lock)
-  wake(publish, channel)
+  wake(publish, channel, released)
   return reply.released({})
 end
 return reply['not-held']({})
