@@ -82,11 +82,12 @@ export async function acquireSession(
       const untilStaleMs = options.requestTimeoutMs - load.lockAgeMs + 1;
       const untilDeadlineMs = options.requestTimeoutMs - waitedMs;
       signal ??= typeof waitSignal === 'function' ? waitSignal() : waitSignal;
-      await watch.wait(
+      const handed = await watch.wait(
         Math.max(1, Math.ceil(Math.min(options.lockPollMs, untilStaleMs, untilDeadlineMs))),
         signal,
       );
-      load = undefined;
+      // Handed over by the request of this server that released the lock: held, and loaded.
+      load = handed ? { state: 'loaded', session: handed, tookOverLockAgedMs: null } : undefined;
     }
   } catch (error) {
     if (!(error instanceof SessionError && error.code === 'TESSERA_SESSION_LOCK_WAIT_TIMEOUT'))
@@ -98,7 +99,7 @@ export async function acquireSession(
 
   async function openWatch(): Promise<LockWatch> {
     try {
-      return await provider.watchLock(key);
+      return await provider.watchLock(key, { lockToken, lockTimeoutMs: options.requestTimeoutMs });
     } catch (error) {
       publishLockWait({
         provider: provider.name,

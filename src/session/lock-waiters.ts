@@ -12,7 +12,13 @@
  * the session is gone (abandoned, moved to a new id) every waiter is woken.
  */
 import { SessionError } from './errors.ts';
-import type { LockWatch } from './session-provider.ts';
+import type { LockWatch, StoredSession } from './session-provider.ts';
+
+/** The lock token and timeout a waiter takes the lock with, when it is handed over. */
+export interface HandOver {
+  readonly lockToken: string;
+  readonly lockTimeoutMs: number;
+}
 
 /** What a release message says: the lock was released, or the session is gone. */
 export type ReleaseKind = 'released' | 'gone';
@@ -53,7 +59,7 @@ export class LockWaiters {
    * session tries to listen again. A store that is down fails the waiter's next
    * load instead, so the request still fails fast.
    */
-  async watch(key: string): Promise<LockWatch> {
+  async watch(key: string, handOver?: HandOver): Promise<LockWatch> {
     let entry = this.#entries.get(key);
     if (entry && entry.watches.size >= this.#maxPerSession) {
       throw new SessionError(
@@ -76,7 +82,7 @@ export class LockWaiters {
       });
     }
     const joined = entry.watches.size > 0 || this.#holds(key);
-    const watch = new Watch(joined, (passOn) => {
+    const watch = new Watch(joined, handOver, (passOn) => {
       this.#remove(key, watch);
       if (passOn) this.wake(key);
     });
@@ -95,6 +101,15 @@ export class LockWaiters {
     const watches = this.#entries.get(key)?.watches ?? [];
     for (const watch of watches) if (watch.idle && watch.signal()) return;
     for (const watch of watches) if (watch.signal()) return;
+  }
+
+  /**
+   * The longest-waiting waiter of `key` that is waiting now (not loading) and can
+   * take the lock by hand-over; `undefined` when none.
+   */
+  handOverTarget(key: string): HandOverTarget | undefined {
+    for (const watch of this.#entries.get(key)?.watches ?? []) if (watch.canTakeOver) return watch;
+    return undefined;
   }
 
   /** The session of `key` is gone (abandoned, new id): wakes every waiter. */
@@ -141,8 +156,22 @@ export class LockWaiters {
   }
 }
 
-class Watch implements LockWatch {
+/** A waiter the lock can be handed over to. */
+export interface HandOverTarget {
+  readonly handOver: HandOver;
+  /**
+   * Ends the wait with `session`: the waiter holds the lock now (`taken`). When a
+   * timer or a wake ended its wait first, it loads (again) and finds the lock its
+   * own (`loads`); when it gave up without the lock (`gone`), the caller must
+   * release the lock it gave this waiter's token. Without `session` (the caller
+   * no longer knows it), the waiter is woken to load it.
+   */
+  take(session: StoredSession | undefined): 'taken' | 'loads' | 'gone';
+}
+
+class Watch implements LockWatch, HandOverTarget {
   readonly joined: boolean;
+  readonly #handOver: HandOver | undefined;
   readonly #onClose: (passOn: boolean) => void;
   /** A wake the waiter has not acted on: its next `wait` returns at once. */
   #owed = false;
@@ -151,16 +180,40 @@ class Watch implements LockWatch {
   /** Woken at least once. */
   #woken = false;
   #closed = false;
-  #resolve: (() => void) | undefined;
+  /** Closed holding the lock. */
+  #acquired = false;
+  #resolve: ((session?: StoredSession) => void) | undefined;
 
-  constructor(joined: boolean, onClose: (passOn: boolean) => void) {
+  constructor(joined: boolean, handOver: HandOver | undefined, onClose: (passOn: boolean) => void) {
     this.joined = joined;
+    this.#handOver = handOver;
     this.#onClose = onClose;
   }
 
   /** Neither holding a wake it has not acted on, nor loading after one. */
   get idle(): boolean {
     return !this.#closed && !this.#owed && !this.#delivered;
+  }
+
+  get handOver(): HandOver {
+    return this.#handOver!;
+  }
+
+  /** Waiting now, idle, and given a token to take the lock with. */
+  get canTakeOver(): boolean {
+    return this.#handOver !== undefined && this.#resolve !== undefined && this.idle;
+  }
+
+  take(session: StoredSession | undefined): 'taken' | 'loads' | 'gone' {
+    if (this.#closed) return this.#acquired ? 'loads' : 'gone';
+    if (this.#resolve === undefined || session === undefined) {
+      this.signal(); // its load under way may have found the lock still held: load again
+      return 'loads';
+    }
+    this.#woken = true;
+    this.#delivered = true;
+    this.#resolve(session);
+    return 'taken';
   }
 
   /** Wakes this waiter; false when it is closed or already owes a load. */
@@ -176,14 +229,14 @@ class Watch implements LockWatch {
     return true;
   }
 
-  wait(timeoutMs: number, signal?: AbortSignal): Promise<void> {
+  wait(timeoutMs: number, signal?: AbortSignal): Promise<StoredSession | undefined> {
     this.#delivered = false;
     if (this.#owed || this.#closed) {
       this.#owed = false;
-      return Promise.resolve();
+      return Promise.resolve(undefined);
     }
     if (signal?.aborted) return Promise.reject(signal.reason);
-    return new Promise<void>((resolve, reject) => {
+    return new Promise<StoredSession | undefined>((resolve, reject) => {
       const finish = () => {
         clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
@@ -195,11 +248,11 @@ class Watch implements LockWatch {
       };
       const timer = setTimeout(() => {
         finish();
-        resolve();
+        resolve(undefined);
       }, timeoutMs);
-      this.#resolve = () => {
+      this.#resolve = (session) => {
         finish();
-        resolve();
+        resolve(session);
       };
       signal?.addEventListener('abort', onAbort, { once: true });
     });
@@ -208,6 +261,7 @@ class Watch implements LockWatch {
   close(options: { readonly lockAcquired?: boolean } = {}): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#acquired = options.lockAcquired ?? false;
     this.#resolve?.();
     // A waiter that was woken and leaves without the lock (it gave up, failed, or
     // found the session gone) passes its wake on. One that took the lock wakes the

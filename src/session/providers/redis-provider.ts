@@ -14,7 +14,12 @@ import { hasErrorCode } from '../../errors.ts';
 import { isRedisUnavailable } from '../../redis/errors.ts';
 import type { RedisArgument, RedisConnection, RedisReply } from '../../redis/index.ts';
 import { outcomeUnknown, SessionError, storeUnavailable } from '../errors.ts';
-import { DEFAULT_MAX_WAITERS_PER_SESSION, LockWaiters } from '../lock-waiters.ts';
+import {
+  DEFAULT_MAX_WAITERS_PER_SESSION,
+  type HandOver,
+  type HandOverTarget,
+  LockWaiters,
+} from '../lock-waiters.ts';
 import {
   BOOLEAN,
   MAX_TIMER_MS,
@@ -75,6 +80,13 @@ export const REDIS_PROVIDER_KINDS = {
   cacheBytes: wholeNumber(0, Number.MAX_SAFE_INTEGER, ' of bytes'),
 } as const;
 
+/**
+ * The most times in a row a lock passes from a request of this server to another
+ * one waiting here (hand-over); then it is released, and published, so that the
+ * waiters of other servers get their turn.
+ */
+const MAX_HAND_OVERS = 8;
+
 /** Whether a call changes the session: a write whose answer is lost has an unknown outcome. */
 interface Effect {
   readonly writes: boolean;
@@ -104,9 +116,11 @@ export class RedisProvider implements SessionProvider {
   /** What this provider's releases publish: its own echo is ignored (its waiters were woken already). */
   readonly #released = `released ${randomBytes(9).toString('base64url')}`;
   readonly #cache: SessionCache;
+  /** Hand-overs in a row, by session (see MAX_HAND_OVERS). */
+  readonly #handOvers = new Map<string, number>();
   /** Locks whose release could not reach Redis: released once it can be. */
   readonly #pendingReleases = new PendingReleases({
-    release: (key, lockToken) => this.#release(key, lockToken),
+    release: (key, lockToken) => this.#release(key, lockToken, false),
     isAway: isStoreUnavailable,
   });
   #closing: Promise<void> | undefined;
@@ -194,22 +208,48 @@ export class RedisProvider implements SessionProvider {
     const createdAtMs = Number(text(reply.created));
     const version = Number(text(reply.version));
     let items: ReadonlyMap<string, string>;
-    if (reply.state === 'loaded') {
-      items = pairs(reply.items);
-      this.#cache.set(tag, { createdAtMs, version, items });
-    } else if (copy !== undefined) items = copy.items;
+    if (reply.state === 'loaded') items = pairs(reply.items);
+    else if (copy !== undefined) items = copy.items;
     else throw new Error('Redis answered "unchanged" to a load that sent no version');
-    return {
+    const session = {
       items,
       timeoutMinutes: Number(text(reply.timeout)),
       createdAtMs,
       absoluteExpiresAtMs: absolute === '' ? null : Number(absolute),
       version,
     };
+    if (reply.state === 'loaded') this.#cache.set(tag, session);
+    return session;
   }
 
-  watchLock(key: SessionKey): Promise<LockWatch> {
-    return this.#waiters.watch(keysOf(key).tag);
+  watchLock(key: SessionKey, handOver?: HandOver): Promise<LockWatch> {
+    return this.#waiters.watch(keysOf(key).tag, handOver);
+  }
+
+  /**
+   * A request of this server to hand the lock of `tag` over to, when this server
+   * knows the session at `version` (the one the releasing request loaded or saved).
+   */
+  #handOverTarget(tag: string, version: number | null): HandOverTarget | undefined {
+    if (version === null || (this.#handOvers.get(tag) ?? 0) >= MAX_HAND_OVERS) return undefined;
+    if (this.#cache.get(tag)?.version !== version) return undefined;
+    return this.#waiters.handOverTarget(tag);
+  }
+
+  /**
+   * After a release script: gives `target` the session it now holds the lock of, or,
+   * when it no longer waits, releases that lock. Without a hand-over, wakes a waiter.
+   */
+  #afterRelease(key: SessionKey, tag: string, target: HandOverTarget | undefined, handed: boolean): void {
+    if (!target || !handed) {
+      this.#handOvers.delete(tag);
+      this.#waiters.wake(tag);
+      return;
+    }
+    this.#handOvers.set(tag, (this.#handOvers.get(tag) ?? 0) + 1);
+    this.#waiters.hold(tag, target.handOver.lockTimeoutMs);
+    if (target.take(this.#cache.get(tag)) === 'gone')
+      this.release(key, target.handOver.lockToken).catch(() => {});
   }
 
   async create(
@@ -231,13 +271,22 @@ export class RedisProvider implements SessionProvider {
     );
     if (reply.state === 'exists') return reply;
     const version = Number(text(reply.version));
-    const items = new Map(session.items);
-    this.#cache.set(keysOf(key).tag, { createdAtMs: Number(text(reply.created)), version, items });
+    const createdAtMs = Number(text(reply.created));
+    this.#cache.set(keysOf(key).tag, {
+      items: new Map(session.items),
+      timeoutMinutes: session.timeoutMinutes,
+      createdAtMs,
+      absoluteExpiresAtMs:
+        session.absoluteLifetimeMs === null ? null : createdAtMs + session.absoluteLifetimeMs,
+      version,
+    });
     return { state: 'created', version };
   }
 
   async save(key: SessionKey, changes: SessionChanges, condition: SaveCondition): Promise<SaveResult> {
     const k = keysOf(key);
+    const releases = condition.releaseLock && condition.lockToken !== null;
+    const target = releases ? this.#handOverTarget(k.tag, condition.expectedVersion) : undefined;
     const reply = await this.#call(
       scripts.SAVE,
       k,
@@ -250,12 +299,15 @@ export class RedisProvider implements SessionProvider {
         publish: this.#publish,
         channel: k.channel,
         released: this.#released,
+        handTo: target?.handOver.lockToken ?? '',
+        handTimeoutMs: String(target?.handOver.lockTimeoutMs ?? 0),
       },
       [...flatten(changes.set), ...changes.remove],
       WRITES,
     ).catch((error: unknown) => {
-      // The release may have happened with its answer lost: its echo is ignored, so wake here.
-      if (condition.releaseLock && condition.lockToken !== null) this.#waiters.wake(k.tag);
+      // The release may have happened with its answer lost: its echo is ignored, so
+      // wake here (a waiter the lock was handed to finds it its own when it loads).
+      if (releases) this.#waiters.wake(k.tag);
       throw error;
     });
     if (reply.state !== 'saved') {
@@ -263,9 +315,9 @@ export class RedisProvider implements SessionProvider {
       if (condition.releaseLock) this.#waiters.wake(k.tag);
       return reply;
     }
-    if (condition.releaseLock && condition.lockToken !== null) this.#waiters.wake(k.tag);
     const version = Number(text(reply.version));
     this.#cache.saved(k.tag, condition.expectedVersion, version, changes);
+    if (releases) this.#afterRelease(key, k.tag, target, text(reply.handed) === '1');
     return { state: 'saved', version };
   }
 
@@ -278,26 +330,32 @@ export class RedisProvider implements SessionProvider {
    */
   async release(key: SessionKey, lockToken: string): Promise<void> {
     try {
-      await this.#release(key, lockToken);
+      await this.#release(key, lockToken, true);
     } catch (error) {
       if (isStoreUnavailable(error)) this.#pendingReleases.add(key, lockToken);
       throw error;
     }
   }
 
-  async #release(key: SessionKey, lockToken: string): Promise<void> {
+  /** `handOver`: the lock may pass to a request waiting here (not for a release retried after an outage). */
+  async #release(key: SessionKey, lockToken: string, handOver: boolean): Promise<void> {
     const k = keysOf(key);
-    try {
-      await this.#call(scripts.RELEASE, k, {
-        token: lockToken,
-        publish: this.#publish,
-        channel: k.channel,
-        released: this.#released,
-      });
-    } finally {
-      // Also when the answer was lost: the release may have happened, and its echo is ignored.
+    const copy = handOver ? this.#cache.get(k.tag) : undefined;
+    const target = copy ? this.#handOverTarget(k.tag, copy.version) : undefined;
+    const reply = await this.#call(scripts.RELEASE, k, {
+      token: lockToken,
+      publish: this.#publish,
+      channel: k.channel,
+      released: this.#released,
+      handTo: target?.handOver.lockToken ?? '',
+      handTimeoutMs: String(target?.handOver.lockTimeoutMs ?? 0),
+      known: SessionCache.known(copy),
+    }).catch((error: unknown) => {
+      // The release may have happened with its answer lost, and its echo is ignored.
       this.#waiters.wake(k.tag);
-    }
+      throw error;
+    });
+    this.#afterRelease(key, k.tag, target, reply.state === 'released' && text(reply.handed) === '1');
   }
 
   /** Locks whose release is waiting for Redis to come back (for tests and diagnostics). */

@@ -60,6 +60,16 @@ local function stored(internal)
   if not f[1] then return nil end
   return { timeout = f[1], created = f[2], version = f[3], absolute = f[4] or '' }
 end
+-- Gives the lock to another token of the same server (hand-over), else frees it and publishes.
+local function pass_lock(lock, handTo, handTimeoutMs, publish, channel, released)
+  if handTo ~= '' then
+    redis.call('SET', lock, handTo .. '|' .. tostring(now_ms()), 'PX', handTimeoutMs)
+    return '1'
+  end
+  redis.call('DEL', lock)
+  if publish ~= '' then redis.call(publish, channel, released) end
+  return ''
+end
 local function wake(command, channel, message)
   if command ~= '' then redis.call(command, channel, message or 'released') end
 end
@@ -160,13 +170,26 @@ return reply.created({ version = '1', created = tostring(now) })
 /**
  * Writes changes when the session exists and (with a token) the lock is still the
  * caller's, or free with the version the caller loaded. REST: `setCount` pairs of
- * item name and value, then the names of removed items.
+ * item name and value, then the names of removed items. With `release` and
+ * `handTo`, the lock passes to that token instead of being freed, provided nobody
+ * saved since the caller's load (the hand-over then knows the session): `handed`.
  */
 export const SAVE = script({
   name: 'save',
   keys: ['data', 'internal', 'lock'],
-  args: ['token', 'expectedVersion', 'release', 'timeout', 'setCount', 'publish', 'channel', 'released'],
-  replies: { saved: ['version'], missing: [], 'lock-lost': [] },
+  args: [
+    'token',
+    'expectedVersion',
+    'release',
+    'timeout',
+    'setCount',
+    'publish',
+    'channel',
+    'released',
+    'handTo',
+    'handTimeoutMs',
+  ],
+  replies: { saved: ['version', 'timeout', 'created', 'absolute', 'handed'], missing: [], 'lock-lost': [] },
   body: `
 local s = stored(internal)
 if not s then return reply.missing({}) end
@@ -188,26 +211,33 @@ if timeout ~= '' then
 end
 local version = redis.call('HINCRBY', internal, 'version', 1)
 slide(data, internal, ttl_ms(minutes, s.absolute, now_ms()))
+local handed = ''
 if token ~= '' and release == '1' then
-  redis.call('DEL', lock)
-  wake(publish, channel, released)
+  if s.version ~= expectedVersion then handTo = '' end
+  handed = pass_lock(lock, handTo, handTimeoutMs, publish, channel, released)
 end
-return reply.saved({ version = tostring(version) })
+return reply.saved({ version = tostring(version), timeout = minutes, created = s.created,
+  absolute = s.absolute, handed = handed })
 `,
 });
 
-/** Releases the lock if the token holds it. */
+/**
+ * Releases the lock if the token holds it. With `handTo`, passes it to that token
+ * instead, provided the session is still at `known` (`created:version`): `handed`.
+ */
 export const RELEASE = script({
   name: 'release the lock',
-  keys: ['lock'],
-  args: ['token', 'publish', 'channel', 'released'],
-  replies: { released: [], 'not-held': [] },
+  keys: ['internal', 'lock'],
+  args: ['token', 'publish', 'channel', 'released', 'handTo', 'handTimeoutMs', 'known'],
+  replies: { released: ['handed'], 'not-held': [] },
   body: `
 local held = redis.call('GET', lock)
 if held and holder(held) == token then
-  redis.call('DEL', lock)
-  wake(publish, channel, released)
-  return reply.released({})
+  if handTo ~= '' then
+    local s = stored(internal)
+    if not s or known ~= s.created .. ':' .. s.version then handTo = '' end
+  end
+  return reply.released({ handed = pass_lock(lock, handTo, handTimeoutMs, publish, channel, released) })
 end
 return reply['not-held']({})
 `,

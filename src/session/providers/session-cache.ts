@@ -7,13 +7,10 @@
  * cache. Bounded by bytes (item names and values, in characters), least recently
  * used first out.
  */
+import type { StoredSession } from '../session-provider.ts';
 
-export interface CachedSession {
-  readonly createdAtMs: number;
-  readonly version: number;
-  /** Never changed once cached: a save caches a new map. */
-  readonly items: ReadonlyMap<string, string>;
-}
+/** A session as this server last saw it stored; its `items` map is never changed once cached (a save caches a new one). */
+export type CachedSession = StoredSession;
 
 interface Entry extends CachedSession {
   readonly bytes: number;
@@ -67,7 +64,11 @@ export class SessionCache {
     key: string,
     loadedVersion: number | null,
     version: number,
-    changes: { readonly set: ReadonlyMap<string, string>; readonly remove: readonly string[] },
+    changes: {
+      readonly set: ReadonlyMap<string, string>;
+      readonly remove: readonly string[];
+      readonly timeoutMinutes?: number | undefined;
+    },
   ): void {
     const copy = this.#entries.get(key);
     if (copy === undefined) return;
@@ -78,7 +79,7 @@ export class SessionCache {
     const items = new Map(copy.items);
     for (const name of changes.remove) items.delete(name);
     for (const [name, value] of changes.set) items.set(name, value);
-    this.set(key, { createdAtMs: copy.createdAtMs, version, items });
+    this.set(key, { ...copy, version, items, timeoutMinutes: changes.timeoutMinutes ?? copy.timeoutMinutes });
   }
 
   delete(key: string): void {
