@@ -36,7 +36,7 @@ export async function acquireSession(
   let lockAcquired = false;
   let queued = false;
   let load: ExclusiveLoad | undefined;
-  if (provider.isBusy?.(key)) {
+  if (provider.isBusy?.(key, lockToken)) {
     // This server holds the lock or others wait for it: load once a release reaches this request.
     watch = await openWatch();
     if (watch.joined) load = { state: 'locked', lockAgeMs: 0 };

@@ -44,7 +44,7 @@ export class LockWaiters {
   readonly #listen: ReleaseListener | undefined;
   readonly #entries = new Map<string, Entry>();
   /** The locks this server holds, by key: until when (performance.now() ms; a lock ends by itself then). */
-  readonly #held = new Map<string, number>();
+  readonly #held = new Map<string, { readonly untilMs: number; readonly lockToken: string }>();
 
   constructor(options: { readonly maxPerSession?: number; readonly listen?: ReleaseListener } = {}) {
     this.#maxPerSession = options.maxPerSession ?? DEFAULT_MAX_WAITERS_PER_SESSION;
@@ -81,7 +81,8 @@ export class LockWaiters {
         return undefined;
       });
     }
-    const joined = entry.watches.size > 0 || this.#holds(key);
+    const held = this.#holder(key, handOver?.lockToken);
+    const joined = held === 'other' || (held === 'none' && entry.watches.size > 0);
     const watch = new Watch(joined, handOver, (passOn) => {
       this.#remove(key, watch);
       if (passOn) this.wake(key);
@@ -122,21 +123,25 @@ export class LockWaiters {
    * This server took the lock of `key` for `lockTimeoutMs`: until it releases it
    * (`wake`), a new request of this server waits for that release without loading.
    */
-  hold(key: string, lockTimeoutMs: number): void {
-    this.#held.set(key, performance.now() + lockTimeoutMs);
+  hold(key: string, lockToken: string, lockTimeoutMs: number): void {
+    this.#held.set(key, { untilMs: performance.now() + lockTimeoutMs, lockToken });
   }
 
-  /** True when this server holds the lock of `key`, or has requests waiting for it. */
-  isBusy(key: string): boolean {
-    return this.#entries.has(key) || this.#holds(key);
+  /** True when this server holds the lock of `key` with another token, or has requests waiting for it. */
+  isBusy(key: string, lockToken: string): boolean {
+    const held = this.#holder(key, lockToken);
+    return held === 'other' || (held === 'none' && this.#entries.has(key));
   }
 
-  #holds(key: string): boolean {
-    const until = this.#held.get(key);
-    if (until === undefined) return false;
-    if (until > performance.now()) return true;
-    this.#held.delete(key);
-    return false;
+  /** Whether this server holds the lock of `key`: with `lockToken` (a request reloading its session), another, or none. */
+  #holder(key: string, lockToken: string | undefined): 'mine' | 'other' | 'none' {
+    const held = this.#held.get(key);
+    if (held === undefined) return 'none';
+    if (held.untilMs <= performance.now()) {
+      this.#held.delete(key);
+      return 'none';
+    }
+    return held.lockToken === lockToken ? 'mine' : 'other';
   }
 
   /** How many requests wait for `key` (for tests and diagnostics). */

@@ -174,12 +174,13 @@ export interface SessionProvider {
   ): Promise<LockWatch>;
 
   /**
-   * Optional. True when this front-end server holds the session's lock or has
-   * requests waiting for it: a new request then opens its watch first and, when a
+   * Optional. True when this front-end server holds the session's lock with
+   * another token than `lockToken` (a request reloading its session holds it
+   * itself), or has requests waiting for it: a new request then opens its watch first and, when a
    * release is sure to reach it (`LockWatch.joined`), waits without loading (it
    * would find the session locked); it loads when woken, or at `lockPollMs`.
    */
-  isBusy?(key: SessionKey): boolean;
+  isBusy?(key: SessionKey, lockToken: string): boolean;
 
   /**
    * Creates the session if no session has this id, with version 1 and the

@@ -207,6 +207,34 @@ describe('the Redis provider', () => {
     assert.ok(calls.length <= 1 + 20 + Math.ceil(20 / 9) + 1, `${calls.length} round trips`);
   });
 
+  it('reloads a session whose lock it holds at once, while another request of this server waits for that lock', async () => {
+    const sessions = new SessionEngine(new RedisProvider(await connect(single)), {
+      appKey: 'reload',
+      lockPollMs: 10_000,
+    });
+    const seed = await sessions.open(undefined);
+    seed.set('n', 1);
+    await seed.commit();
+    const holder = await sessions.open(seed.id);
+    const queued = new Promise<void>((resolve) => {
+      const listener = () => {
+        unsubscribe(SESSION_CHANNELS.lockQueued, listener);
+        resolve();
+      };
+      subscribe(SESSION_CHANNELS.lockQueued, listener);
+    });
+    const waiter = sessions.open(seed.id);
+    await queued;
+    const started = Date.now();
+    await holder.reload();
+    assert.ok(Date.now() - started < 1000, `reloaded after ${Date.now() - started} ms`);
+    holder.set('n', 2);
+    await holder.commit();
+    const next = await waiter;
+    assert.equal(next.get('n'), 2);
+    await next.commit();
+  });
+
   it('falls back to EVAL when Redis forgot the scripts', async () => {
     const sessions = new SessionEngine(new RedisProvider(await connect(single)), { appKey: 'flush' });
     const session = await sessions.open(undefined);

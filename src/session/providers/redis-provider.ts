@@ -151,7 +151,7 @@ export class RedisProvider implements SessionProvider {
     const copy = this.#cache.get(k.tag);
     // While this load is in flight, requests of this server for the session wait for
     // its outcome instead of loading too (a burst of one user's requests).
-    this.#waiters.hold(k.tag, options.lockTimeoutMs);
+    this.#waiters.hold(k.tag, lockToken, options.lockTimeoutMs);
     const reply = await this.#call(scripts.LOAD_EXCLUSIVE, k, {
       token: lockToken,
       lockTimeoutMs: String(options.lockTimeoutMs),
@@ -175,7 +175,7 @@ export class RedisProvider implements SessionProvider {
       this.#cache.delete(k.tag);
       return { state: 'missing' };
     }
-    this.#waiters.hold(k.tag, options.lockTimeoutMs);
+    this.#waiters.hold(k.tag, lockToken, options.lockTimeoutMs);
     const took = text(reply.tookOver);
     return {
       state: 'loaded',
@@ -193,8 +193,8 @@ export class RedisProvider implements SessionProvider {
     return reply;
   }
 
-  isBusy(key: SessionKey): boolean {
-    return this.#waiters.isBusy(keysOf(key).tag);
+  isBusy(key: SessionKey, lockToken: string): boolean {
+    return this.#waiters.isBusy(keysOf(key).tag, lockToken);
   }
 
   /** The session of a load reply: its items from the reply, or from `copy` when Redis found it unchanged. */
@@ -247,7 +247,7 @@ export class RedisProvider implements SessionProvider {
       return;
     }
     this.#handOvers.set(tag, (this.#handOvers.get(tag) ?? 0) + 1);
-    this.#waiters.hold(tag, target.handOver.lockTimeoutMs);
+    this.#waiters.hold(tag, target.handOver.lockToken, target.handOver.lockTimeoutMs);
     if (target.take(this.#cache.get(tag)) === 'gone')
       this.release(key, target.handOver.lockToken).catch(() => {});
   }
