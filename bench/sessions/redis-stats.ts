@@ -15,6 +15,8 @@ export interface RedisCounters {
   readonly connections: number;
   /** CPU time of redis-server (user + system), microseconds. */
   readonly cpuMicros: number;
+  /** Calls by command (`INFO commandstats`), those run inside scripts included. */
+  readonly calls: ReadonlyMap<string, number>;
 }
 
 export class RedisStats {
@@ -34,11 +36,19 @@ export class RedisStats {
   async snapshot(): Promise<RedisCounters> {
     const stats = parseInfo(String(await this.#client.sendCommand(['INFO', 'stats'])));
     const cpu = parseInfo(String(await this.#client.sendCommand(['INFO', 'cpu'])));
+    const commands = parseInfo(String(await this.#client.sendCommand(['INFO', 'commandstats'])));
+    const calls = new Map<string, number>();
+    for (const [field, value] of Object.entries(commands)) {
+      const found = /^cmdstat_(.+)$/.exec(field);
+      const n = /(?:^|,)calls=(\d+)/.exec(value);
+      if (found && n) calls.set(found[1]!, Number(n[1]));
+    }
     return {
       inputBytes: Number(stats.total_net_input_bytes),
       outputBytes: Number(stats.total_net_output_bytes),
       connections: Number(stats.total_connections_received),
       cpuMicros: Math.round((Number(cpu.used_cpu_user) + Number(cpu.used_cpu_sys)) * 1e6),
+      calls,
     };
   }
 
@@ -58,6 +68,7 @@ export function difference(after: RedisCounters, before: RedisCounters): RedisCo
     outputBytes: after.outputBytes - before.outputBytes,
     connections: after.connections - before.connections,
     cpuMicros: after.cpuMicros - before.cpuMicros,
+    calls: new Map([...after.calls].map(([name, n]) => [name, n - (before.calls.get(name) ?? 0)])),
   };
 }
 

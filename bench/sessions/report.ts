@@ -50,6 +50,23 @@ function storeOf(app: AppName): 'redis' | 'sqlite' | 'postgres' | 'none' {
   return PROGRAMS[app].database ?? 'redis';
 }
 
+/** Commands a client sends itself; with scripts, the commands they run inside are counted by Redis too. */
+const CLIENT_COMMANDS = ['evalsha', 'eval', 'subscribe', 'unsubscribe', 'ssubscribe', 'sunsubscribe'];
+
+/**
+ * Round trips to Redis: for Tessera, its scripts and pub/sub commands (the commands
+ * a script runs are not round trips); for connect-redis, every command. `INFO`
+ * (the orchestrator's own) is never counted.
+ */
+export function redisCalls(cell: CellResult): number {
+  const calls = cell.redis.calls;
+  if (cell.app.startsWith('tessera'))
+    return CLIENT_COMMANDS.reduce((sum, name) => sum + (calls.get(name) ?? 0), 0);
+  let sum = 0;
+  for (const [name, n] of calls) if (name !== 'info') sum += n;
+  return sum;
+}
+
 /** CPU of the server process(es) holding the sessions: redis-server, the PostgreSQL backends; none for SQLite (in the app) or no session. */
 function serverCpuMicros(cell: CellResult): number | undefined {
   const store = storeOf(cell.app);
@@ -67,6 +84,7 @@ export function workloadTable(workload: Workload, results: WorkloadResults): str
     'app CPU µs/req',
     'server CPU µs/req',
     'app + server CPU µs/req',
+    'Redis calls/req',
     'req/s',
     'rounds',
     'p50 ms',
@@ -92,6 +110,7 @@ export function workloadTable(workload: Workload, results: WorkloadResults): str
       perRequest(cell.appCpuMicros).toFixed(0),
       server === undefined ? (store === 'sqlite' ? 'in app' : '') : perRequest(server).toFixed(0),
       perRequest(cell.appCpuMicros + (server ?? 0)).toFixed(0),
+      store === 'redis' ? perRequest(redisCalls(cell)).toFixed(2) : '',
       Math.round(cell.requestsPerSecond).toString(),
       spread(cell.roundsPerSecond),
       cell.p50Ms.toFixed(0),
@@ -149,11 +168,12 @@ export function checkTargets(
   if (writes && writesAnchor) {
     const value = pairedRatio(writes, writesAnchor);
     checks.push({
-      target: 'write-heavy, locking: Tessera ≥ 1.0x connect-redis req/s',
-      met: value >= 1.0,
+      target: 'write-heavy, locking: Tessera ≥ 1.1x connect-redis req/s',
+      met: value >= 1.1,
       measured: `${value.toFixed(2)}x`,
     });
   }
+  checks.push(...costTargets(results));
   const reads = cell('read-only', 'tessera');
   const readsBaseline = cell('read-only', 'baseline');
   if (reads && readsBaseline) {
@@ -219,6 +239,88 @@ export function checkTargets(
       target: 'zero TLS handshakes per request (after warm-up)',
       met: connections === 0,
       measured: `${connections} new connections in ${requests} requests`,
+    });
+  }
+  return checks;
+}
+
+/** Issue 13: what a locking request costs against connect-redis's unlocked one, on Redis. */
+function costTargets(results: ReadonlyMap<string, WorkloadResults>): TargetCheck[] {
+  const checks: TargetCheck[] = [];
+  const perRequest = (found: CellResult, value: number) => value / found.requests;
+  for (const id of ['read-only', '80-20', 'write-heavy']) {
+    const tessera = results.get(id)?.get('tessera');
+    const anchor = results.get(id)?.get('connect-redis');
+    if (!tessera || !anchor) continue;
+    const total = (found: CellResult) => perRequest(found, found.appCpuMicros + found.redis.cpuMicros);
+    const cpu = total(tessera) / total(anchor);
+    checks.push({
+      target: `${id}: app + Redis CPU per request ≤ 0.8x connect-redis's`,
+      met: cpu <= 0.8,
+      measured: `${cpu.toFixed(2)}x (${total(tessera).toFixed(0)} / ${total(anchor).toFixed(0)} µs)`,
+    });
+    const redisCpu =
+      perRequest(tessera, tessera.redis.cpuMicros) / perRequest(anchor, anchor.redis.cpuMicros);
+    checks.push({
+      target: `${id}: Redis CPU per request ≤ 1.5x connect-redis's`,
+      met: redisCpu <= 1.5,
+      measured: `${redisCpu.toFixed(2)}x (${perRequest(tessera, tessera.redis.cpuMicros).toFixed(0)} / ${perRequest(anchor, anchor.redis.cpuMicros).toFixed(0)} µs)`,
+    });
+  }
+  const reads = results.get('read-only');
+  const readsAnchor = reads?.get('connect-redis');
+  for (const [app, limit] of [
+    ['tessera', 1.3],
+    ['tessera-get-readonly', 1.6],
+  ] as const) {
+    const found = reads?.get(app);
+    if (!found || !readsAnchor) continue;
+    const value = pairedRatio(found, readsAnchor);
+    checks.push({
+      target: `read-only: ${LABELS[app]} ≥ ${limit}x connect-redis req/s`,
+      met: value >= limit,
+      measured: `${value.toFixed(2)}x`,
+    });
+  }
+  const hot = results.get('hot-session')?.get('tessera');
+  const hotAnchor = results.get('hot-session')?.get('connect-redis');
+  if (hot) {
+    const calls = perRequest(hot, redisCalls(hot));
+    checks.push({
+      target: 'hot session: ≤ 2.5 Redis calls per request',
+      met: calls <= 2.5,
+      measured: calls.toFixed(2),
+    });
+  }
+  if (hot && hotAnchor) {
+    const value = pairedRatio(hot, hotAnchor);
+    checks.push({
+      target: 'hot session: ≥ 0.8x connect-redis req/s (which loses updates)',
+      met: value >= 0.8,
+      measured: `${value.toFixed(2)}x`,
+    });
+    checks.push({
+      target: "hot session: p99 ≤ 2x connect-redis's",
+      met: hot.p99Ms <= 2 * hotAnchor.p99Ms,
+      measured: `${hot.p99Ms.toFixed(0)} against ${hotAnchor.p99Ms.toFixed(0)} ms`,
+    });
+  }
+  const large = results.get('large-session')?.get('tessera');
+  const largeAnchor = results.get('large-session')?.get('connect-redis');
+  if (large && largeAnchor) {
+    const value = pairedRatio(large, largeAnchor);
+    checks.push({
+      target: '100 KB session: ≥ 4x connect-redis req/s',
+      met: value >= 4,
+      measured: `${value.toFixed(2)}x`,
+    });
+  }
+  if (large) {
+    const out = perRequest(large, large.redis.outputBytes);
+    checks.push({
+      target: '100 KB session: Redis bytes out per request < 10 KB once warm',
+      met: out < 10_000,
+      measured: bytes(out),
     });
   }
   return checks;

@@ -149,7 +149,8 @@ async function main(): Promise<void> {
       const load = new Map(
         order.map((app) => {
           const sequence = requestSequence(workload, cookies.get(app.name)?.get(workload.sessions) ?? []);
-          return [app.name, (seconds: number) => runLoad(app, sequence, seconds)] as const;
+          const connections = workload.hot?.connections ?? settings.connections;
+          return [app.name, (seconds: number) => runLoad(app, sequence, seconds, connections)] as const;
         }),
       );
       log(`${workload.id}: warming up ${order.map((app) => app.name).join(', ')}`);
@@ -255,10 +256,15 @@ async function checkSession(app: AppProcess, cookie: string): Promise<void> {
 
 type Sequence = ReturnType<typeof requestSequence>;
 
-function runLoad(app: AppProcess, sequence: Sequence, seconds: number): Promise<autocannon.Result> {
+function runLoad(
+  app: AppProcess,
+  sequence: Sequence,
+  seconds: number,
+  connections: number,
+): Promise<autocannon.Result> {
   return autocannon({
     url: app.url,
-    connections: settings.connections,
+    connections,
     duration: seconds,
     requests: [{ setupRequest: sequence }],
   });
@@ -319,6 +325,7 @@ function aggregate(app: AppName, rounds: readonly Round[]): CellResult {
       outputBytes: sum((round) => round.redis.outputBytes),
       connections: sum((round) => round.redis.connections),
       cpuMicros: sum((round) => round.redis.cpuMicros),
+      calls: sumCalls(rounds.map((round) => round.redis.calls)),
     },
     appCpuMicros: sum((round) => round.appCpuMicros),
     postgresCpuMicros: rounds.every((round) => round.postgresCpuMicros !== undefined)
@@ -327,6 +334,12 @@ function aggregate(app: AppName, rounds: readonly Round[]): CellResult {
     loopMaxMs: Math.max(...rounds.map((round) => round.loop.loopMaxMs)),
     loopP99Ms: Math.max(...rounds.map((round) => round.loop.loopP99Ms)),
   };
+}
+
+function sumCalls(all: readonly ReadonlyMap<string, number>[]): Map<string, number> {
+  const total = new Map<string, number>();
+  for (const calls of all) for (const [name, n] of calls) total.set(name, (total.get(name) ?? 0) + n);
+  return total;
 }
 
 function median(values: readonly number[]): number {

@@ -1,5 +1,5 @@
 /**
- * The four workloads, and the request sequence autocannon sends for each: requests
+ * The five workloads, and the request sequence autocannon sends for each: requests
  * rotate over the pre-created sessions (so concurrent requests rarely share a
  * session, and a lock, as concurrent requests of different users would), and
  * writes are spread evenly among reads.
@@ -15,6 +15,8 @@ export interface Workload {
   readonly sessions: SessionSize;
   /** Share of requests that change an item (`POST /item`); the others read one (`GET /item`). */
   readonly writeShare: number;
+  /** Every request uses the same session (one user's concurrent requests), with this many connections. */
+  readonly hot?: { readonly connections: number };
 }
 
 export const WORKLOADS: readonly Workload[] = [
@@ -25,6 +27,13 @@ export const WORKLOADS: readonly Workload[] = [
     title: 'Write-heavy: every request changes one item',
     sessions: 'small',
     writeShare: 1,
+  },
+  {
+    id: 'hot-session',
+    title: 'One hot session, 50 concurrent requests, 80% read / 20% write',
+    sessions: 'small',
+    writeShare: 0.2,
+    hot: { connections: 50 },
   },
   {
     id: 'large-session',
@@ -40,12 +49,14 @@ export const FILLER_KB: Readonly<Record<SessionSize, number>> = { small: 0, larg
 /**
  * autocannon's `setupRequest` for a workload: request `i` goes to session
  * `(i + ⌊i / n⌋) mod n` (the write pattern shifts by one session each round) and
- * writes when it crosses a multiple of `1 / writeShare`. `cookies` empty: no session.
+ * writes when it crosses a multiple of `1 / writeShare`; a hot workload sends every
+ * request to the first session. `all` empty: no session.
  */
 export function requestSequence(
   workload: Workload,
-  cookies: readonly string[],
+  all: readonly string[],
 ): (request: autocannon.Request) => autocannon.Request {
+  const cookies = workload.hot ? all.slice(0, 1) : all;
   let i = 0;
   return (request) => {
     const n = i++;

@@ -27,6 +27,7 @@ import { createHttpSession, type HttpSession, sessionSetCookie } from './http-se
 import { adoptLegacySession, type LegacyMove } from './legacy-session.ts';
 import { resolveMiddlewareOptions, type SessionMiddlewareOptions } from './middleware-options.ts';
 import { endedByClient } from './session-middleware.ts';
+import { WaitAbort } from './wait-abort.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -80,16 +81,14 @@ const sessionPlugin: FastifyPluginAsync<FastifySessionOptions> = async (fastify,
     const mode = routeMode(request);
     if (mode === undefined) return;
     let active: ActiveSession;
-    const aborted = new AbortController();
-    const onClose = () => aborted.abort();
-    reply.raw.once('close', onClose);
+    const aborted = new WaitAbort(reply.raw);
     try {
       const clientIds = readCookies(request.headers.cookie, resolved.cookie.name);
       active = await resolved.engine.open(clientIds, { mode, signal: aborted.signal });
       const move = resolved.legacy && (await adoptLegacySession(request.raw, active, resolved.legacy));
       if (move) moves.set(request, move);
     } catch (error) {
-      if (aborted.signal.aborted && endedByClient(error, resolved.engine.provider.name)) {
+      if (aborted.aborted && endedByClient(error, resolved.engine.provider.name)) {
         reply.hijack(); // nothing to send, and nothing more to run
         return;
       }
@@ -98,7 +97,7 @@ const sessionPlugin: FastifyPluginAsync<FastifySessionOptions> = async (fastify,
       resolved.onError?.(error, request.raw);
       return reply.code(response.status).headers(response.headers).send(response.body);
     } finally {
-      reply.raw.off('close', onClose);
+      aborted.dispose();
     }
     actives.set(request, active);
     request.session = createHttpSession(
@@ -113,7 +112,7 @@ const sessionPlugin: FastifyPluginAsync<FastifySessionOptions> = async (fastify,
     const active = actives.get(request);
     if (!active) return payload;
     try {
-      await active.commit();
+      await active.commit({ awaitRelease: false });
     } catch (error) {
       resolved.onError?.(error, request.raw);
       const response = sessionErrorResponse(error, resolved.retryAfterSeconds);

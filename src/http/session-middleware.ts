@@ -24,6 +24,7 @@ import {
   resolveMiddlewareOptions,
   type SessionMiddlewareOptions,
 } from './middleware-options.ts';
+import { WaitAbort } from './wait-abort.ts';
 
 /**
  * In Express, `req.session` is typed by `@types/express-session` (a global
@@ -58,9 +59,7 @@ export function sessionMiddleware(options: SessionMiddlewareOptions): SessionHan
       next?.();
       return;
     }
-    const aborted = new AbortController();
-    const onClose = () => aborted.abort();
-    res.once('close', onClose);
+    const aborted = new WaitAbort(res);
     let active: ActiveSession;
     let move: LegacyMove | undefined;
     try {
@@ -68,7 +67,7 @@ export function sessionMiddleware(options: SessionMiddlewareOptions): SessionHan
       active = await resolved.engine.open(clientIds, { mode: resolved.mode(req), signal: aborted.signal });
       if (resolved.legacy) move = await adoptLegacySession(req, active, resolved.legacy);
     } catch (error) {
-      if (aborted.signal.aborted && endedByClient(error, resolved.engine.provider.name)) return;
+      if (aborted.aborted && endedByClient(error, resolved.engine.provider.name)) return;
       const response = sessionErrorResponse(error, resolved.retryAfterSeconds);
       if (response) resolved.onError?.(error, req);
       if (response && !res.headersSent && !res.writableEnded) sendErrorResponse(res, response);
@@ -76,7 +75,7 @@ export function sessionMiddleware(options: SessionMiddlewareOptions): SessionHan
       else throw error;
       return;
     } finally {
-      res.off('close', onClose);
+      aborted.dispose();
     }
     if (res.writableEnded || res.destroyed) {
       await active.discard();
@@ -122,7 +121,7 @@ export function attachSession(
     if (ending) return (end as (...a: unknown[]) => ServerResponse).apply(this, args);
     ending = true;
     active
-      .commit()
+      .commit({ awaitRelease: false })
       // The old session goes only once the new one is stored; failing to delete it costs nothing but space.
       .then(() => move?.finish().catch((error: unknown) => options.onError?.(error, req)))
       .then(

@@ -106,6 +106,8 @@ export class ActiveSession {
   #keep = false;
   /** A principal to write with the next save; `undefined`: unchanged. */
   #principal: SessionPrincipal | null | undefined;
+  /** `commit({ awaitRelease: false })`: a release that is all there is to do is not waited for. */
+  #awaitRelease = true;
 
   constructor(init: ActiveSessionInit) {
     this.mode = init.mode;
@@ -212,11 +214,15 @@ export class ActiveSession {
 
   /**
    * Ends the request's use of the session: writes what changed (nothing when nothing
-   * changed) and releases the lock, in at most one store call. Idempotent.
+   * changed) and releases the lock, in at most one store call. Idempotent. With
+   * `awaitRelease: false`, a release that is all there is to do (nothing changed)
+   * is sent without waiting for its answer (a response need not wait for it; one
+   * that fails is retried by the provider, and a lock ends by itself in any case).
    */
-  commit(): Promise<void> {
+  commit(options: { readonly awaitRelease?: boolean } = {}): Promise<void> {
     const state = this.#state;
     if (state.name === 'ended') return state.done;
+    this.#awaitRelease = options.awaitRelease ?? true;
     const ended: EndedState = { name: 'ended', final: state, done: Promise.resolve() };
     this.#enter(ended);
     ended.done = this.#write(state, true).then(
@@ -408,7 +414,11 @@ export class ActiveSession {
     if (this.#touched) await this.#provider.touch(this.#key);
     this.#report('unchanged', 0, 0, 0, null);
     if (!release || state.name === 'loaded') return state;
-    if (state.name === 'locked') await this.#provider.release(this.#key, state.lockToken);
+    if (state.name === 'locked') {
+      const released = this.#provider.release(this.#key, state.lockToken);
+      if (this.#awaitRelease) await released;
+      else released.catch(() => {}); // retried by the provider; the lock ends by itself in any case
+    }
     return { name: 'loaded', version: state.version, createdAtMs: state.createdAtMs };
   }
 

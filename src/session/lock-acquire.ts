@@ -13,8 +13,13 @@ import type { ExclusiveLoad, LockWatch, SessionKey, SessionProvider } from './se
 export interface AcquireOptions {
   readonly requestTimeoutMs: number;
   readonly lockPollMs: number;
-  readonly signal?: AbortSignal | undefined;
 }
+
+/**
+ * Aborts a lock wait (the client went away): a signal, or a function that makes one,
+ * called only once a wait starts (most requests never wait, and allocate nothing).
+ */
+export type WaitSignal = AbortSignal | (() => AbortSignal);
 
 export type AcquiredLoad = Exclude<ExclusiveLoad, { state: 'locked' }>;
 
@@ -23,11 +28,19 @@ export async function acquireSession(
   key: SessionKey,
   lockToken: string,
   options: AcquireOptions,
+  waitSignal?: WaitSignal,
 ): Promise<AcquiredLoad> {
   const started = performance.now();
   let watch: LockWatch | undefined;
+  let signal: AbortSignal | undefined;
   let lockAcquired = false;
   let queued = false;
+  let load: ExclusiveLoad | undefined;
+  if (provider.isBusy?.(key, lockToken)) {
+    // This server holds the lock or others wait for it: load once a release reaches this request.
+    watch = await openWatch();
+    if (watch.joined) load = { state: 'locked', lockAgeMs: 0 };
+  }
   const report = (outcome: Parameters<typeof publishLockWait>[0]['outcome']) => {
     if (watch)
       publishLockWait({
@@ -38,7 +51,7 @@ export async function acquireSession(
   };
   try {
     for (;;) {
-      const load = await provider.loadExclusive(key, lockToken, { lockTimeoutMs: options.requestTimeoutMs });
+      load ??= await provider.loadExclusive(key, lockToken, { lockTimeoutMs: options.requestTimeoutMs });
       if (load.state !== 'locked') {
         lockAcquired = load.state === 'loaded';
         report(lockAcquired ? 'acquired' : 'missing');
@@ -56,17 +69,11 @@ export async function acquireSession(
         );
       }
       if (!watch) {
-        try {
-          watch = await provider.watchLock(key);
-        } catch (error) {
-          publishLockWait({
-            provider: provider.name,
-            waitedMs: Math.round(performance.now() - started),
-            outcome: outcome(error),
-          });
-          throw error;
+        watch = await openWatch();
+        if (!watch.joined) {
+          load = undefined;
+          continue; // load again now that releases are watched, so none is missed
         }
-        continue; // load again now that releases are watched, so none is missed
       }
       if (!queued) {
         queued = true;
@@ -74,10 +81,13 @@ export async function acquireSession(
       }
       const untilStaleMs = options.requestTimeoutMs - load.lockAgeMs + 1;
       const untilDeadlineMs = options.requestTimeoutMs - waitedMs;
-      await watch.wait(
+      signal ??= typeof waitSignal === 'function' ? waitSignal() : waitSignal;
+      const handed = await watch.wait(
         Math.max(1, Math.ceil(Math.min(options.lockPollMs, untilStaleMs, untilDeadlineMs))),
-        options.signal,
+        signal,
       );
+      // Handed over by the request of this server that released the lock: held, and loaded.
+      load = handed ? { state: 'loaded', session: handed, tookOverLockAgedMs: null } : undefined;
     }
   } catch (error) {
     if (!(error instanceof SessionError && error.code === 'TESSERA_SESSION_LOCK_WAIT_TIMEOUT'))
@@ -85,6 +95,19 @@ export async function acquireSession(
     throw error;
   } finally {
     watch?.close({ lockAcquired });
+  }
+
+  async function openWatch(): Promise<LockWatch> {
+    try {
+      return await provider.watchLock(key, { lockToken, lockTimeoutMs: options.requestTimeoutMs });
+    } catch (error) {
+      publishLockWait({
+        provider: provider.name,
+        waitedMs: Math.round(performance.now() - started),
+        outcome: outcome(error),
+      });
+      throw error;
+    }
   }
 }
 

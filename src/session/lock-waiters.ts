@@ -12,7 +12,13 @@
  * the session is gone (abandoned, moved to a new id) every waiter is woken.
  */
 import { SessionError } from './errors.ts';
-import type { LockWatch } from './session-provider.ts';
+import type { LockWatch, StoredSession } from './session-provider.ts';
+
+/** The lock token and timeout a waiter takes the lock with, when it is handed over. */
+export interface HandOver {
+  readonly lockToken: string;
+  readonly lockTimeoutMs: number;
+}
 
 /** What a release message says: the lock was released, or the session is gone. */
 export type ReleaseKind = 'released' | 'gone';
@@ -37,6 +43,8 @@ export class LockWaiters {
   readonly #maxPerSession: number;
   readonly #listen: ReleaseListener | undefined;
   readonly #entries = new Map<string, Entry>();
+  /** The locks this server holds, by key: until when (performance.now() ms; a lock ends by itself then). */
+  readonly #held = new Map<string, { readonly untilMs: number; readonly lockToken: string }>();
 
   constructor(options: { readonly maxPerSession?: number; readonly listen?: ReleaseListener } = {}) {
     this.#maxPerSession = options.maxPerSession ?? DEFAULT_MAX_WAITERS_PER_SESSION;
@@ -51,7 +59,7 @@ export class LockWaiters {
    * session tries to listen again. A store that is down fails the waiter's next
    * load instead, so the request still fails fast.
    */
-  async watch(key: string): Promise<LockWatch> {
+  async watch(key: string, handOver?: HandOver): Promise<LockWatch> {
     let entry = this.#entries.get(key);
     if (entry && entry.watches.size >= this.#maxPerSession) {
       throw new SessionError(
@@ -73,7 +81,9 @@ export class LockWaiters {
         return undefined;
       });
     }
-    const watch = new Watch((passOn) => {
+    const held = this.#holder(key, handOver?.lockToken);
+    const joined = held === 'other' || (held === 'none' && entry.watches.size > 0);
+    const watch = new Watch(joined, handOver, (passOn) => {
       this.#remove(key, watch);
       if (passOn) this.wake(key);
     });
@@ -88,14 +98,50 @@ export class LockWaiters {
    * once more (its load may have read the lock before this release).
    */
   wake(key: string): void {
+    this.#held.delete(key);
     const watches = this.#entries.get(key)?.watches ?? [];
     for (const watch of watches) if (watch.idle && watch.signal()) return;
     for (const watch of watches) if (watch.signal()) return;
   }
 
+  /**
+   * The longest-waiting waiter of `key` that is waiting now (not loading) and can
+   * take the lock by hand-over; `undefined` when none.
+   */
+  handOverTarget(key: string): HandOverTarget | undefined {
+    for (const watch of this.#entries.get(key)?.watches ?? []) if (watch.canTakeOver) return watch;
+    return undefined;
+  }
+
   /** The session of `key` is gone (abandoned, new id): wakes every waiter. */
   wakeAll(key: string): void {
+    this.#held.delete(key);
     for (const watch of this.#entries.get(key)?.watches ?? []) watch.signal();
+  }
+
+  /**
+   * This server took the lock of `key` for `lockTimeoutMs`: until it releases it
+   * (`wake`), a new request of this server waits for that release without loading.
+   */
+  hold(key: string, lockToken: string, lockTimeoutMs: number): void {
+    this.#held.set(key, { untilMs: performance.now() + lockTimeoutMs, lockToken });
+  }
+
+  /** True when this server holds the lock of `key` with another token, or has requests waiting for it. */
+  isBusy(key: string, lockToken: string): boolean {
+    const held = this.#holder(key, lockToken);
+    return held === 'other' || (held === 'none' && this.#entries.has(key));
+  }
+
+  /** Whether this server holds the lock of `key`: with `lockToken` (a request reloading its session), another, or none. */
+  #holder(key: string, lockToken: string | undefined): 'mine' | 'other' | 'none' {
+    const held = this.#held.get(key);
+    if (held === undefined) return 'none';
+    if (held.untilMs <= performance.now()) {
+      this.#held.delete(key);
+      return 'none';
+    }
+    return held.lockToken === lockToken ? 'mine' : 'other';
   }
 
   /** How many requests wait for `key` (for tests and diagnostics). */
@@ -115,7 +161,22 @@ export class LockWaiters {
   }
 }
 
-class Watch implements LockWatch {
+/** A waiter the lock can be handed over to. */
+export interface HandOverTarget {
+  readonly handOver: HandOver;
+  /**
+   * Ends the wait with `session`: the waiter holds the lock now (`taken`). When a
+   * timer or a wake ended its wait first, it loads (again) and finds the lock its
+   * own (`loads`); when it gave up without the lock (`gone`), the caller must
+   * release the lock it gave this waiter's token. Without `session` (the caller
+   * no longer knows it), the waiter is woken to load it.
+   */
+  take(session: StoredSession | undefined): 'taken' | 'loads' | 'gone';
+}
+
+class Watch implements LockWatch, HandOverTarget {
+  readonly joined: boolean;
+  readonly #handOver: HandOver | undefined;
   readonly #onClose: (passOn: boolean) => void;
   /** A wake the waiter has not acted on: its next `wait` returns at once. */
   #owed = false;
@@ -124,15 +185,40 @@ class Watch implements LockWatch {
   /** Woken at least once. */
   #woken = false;
   #closed = false;
-  #resolve: (() => void) | undefined;
+  /** Closed holding the lock. */
+  #acquired = false;
+  #resolve: ((session?: StoredSession) => void) | undefined;
 
-  constructor(onClose: (passOn: boolean) => void) {
+  constructor(joined: boolean, handOver: HandOver | undefined, onClose: (passOn: boolean) => void) {
+    this.joined = joined;
+    this.#handOver = handOver;
     this.#onClose = onClose;
   }
 
   /** Neither holding a wake it has not acted on, nor loading after one. */
   get idle(): boolean {
     return !this.#closed && !this.#owed && !this.#delivered;
+  }
+
+  get handOver(): HandOver {
+    return this.#handOver!;
+  }
+
+  /** Waiting now, idle, and given a token to take the lock with. */
+  get canTakeOver(): boolean {
+    return this.#handOver !== undefined && this.#resolve !== undefined && this.idle;
+  }
+
+  take(session: StoredSession | undefined): 'taken' | 'loads' | 'gone' {
+    if (this.#closed) return this.#acquired ? 'loads' : 'gone';
+    if (this.#resolve === undefined || session === undefined) {
+      this.signal(); // its load under way may have found the lock still held: load again
+      return 'loads';
+    }
+    this.#woken = true;
+    this.#delivered = true;
+    this.#resolve(session);
+    return 'taken';
   }
 
   /** Wakes this waiter; false when it is closed or already owes a load. */
@@ -148,14 +234,14 @@ class Watch implements LockWatch {
     return true;
   }
 
-  wait(timeoutMs: number, signal?: AbortSignal): Promise<void> {
+  wait(timeoutMs: number, signal?: AbortSignal): Promise<StoredSession | undefined> {
     this.#delivered = false;
     if (this.#owed || this.#closed) {
       this.#owed = false;
-      return Promise.resolve();
+      return Promise.resolve(undefined);
     }
     if (signal?.aborted) return Promise.reject(signal.reason);
-    return new Promise<void>((resolve, reject) => {
+    return new Promise<StoredSession | undefined>((resolve, reject) => {
       const finish = () => {
         clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
@@ -167,11 +253,11 @@ class Watch implements LockWatch {
       };
       const timer = setTimeout(() => {
         finish();
-        resolve();
+        resolve(undefined);
       }, timeoutMs);
-      this.#resolve = () => {
+      this.#resolve = (session) => {
         finish();
-        resolve();
+        resolve(session);
       };
       signal?.addEventListener('abort', onAbort, { once: true });
     });
@@ -180,6 +266,7 @@ class Watch implements LockWatch {
   close(options: { readonly lockAcquired?: boolean } = {}): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#acquired = options.lockAcquired ?? false;
     this.#resolve?.();
     // A waiter that was woken and leaves without the lock (it gave up, failed, or
     // found the session gone) passes its wake on. One that took the lock wakes the

@@ -8,7 +8,7 @@
 import { ActiveSession } from './active-session.ts';
 import { reportUnavailable } from './diagnostics.ts';
 import { SessionError } from './errors.ts';
-import { acquireSession } from './lock-acquire.ts';
+import { acquireSession, type WaitSignal } from './lock-acquire.ts';
 import { isSessionId, newLockToken, newSessionId } from './session-id.ts';
 import {
   resolveSessionOptions,
@@ -24,8 +24,11 @@ export const MAX_CLIENT_IDS = 3;
 export interface OpenOptions {
   /** This request's mode; default: the engine's `mode`. */
   readonly mode?: SessionMode | undefined;
-  /** Aborts waiting for the lock (the client went away). */
-  readonly signal?: AbortSignal | undefined;
+  /**
+   * Aborts waiting for the lock (the client went away); a function is called only
+   * when a wait starts, so that a request that never waits allocates nothing.
+   */
+  readonly signal?: WaitSignal | undefined;
 }
 
 export class SessionEngine {
@@ -57,19 +60,35 @@ export class SessionEngine {
       );
     }
     const presented = typeof clientId === 'string' ? [clientId] : (clientId ?? []);
-    const candidates = [...new Set(presented.filter(isSessionId))].slice(0, MAX_CLIENT_IDS);
-    const base = { provider: this.provider, options: this.options, mode };
+    const candidates =
+      presented.length === 1 && isSessionId(presented[0])
+        ? presented
+        : [...new Set(presented.filter(isSessionId))].slice(0, MAX_CLIENT_IDS);
+    const { provider, options: engineOptions } = this;
     try {
       for (const id of candidates) {
         const found = await this.#load(id, mode, options.signal);
-        if (found) return new ActiveSession({ ...base, clientId: id, id, ...found });
+        if (found) {
+          const { stored, lockToken } = found;
+          return new ActiveSession({
+            provider,
+            options: engineOptions,
+            mode,
+            clientId: id,
+            id,
+            stored,
+            lockToken,
+          });
+        }
       }
     } catch (error) {
       reportUnavailable(this.provider.name, error);
       throw error;
     }
     return new ActiveSession({
-      ...base,
+      provider,
+      options: engineOptions,
+      mode,
       clientId: candidates[0] ?? presented[0],
       id: newSessionId(),
       stored: undefined,
@@ -81,7 +100,7 @@ export class SessionEngine {
   async #load(
     id: string,
     mode: SessionMode,
-    signal: AbortSignal | undefined,
+    signal: WaitSignal | undefined,
   ): Promise<{ stored: StoredSession; lockToken: string | null } | undefined> {
     const key = { appKey: this.options.appKey, id };
     if (mode !== 'exclusive') {
@@ -89,7 +108,7 @@ export class SessionEngine {
       return load.state === 'loaded' ? { stored: load.session, lockToken: null } : undefined;
     }
     const lockToken = newLockToken();
-    const load = await acquireSession(this.provider, key, lockToken, { ...this.options, signal });
+    const load = await acquireSession(this.provider, key, lockToken, this.options, signal);
     return load.state === 'loaded' ? { stored: load.session, lockToken } : undefined;
   }
 

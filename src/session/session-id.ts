@@ -14,7 +14,19 @@ export function isSessionId(value: unknown): value is string {
   return typeof value === 'string' && SESSION_ID.test(value);
 }
 
-/** A random lock token (128 bits): proves which request holds a session's lock. */
+/**
+ * 128 random bits drawn once per process: every lock token of this process starts
+ * with them, so no other process can produce or guess one.
+ */
+const LOCK_TOKEN_PREFIX = randomBytes(16).toString('base64url');
+let lockTokens = 0;
+
+/**
+ * A lock token: proves which request holds a session's lock. The per-process random
+ * prefix and a counter make it unique and unguessable, as a lock owner's token needs
+ * to be (it is never shown to a client), without drawing random bytes per request.
+ */
 export function newLockToken(): string {
-  return randomBytes(16).toString('base64url');
+  lockTokens += 1;
+  return `${LOCK_TOKEN_PREFIX}${lockTokens.toString(36)}`;
 }

@@ -151,16 +151,26 @@ export interface LockWatch {
    * `timeoutMs` in any case. A release is signalled to one waiting request at a
    * time, the longest waiting first (all of them when the session is gone), and may
    * be signalled spuriously (another server's waiter got the lock first); the
-   * caller loads again either way. Rejects with the
-   * signal's reason when `signal` aborts.
+   * caller loads again either way. Resolves with the session instead when a
+   * request of this server handed its lock over to this watch (see `watchLock`):
+   * the caller then holds the lock with its token, and need not load. Rejects with
+   * the signal's reason when `signal` aborts.
    */
-  wait(timeoutMs: number, signal?: AbortSignal): Promise<void>;
+  wait(timeoutMs: number, signal?: AbortSignal): Promise<StoredSession | undefined>;
   /**
    * Stops watching. Idempotent. Say `lockAcquired` when the caller took the lock:
    * otherwise a release signalled to this watch is passed on to the next waiter,
    * so that it is not lost with a caller that gave up.
    */
   close(options?: { readonly lockAcquired?: boolean }): void;
+  /**
+   * True when a release is sure to reach this watch without the caller loading
+   * again first: other requests of this front-end server already waited when it
+   * opened (a release since the caller's last load reached one of them, and each
+   * passes a wake on when it leaves without the lock), or this server holds the
+   * lock (its release wakes a waiter here). Absent: false.
+   */
+  readonly joined?: boolean;
 }
 
 export interface SessionProvider {
@@ -194,8 +204,27 @@ export interface SessionProvider {
    * first `wait`: a release between the two loads is then never missed.
    * Rejects with `TESSERA_SESSION_TOO_MANY_WAITERS` when the provider's cap of
    * waiting requests for this session is reached (on this front-end server).
+   *
+   * With `handOver` (the caller's lock token and lock timeout), the provider may
+   * hand the lock over: a request of this server that releases the lock (saved or
+   * not) gives it, in the same atomic step, to the longest waiting such watch, whose
+   * `wait` then resolves with the session as that release left it. A provider that
+   * does so bounds how many times in a row, so that other servers' waiters get
+   * their turn.
    */
-  watchLock(key: SessionKey): Promise<LockWatch>;
+  watchLock(
+    key: SessionKey,
+    handOver?: { readonly lockToken: string; readonly lockTimeoutMs: number },
+  ): Promise<LockWatch>;
+
+  /**
+   * Optional. True when this front-end server holds the session's lock with
+   * another token than `lockToken` (a request reloading its session holds it
+   * itself), or has requests waiting for it: a new request then opens its watch first and, when a
+   * release is sure to reach it (`LockWatch.joined`), waits without loading (it
+   * would find the session locked); it loads when woken, or at `lockPollMs`.
+   */
+  isBusy?(key: SessionKey, lockToken: string): boolean;
 
   /**
    * Creates the session if no session has this id, with version 1 and the

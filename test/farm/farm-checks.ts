@@ -56,6 +56,24 @@ export function farmSessionChecks(farm: FarmUnderTest): void {
     assert.deepEqual((await client.get(b, '/state')).json.items, { seed: 1, hits: 200 });
   });
 
+  it("reads the other front-end's last write at once, though each keeps a copy of the session it loaded last", async () => {
+    // A front-end's copy of a session saves transferring it again only when the
+    // store confirms, in the load itself, that nobody saved it since: a read, locked
+    // or not, never sees an older state than the last acknowledged write.
+    const [a, b] = farm.frontends();
+    const client = new FarmClient();
+    await client.get(a, '/incr?item=n');
+    assert.deepEqual((await client.get(b, '/state')).json.items, { n: 1 }, 'B now holds a copy');
+    for (let i = 0; i < 3; i++) await client.get(a, '/incr?item=n');
+    assert.deepEqual(
+      (await client.get(b, '/state')).json.items,
+      { n: 4 },
+      'read-only, after three writes on A',
+    );
+    assert.equal((await client.get(b, '/incr?item=n')).json.value, 5, 'locked, after a read on B');
+    assert.deepEqual((await client.get(a, '/state')).json.items, { n: 5 }, "A's copy was of n = 4");
+  });
+
   it('keeps a session abandoned on one front-end while a slower request on the other still holds it', async () => {
     const [a, b] = farm.frontends();
     const client = new FarmClient();

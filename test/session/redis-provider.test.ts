@@ -129,6 +129,112 @@ describe('the Redis provider', () => {
     assert.deepEqual(calls.splice(0), ['script', 'script', 'script'], 'the stale one costs one load more');
   });
 
+  it('sends a session nobody changed since this server loaded it without its items, and a changed one whole', async () => {
+    const replies: string[] = [];
+    const connection = await connect(single);
+    const watched: RedisConnection = Object.create(connection, {
+      script: {
+        value: async (script: LuaScript, keys: readonly string[], args: readonly RedisArgument[]) => {
+          const reply = await connection.script(script, keys, args);
+          if (Array.isArray(reply)) replies.push(String(reply[0]));
+          return reply;
+        },
+      },
+    });
+    const serverA = new SessionEngine(new RedisProvider(watched), { appKey: 'copy' });
+    const serverB = new SessionEngine(new RedisProvider(await connect(single)), { appKey: 'copy' });
+    const seed = await serverA.open(undefined);
+    seed.set('big', 'x'.repeat(50_000));
+    seed.set('n', 1);
+    await seed.commit();
+    const read = await serverA.open(seed.id, { mode: 'readonly' });
+    assert.equal(read.get('n'), 1);
+    const locked = await serverA.open(seed.id);
+    assert.equal((locked.get('big') as string).length, 50_000);
+    locked.set('n', 2);
+    await locked.commit();
+    assert.deepEqual(replies.splice(0), ['created', 'unchanged', 'unchanged', 'saved']);
+    const other = await serverB.open(seed.id);
+    other.set('n', 3);
+    await other.commit();
+    const after = await serverA.open(seed.id, { mode: 'readonly' });
+    assert.equal(after.get('n'), 3, "the other server's write");
+    assert.equal((after.get('big') as string).length, 50_000);
+    assert.deepEqual(replies.splice(0), ['loaded'], 'changed elsewhere: read whole');
+    await (await serverA.open(seed.id)).commit();
+    assert.deepEqual(replies.splice(0, 1), ['unchanged']);
+  });
+
+  it('slides the expiry on a read only once a tenth of the timeout has passed since the last slide', async () => {
+    const redis = single.server;
+    const sessions = new SessionEngine(new RedisProvider(await connect(single)), {
+      appKey: 'lazy',
+      timeoutMinutes: 0.1, // 6 s: a read slides once 600 ms have passed
+    });
+    const seed = await sessions.open(undefined);
+    seed.set('n', 1);
+    await seed.commit();
+    const pttl = async () => Number(await redis.cli('pttl', `{lazy_${seed.id}}_Internal`));
+    await sleep(200);
+    await (await sessions.open(seed.id)).commit();
+    const early = await pttl();
+    assert.ok(early < 5850, `not slid 200 ms after the save: ${early} ms left`);
+    await sleep(600);
+    await (await sessions.open(seed.id, { mode: 'readonly' })).commit();
+    const late = await pttl();
+    assert.ok(late > 5700, `slid 800 ms after the save: ${late} ms left`);
+  });
+
+  it('hands the lock to the requests of this server that wait for it: 20 concurrent increments of one session, about one round trip each', async () => {
+    const { counted, calls } = counting(await connect(single));
+    const sessions = new SessionEngine(new RedisProvider(counted), { appKey: 'queue', lockPollMs: 10_000 });
+    const seed = await sessions.open(undefined);
+    seed.set('n', 0);
+    await seed.commit();
+    calls.splice(0);
+    await Promise.all(
+      Array.from({ length: 20 }, async () => {
+        const session = await sessions.open(seed.id);
+        session.set('n', (session.get('n') as number) + 1);
+        await session.commit();
+      }),
+    );
+    assert.equal((await sessions.open(seed.id, { mode: 'readonly' })).get('n'), 20, 'no update lost');
+    // The first request loads; the others wait for its outcome without loading, and
+    // each save passes the lock and the saved session to the next one (one save each).
+    // Every ninth time the lock is released instead, for other servers' waiters, and
+    // the next one loads. (+1: the read above.)
+    assert.ok(calls.length <= 1 + 20 + Math.ceil(20 / 9) + 1, `${calls.length} round trips`);
+  });
+
+  it('reloads a session whose lock it holds at once, while another request of this server waits for that lock', async () => {
+    const sessions = new SessionEngine(new RedisProvider(await connect(single)), {
+      appKey: 'reload',
+      lockPollMs: 10_000,
+    });
+    const seed = await sessions.open(undefined);
+    seed.set('n', 1);
+    await seed.commit();
+    const holder = await sessions.open(seed.id);
+    const queued = new Promise<void>((resolve) => {
+      const listener = () => {
+        unsubscribe(SESSION_CHANNELS.lockQueued, listener);
+        resolve();
+      };
+      subscribe(SESSION_CHANNELS.lockQueued, listener);
+    });
+    const waiter = sessions.open(seed.id);
+    await queued;
+    const started = Date.now();
+    await holder.reload();
+    assert.ok(Date.now() - started < 1000, `reloaded after ${Date.now() - started} ms`);
+    holder.set('n', 2);
+    await holder.commit();
+    const next = await waiter;
+    assert.equal(next.get('n'), 2);
+    await next.commit();
+  });
+
   it('falls back to EVAL when Redis forgot the scripts', async () => {
     const sessions = new SessionEngine(new RedisProvider(await connect(single)), { appKey: 'flush' });
     const session = await sessions.open(undefined);

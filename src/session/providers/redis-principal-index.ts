@@ -31,11 +31,11 @@
  * it must carry); other requests nothing.
  */
 import { createHash } from 'node:crypto';
-import type { RedisConnection } from '../../redis/index.ts';
+import type { RedisConnection, RedisReply as Reply } from '../../redis/index.ts';
 import { lastAccessAtMs } from '../principal.ts';
 import type { PrincipalSessionRecord, SessionKey, SessionPrincipal } from '../session-provider.ts';
 import * as scripts from './redis-principal-scripts.ts';
-import { type Reply, text } from './redis-replies.ts';
+import { text } from './redis-script.ts';
 
 /** By default, a stale entry younger than this is kept: its session's principal may be being set. */
 export const STALE_GRACE_MS = 60_000;

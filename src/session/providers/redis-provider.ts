@@ -4,14 +4,22 @@
  * locks, reads and slides the expiry in one round trip; saving writes only the
  * changed fields of the data hash and releases the lock in one more. Waiting
  * requests are woken by a message on the session's channel (and at once by this
- * process's own releases), not by polling.
+ * provider's own releases, whose echo it ignores), not by polling. The sessions
+ * this provider loaded or saved last are kept (`cacheBytes`), so that loading one
+ * nobody changed since transfers no items: the load checks its version in Redis.
  */
+import { randomBytes } from 'node:crypto';
 import { hasErrorCode } from '../../errors.ts';
 // From errors.ts, not the layer's index: the memory store must not load the Redis client.
 import { isRedisUnavailable } from '../../redis/errors.ts';
-import type { LuaScript, RedisArgument, RedisConnection } from '../../redis/index.ts';
+import type { RedisArgument, RedisConnection, RedisReply } from '../../redis/index.ts';
 import { outcomeUnknown, SessionError, storeUnavailable } from '../errors.ts';
-import { DEFAULT_MAX_WAITERS_PER_SESSION, LockWaiters } from '../lock-waiters.ts';
+import {
+  DEFAULT_MAX_WAITERS_PER_SESSION,
+  type HandOver,
+  type HandOverTarget,
+  LockWaiters,
+} from '../lock-waiters.ts';
 import {
   BOOLEAN,
   MAX_TIMER_MS,
@@ -33,10 +41,12 @@ import type {
   SessionChanges,
   SessionKey,
   SessionProvider,
+  StoredSession,
 } from '../session-provider.ts';
 import { RedisPrincipalIndex, STALE_GRACE_MS } from './redis-principal-index.ts';
-import { parseSession, type Reply, text } from './redis-replies.ts';
+import { pairs, type RedisScript, type ScriptReply, type SessionKeyName, text } from './redis-script.ts';
 import * as scripts from './redis-scripts.ts';
+import { type CachedSession, SessionCache } from './session-cache.ts';
 
 /** Options of the Redis provider; an absent or `undefined` one takes its default. */
 export interface RedisProviderOptions {
@@ -56,6 +66,13 @@ export interface RedisProviderOptions {
    * sign-in still being written.
    */
   readonly principalStaleGraceMs?: number | undefined;
+  /**
+   * Bytes of session items (names and values, in characters) this front-end server
+   * keeps of the sessions it loaded or saved last, so that a load of a session that
+   * nobody changed since transfers no items (default 64 MiB; 0: keep none). Never
+   * stale: each load checks the session's version in Redis, atomically.
+   */
+  readonly cacheBytes?: number | undefined;
 }
 
 export const REDIS_PROVIDER_DEFAULTS = {
@@ -63,6 +80,7 @@ export const REDIS_PROVIDER_DEFAULTS = {
   ownsConnection: false,
   closeTimeoutMs: 5000,
   principalStaleGraceMs: STALE_GRACE_MS,
+  cacheBytes: 64 * 1024 * 1024,
 } as const satisfies RedisProviderOptions;
 
 export const REDIS_PROVIDER_KINDS = {
@@ -70,7 +88,15 @@ export const REDIS_PROVIDER_KINDS = {
   ownsConnection: BOOLEAN,
   closeTimeoutMs: wholeNumber(0, MAX_TIMER_MS, ' of milliseconds'),
   principalStaleGraceMs: wholeNumber(0, MAX_TIMER_MS, ' of milliseconds'),
+  cacheBytes: wholeNumber(0, Number.MAX_SAFE_INTEGER, ' of bytes'),
 } as const;
+
+/**
+ * The most times in a row a lock passes from a request of this server to another
+ * one waiting here (hand-over); then it is released, and published, so that the
+ * waiters of other servers get their turn.
+ */
+const MAX_HAND_OVERS = 8;
 
 /** Whether a call changes the session: a write whose answer is lost has an unknown outcome. */
 interface Effect {
@@ -98,9 +124,14 @@ export class RedisProvider implements SessionProvider {
   readonly #waiters: LockWaiters;
   /** PUBLISH, or SPUBLISH on a cluster (the channel lives on the session's node). */
   readonly #publish: string;
+  /** What this provider's releases publish: its own echo is ignored (its waiters were woken already). */
+  readonly #released = `released ${randomBytes(9).toString('base64url')}`;
+  readonly #cache: SessionCache;
+  /** Hand-overs in a row, by session (see MAX_HAND_OVERS). */
+  readonly #handOvers = new Map<string, number>();
   /** Locks whose release could not reach Redis: released once it can be. */
   readonly #pendingReleases = new PendingReleases({
-    release: (key, lockToken) => this.#release(key, lockToken),
+    release: (key, lockToken) => this.#release(key, lockToken, false),
     isAway: isStoreUnavailable,
   });
   /** Which sessions belong to a principal (see `redis-principal-index.ts`). */
@@ -117,13 +148,14 @@ export class RedisProvider implements SessionProvider {
       (operation, call, writes) => this.#run(operation, call, writes ? WRITES : READS),
       this.#options.principalStaleGraceMs,
     );
+    this.#cache = new SessionCache(this.#options.cacheBytes);
     this.#waiters = new LockWaiters({
       maxPerSession: this.#options.maxWaitersPerSession,
       listen: (tag, onRelease) =>
         this.#run('watch the lock', () =>
-          connection.subscribe(`${tag}_Released`, (message) =>
-            onRelease(message === 'gone' ? 'gone' : 'released'),
-          ),
+          connection.subscribe(`${tag}_Released`, (message) => {
+            if (message !== this.#released) onRelease(message === 'gone' ? 'gone' : 'released');
+          }),
         ),
     });
   }
@@ -134,12 +166,16 @@ export class RedisProvider implements SessionProvider {
     options: Pick<LockRequest, 'lockTimeoutMs'>,
   ): Promise<ExclusiveLoad> {
     const k = keysOf(key);
-    const reply = await this.#script(
-      'load',
-      scripts.LOAD_EXCLUSIVE,
-      [k.data, k.internal, k.lock],
-      [lockToken, String(options.lockTimeoutMs)],
-    ).catch((error: unknown) => {
+    const copy = this.#cache.get(k.tag);
+    // While this load is in flight, requests of this server for the session wait for
+    // its outcome instead of loading too (a burst of one user's requests).
+    this.#waiters.hold(k.tag, lockToken, options.lockTimeoutMs);
+    const reply = await this.#call(scripts.LOAD_EXCLUSIVE, k, {
+      token: lockToken,
+      lockTimeoutMs: String(options.lockTimeoutMs),
+      known: SessionCache.known(copy),
+    }).catch((error: unknown) => {
+      this.#waiters.wake(k.tag);
       // The script may have run and only its answer been lost (Redis stopped
       // mid-reply, a timeout): release what the token may hold rather than leave the
       // session locked for the request timeout. Not when the command was never sent.
@@ -147,27 +183,91 @@ export class RedisProvider implements SessionProvider {
         this.release(key, lockToken).catch(() => {});
       throw error;
     });
-    const state = text(reply[0]);
-    if (state === 'missing') return { state };
-    if (state === 'locked') return { state, lockAgeMs: Number(text(reply[1])) };
-    const took = text(reply[5]);
+    if (reply.state === 'locked') {
+      // Held by another server: a request that waited for this load loads itself.
+      this.#waiters.wake(k.tag);
+      return { state: 'locked', lockAgeMs: Number(text(reply.lockAgeMs)) };
+    }
+    if (reply.state === 'missing') {
+      this.#waiters.wakeAll(k.tag);
+      this.#cache.delete(k.tag);
+      return { state: 'missing' };
+    }
+    this.#waiters.hold(k.tag, lockToken, options.lockTimeoutMs);
+    const took = text(reply.tookOver);
     return {
       state: 'loaded',
-      session: parseSession(reply),
+      session: this.#loaded(k.tag, reply, copy),
       tookOverLockAgedMs: took === '' ? null : Number(took),
     };
   }
 
   async loadReadOnly(key: SessionKey): Promise<ReadOnlyLoad> {
     const k = keysOf(key);
-    const reply = await this.#script('load', scripts.LOAD_READ_ONLY, [k.data, k.internal], []);
-    return text(reply[0]) === 'missing'
-      ? { state: 'missing' }
-      : { state: 'loaded', session: parseSession(reply) };
+    const copy = this.#cache.get(k.tag);
+    const reply = await this.#call(scripts.LOAD_READ_ONLY, k, { known: SessionCache.known(copy) });
+    if (reply.state !== 'missing') return { state: 'loaded', session: this.#loaded(k.tag, reply, copy) };
+    this.#cache.delete(k.tag);
+    return reply;
   }
 
-  watchLock(key: SessionKey): Promise<LockWatch> {
-    return this.#waiters.watch(keysOf(key).tag);
+  isBusy(key: SessionKey, lockToken: string): boolean {
+    return this.#waiters.isBusy(keysOf(key).tag, lockToken);
+  }
+
+  /** The session of a load reply: its items from the reply, or from `copy` when Redis found it unchanged. */
+  #loaded(
+    tag: string,
+    reply: SessionFields &
+      ({ readonly state: 'loaded'; readonly items: RedisReply } | { readonly state: 'unchanged' }),
+    copy: CachedSession | undefined,
+  ): StoredSession {
+    const absolute = text(reply.absolute);
+    const createdAtMs = Number(text(reply.created));
+    const version = Number(text(reply.version));
+    let items: ReadonlyMap<string, string>;
+    if (reply.state === 'loaded') items = pairs(reply.items);
+    else if (copy !== undefined) items = copy.items;
+    else throw new Error('Redis answered "unchanged" to a load that sent no version');
+    const session = {
+      items,
+      timeoutMinutes: Number(text(reply.timeout)),
+      createdAtMs,
+      absoluteExpiresAtMs: absolute === '' ? null : Number(absolute),
+      version,
+    };
+    if (reply.state === 'loaded') this.#cache.set(tag, session);
+    return session;
+  }
+
+  watchLock(key: SessionKey, handOver?: HandOver): Promise<LockWatch> {
+    return this.#waiters.watch(keysOf(key).tag, handOver);
+  }
+
+  /**
+   * A request of this server to hand the lock of `tag` over to, when this server
+   * knows the session at `version` (the one the releasing request loaded or saved).
+   */
+  #handOverTarget(tag: string, version: number | null): HandOverTarget | undefined {
+    if (version === null || (this.#handOvers.get(tag) ?? 0) >= MAX_HAND_OVERS) return undefined;
+    if (this.#cache.get(tag)?.version !== version) return undefined;
+    return this.#waiters.handOverTarget(tag);
+  }
+
+  /**
+   * After a release script: gives `target` the session it now holds the lock of, or,
+   * when it no longer waits, releases that lock. Without a hand-over, wakes a waiter.
+   */
+  #afterRelease(key: SessionKey, tag: string, target: HandOverTarget | undefined, handed: boolean): void {
+    if (!target || !handed) {
+      this.#handOvers.delete(tag);
+      this.#waiters.wake(tag);
+      return;
+    }
+    this.#handOvers.set(tag, (this.#handOvers.get(tag) ?? 0) + 1);
+    this.#waiters.hold(tag, target.handOver.lockToken, target.handOver.lockTimeoutMs);
+    if (target.take(this.#cache.get(tag)) === 'gone')
+      this.release(key, target.handOver.lockToken).catch(() => {});
   }
 
   async create(
@@ -175,53 +275,76 @@ export class RedisProvider implements SessionProvider {
     session: NewSession,
     options: LockRequest,
   ): Promise<{ state: 'created'; version: number } | { state: 'exists' }> {
-    const k = keysOf(key);
-    const args: RedisArgument[] = [
-      String(session.timeoutMinutes),
-      session.absoluteLifetimeMs === null ? '' : String(session.absoluteLifetimeMs),
-      options.lockToken ?? '',
-      String(options.lockTimeoutMs),
-      ...flatten(session.items),
-    ];
     const principal = session.principal ?? null;
     const before =
       principal &&
       (await this.#principals.prepare(key, principal, { absoluteLeftMs: session.absoluteLifetimeMs }));
-    const reply = await this.#script(
-      'create the session',
+    const reply = await this.#call(
       scripts.CREATE,
-      [k.data, k.internal, k.lock],
-      args,
+      keysOf(key),
+      {
+        timeout: String(session.timeoutMinutes),
+        absoluteLifetimeMs: session.absoluteLifetimeMs === null ? '' : String(session.absoluteLifetimeMs),
+        token: options.lockToken ?? '',
+        lockTimeoutMs: String(options.lockTimeoutMs),
+      },
+      flatten(session.items),
       WRITES,
     );
-    if (text(reply[0]) === 'exists') return { state: 'exists' };
+    if (reply.state === 'exists') return reply;
     if (before) await this.#principals.finish(key, principal, before);
-    return { state: 'created', version: Number(text(reply[1])) };
+    const version = Number(text(reply.version));
+    const createdAtMs = Number(text(reply.created));
+    this.#cache.set(keysOf(key).tag, {
+      items: new Map(session.items),
+      timeoutMinutes: session.timeoutMinutes,
+      createdAtMs,
+      absoluteExpiresAtMs:
+        session.absoluteLifetimeMs === null ? null : createdAtMs + session.absoluteLifetimeMs,
+      version,
+    });
+    return { state: 'created', version };
   }
 
   async save(key: SessionKey, changes: SessionChanges, condition: SaveCondition): Promise<SaveResult> {
     const k = keysOf(key);
-    const args: RedisArgument[] = [
-      condition.lockToken ?? '',
-      condition.expectedVersion === null ? '' : String(condition.expectedVersion),
-      condition.releaseLock ? '1' : '0',
-      changes.timeoutMinutes === undefined ? '' : String(changes.timeoutMinutes),
-      String(changes.set.size),
-      this.#publish,
-      k.channel,
-      ...flatten(changes.set),
-      ...changes.remove,
-    ];
     const principal = changes.principal;
     const before = principal !== undefined && (await this.#principals.prepare(key, principal));
-    const reply = await this.#script('save', scripts.SAVE, [k.data, k.internal, k.lock], args, WRITES);
-    const state = text(reply[0]);
-    if (state === 'saved' && before) await this.#principals.finish(key, principal ?? null, before);
-    if (state === 'saved') {
-      if (condition.releaseLock && condition.lockToken !== null) this.#waiters.wake(k.tag);
-      return { state, version: Number(text(reply[1])) };
+    const releases = condition.releaseLock && condition.lockToken !== null;
+    const target = releases ? this.#handOverTarget(k.tag, condition.expectedVersion) : undefined;
+    const reply = await this.#call(
+      scripts.SAVE,
+      k,
+      {
+        token: condition.lockToken ?? '',
+        expectedVersion: condition.expectedVersion === null ? '' : String(condition.expectedVersion),
+        release: condition.releaseLock ? '1' : '0',
+        timeout: changes.timeoutMinutes === undefined ? '' : String(changes.timeoutMinutes),
+        setCount: String(changes.set.size),
+        publish: this.#publish,
+        channel: k.channel,
+        released: this.#released,
+        handTo: target?.handOver.lockToken ?? '',
+        handTimeoutMs: String(target?.handOver.lockTimeoutMs ?? 0),
+      },
+      [...flatten(changes.set), ...changes.remove],
+      WRITES,
+    ).catch((error: unknown) => {
+      // The release may have happened with its answer lost: its echo is ignored, so
+      // wake here (a waiter the lock was handed to finds it its own when it loads).
+      if (releases) this.#waiters.wake(k.tag);
+      throw error;
+    });
+    if (reply.state !== 'saved') {
+      this.#cache.delete(k.tag);
+      if (condition.releaseLock) this.#waiters.wake(k.tag);
+      return reply;
     }
-    return { state: state === 'missing' ? 'missing' : 'lock-lost' };
+    if (before) await this.#principals.finish(key, principal ?? null, before);
+    const version = Number(text(reply.version));
+    this.#cache.saved(k.tag, condition.expectedVersion, version, changes);
+    if (releases) this.#afterRelease(key, k.tag, target, text(reply.handed) === '1');
+    return { state: 'saved', version };
   }
 
   /**
@@ -233,19 +356,32 @@ export class RedisProvider implements SessionProvider {
    */
   async release(key: SessionKey, lockToken: string): Promise<void> {
     try {
-      await this.#release(key, lockToken);
+      await this.#release(key, lockToken, true);
     } catch (error) {
       if (isStoreUnavailable(error)) this.#pendingReleases.add(key, lockToken);
       throw error;
     }
   }
 
-  async #release(key: SessionKey, lockToken: string): Promise<void> {
+  /** `handOver`: the lock may pass to a request waiting here (not for a release retried after an outage). */
+  async #release(key: SessionKey, lockToken: string, handOver: boolean): Promise<void> {
     const k = keysOf(key);
-    await this.#run('release the lock', () =>
-      this.#connection.script(scripts.RELEASE, [k.lock], [lockToken, this.#publish, k.channel]),
-    );
-    this.#waiters.wake(k.tag);
+    const copy = handOver ? this.#cache.get(k.tag) : undefined;
+    const target = copy ? this.#handOverTarget(k.tag, copy.version) : undefined;
+    const reply = await this.#call(scripts.RELEASE, k, {
+      token: lockToken,
+      publish: this.#publish,
+      channel: k.channel,
+      released: this.#released,
+      handTo: target?.handOver.lockToken ?? '',
+      handTimeoutMs: String(target?.handOver.lockTimeoutMs ?? 0),
+      known: SessionCache.known(copy),
+    }).catch((error: unknown) => {
+      // The release may have happened with its answer lost, and its echo is ignored.
+      this.#waiters.wake(k.tag);
+      throw error;
+    });
+    this.#afterRelease(key, k.tag, target, reply.state === 'released' && text(reply.handed) === '1');
   }
 
   /** Locks whose release is waiting for Redis to come back (for tests and diagnostics). */
@@ -254,21 +390,14 @@ export class RedisProvider implements SessionProvider {
   }
 
   async touch(key: SessionKey): Promise<boolean> {
-    const k = keysOf(key);
-    const reply = await this.#run('touch', () =>
-      this.#connection.script(scripts.TOUCH, [k.data, k.internal], []),
-    );
-    return Number(reply) === 1;
+    const reply = await this.#call(scripts.TOUCH, keysOf(key), {});
+    return reply.state === 'touched';
   }
 
   async abandon(key: SessionKey): Promise<void> {
     const k = keysOf(key);
-    await this.#run(
-      'abandon the session',
-      () =>
-        this.#connection.script(scripts.ABANDON, [k.data, k.internal, k.lock], [this.#publish, k.channel]),
-      WRITES,
-    );
+    this.#cache.delete(k.tag);
+    await this.#call(scripts.ABANDON, k, { publish: this.#publish, channel: k.channel }, [], WRITES);
     this.#waiters.wakeAll(k.tag);
   }
 
@@ -281,30 +410,32 @@ export class RedisProvider implements SessionProvider {
       await this.#principals.add({ ...key, id: newId }, carried.principal.name, carried.absoluteLeftMs);
     // Two scripts: the ids hash to different cluster slots. The old id goes first, so
     // a failure in between can lose the session but never leaves the old id working.
-    const taken = await this.#script(
-      'regenerate the id',
+    const taken = await this.#call(
       scripts.REGENERATE_TAKE,
-      [old.data, old.internal, old.lock],
-      [options.lockToken ?? '', this.#publish, old.channel],
+      old,
+      { token: options.lockToken ?? '', publish: this.#publish, channel: old.channel },
+      [],
       WRITES,
     );
-    const state = text(taken[0]);
-    if (state !== 'taken') return state === 'missing' ? 'missing' : 'lock-lost';
+    this.#cache.delete(old.tag);
+    if (taken.state !== 'taken') return taken.state;
     this.#waiters.wakeAll(old.tag);
-    const [, timeout, created, version, absolute, ttl, data] = taken;
-    const args = [timeout, created, version, absolute, ttl].map((value) => text(value));
-    args.push(options.lockToken ?? '', String(options.lockTimeoutMs));
-    const put = await this.#run(
-      'regenerate the id',
-      () =>
-        this.#connection.script(
-          scripts.REGENERATE_PUT,
-          [fresh.data, fresh.internal, fresh.lock],
-          [...args, ...(data as Reply[]).map((value) => text(value))],
-        ),
+    const put = await this.#call(
+      scripts.REGENERATE_PUT,
+      fresh,
+      {
+        timeout: text(taken.timeout),
+        created: text(taken.created),
+        version: text(taken.version),
+        absolute: text(taken.absolute),
+        ttl: text(taken.ttl),
+        token: options.lockToken ?? '',
+        lockTimeoutMs: String(options.lockTimeoutMs),
+      },
+      flatten(pairs(taken.items)),
       WRITES,
     );
-    if (text(put) === 'exists') return 'exists';
+    if (put.state === 'exists') return 'exists';
     await this.#principals.carry(key, { ...key, id: newId }, carried);
     return 'regenerated';
   }
@@ -332,11 +463,8 @@ export class RedisProvider implements SessionProvider {
   }
 
   async peek(key: SessionKey): Promise<ReadOnlyLoad> {
-    const k = keysOf(key);
-    const reply = await this.#script('read the session', scripts.PEEK, [k.data, k.internal], []);
-    return text(reply[0]) === 'missing'
-      ? { state: 'missing' }
-      : { state: 'loaded', session: parseSession(reply) };
+    const reply = await this.#call(scripts.PEEK, keysOf(key), {});
+    return reply.state === 'missing' ? reply : { state: 'loaded', session: storedSession(reply) };
   }
 
   /**
@@ -355,17 +483,24 @@ export class RedisProvider implements SessionProvider {
     if (this.#options.ownsConnection) await this.#connection.close();
   }
 
-  async #script(
-    operation: string,
-    script: LuaScript,
-    keys: string[],
-    args: RedisArgument[],
+  /** Runs a script with its keys and arguments by name, and reads its reply by name. */
+  async #call<
+    K extends SessionKeyName,
+    A extends string,
+    R extends Readonly<Record<string, readonly string[]>>,
+  >(
+    script: RedisScript<K, A, R>,
+    keys: Readonly<Record<K, string>>,
+    args: Readonly<Record<A, RedisArgument>>,
+    rest: readonly RedisArgument[] = [],
     effect: Effect = READS,
-  ): Promise<Reply[]> {
-    const reply = await this.#run(operation, () => this.#connection.script(script, keys, args), effect);
-    if (!Array.isArray(reply))
-      throw new Error(`Unexpected reply of the ${operation} script: ${typeof reply}`);
-    return reply;
+  ): Promise<ScriptReply<R>> {
+    const reply = await this.#run(
+      script.name,
+      () => this.#connection.script(script.lua, script.keys(keys), script.args(args, rest)),
+      effect,
+    );
+    return script.read(reply);
   }
 
   /**
@@ -418,6 +553,21 @@ function answerLost(error: unknown): boolean {
 /** `text` as a `SCAN … MATCH` pattern that matches only itself. */
 function escapeGlob(text: string): string {
   return text.replace(/[*?[\]\\]/g, '\\$&');
+}
+
+/** The fields of a load reply that describe the session (besides its items). */
+type SessionFields = { readonly [F in 'timeout' | 'created' | 'version' | 'absolute']: RedisReply };
+
+/** A session from the fields of a reply that carries its items (`peek`). */
+function storedSession(reply: SessionFields & { readonly items: RedisReply }): StoredSession {
+  const absolute = text(reply.absolute);
+  return {
+    items: pairs(reply.items),
+    timeoutMinutes: Number(text(reply.timeout)),
+    createdAtMs: Number(text(reply.created)),
+    absoluteExpiresAtMs: absolute === '' ? null : Number(absolute),
+    version: Number(text(reply.version)),
+  };
 }
 
 function flatten(items: ReadonlyMap<string, string>): string[] {
