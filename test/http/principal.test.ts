@@ -13,6 +13,9 @@ import { PrincipalSessions, RedisSessionStore } from '../../src/session/index.ts
 import { startTlsRedisCluster, type TlsRedisCluster } from '../support/tls-redis.ts';
 import { CookieClient, listen, type RunningServer } from './http-helpers.ts';
 
+/** The cookie of the application `shop` (one cookie per application). */
+const COOKIE = 'tessera.shop.sid';
+
 describe('principal sessions over HTTP, two front-ends on one Redis Cluster', () => {
   let cluster: TlsRedisCluster;
   const stores: RedisSessionStore[] = [];
@@ -69,10 +72,10 @@ describe('principal sessions over HTTP, two front-ends on one Redis Cluster', ()
   });
 
   it('lists the devices a user signed in on, on either front-end, and logs out all but this one', async () => {
-    const laptop = new CookieClient(plain.url);
-    const phone = new CookieClient(fastifyUrl);
-    const tablet = new CookieClient(plain.url);
-    const bob = new CookieClient(fastifyUrl);
+    const laptop = new CookieClient(plain.url, COOKIE);
+    const phone = new CookieClient(fastifyUrl, COOKIE);
+    const tablet = new CookieClient(plain.url, COOKIE);
+    const bob = new CookieClient(fastifyUrl, COOKIE);
     await laptop.get('/login?user=alice', { 'user-agent': 'Laptop/1' });
     await phone.get('/login?user=alice', { 'user-agent': 'Phone/2' });
     await tablet.get('/login?user=alice', { 'user-agent': 'Tablet/3' });
@@ -103,7 +106,7 @@ describe('principal sessions over HTTP, two front-ends on one Redis Cluster', ()
   });
 
   it('refuses setPrincipal as an item name', async () => {
-    const client = new CookieClient(plain.url);
+    const client = new CookieClient(plain.url, COOKIE);
     await client.get('/me');
     const handle = sessionMiddleware({ store: stores[0]!, appKey: 'shop' });
     const server = await listen(async (req, res) => {
