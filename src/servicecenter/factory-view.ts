@@ -103,7 +103,9 @@ function onFrontend(
     );
   }
   if (module.runningVersion !== null && deployed.version !== module.runningVersion)
-    notes.push(`it runs version ${deployed.version}, not the running version ${module.runningVersion}: Republish`);
+    notes.push(
+      `it runs version ${deployed.version}, not the running version ${module.runningVersion}: Republish`,
+    );
   return {
     frontend: frontend.name,
     deployedVersion: deployed.version,

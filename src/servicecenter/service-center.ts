@@ -76,7 +76,12 @@ export class ServiceCenter {
     const db = this.#database;
     const [modules, frontends] = await Promise.all([db.factory.listModules(), db.frontends.list()]);
     const versions = await Promise.all(modules.map((module) => db.factory.listVersions(module.name)));
-    return factoryView({ modules, versions: versions.flat(), frontends, deployments: await deploymentsOf(db) });
+    return factoryView({
+      modules,
+      versions: versions.flat(),
+      frontends,
+      deployments: await db.frontends.deployments(),
+    });
   }
 
   async farm(nowMs = Date.now()): Promise<{ view: FarmView; notes: ReadonlyMap<string, FrontendNotes> }> {
@@ -181,7 +186,11 @@ export class ServiceCenter {
     return this.solution(name);
   }
 
-  async renameSolution(actor: Actor, name: string, request: { readonly name?: unknown }): Promise<SolutionView> {
+  async renameSolution(
+    actor: Actor,
+    name: string,
+    request: { readonly name?: unknown },
+  ): Promise<SolutionView> {
     const newName = solutionName(request.name, 'name');
     await this.#database.solutions.renameSolution(name, newName);
     await this.#audit(actor, 'solution.rename', name, `new name: ${newName}`);
@@ -193,7 +202,11 @@ export class ServiceCenter {
     await this.#audit(actor, 'solution.delete', name, null);
   }
 
-  async addModules(actor: Actor, name: string, request: { readonly modules?: unknown }): Promise<SolutionView> {
+  async addModules(
+    actor: Actor,
+    name: string,
+    request: { readonly modules?: unknown },
+  ): Promise<SolutionView> {
     const modules = moduleNames(request.modules, 'modules');
     await this.#database.solutions.addModules(name, modules);
     await this.#audit(actor, 'solution.add-modules', name, `modules: ${modules.join(', ')}`);
@@ -250,7 +263,12 @@ export class ServiceCenter {
       modules: solution.modules,
       requestedBy: actor.user,
     });
-    await this.#audit(actor, `solution.${kind}`, name, `operation ${id}; modules: ${solution.modules.join(', ')}`);
+    await this.#audit(
+      actor,
+      `solution.${kind}`,
+      name,
+      `operation ${id}; modules: ${solution.modules.join(', ')}`,
+    );
     this.#log?.info({ operation: id, kind, solution: name, user: actor.user }, 'operation started');
     return this.operation(id);
   }
@@ -315,30 +333,24 @@ function recordingStarter(database: PlatformDatabase): OperationStarter {
   };
 }
 
-/** What each front-end runs of each module (recorded by the front-end servers), when known. */
-async function deploymentsOf(database: PlatformDatabase) {
-  const frontends = database.frontends as unknown as {
-    deployments?: () => Promise<
-      { frontend: string; module: string; version: number; settingsRevision: number }[]
-    >;
-  };
-  return frontends.deployments ? await frontends.deployments() : [];
-}
-
 function solutionName(value: unknown, field: string): string {
   if (typeof value !== 'string' || value.trim() === '')
     throw badInput(field, 'give the solution a name (text, not empty).');
   const name = value.trim();
   if (Array.from(name).length > SOLUTION_NAME_MAX_CHARS)
     throw badInput(field, `a solution name has at most ${SOLUTION_NAME_MAX_CHARS} characters.`);
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
-  if (/[\u0000-\u001f\u007f]/.test(name)) throw badInput(field, 'a solution name cannot hold control characters.');
+  if (/[\u0000-\u001f\u007f]/.test(name))
+    throw badInput(field, 'a solution name cannot hold control characters.');
   return name;
 }
 
 function moduleNames(value: unknown, field: string): string[] {
   const list = typeof value === 'string' ? [value] : value;
-  if (!Array.isArray(list) || list.length === 0 || !list.every((m) => typeof m === 'string' && m.trim() !== ''))
+  if (
+    !Array.isArray(list) ||
+    list.length === 0 ||
+    !list.every((m) => typeof m === 'string' && m.trim() !== '')
+  )
     throw badInput(field, 'give a list of module names, e.g. ["shop", "catalog"].');
   return [...new Set(list.map((m: string) => m.trim()))];
 }

@@ -99,14 +99,24 @@ export async function resetPassword(
   const name = checkUserName(request.name);
   const password = request.password === undefined ? generatePassword() : checkPassword(request.password);
   await database.users.setPassword(name, password);
-  await database.users.audit({ userName: actor.user, action: 'user.reset-password', target: name, detail: `from ${actor.from}` });
+  await database.users.audit({
+    userName: actor.user,
+    action: 'user.reset-password',
+    target: name,
+    detail: `from ${actor.from}`,
+  });
   return password;
 }
 
 export async function removeUser(database: PlatformDatabase, actor: Actor, name: unknown): Promise<void> {
   const checked = checkUserName(name);
   await database.users.removeUser(checked);
-  await database.users.audit({ userName: actor.user, action: 'user.remove', target: checked, detail: `from ${actor.from}` });
+  await database.users.audit({
+    userName: actor.user,
+    action: 'user.remove',
+    target: checked,
+    detail: `from ${actor.from}`,
+  });
 }
 
 export type { UserRecord };

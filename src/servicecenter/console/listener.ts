@@ -18,7 +18,7 @@ import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http
 import { PassThrough } from 'node:stream';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import { hasErrorCode, TesseraError } from '../../errors.ts';
+import { hasErrorCode, type TesseraError } from '../../errors.ts';
 import { fastifySession } from '../../http/index.ts';
 import type { PlatformDatabase, UserRecord } from '../../platform/index.ts';
 import type { SessionStore } from '../../session/index.ts';
@@ -33,10 +33,10 @@ import {
   pageNotFound,
   ServiceCenterError,
 } from '../errors.ts';
+import { LoginThrottle } from '../login-throttle.ts';
 import { isOpen, type OperationView } from '../operation-view.ts';
 import { type Actor, type OperationStarter, ServiceCenter } from '../service-center.ts';
 import { mayChange } from '../users.ts';
-import { LoginThrottle } from '../login-throttle.ts';
 import * as pages from './pages.ts';
 import { type RouteInfo, SERVICE_CENTER_BASE } from './routes.ts';
 
@@ -159,7 +159,8 @@ export function createServiceCenterListener(options: ServiceCenterListenerOption
     const user = request.serviceCenterUser!;
     const session = request.session as unknown as SessionItems;
     const body = request.body as Record<string, unknown> | undefined;
-    const given = headerValue(request.headers[CSRF_HEADER]) ?? (typeof body?._csrf === 'string' ? body._csrf : undefined);
+    const given =
+      headerValue(request.headers[CSRF_HEADER]) ?? (typeof body?._csrf === 'string' ? body._csrf : undefined);
     if (session.csrf === undefined || !sameSecret(given, session.csrf)) throw csrfRefused();
     if (!mayChange(user.role)) throw forbidden(user.name);
   });
@@ -172,7 +173,8 @@ export function createServiceCenterListener(options: ServiceCenterListenerOption
 
   function sendError(request: FastifyRequest, reply: FastifyReply, error: unknown) {
     const { status, body } = describeError(error);
-    if (status >= 500) logger.error({ err: safeError(error), url: request.routeOptions.url }, 'Service Center error');
+    if (status >= 500)
+      logger.error({ err: safeError(error), url: request.routeOptions.url }, 'Service Center error');
     const wantsJson =
       request.routeOptions.config.api === true ||
       request.routeOptions.url === undefined ||
@@ -185,7 +187,10 @@ export function createServiceCenterListener(options: ServiceCenterListenerOption
       user === null || session?.csrf === undefined
         ? null
         : { nonce, csrf: session.csrf, frontendName, user: user.name, role: user.role, attention: [] };
-    return withCsp(reply, nonce).code(status).type('text/html; charset=utf-8').send(pages.errorPage(context, nonce, status, body.message));
+    return withCsp(reply, nonce)
+      .code(status)
+      .type('text/html; charset=utf-8')
+      .send(pages.errorPage(context, nonce, status, body.message));
   }
 
   async function pageContext(request: FastifyRequest, nonce: string): Promise<pages.PageContext> {
@@ -237,10 +242,7 @@ export function createServiceCenterListener(options: ServiceCenterListenerOption
       if (!stream.writableEnded) timer = setTimeout(tick, pollMs);
     };
     void tick();
-    return reply
-      .type('text/event-stream; charset=utf-8')
-      .header('x-accel-buffering', 'no')
-      .send(stream);
+    return reply.type('text/event-stream; charset=utf-8').header('x-accel-buffering', 'no').send(stream);
   }
 
   const base = SERVICE_CENTER_BASE;
@@ -270,7 +272,12 @@ export function createServiceCenterListener(options: ServiceCenterListenerOption
     const user = await database.users.verify(name, password);
     if (user === null) {
       throttle.failed(keys);
-      await database.users.audit({ userName: name, action: 'login.failed', target: name, detail: `from ${request.ip}` });
+      await database.users.audit({
+        userName: name,
+        action: 'login.failed',
+        target: name,
+        detail: `from ${request.ip}`,
+      });
       logger.warn({ user: name, from: request.ip }, 'Service Center login failed');
       throw loginFailed();
     }
@@ -280,7 +287,12 @@ export function createServiceCenterListener(options: ServiceCenterListenerOption
     const items = session as unknown as SessionItems;
     items.user = user.name;
     items.csrf = randomToken();
-    await database.users.audit({ userName: user.name, action: 'login', target: user.name, detail: `from ${request.ip}` });
+    await database.users.audit({
+      userName: user.name,
+      action: 'login',
+      target: user.name,
+      detail: `from ${request.ip}`,
+    });
     return user;
   }
 
@@ -319,19 +331,30 @@ export function createServiceCenterListener(options: ServiceCenterListenerOption
 
   // --- pages ----------------------------------------------------------------------
   app.get(`${base}`, async (_request, reply) => reply.redirect(`${base}/factory/solutions`, 303));
-  app.get(`${base}/`, async (_request, reply) => reply.redirect(`${base}/factory/solutions`, 303));
 
   app.get(`${base}/factory/modules`, async (request, reply) => {
     const nonce = pageNonce();
-    return sendPage(reply, nonce, pages.modulesPage(await pageContext(request, nonce), await service.factory()));
+    return sendPage(
+      reply,
+      nonce,
+      pages.modulesPage(await pageContext(request, nonce), await service.factory()),
+    );
   });
   app.get(`${base}/factory/applications`, async (request, reply) => {
     const nonce = pageNonce();
-    return sendPage(reply, nonce, pages.applicationsPage(await pageContext(request, nonce), await service.factory()));
+    return sendPage(
+      reply,
+      nonce,
+      pages.applicationsPage(await pageContext(request, nonce), await service.factory()),
+    );
   });
   app.get(`${base}/factory/solutions`, async (request, reply) => {
     const nonce = pageNonce();
-    return sendPage(reply, nonce, pages.solutionsPage(await pageContext(request, nonce), await service.solutions()));
+    return sendPage(
+      reply,
+      nonce,
+      pages.solutionsPage(await pageContext(request, nonce), await service.solutions()),
+    );
   });
   app.post(`${base}/factory/solutions`, async (request, reply) => {
     const body = formBody(request.body);
@@ -356,16 +379,40 @@ export function createServiceCenterListener(options: ServiceCenterListenerOption
     );
   });
   const solutionForms: readonly [string, (request: FastifyRequest, name: string) => Promise<string>][] = [
-    ['rename', async (request, name) => solutionLink((await service.renameSolution(actor(request), name, formBody(request.body))).name)],
-    ['delete', async (request, name) => {
-      await service.deleteSolution(actor(request), name);
-      return `${base}/factory/solutions`;
-    }],
-    ['modules', async (request, name) => solutionLink((await service.addModules(actor(request), name, formBody(request.body))).name)],
-    ['modules/remove', async (request, name) => solutionLink((await service.removeModules(actor(request), name, formBody(request.body))).name)],
-    ['associate-all-modules', async (request, name) => solutionLink((await service.associateAllModules(actor(request), name)).name)],
-    ['apply-settings', async (request, name) => `${base}/operations/${(await service.applySettings(actor(request), name)).id}`],
-    ['republish', async (request, name) => `${base}/operations/${(await service.republish(actor(request), name)).id}`],
+    [
+      'rename',
+      async (request, name) =>
+        solutionLink((await service.renameSolution(actor(request), name, formBody(request.body))).name),
+    ],
+    [
+      'delete',
+      async (request, name) => {
+        await service.deleteSolution(actor(request), name);
+        return `${base}/factory/solutions`;
+      },
+    ],
+    [
+      'modules',
+      async (request, name) =>
+        solutionLink((await service.addModules(actor(request), name, formBody(request.body))).name),
+    ],
+    [
+      'modules/remove',
+      async (request, name) =>
+        solutionLink((await service.removeModules(actor(request), name, formBody(request.body))).name),
+    ],
+    [
+      'associate-all-modules',
+      async (request, name) => solutionLink((await service.associateAllModules(actor(request), name)).name),
+    ],
+    [
+      'apply-settings',
+      async (request, name) => `${base}/operations/${(await service.applySettings(actor(request), name)).id}`,
+    ],
+    [
+      'republish',
+      async (request, name) => `${base}/operations/${(await service.republish(actor(request), name)).id}`,
+    ],
   ];
   for (const [action, run] of solutionForms) {
     app.post(`${base}/factory/solutions/:name/${action}`, async (request, reply) => {
@@ -375,12 +422,20 @@ export function createServiceCenterListener(options: ServiceCenterListenerOption
   }
   app.get(`${base}/operations`, async (request, reply) => {
     const nonce = pageNonce();
-    return sendPage(reply, nonce, pages.operationsPage(await pageContext(request, nonce), await service.operations()));
+    return sendPage(
+      reply,
+      nonce,
+      pages.operationsPage(await pageContext(request, nonce), await service.operations()),
+    );
   });
   app.get(`${base}/operations/:id`, async (request, reply) => {
     const id = operationId(request.params);
     const nonce = pageNonce();
-    return sendPage(reply, nonce, pages.operationPage(await pageContext(request, nonce), await service.operation(id)));
+    return sendPage(
+      reply,
+      nonce,
+      pages.operationPage(await pageContext(request, nonce), await service.operation(id)),
+    );
   });
   app.get(`${base}/operations/:id/events`, async (request, reply) => {
     const id = operationId(request.params);
@@ -389,11 +444,19 @@ export function createServiceCenterListener(options: ServiceCenterListenerOption
   });
   app.get(`${base}/monitoring/frontends`, async (request, reply) => {
     const nonce = pageNonce();
-    return sendPage(reply, nonce, pages.frontendsPage(await pageContext(request, nonce), await service.farm()));
+    return sendPage(
+      reply,
+      nonce,
+      pages.frontendsPage(await pageContext(request, nonce), await service.farm()),
+    );
   });
   app.get(`${base}/audit`, async (request, reply) => {
     const nonce = pageNonce();
-    return sendPage(reply, nonce, pages.auditPage(await pageContext(request, nonce), await service.auditLog()));
+    return sendPage(
+      reply,
+      nonce,
+      pages.auditPage(await pageContext(request, nonce), await service.auditLog()),
+    );
   });
 
   // --- the JSON API (docs/service-center.md) ----------------------------------------
@@ -413,17 +476,29 @@ export function createServiceCenterListener(options: ServiceCenterListenerOption
   });
   app.get(`${base}/api/solutions/:name`, api, async (request) => service.solution(solutionParam(request)));
   app.patch(`${base}/api/solutions/:name`, api, async (request) =>
-    service.renameSolution(actor(request), solutionParam(request), jsonBody(request.body) as { name: unknown }),
+    service.renameSolution(
+      actor(request),
+      solutionParam(request),
+      jsonBody(request.body) as { name: unknown },
+    ),
   );
   app.delete(`${base}/api/solutions/:name`, api, async (request, reply) => {
     await service.deleteSolution(actor(request), solutionParam(request));
     return reply.code(204).send();
   });
   app.post(`${base}/api/solutions/:name/modules`, api, async (request) =>
-    service.addModules(actor(request), solutionParam(request), jsonBody(request.body) as { modules: unknown }),
+    service.addModules(
+      actor(request),
+      solutionParam(request),
+      jsonBody(request.body) as { modules: unknown },
+    ),
   );
   app.post(`${base}/api/solutions/:name/modules/remove`, api, async (request) =>
-    service.removeModules(actor(request), solutionParam(request), jsonBody(request.body) as { modules: unknown }),
+    service.removeModules(
+      actor(request),
+      solutionParam(request),
+      jsonBody(request.body) as { modules: unknown },
+    ),
   );
   app.post(`${base}/api/solutions/:name/associate-all-modules`, api, async (request) =>
     service.associateAllModules(actor(request), solutionParam(request)),
@@ -435,7 +510,9 @@ export function createServiceCenterListener(options: ServiceCenterListenerOption
     reply.code(202).send(await service.republish(actor(request), solutionParam(request))),
   );
   app.get(`${base}/api/operations`, api, async () => ({ operations: await service.operations() }));
-  app.get(`${base}/api/operations/:id`, api, async (request) => service.operation(operationId(request.params)));
+  app.get(`${base}/api/operations/:id`, api, async (request) =>
+    service.operation(operationId(request.params)),
+  );
   app.get(`${base}/api/operations/:id/events`, api, async (request, reply) => {
     const id = operationId(request.params);
     await service.operation(id);
@@ -502,7 +579,9 @@ function refuseCrossSite(request: FastifyRequest): void {
 }
 
 function formBody(body: unknown): Record<string, unknown> {
-  return typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>) : {};
+  return typeof body === 'object' && body !== null && !Array.isArray(body)
+    ? (body as Record<string, unknown>)
+    : {};
 }
 
 function jsonBody(body: unknown): Record<string, unknown> {
@@ -523,7 +602,12 @@ function operationId(params: unknown): number {
 
 /** Only a path of this console: never another site, nor `//host`. */
 function safeNext(next: unknown): string {
-  if (typeof next === 'string' && next.startsWith(`${SERVICE_CENTER_BASE}/`) && !next.startsWith('//') && !/[\\\r\n]/.test(next))
+  if (
+    typeof next === 'string' &&
+    next.startsWith(`${SERVICE_CENTER_BASE}/`) &&
+    !next.startsWith('//') &&
+    !/[\\\r\n]/.test(next)
+  )
     return next;
   return `${SERVICE_CENTER_BASE}/factory/solutions`;
 }
@@ -550,11 +634,16 @@ export function describeError(error: unknown): {
   }
   if (hasErrorCode(error, { prefix: 'TESSERA_' })) {
     const { code, message } = error as TesseraError;
-    const status = code === 'TESSERA_PLATFORM_NOT_FOUND' ? 404 : code === 'TESSERA_PLATFORM_CONFLICT' ? 409 : 503;
+    const status =
+      code === 'TESSERA_PLATFORM_NOT_FOUND' ? 404 : code === 'TESSERA_PLATFORM_CONFLICT' ? 409 : 503;
     return { status, body: { code, message } };
   }
   const fastifyError = error as { statusCode?: number; code?: string; message?: string };
-  if (typeof fastifyError.statusCode === 'number' && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500)
+  if (
+    typeof fastifyError.statusCode === 'number' &&
+    fastifyError.statusCode >= 400 &&
+    fastifyError.statusCode < 500
+  )
     return {
       status: fastifyError.statusCode,
       body: {
@@ -565,13 +654,20 @@ export function describeError(error: unknown): {
     };
   return {
     status: 500,
-    body: { code: 'TESSERA_SERVICECENTER_INTERNAL', message: 'Service Center failed on this request: see the front-end server log.' },
+    body: {
+      code: 'TESSERA_SERVICECENTER_INTERNAL',
+      message: 'Service Center failed on this request: see the front-end server log.',
+    },
   };
 }
 
 /** An error as logged: its name, code and message, never a request body. */
 function safeError(error: unknown): { name: string; code?: string; message: string } {
   if (error instanceof Error)
-    return { name: error.name, message: error.message, ...(hasErrorCode(error, { prefix: 'TESSERA_' }) ? { code: (error as TesseraError).code } : {}) };
+    return {
+      name: error.name,
+      message: error.message,
+      ...(hasErrorCode(error, { prefix: 'TESSERA_' }) ? { code: (error as TesseraError).code } : {}),
+    };
   return { name: 'unknown', message: String(error) };
 }

@@ -78,10 +78,11 @@ function layout(
   );
   const nav = html`<nav class="console-nav" aria-label="Service Center">
   ${NAV.map(
-    (group) => html`<div class="group"><span class="group-label">${group.group}</span>${group.items.map(
-      ([path, label]) =>
-        html`<a href="${link(path)}"${section === path ? html` aria-current="page"` : null}>${label}</a>`,
-    )}</div>`,
+    (group) =>
+      html`<div class="group"><span class="group-label">${group.group}</span>${group.items.map(
+        ([path, label]) =>
+          html`<a href="${link(path)}"${section === path ? html` aria-current="page"` : null}>${label}</a>`,
+      )}</div>`,
   )}
 </nav>`;
   const body = html`${nav}
@@ -140,7 +141,8 @@ ${factory.modules.map(
 <td>${module.runningVersion ?? '–'}</td>
 <td>${module.publishedBy === null ? '–' : html`${module.publishedBy}, ${time(module.publishedAt)}`}</td>
 <td>${module.frontends.length === 0 ? 'No front-end server registered.' : null}<ul class="plain">${module.frontends.map(
-    (fe) => html`<li><strong>${fe.frontend}</strong>: ${fe.deployedVersion === null ? 'not deployed' : `version ${fe.deployedVersion}`}${fe.settingsRevision === null ? null : `, settings revision ${fe.settingsRevision}`} ${fe.settingsPending ? state('settings pending') : null}${fe.difference === null ? null : html`<p class="flag">${fe.difference}</p>`}</li>`,
+    (fe) =>
+      html`<li><strong>${fe.frontend}</strong>: ${fe.deployedVersion === null ? 'not deployed' : `version ${fe.deployedVersion}`}${fe.settingsRevision === null ? null : `, settings revision ${fe.settingsRevision}`} ${fe.settingsPending ? state('settings pending') : null}${fe.difference === null ? null : html`<p class="flag">${fe.difference}</p>`}</li>`,
   )}</ul></td></tr>`,
 )}
 </tbody></table></div>`,
@@ -205,7 +207,11 @@ ${solutions.map(
   );
 }
 
-export function solutionPage(context: PageContext, solution: SolutionView, factoryModules: readonly string[]): string {
+export function solutionPage(
+  context: PageContext,
+  solution: SolutionView,
+  factoryModules: readonly string[],
+): string {
   const base = link(`factory/solutions/${segment(solution.name)}`);
   const missing = factoryModules.filter((m) => !solution.modules.some((s) => s.name === m));
   const running = solution.operations.find((op) => op.state === 'pending' || op.state === 'running');
@@ -221,11 +227,12 @@ export function solutionPage(context: PageContext, solution: SolutionView, facto
 ${solution.modules.length === 0 ? html`<p>This solution has no module yet.</p>` : null}
 <table class="grid" id="solution-modules"><thead><tr><th scope="col">Module</th><th scope="col">Application</th><th scope="col">Running version</th>${change ? html`<th scope="col"><span class="visually-hidden">Remove</span></th>` : null}</tr></thead><tbody>
 ${solution.modules.map(
-  (module) => html`<tr><th scope="row">${module.name}</th><td>${module.application}</td><td>${module.runningVersion ?? '–'}</td>${
-    change
-      ? html`<td><form method="post" action="${base}/modules/remove">${csrfField(context)}<input type="hidden" name="modules" value="${module.name}"><button type="submit" class="link-button">Remove ${module.name}</button></form></td>`
-      : null
-  }</tr>`,
+  (module) =>
+    html`<tr><th scope="row">${module.name}</th><td>${module.application}</td><td>${module.runningVersion ?? '–'}</td>${
+      change
+        ? html`<td><form method="post" action="${base}/modules/remove">${csrfField(context)}<input type="hidden" name="modules" value="${module.name}"><button type="submit" class="link-button">Remove ${module.name}</button></form></td>`
+        : null
+    }</tr>`,
 )}
 </tbody></table>
 ${
@@ -276,7 +283,8 @@ function operationsTable(operations: readonly OperationView[]): SafeHtml {
   if (operations.length === 0) return html`<p>No operation yet.</p>`;
   return html`<div class="table-wrap"><table class="grid operations"><thead><tr><th scope="col">Operation</th><th scope="col">Kind</th><th scope="col">Solution</th><th scope="col">Requested</th><th scope="col">State</th><th scope="col">Summary</th></tr></thead><tbody>
 ${operations.map(
-  (op) => html`<tr${op.state === 'failed' ? html` class="is-flagged"` : null}><th scope="row"><a href="${link(`operations/${op.id}`)}">${op.id}</a></th><td>${op.label}</td><td>${op.solution ?? '–'}</td><td>${op.requestedBy}, ${time(op.requestedAt)}</td><td>${state(op.state)}</td><td>${op.summary}</td></tr>`,
+  (op) =>
+    html`<tr${op.state === 'failed' ? html` class="is-flagged"` : null}><th scope="row"><a href="${link(`operations/${op.id}`)}">${op.id}</a></th><td>${op.label}</td><td>${op.solution ?? '–'}</td><td>${op.requestedBy}, ${time(op.requestedAt)}</td><td>${state(op.state)}</td><td>${op.summary}</td></tr>`,
 )}
 </tbody></table></div>`;
 }
@@ -307,7 +315,13 @@ export function operationPage(context: PageContext, operation: OperationView): s
         html`<tr data-step="${step.frontend}/${step.module}"><td>${step.frontend}</td><td>${step.module}</td><td class="step-state">${state(step.state)}</td><td class="step-error error-text">${step.error ?? ''}</td></tr>`,
     )}</tbody></table></div>
 </section>`,
-    { state: { operationId: operation.id, events: link(`operations/${operation.id}/events`), state: operation.state } },
+    {
+      state: {
+        operationId: operation.id,
+        events: link(`operations/${operation.id}/events`),
+        state: operation.state,
+      },
+    },
   );
 }
 
@@ -360,10 +374,20 @@ ${entries.map((e) => html`<tr><td>${time(e.at)}</td><td>${e.user}</td><td>${e.ac
   );
 }
 
-export function errorPage(context: PageContext | null, nonce: string, status: number, message: string): string {
+export function errorPage(
+  context: PageContext | null,
+  nonce: string,
+  status: number,
+  message: string,
+): string {
   const content = html`<section class="card refused"><h2>${status === 404 ? 'Not found' : status === 403 ? 'Not allowed' : 'Not done'}</h2><p class="error-box" role="alert">${message}</p><p><a href="${link('factory/solutions')}">Back to Factory › Solutions</a></p></section>`;
   if (context === null)
-    return renderPage({ nonce, title: 'Not done', console: 'Service Center', body: html`<main>${content}</main>` });
+    return renderPage({
+      nonce,
+      title: 'Not done',
+      console: 'Service Center',
+      body: html`<main>${content}</main>`,
+    });
   return layout(context, 'factory/solutions', 'Not done', content);
 }
 
@@ -378,7 +402,10 @@ export function loginPage(input: {
     nonce: input.nonce,
     title: 'Log in',
     console: 'Service Center',
-    header: pageHeader('Service Center', html`<div><dt>Served by front-end server</dt><dd>${input.frontendName}</dd></div>`),
+    header: pageHeader(
+      'Service Center',
+      html`<div><dt>Served by front-end server</dt><dd>${input.frontendName}</dd></div>`,
+    ),
     body: html`<main id="main"><section class="card login" aria-labelledby="login-title">
 <h2 id="login-title">Log in</h2>
 <p class="lead">Service Center users only. The first administrator's password was printed when the platform first started; <code>tessera servicecenter user reset-password NAME</code> gives a new one.</p>
