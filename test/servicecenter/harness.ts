@@ -26,7 +26,7 @@ export function fingerprint(overrides: Partial<FarmFingerprint> = {}): FarmFinge
     clientCertificate: {
       subject: 'CN=tessera-frontend, O=Example',
       issuer: 'CN=Example CA',
-      notAfter: new Date(Date.now() + 200 * 86_400_000).toISOString(),
+      notAfter: '2027-06-30T00:00:00.000Z',
     },
     version: '0.1.0',
     revision: 3,
