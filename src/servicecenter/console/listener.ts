@@ -562,20 +562,27 @@ async function signedInUser(database: PlatformDatabase, request: FastifyRequest)
   return database.users.findUser(name);
 }
 
+/**
+ * Refuses a change sent by another site. Browsers say where a request comes from in
+ * `Sec-Fetch-Site`; without it (older browsers, scripts), `Origin` when it names a
+ * site must name this one. `Origin: null` is what the pages' no-referrer policy makes
+ * a browser send with their own forms, so it is judged by `Sec-Fetch-Site` alone.
+ */
 function refuseCrossSite(request: FastifyRequest): void {
   const site = headerValue(request.headers['sec-fetch-site']);
-  if (site !== undefined && site !== 'same-origin') throw csrfRefused();
+  if (site !== undefined) {
+    if (site !== 'same-origin') throw csrfRefused();
+    return;
+  }
   const origin = headerValue(request.headers.origin);
-  const host = headerValue(request.headers.host);
-  if (origin !== undefined && origin !== 'null') {
-    let originHost: string;
-    try {
-      originHost = new URL(origin).host;
-    } catch {
-      throw csrfRefused();
-    }
-    if (originHost !== host) throw csrfRefused();
-  } else if (origin === 'null') throw csrfRefused();
+  if (origin === undefined || origin === 'null') return;
+  let originHost: string;
+  try {
+    originHost = new URL(origin).host;
+  } catch {
+    throw csrfRefused();
+  }
+  if (originHost !== headerValue(request.headers.host)) throw csrfRefused();
 }
 
 function formBody(body: unknown): Record<string, unknown> {
