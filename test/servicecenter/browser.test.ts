@@ -85,9 +85,7 @@ describe('Service Center in the browser', () => {
       await page.keyboard.press('Enter');
       await page.waitForURL(/\/servicecenter\/operations\/\d+$/);
       const id = Number(page.url().split('/').pop());
-      await page.evaluate(() => {
-        (window as unknown as { marker: string }).marker = 'same page';
-      });
+      await page.evaluate("window.marker = 'same page'");
       assert.equal(await page.locator('#operation-steps tbody tr').count(), 4);
 
       const { fe1, fe2, shop, catalog } = harness.ids;
@@ -99,12 +97,12 @@ describe('Service Center in the browser', () => {
       await screenshot(page, 'service-center-apply-settings-running.png');
       await harness.database.operations.report(id, { frontendId: fe2, moduleId: shop }, 'succeeded');
       await harness.database.operations.report(id, { frontendId: fe2, moduleId: catalog }, 'succeeded');
-      await page.waitForFunction(() => document.body.dataset.operationState === 'succeeded');
+      await page.waitForSelector('body[data-operation-state="succeeded"]');
       assert.match(
         (await page.textContent('#operation-summary')) ?? '',
         /^Apply Settings succeeded: 4 module deployments on 2 front-end servers\.$/,
       );
-      assert.equal(await page.evaluate(() => (window as unknown as { marker?: string }).marker), 'same page');
+      assert.equal(await page.evaluate('window.marker'), 'same page');
       await screenshot(page, 'service-center-apply-settings-done.png');
 
       await page.click('nav.console-nav >> text=Front-end servers');
@@ -123,7 +121,9 @@ describe('Service Center in the browser', () => {
       await page.goto(
         `${harness.url}/servicecenter/factory/solutions/${encodeURIComponent('All the factory')}`,
       );
-      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      const overflow = Number(
+        await page.evaluate('document.documentElement.scrollWidth - window.innerWidth'),
+      );
       assert.ok(overflow <= 0, `the page is ${overflow} px wider than the window`);
       await screenshot(page, 'service-center-solution-narrow.png');
       assert.deepEqual(errors, []);
