@@ -148,10 +148,12 @@ export class ServiceCenter {
         message: `Settings pending on ${pending.length} module${pending.length === 1 ? '' : 's'} (${pending.map((m) => m.name).join(', ')}): open their solution and click Apply Settings (or Republish when the session provider changed).`,
         page: 'factory/modules',
       });
-    if (farm.view.drift)
+    const drifting = farm.view.frontends.filter((fe) => fe.drift.length > 0);
+    if (drifting.length > 0)
       items.push({
         kind: 'drift',
-        message: `The front-end servers are not configured alike: ${farm.view.frontends.flatMap((fe) => fe.drift).join('; ')}. Make the configuration the same on every front-end server.`,
+        // One front-end's sentences say it all; the others' say the same from their side.
+        message: `The front-end servers are not configured alike: ${drifting[0]!.drift.join('; ')}. Make the configuration the same on every front-end server.`,
         page: 'monitoring/frontends',
       });
     const last = recent[0];

@@ -143,10 +143,7 @@ describe('Service Center in the browser', () => {
       );
       assert.equal(await page.locator('#apply-settings').count(), 0);
       assert.equal(await page.locator('#republish').count(), 0);
-      assert.match(
-        (await page.textContent('#deploy-title + p + p, .card p.hint:last-child')) ?? '',
-        /Viewers see/,
-      );
+      assert.match((await page.textContent('#viewer-note')) ?? '', /Viewers see/);
     } finally {
       await context.close();
     }

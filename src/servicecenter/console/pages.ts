@@ -258,7 +258,7 @@ ${
 <form method="post" action="${base}/apply-settings">${csrfField(context)}<button type="submit" class="button primary" id="apply-settings">Apply Settings</button></form>
 <form method="post" action="${base}/republish">${csrfField(context)}<button type="submit" class="button secondary" id="republish">Republish</button></form>
 </div>`
-    : html`<p class="hint">Viewers see the solution; an administrator applies settings or republishes.</p>`
+    : html`<p class="hint" id="viewer-note">Viewers see the solution; an administrator applies settings or republishes.</p>`
 }
 </section>
 <section class="card" aria-labelledby="history-title">
