@@ -122,6 +122,6 @@ export function emptySolution(solution: string): ServiceCenterError {
 export function noFrontend(): ServiceCenterError {
   return new ServiceCenterError(
     'TESSERA_SERVICECENTER_NO_FRONTEND',
-    'No front-end server is registered in the platform database: start one (tessera start), then try again.',
+    'No front-end server is up (registered in the platform database, with a recent heartbeat): start one (tessera start), then try again.',
   );
 }

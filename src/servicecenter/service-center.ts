@@ -259,6 +259,11 @@ export class ServiceCenter {
     if (solution.modules.length === 0) throw emptySolution(name);
     const running = await this.#runningOn(solution.modules);
     if (running !== null) throw operationRunning(name, running.id, running.kind);
+    // An operation needs a front-end to carry it out; one addressed to none would never end.
+    const up = farmView(await db.frontends.list(), Date.now()).view.frontends.filter(
+      (fe) => fe.state === 'up' || fe.state === 'starting',
+    );
+    if (up.length === 0) throw noFrontend();
     const id = await this.#starter.start({
       kind,
       solutionId: solution.id,
@@ -283,7 +288,7 @@ export class ServiceCenter {
     );
     for (const operation of await db.operations.recent(100)) {
       if (!isOpen(operation.state)) continue;
-      if (operation.progress.length === 0 || operation.progress.some((step) => ids.has(step.moduleId)))
+      if (operation.progress.some((step) => ids.has(step.moduleId)))
         return { id: operation.id, kind: operation.kind };
     }
     return null;
@@ -323,7 +328,6 @@ function recordingStarter(database: PlatformDatabase): OperationStarter {
   return {
     async start(request) {
       const frontends = (await database.frontends.list()).filter((fe) => fe.state !== 'stopped');
-      if (frontends.length === 0) throw noFrontend();
       const modules = (await database.factory.listModules()).filter((m) => request.modules.includes(m.name));
       return database.operations.start({
         kind: request.kind,
