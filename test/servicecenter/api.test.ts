@@ -268,6 +268,23 @@ describe('the Service Center API', () => {
     assert.ok(statuses.slice(5).includes(429), `statuses ${statuses}`);
   });
 
+  it('renders every page for an administrator and a viewer, with no password in them', async () => {
+    const pages = harness.listener.routes.filter(
+      (r) => r.method === 'GET' && !r.api && !r.url.endsWith('/events'),
+    );
+    for (const who of [admin, viewer])
+      for (const route of pages) {
+        const path = route.url.replace(':name', 'Everything').replace(':id', '1');
+        const response = await fetch(`${harness.url}${path}`, {
+          headers: { cookie: who.cookie },
+          redirect: 'manual',
+        });
+        const text = await response.text();
+        assert.ok([200, 303].includes(response.status), `${path}: ${response.status} ${text.slice(0, 300)}`);
+        for (const secret of [ADMIN.password, VIEWER.password]) assert.ok(!text.includes(secret), path);
+      }
+  });
+
   it('writes no password or secret into answers, logs or the audit log', async () => {
     const everything = [
       ...(await Promise.all(
