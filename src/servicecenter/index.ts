@@ -32,7 +32,9 @@ export { OPERATION_LABELS, type OperationStepView, type OperationView } from './
 export {
   type Actor,
   type Attention,
+  type ModuleOperations,
   type OperationStarter,
+  operationsStarter,
   ServiceCenter,
   type SolutionView,
 } from './service-center.ts';

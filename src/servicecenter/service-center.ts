@@ -320,8 +320,44 @@ export class ServiceCenter {
 }
 
 /**
- * The starter used until front-end servers execute operations through their own
- * service: records the operation, pending on every registered front-end that is
+ * The part of the front-end servers' operations service (`OperationsService`) that
+ * starts Apply Settings and Republish for a list of modules.
+ */
+export interface ModuleOperations {
+  applySettings(
+    moduleNames: readonly string[],
+    options: { readonly requestedBy: string },
+  ): Promise<{ readonly operationId: number }>;
+  republish(
+    moduleNames: readonly string[],
+    options: { readonly requestedBy: string },
+  ): Promise<{ readonly operationId: number }>;
+}
+
+/**
+ * Starts operations through the front-end servers' operations service (which
+ * addresses them to the front-ends that are up and wakes them), then records the
+ * solution they were asked for on, for the solution's history.
+ */
+export function operationsStarter(
+  operations: ModuleOperations,
+  database: PlatformDatabase,
+): OperationStarter {
+  return {
+    async start(request) {
+      const options = { requestedBy: request.requestedBy };
+      const { operationId } =
+        request.kind === 'apply-settings'
+          ? await operations.applySettings(request.modules, options)
+          : await operations.republish(request.modules, options);
+      await database.operations.attachSolution(operationId, request.solutionId);
+      return operationId;
+    },
+  };
+}
+
+/**
+ * The starter used when no operations service is given (tests of this layer): records the operation, pending on every registered front-end that is
  * not stopped for each module; the front-ends take their pending targets.
  */
 function recordingStarter(database: PlatformDatabase): OperationStarter {

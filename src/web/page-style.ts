@@ -275,6 +275,7 @@ input:focus-visible, select:focus-visible { outline: 3px solid var(--focus); out
 .banner { margin: 0 0 16px; padding: 10px 14px; border: 1px solid #f0d9a6; background: var(--warn-soft); color: var(--warn); border-radius: var(--radius); }
 .banner ul { margin: 4px 0 0; padding-left: 20px; }
 .banner a { color: var(--warn); font-weight: 600; }
+.card > h3:first-child, .card-head h3 { margin-top: 0; }
 .page-title { display: flex; flex-wrap: wrap; align-items: center; justify-content: space-between; gap: 10px; margin-bottom: 14px; }
 .page-title h2 { font-size: 1.3rem; }
 .stack { display: grid; gap: 16px; }

@@ -199,4 +199,14 @@ export class OperationsRepository {
       .execute();
     return Promise.all(rows.map((row) => this.get(row.id)));
   }
+
+  /** Records that the operation was asked for on `solutionId` (an operation started for a list of modules). */
+  async attachSolution(operationId: number, solutionId: number): Promise<void> {
+    const result = await this.#db
+      .updateTable('operations')
+      .set({ solution_id: solutionId })
+      .where('id', '=', operationId)
+      .executeTakeFirst();
+    if (result.numUpdatedRows === 0n) throw notFound('operation', String(operationId));
+  }
 }
