@@ -302,4 +302,17 @@ describe('the Service Center API', () => {
       assert.ok(!everything.includes(secret), `a secret appears: ${secret.slice(0, 4)}…`);
     assert.ok(!everything.includes(admin.cookie.split('=')[1]!), 'the session id appears');
   });
+
+  it('refuses Apply Settings when no front-end server is up, saying what to do', async () => {
+    for (const name of ['fe1', 'fe2']) await harness.database.frontends.heartbeat(name, 'stopped', '{}');
+    const answer = await api(
+      harness.url,
+      admin,
+      'POST',
+      '/servicecenter/api/solutions/Everything/apply-settings',
+    );
+    assert.equal(answer.status, 409);
+    assert.equal(answer.json.code, 'TESSERA_SERVICECENTER_NO_FRONTEND');
+    assert.match(String(answer.json.message), /start one \(tessera start\)/);
+  });
 });
