@@ -7,11 +7,11 @@
 export { registerServiceCenterCommands } from './commands.ts';
 export {
   createServiceCenterListener,
-  describeError,
   SESSION_COOKIE,
   type ServiceCenterListener,
   type ServiceCenterListenerOptions,
 } from './console/listener.ts';
+export { describeError } from './console/requests.ts';
 export { type RouteInfo, SERVICE_CENTER_BASE } from './console/routes.ts';
 export {
   SERVICE_CENTER_ERROR_CODES,

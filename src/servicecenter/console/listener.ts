@@ -18,11 +18,10 @@ import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http
 import { PassThrough } from 'node:stream';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import { hasErrorCode, type TesseraError } from '../../errors.ts';
 import { fastifySession } from '../../http/index.ts';
 import type { PlatformDatabase, UserRecord } from '../../platform/index.ts';
 import type { SessionStore } from '../../session/index.ts';
-import { CSRF_HEADER, headerValue, pageCsp, pageNonce, randomToken, sameSecret } from '../../web/index.ts';
+import { CSRF_HEADER, headerValue, pageNonce, randomToken, sameSecret } from '../../web/index.ts';
 import {
   badInput,
   csrfRefused,
@@ -37,7 +36,19 @@ import { LoginThrottle } from '../login-throttle.ts';
 import { isOpen, type OperationView } from '../operation-view.ts';
 import { type Actor, type OperationStarter, ServiceCenter } from '../service-center.ts';
 import { mayChange } from '../users.ts';
+import { registerApiRoutes } from './api-routes.ts';
 import * as pages from './pages.ts';
+import {
+  describeError,
+  formBody,
+  operationId,
+  refuseCrossSite,
+  type SessionItems,
+  safeError,
+  safeNext,
+  signedInUser,
+  withCsp,
+} from './requests.ts';
 import { type RouteInfo, SERVICE_CENTER_BASE } from './routes.ts';
 
 export interface ServiceCenterListenerOptions {
@@ -65,11 +76,6 @@ export interface ServiceCenterListener extends RequestListener {
 
 export const SESSION_COOKIE = 'tessera.servicecenter';
 const CHANGE_FREE_METHODS = new Set(['GET', 'HEAD']);
-
-interface SessionItems {
-  user?: string;
-  csrf?: string;
-}
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -247,8 +253,6 @@ export function createServiceCenterListener(options: ServiceCenterListenerOption
 
   const base = SERVICE_CENTER_BASE;
   const publicRoute = { config: { public: true } } as const;
-  const api = { config: { api: true } } as const;
-  const publicApi = { config: { api: true, public: true } } as const;
 
   // --- login --------------------------------------------------------------------
   app.get(`${base}/login`, publicRoute, async (request, reply) => {
@@ -459,68 +463,7 @@ export function createServiceCenterListener(options: ServiceCenterListenerOption
     );
   });
 
-  // --- the JSON API (docs/service-center.md) ----------------------------------------
-  app.post(`${base}/api/login`, publicApi, async (request) => {
-    const user = await logIn(request, jsonBody(request.body));
-    return { user: user.name, role: user.role, csrf: (request.session as unknown as SessionItems).csrf };
-  });
-  app.post(`${base}/api/logout`, api, async (request, reply) => {
-    await request.session.abandon();
-    return reply.code(204).send();
-  });
-  app.get(`${base}/api/factory`, api, async () => service.factory());
-  app.get(`${base}/api/solutions`, api, async () => ({ solutions: await service.solutions() }));
-  app.post(`${base}/api/solutions`, api, async (request, reply) => {
-    const body = jsonBody(request.body);
-    return reply.code(201).send(await service.createSolution(actor(request), body as { name: unknown }));
-  });
-  app.get(`${base}/api/solutions/:name`, api, async (request) => service.solution(solutionParam(request)));
-  app.patch(`${base}/api/solutions/:name`, api, async (request) =>
-    service.renameSolution(
-      actor(request),
-      solutionParam(request),
-      jsonBody(request.body) as { name: unknown },
-    ),
-  );
-  app.delete(`${base}/api/solutions/:name`, api, async (request, reply) => {
-    await service.deleteSolution(actor(request), solutionParam(request));
-    return reply.code(204).send();
-  });
-  app.post(`${base}/api/solutions/:name/modules`, api, async (request) =>
-    service.addModules(
-      actor(request),
-      solutionParam(request),
-      jsonBody(request.body) as { modules: unknown },
-    ),
-  );
-  app.post(`${base}/api/solutions/:name/modules/remove`, api, async (request) =>
-    service.removeModules(
-      actor(request),
-      solutionParam(request),
-      jsonBody(request.body) as { modules: unknown },
-    ),
-  );
-  app.post(`${base}/api/solutions/:name/associate-all-modules`, api, async (request) =>
-    service.associateAllModules(actor(request), solutionParam(request)),
-  );
-  app.post(`${base}/api/solutions/:name/apply-settings`, api, async (request, reply) =>
-    reply.code(202).send(await service.applySettings(actor(request), solutionParam(request))),
-  );
-  app.post(`${base}/api/solutions/:name/republish`, api, async (request, reply) =>
-    reply.code(202).send(await service.republish(actor(request), solutionParam(request))),
-  );
-  app.get(`${base}/api/operations`, api, async () => ({ operations: await service.operations() }));
-  app.get(`${base}/api/operations/:id`, api, async (request) =>
-    service.operation(operationId(request.params)),
-  );
-  app.get(`${base}/api/operations/:id/events`, api, async (request, reply) => {
-    const id = operationId(request.params);
-    await service.operation(id);
-    return followOperation(request, reply, id);
-  });
-  app.get(`${base}/api/frontends`, api, async () => (await service.farm()).view);
-  app.get(`${base}/api/attention`, api, async () => ({ items: await service.attention() }));
-  app.get(`${base}/api/audit`, api, async () => ({ entries: await service.auditLog() }));
+  registerApiRoutes(app, { service, actor, logIn, followOperation });
 
   const ready = new Promise<void>((resolve, reject) => {
     app.ready((error) => (error ? reject(error) : resolve()));
@@ -552,129 +495,4 @@ export function createServiceCenterListener(options: ServiceCenterListenerOption
   function solutionLink(name: string): string {
     return `${base}/factory/solutions/${encodeURIComponent(name)}`;
   }
-}
-
-async function signedInUser(database: PlatformDatabase, request: FastifyRequest): Promise<UserRecord | null> {
-  const session = request.session as unknown as SessionItems | null;
-  const name = session?.user;
-  if (typeof name !== 'string') return null;
-  // Read again on every request: a removed user is signed out at once.
-  return database.users.findUser(name);
-}
-
-/**
- * Refuses a change sent by another site. Browsers say where a request comes from in
- * `Sec-Fetch-Site`; without it (older browsers, scripts), `Origin` when it names a
- * site must name this one. `Origin: null` is what the pages' no-referrer policy makes
- * a browser send with their own forms, so it is judged by `Sec-Fetch-Site` alone.
- */
-function refuseCrossSite(request: FastifyRequest): void {
-  const site = headerValue(request.headers['sec-fetch-site']);
-  if (site !== undefined) {
-    if (site !== 'same-origin') throw csrfRefused();
-    return;
-  }
-  const origin = headerValue(request.headers.origin);
-  if (origin === undefined || origin === 'null') return;
-  let originHost: string;
-  try {
-    originHost = new URL(origin).host;
-  } catch {
-    throw csrfRefused();
-  }
-  if (originHost !== headerValue(request.headers.host)) throw csrfRefused();
-}
-
-function formBody(body: unknown): Record<string, unknown> {
-  return typeof body === 'object' && body !== null && !Array.isArray(body)
-    ? (body as Record<string, unknown>)
-    : {};
-}
-
-function jsonBody(body: unknown): Record<string, unknown> {
-  if (typeof body !== 'object' || body === null || Array.isArray(body))
-    throw badInput('body', 'send a JSON object (Content-Type: application/json).');
-  return body as Record<string, unknown>;
-}
-
-function solutionParam(request: FastifyRequest): string {
-  return (request.params as { name: string }).name;
-}
-
-function operationId(params: unknown): number {
-  const id = (params as { id?: string }).id ?? '';
-  if (!/^[1-9][0-9]{0,15}$/.test(id)) throw badInput('id', 'an operation id is a whole number, e.g. 12.');
-  return Number(id);
-}
-
-/** Only a path of this console: never another site, nor `//host`. */
-function safeNext(next: unknown): string {
-  if (
-    typeof next === 'string' &&
-    next.startsWith(`${SERVICE_CENTER_BASE}/`) &&
-    !next.startsWith('//') &&
-    !/[\\\r\n]/.test(next)
-  )
-    return next;
-  return `${SERVICE_CENTER_BASE}/factory/solutions`;
-}
-
-function withCsp(reply: FastifyReply, nonce: string): FastifyReply {
-  return reply.header('content-security-policy', pageCsp(nonce, { formAction: 'self' }));
-}
-
-/** The status and JSON body of an error: Tessera's own with their code and message; others hidden. */
-export function describeError(error: unknown): {
-  status: number;
-  body: { code: string; message: string; field?: string; operationId?: number };
-} {
-  if (error instanceof ServiceCenterError) {
-    return {
-      status: error.status,
-      body: {
-        code: error.code,
-        message: error.message,
-        ...(error.field === undefined ? {} : { field: error.field }),
-        ...(error.operationId === undefined ? {} : { operationId: error.operationId }),
-      },
-    };
-  }
-  if (hasErrorCode(error, { prefix: 'TESSERA_' })) {
-    const { code, message } = error as TesseraError;
-    const status =
-      code === 'TESSERA_PLATFORM_NOT_FOUND' ? 404 : code === 'TESSERA_PLATFORM_CONFLICT' ? 409 : 503;
-    return { status, body: { code, message } };
-  }
-  const fastifyError = error as { statusCode?: number; code?: string; message?: string };
-  if (
-    typeof fastifyError.statusCode === 'number' &&
-    fastifyError.statusCode >= 400 &&
-    fastifyError.statusCode < 500
-  )
-    return {
-      status: fastifyError.statusCode,
-      body: {
-        code: 'TESSERA_SERVICECENTER_INPUT',
-        message: `body: ${fastifyError.message ?? 'the request body cannot be read'}. Send a JSON object (Content-Type: application/json).`,
-        field: 'body',
-      },
-    };
-  return {
-    status: 500,
-    body: {
-      code: 'TESSERA_SERVICECENTER_INTERNAL',
-      message: 'Service Center failed on this request: see the front-end server log.',
-    },
-  };
-}
-
-/** An error as logged: its name, code and message, never a request body. */
-function safeError(error: unknown): { name: string; code?: string; message: string } {
-  if (error instanceof Error)
-    return {
-      name: error.name,
-      message: error.message,
-      ...(hasErrorCode(error, { prefix: 'TESSERA_' }) ? { code: (error as TesseraError).code } : {}),
-    };
-  return { name: 'unknown', message: String(error) };
 }
