@@ -10,12 +10,16 @@ import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { CONFIG_VERSION, type LoadedConfiguration, readConfiguration } from '../config/index.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
-import { type DatabaseCheck, type DatabaseSettings, describeDatabase } from '../platform/index.ts';
+import {
+  type DatabaseCheck,
+  type DatabaseSettings,
+  databaseSettingsOf,
+  describeDatabase,
+} from '../platform/index.ts';
 import type { Check } from '../redis/index.ts';
 import { applySession } from './apply.ts';
 import { applyPlatformDatabase } from './apply-database.ts';
 import { addConfigOption, configAction, locationOf } from './config-action.ts';
-import { databaseSettingsOf } from './platform-database-settings.ts';
 import { formatCheck, formatReport } from './test-connection-command.ts';
 
 interface ApplyOptions {

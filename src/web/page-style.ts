@@ -262,4 +262,55 @@ input:focus-visible, select:focus-visible { outline: 3px solid var(--focus); out
 @media (prefers-reduced-motion: no-preference) {
   .button, .choice, input, select { transition: border-color 120ms, background-color 120ms, box-shadow 120ms; }
 }
+/* Service Center: navigation, banner, tables, states. */
+.console-nav { display: flex; flex-wrap: wrap; gap: 2px 18px; padding: 0 28px; background: var(--card); border-bottom: 1px solid var(--line); }
+.console-nav .group { display: flex; align-items: center; gap: 2px; }
+.console-nav .group-label { color: var(--muted); font-size: 0.75rem; text-transform: uppercase; letter-spacing: 0.06em; margin-right: 4px; }
+.console-nav a { display: inline-block; padding: 11px 8px 9px; color: var(--text); text-decoration: none; border-bottom: 3px solid transparent; }
+.console-nav a[aria-current="page"] { color: var(--accent-strong); border-bottom-color: var(--accent); font-weight: 600; }
+.console-nav a:hover { color: var(--accent-strong); }
+.signed-in { display: flex; align-items: center; gap: 10px; font-size: 0.85rem; margin-left: auto; }
+.signed-in form { margin: 0; }
+.signed-in .button.small { color: var(--text); }
+.banner { margin: 0 0 16px; padding: 10px 14px; border: 1px solid #f0d9a6; background: var(--warn-soft); color: var(--warn); border-radius: var(--radius); }
+.banner ul { margin: 4px 0 0; padding-left: 20px; }
+.banner a { color: var(--warn); font-weight: 600; }
+.card > h3:first-child, .card-head h3 { margin-top: 0; }
+.page-title { display: flex; flex-wrap: wrap; align-items: center; justify-content: space-between; gap: 10px; margin-bottom: 14px; }
+.page-title h2 { font-size: 1.3rem; }
+.stack { display: grid; gap: 16px; }
+.table-wrap { overflow-x: auto; }
+table.grid { width: 100%; border-collapse: collapse; font-size: 0.9rem; }
+table.grid th, table.grid td { text-align: left; padding: 8px 10px; border-bottom: 1px solid #eceff3; vertical-align: top; }
+table.grid thead th { font-size: 0.8rem; color: var(--muted); font-weight: 600; border-bottom: 1px solid var(--line); }
+table.grid tr.is-flagged td, table.grid tr.is-flagged th { background: var(--warn-soft); }
+table.grid a { color: var(--accent-strong); }
+.state { display: inline-block; border-radius: 999px; padding: 1px 9px; font-size: 0.8rem; font-weight: 600; border: 1px solid var(--line); background: #f5f7fa; }
+.state.is-ok, .state.is-up, .state.is-succeeded { background: var(--ok-soft); color: var(--ok); border-color: #b9e0c6; }
+.state.is-bad, .state.is-down, .state.is-failed { background: var(--bad-soft); color: var(--bad); border-color: #f1c3bf; }
+.state.is-running, .state.is-pending, .state.is-draining, .state.is-starting { background: var(--accent-soft); color: var(--accent-strong); border-color: #bcd5ef; }
+.flag { color: var(--warn); font-size: 0.85rem; margin: 4px 0 0; }
+.flag::before { content: "⚠ "; }
+.error-text { color: var(--bad); font-size: 0.85rem; }
+.inline-form { display: flex; flex-wrap: wrap; gap: 8px; align-items: flex-end; margin: 0; }
+.inline-form .field { flex: 1 1 220px; }
+.inline-form input[type="text"], .inline-form input[type="password"], .inline-form select { width: 100%; }
+.actions-row { display: flex; flex-wrap: wrap; gap: 10px; align-items: center; margin: 12px 0 0; }
+.actions-row form { margin: 0; }
+.operation-summary { font-weight: 600; margin: 6px 0 10px; }
+.operation-summary.is-succeeded { color: var(--ok); }
+.operation-summary.is-failed { color: var(--bad); }
+.failures { margin: 8px 0 0; padding-left: 20px; color: var(--bad); }
+.login { max-width: 420px; margin: 48px auto; }
+.login .field { margin-bottom: 12px; }
+.login input[type="text"], .login input[type="password"] { width: 100%; }
+.error-box { border: 1px solid #f1c3bf; background: var(--bad-soft); color: #6b1510; border-radius: var(--radius); padding: 10px 14px; margin-bottom: 12px; }
+dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: 4px 16px; margin: 0; font-size: 0.9rem; }
+dl.facts dt { color: var(--muted); }
+dl.facts dd { margin: 0; overflow-wrap: anywhere; }
+@media (max-width: 900px) {
+  .console-nav { padding: 0 14px; }
+  main { padding: 14px; }
+  table.grid th, table.grid td { padding: 6px; }
+}
 `;

@@ -16,6 +16,7 @@ import {
 } from '../../src/config/index.ts';
 import type { ConfigToolServer, RouteInfo } from '../../src/configtool/ui/ui-server.ts';
 import { freshLocation } from '../config/helpers.ts';
+import { pathSpellings } from '../support/raw-http.ts';
 import {
   type Answer,
   type BrowserSession,
@@ -42,42 +43,6 @@ async function withStoredPassword(): Promise<ConfigLocation> {
  * percent-encoded letters, an encoded slash, doubled slashes, a trailing slash,
  * another case, dot segments, the absolute form of the request target.
  */
-function spellings(url: string, port: number): string[] {
-  const encodeAll = (text: string) =>
-    [...text].map((c) => (c === '/' ? c : `%${c.charCodeAt(0).toString(16).padStart(2, '0')}`)).join('');
-  const segments = url.split('/').slice(1);
-  const firstLetterEncoded = `/${segments.map((s) => (s === '' ? s : `%${s.charCodeAt(0).toString(16)}${s.slice(1)}`)).join('/')}`;
-  const upperHex = `/${segments.map((s) => (s === '' ? s : `%${s.charCodeAt(0).toString(16).toUpperCase()}${s.slice(1)}`)).join('/')}`;
-  const last = url.lastIndexOf('/');
-  return [
-    ...new Set([
-      url,
-      `/%${url.charCodeAt(1).toString(16)}${url.slice(2)}`,
-      firstLetterEncoded,
-      upperHex,
-      encodeAll(url),
-      `/%25${url.slice(1)}`,
-      `${url.slice(0, last)}%2F${url.slice(last + 1)}`,
-      `${url.slice(0, last)}%2f${url.slice(last + 1)}`,
-      `/${url}`,
-      `${url.slice(0, last)}/${url.slice(last)}`,
-      `${url}/`,
-      url.toUpperCase(),
-      url.replace(/[a-z]/, (c) => c.toUpperCase()),
-      `/.${url}`,
-      `${url.slice(0, last)}/.${url.slice(last)}`,
-      `/x/..${url}`,
-      `${url.slice(0, last)}/x/..${url.slice(last)}`,
-      `/%2e${url}`,
-      `/%2e%2e${url}`,
-      `${url}?probe=1`,
-      `${url}#probe`,
-      `${url};probe`,
-      `http://127.0.0.1:${port}${url}`,
-      `http://evil.example${url}`,
-    ]),
-  ];
-}
 
 /** Each way a request from outside the page differs from the page's own requests. */
 const REFUSALS: readonly {
@@ -178,7 +143,7 @@ describe('tessera config ui: every route but the page needs the page’s session
       assert.ok(api.length >= 4);
       let requests = 0;
       for (const route of api) {
-        for (const path of spellings(route.url, server.port)) {
+        for (const path of pathSpellings(route.url, server.port)) {
           const answer = await request(server, route, path, headers);
           assert.equal(
             answer.status,
@@ -212,7 +177,7 @@ describe('tessera config ui: every route but the page needs the page’s session
     const session = await openPage(server);
     const reached = new Set<string>();
     for (const route of server.routes.filter((r) => r.access !== 'page')) {
-      for (const path of spellings(route.url, server.port)) {
+      for (const path of pathSpellings(route.url, server.port)) {
         // An empty JSON object: reaches the handler, which refuses it as not the form (nothing runs).
         const answer = await send(server, {
           method: route.method,

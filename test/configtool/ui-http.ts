@@ -2,7 +2,6 @@
 // exactly the headers given (Host included, and any spelling of the path), and the
 // browser's way in (token → cookie → page → CSRF token).
 import assert from 'node:assert/strict';
-import { request as httpRequest } from 'node:http';
 import { after } from 'node:test';
 import type { ConfigLocation } from '../../src/config/index.ts';
 import {
@@ -11,12 +10,9 @@ import {
   startConfigToolServer,
 } from '../../src/configtool/ui/ui-server.ts';
 import { freshLocation } from '../config/helpers.ts';
+import { type Answer, rawRequest } from '../support/raw-http.ts';
 
-export interface Answer {
-  readonly status: number;
-  readonly headers: Record<string, string | string[] | undefined>;
-  readonly body: string;
-}
+export type { Answer };
 
 const servers: ConfigToolServer[] = [];
 after(async () => {
@@ -39,38 +35,9 @@ export async function startUiServer(
  */
 export function send(
   server: ConfigToolServer,
-  options: {
-    method?: string;
-    path?: string;
-    headers?: Record<string, string>;
-    body?: string;
-    timeoutMs?: number;
-  } = {},
+  options: Parameters<typeof rawRequest>[1] = {},
 ): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(
-      {
-        host: '127.0.0.1',
-        port: server.port,
-        method: options.method ?? 'GET',
-        path: options.path ?? '/',
-        headers: { host: `127.0.0.1:${server.port}`, ...options.headers },
-        timeout: options.timeoutMs,
-      },
-      (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => {
-          body += chunk;
-        });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-        res.on('error', reject);
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error(`no answer within ${options.timeoutMs} ms`)));
-    req.on('error', reject);
-    req.end(options.body);
-  });
+  return rawRequest(server.port, options);
 }
 
 export interface BrowserSession {

@@ -51,14 +51,22 @@ for (const engine of ENGINES) {
     it('creates the schema on first open, and finds nothing to do on the next', async () => {
       const first = await PlatformDatabase.open(target.url);
       try {
-        assert.deepEqual(await first.executedMigrations(), ['0001_initial', '0002_session_principal']);
+        assert.deepEqual(await first.executedMigrations(), [
+          '0001_initial',
+          '0002_session_principal',
+          '0003_frontend_modules',
+        ]);
         assert.deepEqual((await first.migrate()).applied, []);
       } finally {
         await first.close();
       }
       const second = await PlatformDatabase.open(target.url);
       try {
-        assert.deepEqual(await second.executedMigrations(), ['0001_initial', '0002_session_principal']);
+        assert.deepEqual(await second.executedMigrations(), [
+          '0001_initial',
+          '0002_session_principal',
+          '0003_frontend_modules',
+        ]);
         const tables = (await second.db.introspection.getTables()).map((t) => t.name).sort();
         for (const table of [
           'applications',
@@ -67,6 +75,7 @@ for (const engine of ENGINES) {
           'operations',
           'operation_progress',
           'frontends',
+          'frontend_modules',
           'users',
           'audit_log',
           'sessions',
@@ -81,7 +90,10 @@ for (const engine of ENGINES) {
       const reports = await openAtOnce(target.url, 3);
       // Each process migrated at open (or waited for another that did); a second `migrate()` finds nothing left.
       for (const report of reports)
-        assert.deepEqual(report, { applied: [], executed: ['0001_initial', '0002_session_principal'] });
+        assert.deepEqual(report, {
+          applied: [],
+          executed: ['0001_initial', '0002_session_principal', '0003_frontend_modules'],
+        });
     });
 
     it('adds the session principal to a database of the first schema, keeping its sessions, even half-added by hand', async () => {
@@ -95,7 +107,10 @@ for (const engine of ENGINES) {
       await sql`drop index sessions_principal`.execute(db);
       await sql`alter table sessions drop column principal_front_end`.execute(db);
       await sql`alter table sessions drop column principal_user_agent`.execute(db);
-      await sql`delete from kysely_migration where name = '0002_session_principal'`.execute(db);
+      await sql`drop table frontend_modules`.execute(db);
+      await sql`delete from kysely_migration where name in ('0002_session_principal', '0003_frontend_modules')`.execute(
+        db,
+      );
       await store.close();
 
       const upgraded = await DatabaseSessionStore.connect(target.url);
@@ -103,6 +118,7 @@ for (const engine of ENGINES) {
         assert.deepEqual(await upgraded.database.executedMigrations(), [
           '0001_initial',
           '0002_session_principal',
+          '0003_frontend_modules',
         ]);
         const again = new SessionEngine(upgraded.provider, { appKey: 'shop' });
         const session = await again.open(before.id);

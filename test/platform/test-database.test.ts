@@ -77,7 +77,7 @@ for (const engine of ENGINES) {
       assert.deepEqual(names(report), expected);
       assert.deepEqual(report.migrations, {
         state: 'pending',
-        pending: ['0001_initial', '0002_session_principal'],
+        pending: ['0001_initial', '0002_session_principal', '0003_frontend_modules'],
       });
       assert.match(report.checks.find((c) => c.name === 'migrations')!.detail, /tessera config apply/);
       // Nothing was created: the probe tables were rolled back.

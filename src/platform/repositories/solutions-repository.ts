@@ -97,6 +97,16 @@ export class SolutionsRepository {
     return Promise.all(solutions.map((s) => this.getSolution(s.name)));
   }
 
+  async renameSolution(name: string, newName: string): Promise<void> {
+    const id = await this.#solutionId(name);
+    try {
+      await this.#db.updateTable('solutions').set({ name: newName }).where('id', '=', id).execute();
+    } catch (error) {
+      if (isUniqueViolation(error)) throw conflict('solution', newName, error);
+      throw error;
+    }
+  }
+
   async deleteSolution(name: string): Promise<void> {
     await this.#db
       .deleteFrom('solutions')

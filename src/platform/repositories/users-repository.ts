@@ -65,6 +65,17 @@ export class UsersRepository {
     if (result.numUpdatedRows === 0n) throw notFound('user', name);
   }
 
+  /** The user named `name`, or null. */
+  async findUser(name: string): Promise<UserRecord | null> {
+    const row = await this.#db.selectFrom('users').selectAll().where('name', '=', name).executeTakeFirst();
+    return row ? toUser(row) : null;
+  }
+
+  async removeUser(name: string): Promise<void> {
+    const result = await this.#db.deleteFrom('users').where('name', '=', name).executeTakeFirst();
+    if (result.numDeletedRows === 0n) throw notFound('user', name);
+  }
+
   async list(): Promise<UserRecord[]> {
     const rows = await this.#db.selectFrom('users').selectAll().orderBy('name').execute();
     return rows.map(toUser);

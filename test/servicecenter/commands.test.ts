@@ -1,0 +1,178 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { formatFarmFingerprint } from '../../src/config/index.ts';
+import { PlatformDatabase } from '../../src/platform/index.ts';
+import { freshFolder } from '../config/helpers.ts';
+import { runTessera } from '../configtool/run-tessera.ts';
+import { fingerprint } from './harness.ts';
+
+let folder: string;
+let config: string;
+let database: PlatformDatabase;
+const ids: Record<string, number> = {};
+
+before(async () => {
+  folder = freshFolder();
+  config = join(folder, 'server.json'); // not created: the defaults, SQLite beside it
+  database = await PlatformDatabase.open(`sqlite:${join(folder, 'platform.db')}`);
+  ids.shop = await database.factory.createModule('shop', 'Shop');
+  ids.catalog = await database.factory.createModule('catalog', 'Shop');
+  ids.fe1 = await database.frontends.register({
+    name: 'fe1',
+    address: 'http://10.0.0.1:8080/',
+    state: 'ready',
+    settingsFingerprint: fingerprint(),
+  });
+  ids.fe2 = await database.frontends.register({
+    name: 'fe2',
+    address: 'http://10.0.0.2:8080/',
+    state: 'ready',
+    settingsFingerprint: formatFarmFingerprint(fingerprint({ sslHost: 'redis.internal' })),
+  });
+});
+after(() => database?.close());
+
+async function tessera(...args: string[]) {
+  const outcome = await runTessera([...args, '--config', config]);
+  return { ...outcome, json: outcome.stdout.trim().startsWith('{') ? JSON.parse(outcome.stdout) : null };
+}
+
+describe('the Service Center commands', () => {
+  it('tessera solution create --all-modules, add-modules and list', async () => {
+    const created = await tessera('solution', 'create', 'Everything', '--all-modules', '--json');
+    assert.equal(created.code, 0, created.stderr);
+    assert.deepEqual(
+      created.json.modules.map((m: { name: string }) => m.name),
+      ['catalog', 'shop'],
+    );
+    assert.equal((await tessera('solution', 'create', 'Some')).code, 0);
+    const added = await tessera('solution', 'add-modules', 'Some', 'shop', '--json');
+    assert.deepEqual(
+      added.json.modules.map((m: { name: string }) => m.name),
+      ['shop'],
+    );
+    const listed = await tessera('solution', 'list', '--json');
+    assert.deepEqual(listed.json, {
+      solutions: [
+        { name: 'Everything', modules: ['catalog', 'shop'] },
+        { name: 'Some', modules: ['shop'] },
+      ],
+    });
+    const text = await tessera('solution', 'list');
+    assert.equal(text.stdout, 'Everything: catalog, shop\nSome: shop\n');
+    const audit = await database.users.auditLog();
+    assert.match(audit.find((e) => e.action === 'solution.create')!.detail!, /^from command line on /);
+  });
+
+  it('refuses an unknown solution or module with exit 2 and a message', async () => {
+    const solution = await tessera('solution', 'add-modules', 'Nope', 'shop');
+    assert.equal(solution.code, 2);
+    assert.match(solution.stderr, /^error \(TESSERA_PLATFORM_NOT_FOUND\): There is no solution "Nope"/);
+    const module = await tessera('solution', 'add-modules', 'Some', 'ghost');
+    assert.equal(module.code, 2);
+    assert.match(module.stderr, /no module "ghost"/);
+    const operation = await tessera('operation', 'show', 'twelve');
+    assert.equal(operation.code, 2);
+    assert.match(operation.stderr, /TESSERA_SERVICECENTER_INPUT/);
+  });
+
+  it('tessera frontend list --json prints the documented shape, with drift', async () => {
+    const listed = await tessera('frontend', 'list', '--json');
+    assert.equal(listed.code, 0);
+    const print = fingerprint();
+    assert.deepEqual(listed.json, {
+      frontends: [
+        {
+          name: 'fe1',
+          address: 'http://10.0.0.1:8080/',
+          state: 'up',
+          version: '0.1.0',
+          session: {
+            provider: 'redis',
+            hosts: print.hosts,
+            useSsl: true,
+            sslHost: 'redis.example.com',
+            clientCertificate: print.clientCertificate,
+          },
+          drift: ["fe1's SSL Host is redis.example.com, fe2's is redis.internal"],
+        },
+        {
+          name: 'fe2',
+          address: 'http://10.0.0.2:8080/',
+          state: 'up',
+          version: '0.1.0',
+          session: {
+            provider: 'redis',
+            hosts: print.hosts,
+            useSsl: true,
+            sslHost: 'redis.internal',
+            clientCertificate: print.clientCertificate,
+          },
+          drift: ["fe2's SSL Host is redis.internal, fe1's is redis.example.com"],
+        },
+      ],
+      drift: true,
+    });
+    const text = await tessera('frontend', 'list');
+    assert.match(text.stdout, /⚠ drift: fe2's SSL Host is redis.internal/);
+  });
+
+  it('tessera solution apply-settings --no-wait, a second one refused, operation show', async () => {
+    const started = await tessera('solution', 'apply-settings', 'Everything', '--no-wait', '--json');
+    assert.equal(started.code, 0, started.stderr);
+    assert.equal(started.json.state, 'pending');
+    const again = await tessera('solution', 'apply-settings', 'Everything', '--no-wait');
+    assert.equal(again.code, 2);
+    assert.match(
+      again.stderr,
+      new RegExp(`Operation ${started.json.id} \\(apply-settings\\) is still running`),
+    );
+    for (const frontendId of [ids.fe1!, ids.fe2!])
+      for (const moduleId of [ids.shop!, ids.catalog!])
+        await database.operations.report(started.json.id, { frontendId, moduleId }, 'succeeded');
+    const shown = await tessera('operation', 'show', String(started.json.id), '--json');
+    assert.equal(shown.code, 0);
+    assert.equal(shown.json.state, 'succeeded');
+    assert.equal(shown.json.steps.length, 4);
+  });
+
+  it('tessera solution republish waits for the end and exits 1 naming the front-end that failed', async () => {
+    const running = tessera('solution', 'republish', 'Some', '--json');
+    let id: number | undefined;
+    while (id === undefined) {
+      const [latest] = await database.operations.recent(1);
+      if (latest?.kind === 'republish') id = latest.id;
+      else await new Promise((resolve) => setImmediate(resolve));
+    }
+    await database.operations.report(id, { frontendId: ids.fe1!, moduleId: ids.shop! }, 'succeeded');
+    await database.operations.report(
+      id,
+      { frontendId: ids.fe2!, moduleId: ids.shop! },
+      'failed',
+      'Module shop failed to load in the new workers: SyntaxError.',
+    );
+    const ended = await running;
+    assert.equal(ended.code, 1);
+    assert.equal(ended.json.state, 'failed');
+    assert.deepEqual(ended.json.failures, [
+      'fe2, module shop: Module shop failed to load in the new workers: SyntaxError. Correct the cause, then run Republish again (the modules that succeeded are not affected).',
+    ]);
+  });
+
+  it('tessera servicecenter user add, reset-password and remove; the password is printed once, never stored', async () => {
+    const added = await tessera('servicecenter', 'user', 'add', 'bob', '--role', 'viewer', '--json');
+    assert.equal(added.code, 0, added.stderr);
+    assert.equal(added.json.role, 'viewer');
+    assert.ok((await database.users.verify('bob', added.json.password)) !== null);
+    const reset = await tessera('servicecenter', 'user', 'reset-password', 'bob', '--json');
+    assert.notEqual(reset.json.password, added.json.password);
+    assert.equal(await database.users.verify('bob', added.json.password), null);
+    assert.ok(!JSON.stringify(await database.users.auditLog(1000)).includes(reset.json.password));
+    const badRole = await tessera('servicecenter', 'user', 'add', 'carol', '--role', 'root');
+    assert.equal(badRole.code, 2);
+    assert.match(badRole.stderr, /role: one of administrator, viewer/);
+    assert.equal((await tessera('servicecenter', 'user', 'remove', 'bob')).code, 0);
+    assert.equal(await database.users.findUser('bob'), null);
+  });
+});
