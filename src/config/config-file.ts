@@ -21,6 +21,7 @@ import { link, mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promi
 import { basename, dirname, join } from 'node:path';
 import { type BoundedFile, CONFIG_FILE_LIMITS, type FileRole, readBoundedFile } from './bounded-file.ts';
 import { ConfigError } from './errors.ts';
+import { frontendProblems } from './frontend-settings.ts';
 import { checkJsonText, type JsonTextProblem } from './json-syntax.ts';
 import type { ConfigLocation } from './location.ts';
 import { platformDatabaseProblems } from './platform-database-settings.ts';
@@ -200,7 +201,7 @@ async function decodeConfiguration(
     const secret = await decodeSecret(stored, field, location, plainTextSecrets);
     if (secret !== undefined) secrets.set(field, secret);
   }
-  const { session, platformDatabase, applied } = withoutSecrets;
+  const { session, platformDatabase, frontend, applied } = withoutSecrets;
   let configuration: ServerConfiguration = {
     version: CONFIG_VERSION,
     session: {
@@ -210,6 +211,7 @@ async function decodeConfiguration(
     ...(platformDatabase !== undefined
       ? { platformDatabase: fromFilePlatformDatabase(platformDatabase) }
       : {}),
+    ...(frontend !== undefined ? { frontend } : {}),
     ...(applied !== undefined ? { applied: applied as AppliedRecord } : {}),
   };
   for (const [field, secret] of secrets) configuration = withValueAt(configuration, field, secret);
@@ -218,11 +220,18 @@ async function decodeConfiguration(
     throw new ConfigError(
       'TESSERA_CONFIG_INVALID',
       `${location.path}: ${problems.map((p) => `${p.field}: ${p.problem}`).join(' ')} ` +
-        `Correct the file, or set the settings again with \`${problems[0]!.field.startsWith('session.') ? 'tessera config session' : 'tessera config database'}\`.`,
+        `Correct the file, or set the settings again with \`${commandOf(problems[0]!.field)}\`.`,
       { path: location.path, field: problems[0]!.field },
     );
   }
   return { configuration: deepFreeze(configuration), plainTextSecrets };
+}
+
+/** The command that sets `field` (a full path). */
+function commandOf(field: string): string {
+  if (field.startsWith('session.')) return 'tessera config session';
+  if (field.startsWith('frontend.')) return 'tessera config frontend';
+  return 'tessera config database';
 }
 
 /** Every problem of the settings of `configuration`, by its field's full path. */
@@ -234,6 +243,9 @@ function settingProblems(configuration: ServerConfiguration): SettingProblem[] {
     ...(redis !== undefined ? within('session.redis', redisSettingsProblems(redis)) : []),
     ...(configuration.platformDatabase !== undefined
       ? within('platformDatabase', platformDatabaseProblems(configuration.platformDatabase))
+      : []),
+    ...(configuration.frontend !== undefined
+      ? within('frontend', frontendProblems(configuration.frontend))
       : []),
   ];
 }
@@ -312,6 +324,7 @@ export function formatConfigurationText(configuration: ServerConfiguration, key:
             }))(redis),
     },
     platformDatabase: configuration.platformDatabase,
+    frontend: configuration.frontend,
     applied: configuration.applied,
   };
   for (const field of SECRET_FIELD_NAMES) {
@@ -584,6 +597,7 @@ function structuredCloneConfiguration(configuration: ServerConfiguration): Serve
       ...(redis ? { redis: { ...redis, hosts: [...redis.hosts] } } : {}),
     },
     ...(configuration.platformDatabase ? { platformDatabase: { ...configuration.platformDatabase } } : {}),
+    ...(configuration.frontend ? { frontend: { ...configuration.frontend } } : {}),
     ...(configuration.applied ? { applied: { ...configuration.applied } } : {}),
   };
 }

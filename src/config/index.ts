@@ -27,6 +27,15 @@ export {
 } from './config-file.ts';
 export { CONFIG_ERROR_CODES, ConfigError, type ConfigErrorCode } from './errors.ts';
 export {
+  defaultFrontendName,
+  FRONTEND_DEFAULTS,
+  FRONTEND_MAX_WORKERS,
+  type FrontendSettings,
+  type FrontendSettingsInUse,
+  frontendOf,
+  frontendProblems,
+} from './frontend-settings.ts';
+export {
   CONFIG_FILE_NAME,
   type ConfigLocation,
   type ConfigSource,
