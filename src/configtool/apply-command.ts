@@ -10,12 +10,16 @@ import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { EXIT_CODES } from '../cli/exit-codes.ts';
 import { CONFIG_VERSION, readConfiguration } from '../config/index.ts';
-import { type DatabaseCheck, type DatabaseSettings, describeDatabase } from '../platform/index.ts';
+import {
+  type DatabaseCheck,
+  type DatabaseSettings,
+  databaseSettingsOf,
+  describeDatabase,
+} from '../platform/index.ts';
 import type { Check } from '../redis/index.ts';
 import { applySession } from './apply.ts';
 import { applyPlatformDatabase } from './apply-database.ts';
 import { addConfigOption, configAction, locationOf } from './config-action.ts';
-import { databaseSettingsOf } from './platform-database-settings.ts';
 import { formatCheck, formatReport } from './test-connection-command.ts';
 
 interface ApplyOptions {

@@ -6,12 +6,12 @@ import {
   type DatabaseCheck,
   type DatabaseSettings,
   type DatabaseTestReport,
+  databaseSettingsOf,
   describeDatabase,
   testDatabase,
 } from '../platform/index.ts';
 import { type Check, runTestConnection, type TestConnectionReport } from '../redis/index.ts';
 import { configAction, exitCodeOf, locationOf, UsageError } from './config-action.ts';
-import { databaseSettingsOf } from './platform-database-settings.ts';
 
 export function registerTestConnectionCommand(config: Command): void {
   config

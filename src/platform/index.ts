@@ -1,5 +1,6 @@
 /** The platform layer: the platform database, its schema and migrations, its repositories. */
 
+export { databaseSettingsOf } from './configured-database.ts';
 export { DatabaseSessionStore, type DatabaseSessionStoreOptions } from './database-session-store.ts';
 export {
   DATABASE_ENGINES,
@@ -21,6 +22,7 @@ export {
   PACKAGE_CHUNK_BYTES,
 } from './repositories/factory-repository.ts';
 export {
+  type DeploymentRecord,
   type FrontendRecord,
   type FrontendReport,
   FrontendsRepository,

@@ -142,10 +142,31 @@ function initial(engine: DatabaseEngine): Migration {
   };
 }
 
+/** What each front-end server has deployed of each module: the version and the settings revision of its artifact. */
+function frontendModules(): Migration {
+  return {
+    async up(db: AnyDatabase) {
+      await db.schema
+        .createTable('frontend_modules')
+        .addColumn('frontend_id', 'bigint', (c) => c.notNull().references('frontends.id').onDelete('cascade'))
+        .addColumn('module_id', 'bigint', (c) => c.notNull().references('modules.id').onDelete('cascade'))
+        .addColumn('module_version_id', 'bigint', (c) =>
+          c.notNull().references('module_versions.id').onDelete('cascade'),
+        )
+        .addColumn('settings_revision', 'integer', (c) => c.notNull())
+        .addColumn('operation_id', 'bigint')
+        .addColumn('deployed_at_ms', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('frontend_modules_pk', ['frontend_id', 'module_id'])
+        .execute();
+    },
+  };
+}
+
 /** Every migration by name, for `engine`. */
 export function migrationsFor(engine: DatabaseEngine): Record<string, Migration> {
   return {
     '0001_initial': initial(engine),
+    '0002_frontend_modules': frontendModules(),
   };
 }
 

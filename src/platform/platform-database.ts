@@ -37,6 +37,9 @@ export const PLATFORM_DATABASE_DEFAULTS = {
   poolSize: 10,
 } as const satisfies Omit<EngineOptions, 'env'>;
 
+/** The channel of `notifyOperations`. */
+const OPERATIONS_CHANNEL = 'tessera_operations';
+
 /** The oldest PostgreSQL whose SQL the statements use (`server_version_num`). */
 export const POSTGRES_MIN_VERSION_NUM = 130_000;
 
@@ -148,6 +151,24 @@ export class PlatformDatabase {
       transaction: (work) => this.db.transaction().execute((trx) => work(run(trx))),
       ...(listen ? { listen } : {}),
     };
+  }
+
+  /**
+   * Tells the front-end servers that listen that operations wait for them
+   * (PostgreSQL's NOTIFY); on SQLite, which has no notifications, they poll.
+   */
+  async notifyOperations(): Promise<void> {
+    if (this.engine === 'postgres') await sql`select pg_notify(${OPERATIONS_CHANNEL}, '')`.execute(this.db);
+  }
+
+  /**
+   * Calls `onNotify` when `notifyOperations` was called anywhere (also spuriously,
+   * when the listening connection broke: look for work either way). `undefined` on
+   * SQLite: poll instead.
+   */
+  listenOperations(onNotify: () => void): Promise<() => Promise<void>> | undefined {
+    if (!this.#engine.connectListener) return undefined;
+    return this.#listenerOf().listen(OPERATIONS_CHANNEL, () => onNotify());
   }
 
   #listenerOf(): PostgresListener {

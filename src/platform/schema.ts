@@ -100,6 +100,18 @@ export interface FrontendsTable {
   registered_at_ms: number;
 }
 
+/** What one front-end server runs of one module: the version and its artifact's settings revision. */
+export interface FrontendModulesTable {
+  frontend_id: number;
+  module_id: number;
+  module_version_id: number;
+  /** The revision of the server configuration the module's artifact was written from (0: never applied). */
+  settings_revision: number;
+  /** The last operation this front-end carried out for the module (`null`: caught up at start). */
+  operation_id: number | null;
+  deployed_at_ms: number;
+}
+
 export const USER_ROLES = ['administrator', 'operator', 'viewer'] as const;
 export type UserRole = (typeof USER_ROLES)[number];
 
@@ -150,6 +162,7 @@ export interface PlatformSchema {
   operations: OperationsTable;
   operation_progress: OperationProgressTable;
   frontends: FrontendsTable;
+  frontend_modules: FrontendModulesTable;
   users: UsersTable;
   audit_log: AuditLogTable;
   sessions: SessionsTable;

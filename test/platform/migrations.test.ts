@@ -50,14 +50,14 @@ for (const engine of ENGINES) {
     it('creates the schema on first open, and finds nothing to do on the next', async () => {
       const first = await PlatformDatabase.open(target.url);
       try {
-        assert.deepEqual(await first.executedMigrations(), ['0001_initial']);
+        assert.deepEqual(await first.executedMigrations(), ['0001_initial', '0002_frontend_modules']);
         assert.deepEqual((await first.migrate()).applied, []);
       } finally {
         await first.close();
       }
       const second = await PlatformDatabase.open(target.url);
       try {
-        assert.deepEqual(await second.executedMigrations(), ['0001_initial']);
+        assert.deepEqual(await second.executedMigrations(), ['0001_initial', '0002_frontend_modules']);
         const tables = (await second.db.introspection.getTables()).map((t) => t.name).sort();
         for (const table of [
           'applications',
@@ -66,6 +66,7 @@ for (const engine of ENGINES) {
           'operations',
           'operation_progress',
           'frontends',
+          'frontend_modules',
           'users',
           'audit_log',
           'sessions',
@@ -79,7 +80,8 @@ for (const engine of ENGINES) {
     it('migrates once when three processes open a new database at the same moment', async () => {
       const reports = await openAtOnce(target.url, 3);
       // Each process migrated at open (or waited for another that did); a second `migrate()` finds nothing left.
-      for (const report of reports) assert.deepEqual(report, { applied: [], executed: ['0001_initial'] });
+      for (const report of reports)
+        assert.deepEqual(report, { applied: [], executed: ['0001_initial', '0002_frontend_modules'] });
     });
 
     it('refuses a database migrated by a newer Tessera, naming it, and changes nothing', async () => {

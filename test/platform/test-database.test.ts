@@ -75,7 +75,10 @@ for (const engine of ENGINES) {
               'latency',
             ];
       assert.deepEqual(names(report), expected);
-      assert.deepEqual(report.migrations, { state: 'pending', pending: ['0001_initial'] });
+      assert.deepEqual(report.migrations, {
+        state: 'pending',
+        pending: ['0001_initial', '0002_frontend_modules'],
+      });
       assert.match(report.checks.find((c) => c.name === 'migrations')!.detail, /tessera config apply/);
       // Nothing was created: the probe tables were rolled back.
       const database = await PlatformDatabase.open(target.url);

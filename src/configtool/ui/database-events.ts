@@ -7,9 +7,8 @@ import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { LoadedConfiguration, PlatformDatabaseSettings } from '../../config/index.ts';
 import type { DatabaseCheck, DatabaseTestReport } from '../../platform/index.ts';
-import { testDatabase } from '../../platform/index.ts';
+import { databaseSettingsOf, testDatabase } from '../../platform/index.ts';
 import { applyPlatformDatabase } from '../apply-database.ts';
-import { databaseSettingsOf } from '../platform-database-settings.ts';
 import type { Emit } from './apply-session.ts';
 
 function emitCheck(emit: Emit) {

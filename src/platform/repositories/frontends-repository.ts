@@ -24,6 +24,18 @@ export interface FrontendReport {
   readonly settingsFingerprint: string;
 }
 
+/** What one front-end server runs of one module. */
+export interface DeploymentRecord {
+  readonly frontendId: number;
+  readonly frontend: string;
+  readonly moduleId: number;
+  readonly module: string;
+  readonly version: number;
+  readonly settingsRevision: number;
+  readonly operationId: number | null;
+  readonly deployedAtMs: number;
+}
+
 export class FrontendsRepository {
   readonly #db: Kysely<PlatformSchema>;
 
@@ -81,6 +93,57 @@ export class FrontendsRepository {
       lastHeartbeatAtMs: row.last_heartbeat_at_ms,
       settingsFingerprint: row.settings_fingerprint,
       registeredAtMs: row.registered_at_ms,
+    }));
+  }
+
+  /** Records that the front-end now runs `versionId` of the module, with an artifact of `settingsRevision`. */
+  async recordDeployment(deployment: {
+    readonly frontendId: number;
+    readonly moduleId: number;
+    readonly versionId: number;
+    readonly settingsRevision: number;
+    readonly operationId: number | null;
+  }): Promise<void> {
+    const values = {
+      module_version_id: deployment.versionId,
+      settings_revision: deployment.settingsRevision,
+      operation_id: deployment.operationId,
+      deployed_at_ms: Date.now(),
+    };
+    await this.#db
+      .insertInto('frontend_modules')
+      .values({ frontend_id: deployment.frontendId, module_id: deployment.moduleId, ...values })
+      .onConflict((oc) => oc.columns(['frontend_id', 'module_id']).doUpdateSet(values))
+      .execute();
+  }
+
+  /** What every front-end runs (or only `frontendId`), by front-end then module name. */
+  async deployments(frontendId?: number): Promise<DeploymentRecord[]> {
+    let query = this.#db
+      .selectFrom('frontend_modules')
+      .innerJoin('frontends', 'frontends.id', 'frontend_modules.frontend_id')
+      .innerJoin('modules', 'modules.id', 'frontend_modules.module_id')
+      .innerJoin('module_versions', 'module_versions.id', 'frontend_modules.module_version_id')
+      .select([
+        'frontend_modules.frontend_id as frontendId',
+        'frontends.name as frontend',
+        'frontend_modules.module_id as moduleId',
+        'modules.name as module',
+        'module_versions.version as version',
+        'frontend_modules.settings_revision as settingsRevision',
+        'frontend_modules.operation_id as operationId',
+        'frontend_modules.deployed_at_ms as deployedAtMs',
+      ])
+      .orderBy('frontends.name')
+      .orderBy('modules.name');
+    if (frontendId !== undefined) query = query.where('frontend_modules.frontend_id', '=', frontendId);
+    const rows = await query.execute();
+    return rows.map((row) => ({
+      ...row,
+      frontendId: Number(row.frontendId),
+      moduleId: Number(row.moduleId),
+      operationId: row.operationId === null ? null : Number(row.operationId),
+      deployedAtMs: Number(row.deployedAtMs),
     }));
   }
 

@@ -155,6 +155,40 @@ export class OperationsRepository {
     };
   }
 
+  /** The targets still pending on `frontendId`, oldest operation first. */
+  async pendingFor(
+    frontendId: number,
+  ): Promise<{ readonly operationId: number; readonly kind: OperationKind; readonly moduleId: number }[]> {
+    const rows = await this.#db
+      .selectFrom('operation_progress')
+      .innerJoin('operations', 'operations.id', 'operation_progress.operation_id')
+      .select([
+        'operations.id as operationId',
+        'operations.kind as kind',
+        'operation_progress.module_id as moduleId',
+      ])
+      .where('operation_progress.frontend_id', '=', frontendId)
+      .where('operation_progress.state', '=', 'pending')
+      .orderBy('operations.id')
+      .orderBy('operation_progress.module_id')
+      .execute();
+    return rows.map((row) => ({
+      operationId: Number(row.operationId),
+      kind: row.kind,
+      moduleId: Number(row.moduleId),
+    }));
+  }
+
+  /** The newest operation addressed to any front-end for each module, by module id. */
+  async latestByModule(): Promise<Map<number, number>> {
+    const rows = await this.#db
+      .selectFrom('operation_progress')
+      .select(['module_id', (eb) => eb.fn.max('operation_id').as('operationId')])
+      .groupBy('module_id')
+      .execute();
+    return new Map(rows.map((row) => [Number(row.module_id), Number(row.operationId)]));
+  }
+
   /** The most recent operations first. */
   async recent(limit = 50): Promise<OperationRecord[]> {
     const rows = await this.#db

@@ -1,6 +1,6 @@
-// The platform database of a server configuration, as the platform layer connects to it.
+// The platform database a server configuration names, as this layer connects to it.
 import { type LoadedConfiguration, platformDatabaseOf } from '../config/index.ts';
-import type { DatabaseSettings } from '../platform/index.ts';
+import type { DatabaseSettings } from './database-url.ts';
 
 /** The database `loaded` names (SQLite beside the configuration file when none is set), password in clear. */
 export function databaseSettingsOf(loaded: LoadedConfiguration): DatabaseSettings {
