@@ -8,11 +8,11 @@
  */
 import { Command, CommanderError } from 'commander';
 import { registerConfigCommands } from '../configtool/index.ts';
-import { EXIT_CODES } from './exit-codes.ts';
+import { EXIT_CODES } from '../exit-codes.ts';
+import { packageVersion } from '../version.ts';
 import { registerStartCommand } from './start-command.ts';
-import { packageVersion } from './version.ts';
 
-export { EXIT_CODES } from './exit-codes.ts';
+export { EXIT_CODES } from '../exit-codes.ts';
 
 export function createProgram(): Command {
   const program = new Command('tessera')

@@ -6,7 +6,9 @@
  *
  * The fingerprint covers the session settings and the platform database settings.
  * It is an HMAC keyed with the server's private key: it reveals nothing of the
- * passwords, even to someone who can read the file.
+ * passwords, even to someone who can read the file. Being keyed per server, it
+ * cannot be compared between front-ends: the farm-wide comparison uses
+ * `farm-fingerprint.ts`, which covers no secret at all.
  */
 import { createHmac } from 'node:crypto';
 import type { PrivateKey } from './private-key.ts';

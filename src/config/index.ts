@@ -27,6 +27,15 @@ export {
 } from './config-file.ts';
 export { CONFIG_ERROR_CODES, ConfigError, type ConfigErrorCode } from './errors.ts';
 export {
+  type ClientCertificateFingerprint,
+  FARM_FINGERPRINT_FIELDS,
+  type FarmFingerprint,
+  type FarmFingerprintField,
+  farmFingerprint,
+  formatFarmFingerprint,
+  parseFarmFingerprint,
+} from './farm-fingerprint.ts';
+export {
   defaultFrontendName,
   FRONTEND_DEFAULTS,
   FRONTEND_MAX_WORKERS,

@@ -8,8 +8,8 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
-import { EXIT_CODES } from '../cli/exit-codes.ts';
 import { CONFIG_VERSION, readConfiguration } from '../config/index.ts';
+import { EXIT_CODES } from '../exit-codes.ts';
 import {
   type DatabaseCheck,
   type DatabaseSettings,

@@ -1,9 +1,9 @@
 // What every `tessera config` command of the server configuration shares: the
 // --config option, and turning a typed error into a message and an exit code.
 import type { Command } from 'commander';
-import { EXIT_CODES } from '../cli/exit-codes.ts';
 import { ConfigError, type ConfigLocation, resolveConfigLocation } from '../config/index.ts';
 import { TesseraError } from '../errors.ts';
+import { EXIT_CODES } from '../exit-codes.ts';
 
 export const CONFIG_OPTION_HELP =
   'the server configuration file (default: TESSERA_CONFIG, else /etc/tessera/server.json as root, ' +

@@ -6,7 +6,6 @@
  */
 import { resolve } from 'node:path';
 import { type Command, Option } from 'commander';
-import { EXIT_CODES } from '../cli/exit-codes.ts';
 import {
   ConfigError,
   PLATFORM_DATABASE_PROVIDERS,
@@ -17,6 +16,7 @@ import {
   type ServerConfiguration,
   saveConfiguration,
 } from '../config/index.ts';
+import { EXIT_CODES } from '../exit-codes.ts';
 import { addConfigOption, configAction, locationOf, UsageError } from './config-action.ts';
 import { readSecretFromStdin } from './read-secret.ts';
 import { formatPlatformDatabase, keptBackup } from './settings-report.ts';

@@ -4,7 +4,6 @@
  * given keep their stored value; `""` returns a setting to its default.
  */
 import type { Command } from 'commander';
-import { EXIT_CODES } from '../cli/exit-codes.ts';
 import {
   ConfigError,
   FRONTEND_DEFAULTS,
@@ -15,6 +14,7 @@ import {
   type ServerConfiguration,
   saveConfiguration,
 } from '../config/index.ts';
+import { EXIT_CODES } from '../exit-codes.ts';
 import { addConfigOption, configAction, locationOf, UsageError } from './config-action.ts';
 import { formatFrontend, keptBackup } from './settings-report.ts';
 

@@ -4,7 +4,6 @@
  * result as a whole, and only then saves it (secrets encrypted).
  */
 import { type Command, Option } from 'commander';
-import { EXIT_CODES } from '../cli/exit-codes.ts';
 import {
   hostProblem,
   REDIS_ADVANCED_OPTION_NAMES,
@@ -20,6 +19,7 @@ import {
   type SessionProviderName,
   saveConfiguration,
 } from '../config/index.ts';
+import { EXIT_CODES } from '../exit-codes.ts';
 import { addConfigOption, configAction, locationOf, UsageError } from './config-action.ts';
 import { readSecretFromStdin } from './read-secret.ts';
 import { formatSessionSettings, keptBackup } from './settings-report.ts';

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { EXIT_CODES } from '../cli/exit-codes.ts';
 import { readConfiguration } from '../config/index.ts';
+import { EXIT_CODES } from '../exit-codes.ts';
 import { addConfigOption, configAction, locationOf } from './config-action.ts';
 import { configurationReportJson, formatConfigurationReport, reportContextOf } from './settings-report.ts';
 

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { EXIT_CODES } from '../cli/exit-codes.ts';
 import { loadConnectionStringFromConfig, readConfiguration } from '../config/index.ts';
 import { TesseraError } from '../errors.ts';
+import { EXIT_CODES } from '../exit-codes.ts';
 import {
   type DatabaseCheck,
   type DatabaseSettings,

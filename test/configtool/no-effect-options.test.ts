@@ -14,9 +14,9 @@ import {
   SESSION_PROVIDERS,
 } from '../../src/config/index.ts';
 import { databaseFormView } from '../../src/configtool/ui/database-form.ts';
-import { SafeHtml } from '../../src/configtool/ui/html.ts';
 import { renderSessionPage } from '../../src/configtool/ui/page.ts';
 import { readSessionForm, sessionFormView } from '../../src/configtool/ui/session-form.ts';
+import { SafeHtml } from '../../src/web/index.ts';
 import { freshFolder } from '../config/helpers.ts';
 import { runTessera } from './run-tessera.ts';
 

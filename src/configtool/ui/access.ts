@@ -16,7 +16,7 @@
  *   route too), and it is the default: a route is the page only when it says so,
  *   and a path that matches no route needs the session as well.
  */
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { CSRF_HEADER, headerValue, randomToken, readCookie, sameSecret } from '../../web/index.ts';
 
 /**
  * Who may call a route: `page`, anyone who names this server (the page's handler
@@ -35,21 +35,6 @@ declare module 'fastify' {
 /** The access of a route from its config; anything but an explicit `page` is `api`. */
 export function routeAccess(config: { readonly access?: unknown } | undefined): RouteAccess {
   return config?.access === 'page' ? 'page' : 'api';
-}
-
-export const TOKEN_BYTES = 32;
-export const CSRF_HEADER = 'x-tessera-csrf';
-
-export function randomToken(): string {
-  return randomBytes(TOKEN_BYTES).toString('base64url');
-}
-
-/** Compares two secrets in constant time (for equal lengths). */
-export function sameSecret(given: string | undefined, expected: string): boolean {
-  if (given === undefined) return false;
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 export interface BrowserSession {
@@ -112,28 +97,16 @@ export class AccessControl {
    * come from the page (session cookie, CSRF header) of this server's origin.
    */
   apiRefusal(headers: Readonly<Record<string, string | string[] | undefined>>): string | null {
-    const session = this.sessionOf(single(headers.cookie));
+    const session = this.sessionOf(headerValue(headers.cookie));
     if (session === null) return 'No session: open the address printed by `tessera config ui`.';
-    if (!sameSecret(single(headers[CSRF_HEADER]), session.csrf)) {
+    if (!sameSecret(headerValue(headers[CSRF_HEADER]), session.csrf)) {
       return 'The request does not carry the page’s CSRF token. Reload the page.';
     }
-    const origin = single(headers.origin);
+    const origin = headerValue(headers.origin);
     if (origin !== undefined && !this.origins.includes(origin))
       return 'Requests from another origin are refused.';
-    const site = single(headers['sec-fetch-site']);
+    const site = headerValue(headers['sec-fetch-site']);
     if (site !== undefined && site !== 'same-origin') return 'Requests from another site are refused.';
     return null;
   }
-}
-
-function single(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
-}
-
-function readCookie(header: string, name: string): string | undefined {
-  for (const part of header.split(';')) {
-    const index = part.indexOf('=');
-    if (index > 0 && part.slice(0, index).trim() === name) return part.slice(index + 1).trim();
-  }
-  return undefined;
 }

@@ -4,7 +4,7 @@
 // certificates trusted, and the problem with each. The data is the TLS layer's
 // report, which never holds a secret; every value is escaped.
 import { TLS_VARIABLES, type TlsMaterial, type TlsReport, type TlsVariableName } from '../../tls/index.ts';
-import { html, type SafeHtml } from './html.ts';
+import { html, type SafeHtml } from '../../web/index.ts';
 
 /** What each variable holds, in the words of the user's document. */
 const WHAT: Readonly<Record<TlsVariableName, string>> = {

@@ -5,7 +5,7 @@
  * the difference.
  */
 import type { LoadedConfiguration } from '../../config/index.ts';
-import { randomToken } from './access.ts';
+import { randomToken } from '../../web/index.ts';
 
 /** Page loads remembered; an older page is told to reload. */
 export const REMEMBERED_PAGES = 16;

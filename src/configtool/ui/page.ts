@@ -1,7 +1,7 @@
 // The pages of the browser tool: the Session tab, and the page that refuses a
-// request without the printed URL. Server-rendered HTML, every value escaped; the
-// style and the script are inline (no asset from the network, no build step) and
-// allowed by a per-response CSP nonce.
+// request without the printed URL. Server-rendered HTML in the web kit's page shell,
+// every value escaped; the style and the script (`browser/session-page.ts`) are
+// inline (no asset from the network) and allowed by a per-response CSP nonce.
 import {
   type AppliedState,
   type ConfigLocation,
@@ -14,10 +14,8 @@ import {
   type SessionProviderName,
 } from '../../config/index.ts';
 import { CONNECTION_STRING_DEFAULTS } from '../../redis/index.ts';
-import { PAGE_SCRIPT } from './assets/page-script.ts';
-import { PAGE_STYLE } from './assets/page-style.ts';
+import { html, pageHeader, pageScript, renderPage, type SafeHtml } from '../../web/index.ts';
 import type { DatabaseFormView } from './database-form.ts';
-import { html, jsonForScript, SafeHtml } from './html.ts';
 import type { SessionFormView } from './session-form.ts';
 
 export interface SessionPageInput {
@@ -34,9 +32,7 @@ export interface SessionPageInput {
   readonly certificates: SafeHtml;
 }
 
-// Trusted text of this package, inserted as it is (escaping would break the quotes in them).
-const STYLE = new SafeHtml(PAGE_STYLE);
-const SCRIPT = new SafeHtml(PAGE_SCRIPT);
+const SCRIPT_URL = new URL('./browser/session-page.js', import.meta.url);
 
 const PROVIDER_HINTS: Readonly<Record<SessionProviderName, string>> = {
   memory: "This server's process only",
@@ -61,32 +57,12 @@ const ADVANCED_LABELS: Readonly<Record<RedisAdvancedOption, string>> = {
 
 export function renderSessionPage(input: SessionPageInput): string {
   const { view, location } = input;
-  const page = html`<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="csrf-token" content="${input.csrf}">
-<meta name="referrer" content="no-referrer">
-<title>Session · Tessera Configuration Tool</title>
-<link rel="icon" href="data:,">
-<style nonce="${input.nonce}">${STYLE}</style>
-</head>
-<body>
-<header class="app-header">
-  <div class="brand">
-    <span class="logo" aria-hidden="true"></span>
-    <div>
-      <p class="product">Tessera</p>
-      <h1>Configuration Tool</h1>
-    </div>
-  </div>
-  <dl class="context">
-    <div><dt>Front-end server</dt><dd>${input.serverName}</dd></div>
-    <div><dt>Server configuration</dt><dd><code>${location.path}</code> <span class="hint">(${describeSource(location)}${input.exists ? '' : '; not created yet'})</span></dd></div>
-  </dl>
-</header>
-<nav class="tabs" aria-label="Configuration Tool">
+  const header = pageHeader(
+    'Configuration Tool',
+    html`<div><dt>Front-end server</dt><dd>${input.serverName}</dd></div>
+    <div><dt>Server configuration</dt><dd><code>${location.path}</code> <span class="hint">(${describeSource(location)}${input.exists ? '' : '; not created yet'})</span></dd></div>`,
+  );
+  const body = html`<nav class="tabs" aria-label="Configuration Tool">
   <button type="button" class="tab" id="tab-database" data-tab="database" aria-controls="database-panel">Platform Database</button>
   <button type="button" class="tab is-active" id="tab-session" data-tab="session" aria-controls="session-panel" aria-current="page">Session</button>
 </nav>
@@ -210,12 +186,17 @@ export function renderSessionPage(input: SessionPageInput): string {
   </aside>
 </div>
 </main>
-<script type="application/json" id="initial-state">${jsonForScript({ passwordSet: view.passwordSet, dbPasswordSet: input.database.passwordSet, pageId: input.pageId })}</script>
-<script nonce="${input.nonce}">${SCRIPT}</script>
-</body>
-</html>
 `;
-  return page.toString();
+  return renderPage({
+    nonce: input.nonce,
+    title: 'Session',
+    console: 'Configuration Tool',
+    csrf: input.csrf,
+    header,
+    body,
+    state: { passwordSet: view.passwordSet, dbPasswordSet: input.database.passwordSet, pageId: input.pageId },
+    script: pageScript(SCRIPT_URL),
+  });
 }
 
 /** The Platform Database tab: shown instead of the Session tab's fields; Test Connection and Apply and Exit are shared. */
@@ -350,18 +331,11 @@ function appliedBadge(applied: SessionPageInput['applied']): SafeHtml {
  * `title`, for a configuration that cannot be read.
  */
 export function renderRefusedPage(nonce: string, reason: string, title?: string): string {
-  return html`<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
-<title>${title ?? 'Open the printed address'} · Tessera Configuration Tool</title>
-<link rel="icon" href="data:,">
-<style nonce="${nonce}">${STYLE}</style>
-</head>
-<body>
-<main class="refused card">
+  return renderPage({
+    nonce,
+    title: title ?? 'Open the printed address',
+    console: 'Configuration Tool',
+    body: html`<main class="refused card">
   <h1>${title ?? html`Open the address printed by <code>tessera config ui</code>`}</h1>
   <p>${reason}</p>
   ${
@@ -369,10 +343,8 @@ export function renderRefusedPage(nonce: string, reason: string, title?: string)
       ? html`<p>Correct the file (the message says how), then reload this page.</p>`
       : html`<p>This tool only answers the browser that opened the address printed in the terminal where <code>tessera config ui</code> runs (it holds a one-time token). If that address was already used, stop the tool (Ctrl-C) and start it again for a new one.</p>`
   }
-</main>
-</body>
-</html>
-`.toString();
+</main>`,
+  });
 }
 
 function checked(on: boolean): SafeHtml | null {

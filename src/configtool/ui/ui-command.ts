@@ -6,7 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { Command } from 'commander';
-import { EXIT_CODES } from '../../cli/exit-codes.ts';
+import { EXIT_CODES } from '../../exit-codes.ts';
 import { addConfigOption, configAction, locationOf, UsageError } from '../config-action.ts';
 import { startConfigToolServer } from './ui-server.ts';
 

@@ -24,7 +24,6 @@
  * Responses never hold a secret: the stored password is only ever "set", and the
  * messages of the layers below never carry one.
  */
-import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { PassThrough } from 'node:stream';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
@@ -35,8 +34,9 @@ import {
   type SessionSettings,
 } from '../../config/index.ts';
 import { TlsMaterial } from '../../tls/index.ts';
+import { pageCsp, pageNonce, randomToken } from '../../web/index.ts';
 import { reportContextOf } from '../settings-report.ts';
-import { AccessControl, type RouteAccess, randomToken, routeAccess } from './access.ts';
+import { AccessControl, type RouteAccess, routeAccess } from './access.ts';
 import { applySession, type Emit, errorEvent, type ProgressEvent, testSession } from './apply-session.ts';
 import { renderCertificatePanel } from './certificate-panel.ts';
 import { applyPlatformDatabaseStep, testPlatformDatabase } from './database-events.ts';
@@ -172,7 +172,7 @@ export async function startConfigToolServer(options: ConfigToolServerOptions): P
       }
       const context = await reportContextOf(loaded);
       const applied = loaded.configuration.applied;
-      const nonce = randomBytes(16).toString('base64');
+      const nonce = pageNonce();
       return withPageCsp(reply, nonce)
         .type('text/html; charset=utf-8')
         .send(
@@ -359,7 +359,7 @@ function badForm(reply: FastifyReply, errors: readonly FieldError[], prefix = 'N
 }
 
 function refused(reply: FastifyReply, reason: string, page?: { status: number; title: string }) {
-  const nonce = randomBytes(16).toString('base64');
+  const nonce = pageNonce();
   return withPageCsp(reply, nonce)
     .code(page?.status ?? 403)
     .type('text/html; charset=utf-8')
@@ -367,11 +367,7 @@ function refused(reply: FastifyReply, reason: string, page?: { status: number; t
 }
 
 function withPageCsp(reply: FastifyReply, nonce: string): FastifyReply {
-  return reply.header(
-    'content-security-policy',
-    `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; img-src data:; ` +
-      "connect-src 'self'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'",
-  );
+  return reply.header('content-security-policy', pageCsp(nonce, { formAction: 'none' }));
 }
 
 /**

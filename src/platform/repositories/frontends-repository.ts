@@ -4,6 +4,7 @@
  * (Service Center compares fingerprints to flag drift between servers).
  */
 import type { Kysely } from 'kysely';
+import { type FarmFingerprint, formatFarmFingerprint, parseFarmFingerprint } from '../../config/index.ts';
 import { notFound } from '../errors.ts';
 import type { FrontendState, PlatformSchema } from '../schema.ts';
 
@@ -14,6 +15,8 @@ export interface FrontendRecord {
   readonly state: FrontendState;
   readonly lastHeartbeatAtMs: number;
   readonly settingsFingerprint: string;
+  /** `settingsFingerprint` read; null when the server reported none that this version understands. */
+  readonly fingerprint: FarmFingerprint | null;
   readonly registeredAtMs: number;
 }
 
@@ -21,7 +24,12 @@ export interface FrontendReport {
   readonly name: string;
   readonly address: string;
   readonly state: FrontendState;
-  readonly settingsFingerprint: string;
+  /** The farm fingerprint of the settings it runs (stored as its JSON), or that JSON. */
+  readonly settingsFingerprint: FarmFingerprint | string;
+}
+
+function storedFingerprint(fingerprint: FarmFingerprint | string): string {
+  return typeof fingerprint === 'string' ? fingerprint : formatFarmFingerprint(fingerprint);
 }
 
 /** What one front-end server runs of one module. */
@@ -52,7 +60,7 @@ export class FrontendsRepository {
         name: report.name,
         address: report.address,
         state: report.state,
-        settings_fingerprint: report.settingsFingerprint,
+        settings_fingerprint: storedFingerprint(report.settingsFingerprint),
         last_heartbeat_at_ms: now,
         registered_at_ms: now,
       })
@@ -60,7 +68,7 @@ export class FrontendsRepository {
         oc.column('name').doUpdateSet({
           address: report.address,
           state: report.state,
-          settings_fingerprint: report.settingsFingerprint,
+          settings_fingerprint: storedFingerprint(report.settingsFingerprint),
           last_heartbeat_at_ms: now,
         }),
       )
@@ -70,10 +78,18 @@ export class FrontendsRepository {
   }
 
   /** Records that the server is alive, with its state and fingerprint now. */
-  async heartbeat(name: string, state: FrontendState, settingsFingerprint: string): Promise<void> {
+  async heartbeat(
+    name: string,
+    state: FrontendState,
+    settingsFingerprint: FarmFingerprint | string,
+  ): Promise<void> {
     const result = await this.#db
       .updateTable('frontends')
-      .set({ state, settings_fingerprint: settingsFingerprint, last_heartbeat_at_ms: Date.now() })
+      .set({
+        state,
+        settings_fingerprint: storedFingerprint(settingsFingerprint),
+        last_heartbeat_at_ms: Date.now(),
+      })
       .where('name', '=', name)
       .executeTakeFirst();
     if (result.numUpdatedRows === 0n) throw notFound('front-end server', name);
@@ -92,6 +108,7 @@ export class FrontendsRepository {
       state: row.state,
       lastHeartbeatAtMs: row.last_heartbeat_at_ms,
       settingsFingerprint: row.settings_fingerprint,
+      fingerprint: parseFarmFingerprint(row.settings_fingerprint),
       registeredAtMs: row.registered_at_ms,
     }));
   }
