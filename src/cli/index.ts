@@ -10,6 +10,7 @@ import { Command, CommanderError } from 'commander';
 import { registerConfigCommands } from '../configtool/index.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
 import { packageVersion } from '../version.ts';
+import { registerModuleCommands } from './module-command.ts';
 import { registerStartCommand } from './start-command.ts';
 
 export { EXIT_CODES } from '../exit-codes.ts';
@@ -26,6 +27,7 @@ export function createProgram(): Command {
     .exitOverride();
   registerStartCommand(program);
   registerConfigCommands(program);
+  registerModuleCommands(program);
   program.addHelpText(
     'after',
     '\nDocumentation: docs/redis-tls.md (Redis over TLS), docs/errors.md (every error code).\n' +
