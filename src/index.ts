@@ -20,6 +20,7 @@ export {
   type SessionControls,
   type SessionHandler,
   type SessionMiddlewareOptions,
+  sessionCookieName,
   sessionMiddleware,
   TesseraExpressStore,
   type TesseraExpressStoreOptions,

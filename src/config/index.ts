@@ -91,6 +91,7 @@ export {
   type SessionSettings,
 } from './schema.ts';
 export { Secret } from './secret.ts';
+export { decryptSecret, encryptSecret, parseEncryptedValue } from './secret-encryption.ts';
 export { SECRET_FIELD_NAMES, SECRET_FIELDS, type SecretField, shellWord } from './secret-fields.ts';
 
 /**

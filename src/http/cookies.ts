@@ -4,6 +4,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
+import { SESSION_DEFAULTS } from '../session/index.ts';
 
 export const SAME_SITE_VALUES = ['Lax', 'Strict', 'None'] as const;
 export type SameSite = (typeof SAME_SITE_VALUES)[number];
@@ -20,6 +21,19 @@ export interface CookieSettings {
 }
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/** The default session cookie of the application with the default `appKey`. */
+export const DEFAULT_COOKIE_NAME = 'tessera.sid';
+
+/**
+ * The session cookie of an application: `tessera.<appKey>.sid`, and `tessera.sid`
+ * for the default `appKey` (`app`). Each application on a server gets its own
+ * cookie, so two applications served by one host with `Path=/` never overwrite
+ * each other's; an `appKey` (letters, digits, `.`, `-`) is always a valid cookie name.
+ */
+export function sessionCookieName(appKey: string): string {
+  return appKey === SESSION_DEFAULTS.appKey ? DEFAULT_COOKIE_NAME : `tessera.${appKey}.sid`;
+}
 
 /** True when `name` may be a cookie name. */
 export function isCookieName(name: string): boolean {

@@ -1,5 +1,6 @@
 /** The HTTP layer: `req.session` for node:http, Connect, Express and Fastify; an express-session store. */
 
+export { DEFAULT_COOKIE_NAME, sessionCookieName } from './cookies.ts';
 export { type ErrorResponse, sessionErrorResponse } from './errors.ts';
 export {
   EXPRESS_STORE_DEFAULTS,

@@ -7,14 +7,23 @@ import {
   type SessionOptions,
   type SessionStore,
 } from '../session/index.ts';
-import { type CookieSettings, isCookieName, SAME_SITE_VALUES, type SameSite } from './cookies.ts';
+import {
+  type CookieSettings,
+  isCookieName,
+  SAME_SITE_VALUES,
+  type SameSite,
+  sessionCookieName,
+} from './cookies.ts';
 
 export interface SessionMiddlewareOptions extends Partial<Omit<SessionOptions, 'mode'>> {
   /** Where sessions live: `MemorySessionStore`, `RedisSessionStore`. */
   readonly store: SessionStore;
   /** The application's mode, or a function choosing it per request (e.g. `readonly` for GET). */
   readonly mode?: SessionMode | ((req: IncomingMessage) => SessionMode);
-  /** The cookie's name (default `tessera.sid`). */
+  /**
+   * The cookie's name. Default: derived from `appKey` (`tessera.<appKey>.sid`; `tessera.sid`
+   * for the default `appKey`), so that each application has its own cookie.
+   */
   readonly name?: string;
   readonly cookie?: {
     readonly path?: string;
@@ -36,7 +45,6 @@ export interface SessionMiddlewareOptions extends Partial<Omit<SessionOptions, '
 }
 
 export const HTTP_SESSION_DEFAULTS = {
-  name: 'tessera.sid',
   path: '/',
   sameSite: 'Lax',
   secure: 'auto',
@@ -72,7 +80,7 @@ export function resolveMiddlewareOptions(
     mode: typeof mode === 'string' ? mode : undefined,
   });
   const settings: CookieSettings = Object.freeze({
-    name: name ?? HTTP_SESSION_DEFAULTS.name,
+    name: name ?? sessionCookieName(engine.options.appKey),
     path: cookie?.path ?? HTTP_SESSION_DEFAULTS.path,
     domain: cookie?.domain,
     sameSite: cookie?.sameSite ?? HTTP_SESSION_DEFAULTS.sameSite,

@@ -94,7 +94,7 @@ describe('the Fastify plugin, when a client leaves while its request waits for t
       const holder = await sessions.open(seed.id);
       const queued = nextMessage(SESSION_CHANNELS.lockQueued);
       const client = new AbortController();
-      const request = get(url, { cookie: `tessera.sid=${seed.id}` }, client.signal);
+      const request = get(url, { cookie: `tessera.gone.sid=${seed.id}` }, client.signal);
       await queued;
       const counted = nextMessage(SESSION_CHANNELS.clientGone);
       client.abort();
@@ -103,7 +103,7 @@ describe('the Fastify plugin, when a client leaves while its request waits for t
       assert.deepEqual(gone, [{ provider: 'memory', code: 'ABORT_ERR' }]);
       assert.deepEqual(errors, []);
       await holder.commit();
-      assert.equal((await get(url, { cookie: `tessera.sid=${seed.id}` })).body, 'ok', 'not left locked');
+      assert.equal((await get(url, { cookie: `tessera.gone.sid=${seed.id}` })).body, 'ok', 'not left locked');
     } finally {
       unsubscribe(SESSION_CHANNELS.clientGone, onGone);
       await app.close();

@@ -197,7 +197,7 @@ describe('a client that leaves while its request waits for the lock', () => {
       const holder = await sessions.open(seed.id);
       const queued = nextMessage(SESSION_CHANNELS.lockQueued);
       const client = new AbortController();
-      const request = get(`${server.url}/`, { cookie: `tessera.sid=${seed.id}` }, client.signal);
+      const request = get(`${server.url}/`, { cookie: `tessera.gone.sid=${seed.id}` }, client.signal);
       await queued;
       const counted = nextMessage(SESSION_CHANNELS.clientGone);
       client.abort();
@@ -206,7 +206,7 @@ describe('a client that leaves while its request waits for the lock', () => {
       assert.deepEqual(gone, [{ provider: 'memory', code: 'ABORT_ERR' }]);
       assert.deepEqual(errors, [], 'next was never called with the abort');
       await holder.commit();
-      const after = await get(`${server.url}/`, { cookie: `tessera.sid=${seed.id}` });
+      const after = await get(`${server.url}/`, { cookie: `tessera.gone.sid=${seed.id}` });
       assert.equal(after.body, 'ok', 'the session is not left locked');
     } finally {
       unsubscribe(SESSION_CHANNELS.clientGone, onGone);
