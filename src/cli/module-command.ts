@@ -38,20 +38,26 @@ export function registerModuleCommands(program: Command): void {
       ),
     );
   addConfigOption(module.command('list'))
-    .description('modules, applications, running versions and, per front-end, the deployed version and settings revision')
+    .description(
+      'modules, applications, running versions and, per front-end, the deployed version and settings revision',
+    )
     .option('--json', 'print the list as JSON')
     .action(
       configAction((options: CommonOptions) =>
         withService(options, async (service) => {
           const modules = await service.listModules();
           if (options.json) process.stdout.write(`${JSON.stringify({ modules }, null, 2)}\n`);
-          else if (modules.length === 0) process.stdout.write('No module is published yet: `tessera module publish <folder>`.\n');
+          else if (modules.length === 0)
+            process.stdout.write('No module is published yet: `tessera module publish <folder>`.\n');
           else
             for (const m of modules) {
               process.stdout.write(
                 `${m.name} (application ${m.application}): running version ${m.runningVersion ?? 'none'}\n` +
                   m.frontends
-                    .map((f) => `  ${f.frontend}: version ${f.version}, settings revision ${f.settingsRevision}\n`)
+                    .map(
+                      (f) =>
+                        `  ${f.frontend}: version ${f.version}, settings revision ${f.settingsRevision}\n`,
+                    )
                     .join(''),
               );
             }
@@ -60,8 +66,16 @@ export function registerModuleCommands(program: Command): void {
       ),
     );
   for (const [name, kind, description] of [
-    ['apply-settings', 'applySettings', 'Apply Settings: regenerate the modules’ configuration artifacts on every front-end and reload'],
-    ['republish', 'republish', 'Republish: redeploy the modules’ running versions on every front-end (unpack, artifacts, reload)'],
+    [
+      'apply-settings',
+      'applySettings',
+      'Apply Settings: regenerate the modules’ configuration artifacts on every front-end and reload',
+    ],
+    [
+      'republish',
+      'republish',
+      'Republish: redeploy the modules’ running versions on every front-end (unpack, artifacts, reload)',
+    ],
   ] as const) {
     addConfigOption(module.command(`${name} [modules...]`))
       .description(description)
@@ -72,7 +86,9 @@ export function registerModuleCommands(program: Command): void {
         configAction((modules: string[], options: CommonOptions & { all?: boolean }) =>
           withService(options, async (service) => {
             if (!options.all && modules.length === 0) {
-              process.stderr.write(`error: name the modules, or give --all (see \`tessera module ${name} --help\`).\n`);
+              process.stderr.write(
+                `error: name the modules, or give --all (see \`tessera module ${name} --help\`).\n`,
+              );
               return EXIT_CODES.badInput;
             }
             const started = await service[kind](options.all ? 'all' : modules, { requestedBy: requester() });

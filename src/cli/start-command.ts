@@ -24,29 +24,32 @@ export function registerStartCommand(program: Command): void {
     )
     .action(
       configAction(async (options: { config?: string; pretty?: boolean }) => {
-      const server = await startFrontendServer({ configPath: options.config, pretty: options.pretty ?? false });
-      process.stdout.write(
-        `Front-end server ${server.name} ready at ${server.url}\nService Center: ${serviceCenterUrl(server.url)}\n`,
-      );
-      await new Promise<void>((resolve) => {
-        let signalled = false;
-        const onSignal = (signal: NodeJS.Signals) => {
-          if (signalled) {
-            server.log.warn({ signal }, 'second signal: exiting at once');
-            server.kill();
-            process.exit(EXIT_CODES.checkFailed);
-          }
-          signalled = true;
-          server.log.info({ signal }, 'signal: draining, then exiting');
-          server.stop().then(resolve, (error: unknown) => {
-            server.log.error({ err: error }, 'stopping failed');
-            resolve();
-          });
-        };
-        process.on('SIGTERM', onSignal);
-        process.on('SIGINT', onSignal);
-      });
-      return EXIT_CODES.ok;
-    }),
+        const server = await startFrontendServer({
+          configPath: options.config,
+          pretty: options.pretty ?? false,
+        });
+        process.stdout.write(
+          `Front-end server ${server.name} ready at ${server.url}\nService Center: ${serviceCenterUrl(server.url)}\n`,
+        );
+        await new Promise<void>((resolve) => {
+          let signalled = false;
+          const onSignal = (signal: NodeJS.Signals) => {
+            if (signalled) {
+              server.log.warn({ signal }, 'second signal: exiting at once');
+              server.kill();
+              process.exit(EXIT_CODES.checkFailed);
+            }
+            signalled = true;
+            server.log.info({ signal }, 'signal: draining, then exiting');
+            server.stop().then(resolve, (error: unknown) => {
+              server.log.error({ err: error }, 'stopping failed');
+              resolve();
+            });
+          };
+          process.on('SIGTERM', onSignal);
+          process.on('SIGINT', onSignal);
+        });
+        return EXIT_CODES.ok;
+      }),
     );
 }

@@ -109,8 +109,12 @@ export class DeploymentAgent {
     try {
       await supervisor.start(next);
     } catch (error) {
-      log.error({ err: error }, 'the modules as the farm runs them do not load; starting on the previous ones');
-      for (const module of next) if (!before.includes(module)) failures.set(module.moduleId, (error as Error).message);
+      log.error(
+        { err: error },
+        'the modules as the farm runs them do not load; starting on the previous ones',
+      );
+      for (const module of next)
+        if (!before.includes(module)) failures.set(module.moduleId, (error as Error).message);
       started = before;
       try {
         await supervisor.start(before);
@@ -133,7 +137,11 @@ export class DeploymentAgent {
     }
     for (const target of pending) {
       const error = failures.get(target.moduleId);
-      await database.operations.report(target.operationId, { frontendId, moduleId: target.moduleId }, 'running');
+      await database.operations.report(
+        target.operationId,
+        { frontendId, moduleId: target.moduleId },
+        'running',
+      );
       await database.operations.report(
         target.operationId,
         { frontendId, moduleId: target.moduleId },
@@ -206,8 +214,11 @@ export class DeploymentAgent {
   ): Promise<void> {
     const { database, frontendId, frontend, folder, supervisor, log } = this.#o;
     const started = Date.now();
-    const report = (moduleId: number, state: 'running' | 'succeeded' | 'failed', error: string | null = null) =>
-      database.operations.report(operationId, { frontendId, moduleId }, state, error);
+    const report = (
+      moduleId: number,
+      state: 'running' | 'succeeded' | 'failed',
+      error: string | null = null,
+    ) => database.operations.report(operationId, { frontendId, moduleId }, state, error);
     for (const moduleId of moduleIds) await report(moduleId, 'running');
     const modules = new Map((await database.factory.listModules()).map((m) => [m.id, m]));
     const next = new Map(this.#deployed.map((m) => [m.moduleId, m]));
@@ -225,7 +236,10 @@ export class DeploymentAgent {
     } catch (error) {
       for (const artifact of written) await folder.removeArtifact(artifact).catch(() => {});
       const message = (error as Error).message ?? String(error);
-      log.error({ err: error, operationId, kind }, 'operation failed; the workers already serving keep serving');
+      log.error(
+        { err: error, operationId, kind },
+        'operation failed; the workers already serving keep serving',
+      );
       for (const moduleId of moduleIds) await report(moduleId, 'failed', message);
       return;
     }

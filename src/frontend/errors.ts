@@ -48,7 +48,7 @@ export function moduleLoadFailed(
   return new FrontendError(
     'TESSERA_FRONTEND_MODULE_LOAD',
     `Front-end server ${frontend} could not load ${module === undefined ? 'its modules' : `module ${module}`}: ${reason} ` +
-      'The workers already serving keep serving; correct the module and publish it again.',
+      'The workers already serving keep serving.',
     module === undefined ? {} : { module },
   );
 }

@@ -5,10 +5,10 @@
  */
 import { dirname, join } from 'node:path';
 import {
+  farmFingerprint,
   frontendOf,
   loadOrCreatePrivateKey,
   readConfiguration,
-  farmFingerprint,
   resolveConfigLocation,
 } from '../config/index.ts';
 import { databaseSettingsOf, PlatformDatabase } from '../platform/index.ts';
@@ -134,4 +134,3 @@ export async function startFrontendServer(options: FrontendServerOptions = {}): 
 export function serviceCenterUrl(url: string): string {
   return new URL(SERVICE_CENTER_PATH, url).toString();
 }
-

@@ -30,4 +30,9 @@ export type SupervisorMessage =
 export type WorkerMessage =
   | { readonly type: 'listening' }
   | { readonly type: 'ready'; readonly port: number }
-  | { readonly type: 'load-failed'; readonly module: string | undefined; readonly message: string };
+  | {
+      readonly type: 'load-failed';
+      readonly module: string | undefined;
+      readonly code: string | undefined;
+      readonly message: string;
+    };

@@ -12,7 +12,10 @@ export function mountsServiceCenter(path: string): boolean {
   return path === '/servicecenter' || path.startsWith(SERVICE_CENTER_PATH);
 }
 
-export function serviceCenterListener(_context: { readonly frontend: string; readonly log: Logger }): RequestListener {
+export function serviceCenterListener(_context: {
+  readonly frontend: string;
+  readonly log: Logger;
+}): RequestListener {
   return (req, res) => {
     if (req.url === '/servicecenter') {
       res.writeHead(308, { location: SERVICE_CENTER_PATH });

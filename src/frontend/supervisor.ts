@@ -13,7 +13,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { moduleLoadFailed } from './errors.ts';
+import { FrontendError, moduleLoadFailed } from './errors.ts';
 import type { Logger } from './logger.ts';
 import type { PlannedModule, SupervisorMessage, WorkerMessage, WorkerPlan } from './messages.ts';
 import { SessionRelay } from './session-relay.ts';
@@ -60,7 +60,9 @@ export class Supervisor {
 
   constructor(options: SupervisorOptions) {
     this.#options = { ...SUPERVISOR_DEFAULTS, ...options };
-    const exec = fileURLToPath(new URL(`./worker-main${extname(fileURLToPath(import.meta.url))}`, import.meta.url));
+    const exec = fileURLToPath(
+      new URL(`./worker-main${extname(fileURLToPath(import.meta.url))}`, import.meta.url),
+    );
     cluster.setupPrimary({ exec, execArgv: workerExecArgv(process.execArgv), serialization: 'advanced' });
   }
 
@@ -145,13 +147,17 @@ export class Supervisor {
         () => fail(undefined, `the worker did not load its modules within ${o.loadTimeoutMs} ms.`),
         o.loadTimeoutMs,
       );
-      const fail = (module: string | undefined, message: string) => {
+      const fail = (module: string | undefined, message: string, code?: string) => {
         clearTimeout(timer);
         worker.off('message', onMessage);
         worker.off('exit', onExit);
         generation.workers.delete(worker);
         worker.process.kill('SIGKILL');
-        reject(moduleLoadFailed(o.frontend, module, message));
+        reject(
+          code === 'TESSERA_FRONTEND_LISTEN'
+            ? new FrontendError(code, message)
+            : moduleLoadFailed(o.frontend, module, message),
+        );
       };
       const onMessage = (message: WorkerMessage) => {
         if (message?.type === 'listening') {
@@ -162,7 +168,7 @@ export class Supervisor {
           worker.off('exit', onExit);
           this.port = message.port;
           resolve(worker);
-        } else if (message?.type === 'load-failed') fail(message.module, message.message);
+        } else if (message?.type === 'load-failed') fail(message.module, message.message, message.code);
       };
       const onExit = (code: number | null, signal: string | null) =>
         fail(undefined, `the worker exited while loading (code ${code}, signal ${signal}).`);

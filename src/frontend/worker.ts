@@ -14,7 +14,12 @@ import cluster from 'node:cluster';
 import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
 import { Server as NetServer, type Socket } from 'node:net';
 import { readPrivateKey } from '../config/index.ts';
-import { createModuleHost, createSessionStoreForModule, readConfigurationArtifact } from '../modules/index.ts';
+import {
+  createModuleHost,
+  createSessionStoreForModule,
+  readConfigurationArtifact,
+} from '../modules/index.ts';
+import { listenFailed } from './errors.ts';
 import { HEALTH_PATH, healthReport } from './health.ts';
 import { createLogger } from './logger.ts';
 import type { SupervisorMessage, WorkerMessage, WorkerPlan } from './messages.ts';
@@ -35,14 +40,18 @@ export function runWorker(): void {
   let drain: ((timeoutMs: number) => void) | undefined;
   process.on('message', (message: SupervisorMessage) => {
     if (message?.type === 'plan') {
-      serve(message.plan, () => draining).then(
+      const plan = message.plan;
+      serve(plan, () => draining).then(
         (drainer) => {
           drain = drainer;
         },
         (error: unknown) => {
           report({
             type: 'load-failed',
-            module: (error as { module?: string }).module,
+            module:
+              (error as { module?: string }).module ??
+              plan.modules.find((m) => (error as { file?: string }).file?.startsWith(m.folder))?.name,
+            code: (error as { code?: string }).code,
             message: (error as Error).message ?? String(error),
           });
           process.exitCode = 1;
@@ -74,7 +83,8 @@ async function serve(plan: WorkerPlan, isDraining: () => boolean): Promise<(time
   });
   const key = await readPrivateKey(plan.privateKeyPath);
   // The supervisor creates the key before it writes any artifact.
-  if (key === null) throw new Error(`The private key file ${plan.privateKeyPath} is missing: restart the front-end server.`);
+  if (key === null)
+    throw new Error(`The private key file ${plan.privateKeyPath} is missing: restart the front-end server.`);
   const modules = await Promise.all(
     plan.modules.map(async (module) => {
       const artifact = await readConfigurationArtifact(module.artifact, key);
@@ -126,9 +136,9 @@ async function serve(plan: WorkerPlan, isDraining: () => boolean): Promise<(time
     socket.once('close', () => connections.delete(socket));
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (error) => reject(listenFailed(plan.frontend, `${plan.host}:${plan.port}`, error)));
     server.listen({ port: plan.port, host: plan.host }, () => {
-      server.off('error', reject);
+      server.removeAllListeners('error');
       resolve();
     });
   });

@@ -2,8 +2,8 @@
 export {
   type FrontendOutcome,
   type ModuleListing,
-  type OperationOutcome,
   OPERATIONS_DEFAULTS,
+  type OperationOutcome,
   type OperationStarted,
   OperationsService,
   type PublishStarted,

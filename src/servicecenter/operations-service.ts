@@ -40,7 +40,11 @@ export interface FrontendOutcome {
   readonly state: 'succeeded' | 'failed' | 'pending' | 'running';
   /** The first error, naming the module. */
   readonly error: string | null;
-  readonly modules: readonly { readonly module: string; readonly state: string; readonly error: string | null }[];
+  readonly modules: readonly {
+    readonly module: string;
+    readonly state: string;
+    readonly error: string | null;
+  }[];
   /** From the operation's request to this front-end's last module done. */
   readonly durationMs: number | null;
 }
@@ -85,7 +89,12 @@ export class OperationsService {
     const version = await factory.publishVersion(pkg.name, [pkg.bytes], options.requestedBy);
     await factory.setRunningVersion(pkg.name, version.version);
     const started = await this.#start('publish', [pkg.name], options.requestedBy);
-    return { ...started, module: pkg.name, application: existing?.application ?? pkg.application, version: version.version };
+    return {
+      ...started,
+      module: pkg.name,
+      application: existing?.application ?? pkg.application,
+      version: version.version,
+    };
   }
 
   /** Apply Settings: each front-end writes the modules' artifacts from its applied server configuration and reloads. */
@@ -113,7 +122,8 @@ export class OperationsService {
       const outcome = await this.#outcome(operationId);
       options.onProgress?.(outcome);
       if (outcome.state === 'succeeded' || outcome.state === 'failed' || outcome.frontends.length === 0) {
-        if (outcome.kind === 'publish' && outcome.state === 'failed') await this.#restoreRunningVersion(operationId);
+        if (outcome.kind === 'publish' && outcome.state === 'failed')
+          await this.#restoreRunningVersion(operationId);
         return outcome;
       }
       if (Date.now() > deadline) return outcome;
@@ -156,7 +166,10 @@ export class OperationsService {
         ? modules
         : moduleNames.map((name) => {
             const found = modules.find((m) => m.name === name);
-            if (!found) throw new Error(`No published module is named ${JSON.stringify(name)}: see \`tessera module list\`.`);
+            if (!found)
+              throw new Error(
+                `No published module is named ${JSON.stringify(name)}: see \`tessera module list\`.`,
+              );
             return found;
           });
     const frontends = await this.frontendsUp();
@@ -175,7 +188,8 @@ export class OperationsService {
     const frontends = new Map((await this.#database.frontends.list()).map((f) => [f.id, f.name]));
     const modules = new Map((await this.#database.factory.listModules()).map((m) => [m.id, m.name]));
     const byFrontend = new Map<number, (typeof operation.progress)[number][]>();
-    for (const row of operation.progress) byFrontend.set(row.frontendId, [...(byFrontend.get(row.frontendId) ?? []), row]);
+    for (const row of operation.progress)
+      byFrontend.set(row.frontendId, [...(byFrontend.get(row.frontendId) ?? []), row]);
     return {
       operationId,
       kind: operation.kind,
@@ -186,9 +200,19 @@ export class OperationsService {
         const finished = rows.map((r) => r.finishedAtMs ?? 0);
         return {
           frontend: frontends.get(frontendId) ?? `#${frontendId}`,
-          state: failed ? 'failed' : open ? (rows.some((r) => r.state === 'running') ? 'running' : 'pending') : 'succeeded',
+          state: failed
+            ? 'failed'
+            : open
+              ? rows.some((r) => r.state === 'running')
+                ? 'running'
+                : 'pending'
+              : 'succeeded',
           error: failed?.error ?? null,
-          modules: rows.map((r) => ({ module: modules.get(r.moduleId) ?? `#${r.moduleId}`, state: r.state, error: r.error })),
+          modules: rows.map((r) => ({
+            module: modules.get(r.moduleId) ?? `#${r.moduleId}`,
+            state: r.state,
+            error: r.error,
+          })),
           durationMs: open ? null : Math.max(...finished) - operation.requestedAtMs,
         };
       }),

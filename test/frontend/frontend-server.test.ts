@@ -78,12 +78,16 @@ describe('front-end servers over one SQLite platform database (memory sessions)'
   it('carries out Apply Settings and Republish under load: no failed request, no dropped connection, no lost update', async (t) => {
     const load = steadyLoad([a.url, b.url], { users: 6, path: '/counter/', alternate: false });
     const before = new Set(load.report.servedBy);
-    for (const command of ['apply-settings', 'republish']) {
-      const outcome = await runTessera(a.configPath, ['module', command, '--all']);
-      assert.equal(outcome.code, 0, `${outcome.stdout}${outcome.stderr}`);
-      assert.match(outcome.stdout, /succeeded on 2 front-end servers/);
+    try {
+      for (const command of ['apply-settings', 'republish']) {
+        const outcome = await runTessera(a.configPath, ['module', command, '--all']);
+        assert.equal(outcome.code, 0, `${outcome.stdout}${outcome.stderr}`);
+        assert.match(outcome.stdout, /succeeded on 2 front-end servers/);
+      }
+    } finally {
+      await load.stop();
     }
-    const report = await load.stop();
+    const report = load.report;
     t.diagnostic(`${report.requests} requests during two reloads on two front-ends`);
     assert.deepEqual(report.errors, []);
     assert.equal(report.failed, 0);

@@ -13,7 +13,7 @@ import { createInterface } from 'node:readline';
 import { freshFolder } from '../config/helpers.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const CLI = `import { main } from ${JSON.stringify(join(ROOT, 'src/cli/index.ts'))}; process.exitCode = await main(['node', 'tessera', ...process.argv.slice(1)]);`;
+const CLI = resolve(import.meta.dirname, 'tessera-cli.ts');
 const START_TIMEOUT_MS = 60_000;
 export const MODULES = resolve(import.meta.dirname, 'modules');
 
@@ -23,11 +23,11 @@ process.on('exit', () => {
 });
 
 function tessera(args: readonly string[], env: Readonly<Record<string, string>>): ChildProcess {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', '--conditions=tessera-source', '--input-type=module', '-e', CLI, ...args],
-    { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=tessera-source', CLI, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   running.add(child);
   child.once('exit', () => running.delete(child));
   return child;
