@@ -46,6 +46,9 @@ function run(args, config, options = {}) {
   const child = spawn(process.execPath, [tessera, ...args], {
     env: { ...process.env, TESSERA_CONFIG: config },
     stdio: options.stdio ?? 'inherit',
+    // Their own process group: a Ctrl-C reaches them once, forwarded below, not also from the terminal
+    // (a second signal would stop a front-end server at once instead of draining it).
+    detached: true,
   });
   children.push(child);
   child.on('exit', () => children.splice(children.indexOf(child), 1));
@@ -55,7 +58,6 @@ function run(args, config, options = {}) {
 let stopping = false;
 for (const signal of ['SIGINT', 'SIGTERM']) {
   process.on(signal, () => {
-    // The front-end servers got SIGINT from the terminal too; forward SIGTERM otherwise, a second time SIGKILL.
     for (const child of children) child.kill(stopping ? 'SIGKILL' : signal);
     stopping = true;
   });
