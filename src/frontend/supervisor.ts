@@ -186,7 +186,14 @@ export class Supervisor {
       const delayMs = RESTART_BACKOFF_MS[Math.min(this.#crashes, RESTART_BACKOFF_MS.length - 1)]!;
       this.#crashes += 1;
       this.#options.log.error(
-        { pid: worker.process.pid, code, signal, restartInMs: delayMs, crashesInARow: this.#crashes },
+        {
+          pid: worker.process.pid,
+          generation: generation.plan.generation,
+          code,
+          signal,
+          restartInMs: delayMs,
+          crashesInARow: this.#crashes,
+        },
         'worker exited unexpectedly; replacing it',
       );
       setTimeout(() => this.#replace(generation), delayMs);

@@ -194,28 +194,30 @@ export class OperationsService {
       operationId,
       kind: operation.kind,
       state: operation.state,
-      frontends: [...byFrontend].map(([frontendId, rows]) => {
-        const failed = rows.find((r) => r.state === 'failed');
-        const open = rows.some((r) => r.state === 'pending' || r.state === 'running');
-        const finished = rows.map((r) => r.finishedAtMs ?? 0);
-        return {
-          frontend: frontends.get(frontendId) ?? `#${frontendId}`,
-          state: failed
-            ? 'failed'
-            : open
-              ? rows.some((r) => r.state === 'running')
-                ? 'running'
-                : 'pending'
-              : 'succeeded',
-          error: failed?.error ?? null,
-          modules: rows.map((r) => ({
-            module: modules.get(r.moduleId) ?? `#${r.moduleId}`,
-            state: r.state,
-            error: r.error,
-          })),
-          durationMs: open ? null : Math.max(...finished) - operation.requestedAtMs,
-        };
-      }),
+      frontends: [...byFrontend]
+        .map(([frontendId, rows]): FrontendOutcome => {
+          const failed = rows.find((r) => r.state === 'failed');
+          const open = rows.some((r) => r.state === 'pending' || r.state === 'running');
+          const finished = rows.map((r) => r.finishedAtMs ?? 0);
+          return {
+            frontend: frontends.get(frontendId) ?? `#${frontendId}`,
+            state: failed
+              ? 'failed'
+              : open
+                ? rows.some((r) => r.state === 'running')
+                  ? 'running'
+                  : 'pending'
+                : 'succeeded',
+            error: failed?.error ?? null,
+            modules: rows.map((r) => ({
+              module: modules.get(r.moduleId) ?? `#${r.moduleId}`,
+              state: r.state,
+              error: r.error,
+            })),
+            durationMs: open ? null : Math.max(...finished) - operation.requestedAtMs,
+          };
+        })
+        .sort((x, y) => (x.frontend < y.frontend ? -1 : x.frontend > y.frontend ? 1 : 0)),
     };
   }
 

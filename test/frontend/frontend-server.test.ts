@@ -134,6 +134,20 @@ describe('front-end servers over one SQLite platform database (memory sessions)'
     assert.equal(JSON.parse(reply.body).visits, 1);
   });
 
+  it('replaces a worker that crashes, and logs it', async () => {
+    const health = JSON.parse((await new Browser().get(new URL('/_tessera/health', b.url).toString())).body);
+    process.kill(health.pid, 'SIGKILL');
+    const crash = await b.log((event) => event.msg === 'worker exited unexpectedly; replacing it');
+    assert.equal(crash.pid, health.pid);
+    assert.equal(crash.signal, 'SIGKILL');
+    await b.log(
+      (event) =>
+        event.msg === 'worker ready' && event.pid !== health.pid && event.generation === crash.generation,
+    );
+    const reply = await new Browser().get(new URL('/counter/', b.url).toString());
+    assert.equal(reply.status, 200);
+  });
+
   it('drains on SIGTERM and exits 0, recorded as stopped', async () => {
     const frontend = started.pop()!;
     assert.equal(await frontend.stop('SIGTERM'), 0);
