@@ -11,6 +11,7 @@
  * `STABLE_AFTER_MS`), and logged.
  */
 import cluster, { type Worker } from 'node:cluster';
+import { type AddressInfo, createServer } from 'node:net';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FrontendError, moduleLoadFailed } from './errors.ts';
@@ -48,7 +49,7 @@ interface Generation {
 }
 
 export class Supervisor {
-  readonly #options: SupervisorOptions & { readonly drainTimeoutMs: number; readonly loadTimeoutMs: number };
+  #options: SupervisorOptions & { readonly drainTimeoutMs: number; readonly loadTimeoutMs: number };
   readonly #relay = new SessionRelay();
   readonly #draining = new Set<Promise<void>>();
   #current: Generation | undefined;
@@ -73,6 +74,10 @@ export class Supervisor {
 
   /** Starts the first generation. Rejects (with every worker stopped) when it cannot load or listen. */
   async start(modules: readonly PlannedModule[]): Promise<void> {
+    // Port 0 is chosen once: a worker replacing the only one of its generation, and every later
+    // generation, must listen on the same port.
+    if (this.#options.port === 0)
+      this.#options = { ...this.#options, port: await freePort(this.#options.host) };
     this.#current = await this.#startGeneration(modules);
   }
 
@@ -112,7 +117,6 @@ export class Supervisor {
         frontend: o.frontend,
         generation: this.#generations,
         host: o.host,
-        // Port 0 stays 0: cluster workers asking for port 0 share the port the first one got.
         port: o.port,
         privateKeyPath: o.privateKeyPath,
         pretty: o.pretty,
@@ -247,4 +251,16 @@ function workerExecArgv(execArgv: readonly string[]): string[] {
     else if (option === '--input-type') i += 1;
   }
   return kept;
+}
+
+/** A port free on `host` now. */
+function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, host, () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
 }
