@@ -49,6 +49,8 @@ export function serverConfiguration(options: {
   readonly name: string;
   readonly database: PlatformDatabaseSetting;
   readonly provider?: 'memory' | 'database';
+  /** The whole `session` section (the Redis provider's settings), instead of `provider`. */
+  readonly session?: Record<string, unknown>;
   readonly workers?: number;
 }): string {
   const folder = freshFolder();
@@ -58,7 +60,7 @@ export function serverConfiguration(options: {
     path,
     JSON.stringify({
       version: 2,
-      session: { provider: options.provider ?? 'memory' },
+      session: options.session ?? { provider: options.provider ?? 'memory' },
       platformDatabase: options.database,
       frontend: { name: options.name, port: 0, workers: options.workers ?? 1 },
     }),
@@ -106,8 +108,12 @@ export interface RunningFrontend {
 }
 
 /** Starts `tessera start` on `configPath`; resolves once it printed its ready line. */
-export async function startFrontend(name: string, configPath: string): Promise<RunningFrontend> {
-  const child = tessera(['start'], { TESSERA_CONFIG: configPath });
+export async function startFrontend(
+  name: string,
+  configPath: string,
+  env: Readonly<Record<string, string>> = {},
+): Promise<RunningFrontend> {
+  const child = tessera(['start'], { ...env, TESSERA_CONFIG: configPath });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = `${stderr}${chunk}`.slice(-4000);
