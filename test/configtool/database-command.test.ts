@@ -382,7 +382,10 @@ describe('tessera config test-connection --database', () => {
     assert.equal(json.ok, true);
     assert.equal(json.database, `PostgreSQL postgres@127.0.0.1:5432/${database.name}`);
     assert.equal(json.checks.length, 7);
-    assert.deepEqual(json.migrations, { state: 'pending', pending: ['0001_initial'] });
+    assert.deepEqual(json.migrations, {
+      state: 'pending',
+      pending: ['0001_initial', '0002_frontend_modules'],
+    });
     assert.equal(json.code, null);
   });
 
@@ -417,10 +420,10 @@ describe('tessera config apply: the platform database', () => {
   it('creates the schema of the default SQLite file, then finds it up to date', async () => {
     const path = configPath();
     const first = await ok(['config', 'apply', '--config', path]);
-    assert.match(first.stdout, /Schema created or migrated: 0001_initial\./);
+    assert.match(first.stdout, /Schema created or migrated: 0001_initial, 0002_frontend_modules\./);
     const file = join(path, '..', 'platform.db');
     const database = await PlatformDatabase.open(`sqlite:${file}`);
-    assert.deepEqual(await database.executedMigrations(), ['0001_initial']);
+    assert.deepEqual(await database.executedMigrations(), ['0001_initial', '0002_frontend_modules']);
     await database.close();
     const second = await ok(['config', 'apply', '--config', path]);
     assert.match(second.stdout, /Schema up to date\./);
