@@ -64,6 +64,17 @@ describe('front-end servers over one SQLite platform database (memory sessions)'
     );
   });
 
+  it('refuses to publish what is not a module, naming it, and stores nothing', async () => {
+    const refused = await runTessera(a.configPath, ['module', 'publish', join(MODULES, 'missing')]);
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /^error \(TESSERA_MODULE_SOURCE\): .*missing cannot be read/m);
+    const listed = JSON.parse((await runTessera(a.configPath, ['module', 'list', '--json'])).stdout);
+    assert.deepEqual(
+      listed.modules.map((m: { name: string }) => m.name),
+      ['counter'],
+    );
+  });
+
   it('keeps memory sessions per front-end, shared by the workers of one', async () => {
     const browser = new Browser();
     for (let visit = 1; visit <= 4; visit++) {
