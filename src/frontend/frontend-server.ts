@@ -11,7 +11,8 @@ import {
   readConfiguration,
   resolveConfigLocation,
 } from '../config/index.ts';
-import { databaseSettingsOf, PlatformDatabase } from '../platform/index.ts';
+import { hasErrorCode } from '../errors.ts';
+import { type DatabaseSettings, databaseSettingsOf, PlatformDatabase } from '../platform/index.ts';
 import { packageVersion } from '../version.ts';
 import { DeploymentAgent } from './deployment-agent.ts';
 import { DeploymentFolder } from './deployment-folder.ts';
@@ -49,7 +50,7 @@ export async function startFrontendServer(options: FrontendServerOptions = {}): 
   const settings = frontendOf(loaded.configuration);
   const log = createLogger({ name: settings.name, pretty: options.pretty ?? false });
   await loadOrCreatePrivateKey(location.privateKeyPath);
-  const database = await PlatformDatabase.open(databaseSettingsOf(loaded), { env });
+  const database = await openPlatformDatabase(databaseSettingsOf(loaded), env);
   const supervisor = new Supervisor({
     frontend: settings.name,
     host: settings.host,
@@ -129,6 +130,27 @@ export async function startFrontendServer(options: FrontendServerOptions = {}): 
     },
   };
 }
+
+/**
+ * Opens (and migrates) the platform database. Front-end servers starting at the same
+ * moment on a new SQLite file can find it busy while another one creates the schema
+ * or switches it to WAL: they try again, a few times, before giving up.
+ */
+async function openPlatformDatabase(
+  settings: DatabaseSettings,
+  env: NodeJS.ProcessEnv,
+): Promise<PlatformDatabase> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await PlatformDatabase.open(settings, { env });
+    } catch (error) {
+      if (!hasErrorCode(error, 'TESSERA_PLATFORM_BUSY') || attempt >= OPEN_ATTEMPTS) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 200 * attempt + Math.random() * 200));
+    }
+  }
+}
+
+const OPEN_ATTEMPTS = 5;
 
 /** Service Center's address on a front-end at `url`. */
 export function serviceCenterUrl(url: string): string {

@@ -171,4 +171,17 @@ describe('front-end servers over one SQLite platform database (memory sessions)'
       await database.close();
     }
   });
+
+  it('exits at once on a second signal while draining', async () => {
+    // A kept-alive connection keeps the drain going for a second: the second signal comes within it.
+    const browser = new Browser();
+    await browser.get(new URL('/counter/', a.url).toString());
+    a.child.kill('SIGTERM');
+    await a.log((event) => event.msg === 'draining');
+    const startedAt = Date.now();
+    assert.equal(await a.stop('SIGTERM'), 1);
+    assert.ok(Date.now() - startedAt < 1_000, 'exited without waiting for the drain');
+    assert.ok(a.logs.some((event) => event.msg === 'second signal: exiting at once'));
+    browser.close();
+  });
 });
