@@ -11,6 +11,7 @@ import { registerConfigCommands } from '../configtool/index.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
 import { registerServiceCenterCommands } from '../servicecenter/index.ts';
 import { packageVersion } from '../version.ts';
+import { registerModuleCommands } from './module-command.ts';
 import { registerStartCommand } from './start-command.ts';
 
 export { EXIT_CODES } from '../exit-codes.ts';
@@ -28,6 +29,7 @@ export function createProgram(): Command {
   registerStartCommand(program);
   registerConfigCommands(program);
   registerServiceCenterCommands(program);
+  registerModuleCommands(program);
   program.addHelpText(
     'after',
     '\nDocumentation: docs/redis-tls.md (Redis over TLS), docs/errors.md (every error code).\n' +

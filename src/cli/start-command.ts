@@ -1,32 +1,55 @@
 import type { Command } from 'commander';
+import { CONFIG_OPTION_HELP, configAction } from '../configtool/config-action.ts';
+import { EXIT_CODES } from '../exit-codes.ts';
+import { serviceCenterUrl, startFrontendServer } from '../frontend/index.ts';
 
 export function registerStartCommand(program: Command): void {
   program
     .command('start')
-    .description('start this front-end server on its configuration (not yet available: prints what is)')
-    .action(() => {
-      process.stdout.write(
-        [
-          'Tessera front-end server',
-          '',
-          'The front-end server itself is not available yet. What works today:',
-          '',
-          '  tessera config ui                 the Configuration Tool in the browser (Session tab)',
-          "  tessera config show               this server's configuration (secrets redacted)",
-          '  tessera config session --provider redis --hosts "h1:6380,h2:6380" --use-ssl --password-stdin',
-          '                                    choose the Redis session provider (step 2 of Enable SSL for Redis)',
-          "  tessera config test-connection    check Redis over TLS with this server's SERedis_* variables",
-          '  tessera config database --provider sqlite|postgres …',
-          '                                    choose the platform database (SQLite by default, PostgreSQL for farms)',
-          '  tessera config test-connection --database',
-          '                                    check the platform database step by step',
-          '  tessera config apply              apply the settings, and say what to do next in Service Center',
-          '',
-          'Applications use the session engine as a library (memory, database or Redis): see docs/sessions.md.',
-          'Operators: docs/redis-tls.md, docs/configuration-tool.md and docs/platform-database.md.',
-          '`tessera --help` lists every command.',
-          '',
-        ].join('\n'),
-      );
-    });
+    .description(
+      'start this front-end server: its workers serve every module published to the farm,\n' +
+        'and it carries out the farm’s operations (publish, Apply Settings, Republish)',
+    )
+    .option('--config <path>', CONFIG_OPTION_HELP)
+    .option('--pretty', 'logs as readable lines instead of JSON')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Settings: `tessera config frontend` (name, address, port, workers), `tessera config database`',
+        '(the platform database shared by the farm). Logs: JSON lines on standard output.',
+        'SIGTERM or SIGINT drains the workers and exits 0; a second signal exits at once.',
+        'See docs/frontend-server.md.',
+      ].join('\n'),
+    )
+    .action(
+      configAction(async (options: { config?: string; pretty?: boolean }) => {
+        const server = await startFrontendServer({
+          configPath: options.config,
+          pretty: options.pretty ?? false,
+        });
+        process.stdout.write(
+          `Front-end server ${server.name} ready at ${server.url}\nService Center: ${serviceCenterUrl(server.url)}\n`,
+        );
+        await new Promise<void>((resolve) => {
+          let signalled = false;
+          const onSignal = (signal: NodeJS.Signals) => {
+            if (signalled) {
+              server.log.warn({ signal }, 'second signal: exiting at once');
+              server.kill();
+              process.exit(EXIT_CODES.checkFailed);
+            }
+            signalled = true;
+            server.log.info({ signal }, 'signal: draining, then exiting');
+            server.stop().then(resolve, (error: unknown) => {
+              server.log.error({ err: error }, 'stopping failed');
+              resolve();
+            });
+          };
+          process.on('SIGTERM', onSignal);
+          process.on('SIGINT', onSignal);
+        });
+        return EXIT_CODES.ok;
+      }),
+    );
 }

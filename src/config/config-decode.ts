@@ -5,6 +5,7 @@
  * `ConfigError` naming the field and what to do (secret-fields.ts).
  */
 import { ConfigError } from './errors.ts';
+import { frontendProblems } from './frontend-settings.ts';
 import type { ConfigLocation } from './location.ts';
 import { platformDatabaseProblems } from './platform-database-settings.ts';
 import { readPrivateKey } from './private-key.ts';
@@ -46,7 +47,7 @@ export async function decodeConfiguration(
     const secret = await decodeSecret(stored, field, location, plainTextSecrets);
     if (secret !== undefined) secrets.set(field, secret);
   }
-  const { session, platformDatabase, applied } = withoutSecrets;
+  const { session, platformDatabase, frontend, applied } = withoutSecrets;
   let configuration: ServerConfiguration = {
     version: CONFIG_VERSION,
     session: {
@@ -56,6 +57,7 @@ export async function decodeConfiguration(
     ...(platformDatabase !== undefined
       ? { platformDatabase: fromFilePlatformDatabase(platformDatabase) }
       : {}),
+    ...(frontend !== undefined ? { frontend } : {}),
     ...(applied !== undefined ? { applied: applied as AppliedRecord } : {}),
   };
   for (const [field, secret] of secrets) configuration = withValueAt(configuration, field, secret);
@@ -64,11 +66,18 @@ export async function decodeConfiguration(
     throw new ConfigError(
       'TESSERA_CONFIG_INVALID',
       `${location.path}: ${problems.map((p) => `${p.field}: ${p.problem}`).join(' ')} ` +
-        `Correct the file, or set the settings again with \`${problems[0]!.field.startsWith('session.') ? 'tessera config session' : 'tessera config database'}\`.`,
+        `Correct the file, or set the settings again with \`${commandOf(problems[0]!.field)}\`.`,
       { path: location.path, field: problems[0]!.field },
     );
   }
   return { configuration: deepFreeze(configuration), plainTextSecrets };
+}
+
+/** The command that sets `field` (a full path). */
+function commandOf(field: string): string {
+  if (field.startsWith('session.')) return 'tessera config session';
+  if (field.startsWith('frontend.')) return 'tessera config frontend';
+  return 'tessera config database';
 }
 
 /** Every problem of the settings of `configuration`, by its field's full path. */
@@ -80,6 +89,9 @@ export function settingProblems(configuration: ServerConfiguration): SettingProb
     ...(redis !== undefined ? within('session.redis', redisSettingsProblems(redis)) : []),
     ...(configuration.platformDatabase !== undefined
       ? within('platformDatabase', platformDatabaseProblems(configuration.platformDatabase))
+      : []),
+    ...(configuration.frontend !== undefined
+      ? within('frontend', frontendProblems(configuration.frontend))
       : []),
   ];
 }
@@ -149,6 +161,7 @@ export function structuredCloneConfiguration(configuration: ServerConfiguration)
       ...(redis ? { redis: { ...redis, hosts: [...redis.hosts] } } : {}),
     },
     ...(configuration.platformDatabase ? { platformDatabase: { ...configuration.platformDatabase } } : {}),
+    ...(configuration.frontend ? { frontend: { ...configuration.frontend } } : {}),
     ...(configuration.applied ? { applied: { ...configuration.applied } } : {}),
   };
 }

@@ -25,6 +25,7 @@ export function formatConfigurationText(configuration: ServerConfiguration, key:
             }))(redis),
     },
     platformDatabase: configuration.platformDatabase,
+    frontend: configuration.frontend,
     applied: configuration.applied,
   };
   for (const field of SECRET_FIELD_NAMES) {

@@ -36,6 +36,15 @@ export {
   parseFarmFingerprint,
 } from './farm-fingerprint.ts';
 export {
+  defaultFrontendName,
+  FRONTEND_DEFAULTS,
+  FRONTEND_MAX_WORKERS,
+  type FrontendSettings,
+  type FrontendSettingsInUse,
+  frontendOf,
+  frontendProblems,
+} from './frontend-settings.ts';
+export {
   CONFIG_FILE_NAME,
   type ConfigLocation,
   type ConfigSource,

@@ -28,6 +28,7 @@
  * back restores them.
  */
 import { z } from 'zod';
+import { type FrontendSettings, frontendFileSchema } from './frontend-settings.ts';
 import { PLATFORM_DATABASE_SETTING_SPECS } from './platform-database-setting-table.ts';
 import { REDIS_SETTING_SPECS } from './redis-setting-table.ts';
 import type { Secret } from './secret.ts';
@@ -146,6 +147,8 @@ export interface ServerConfiguration {
   readonly session: SessionSettings;
   /** Absent: SQLite, in the folder of the configuration file. */
   readonly platformDatabase?: PlatformDatabaseSettings;
+  /** Absent: every front-end setting at its default (frontend-settings.ts). */
+  readonly frontend?: FrontendSettings;
   readonly applied?: AppliedRecord;
 }
 
@@ -200,6 +203,7 @@ export const configurationFileSchema = z.strictObject({
       path: ['redis'],
     }),
   platformDatabase: platformDatabaseFileSchema.optional(),
+  frontend: frontendFileSchema.optional(),
   applied: appliedFileSchema.optional(),
 });
 
@@ -209,11 +213,12 @@ export type ConfigurationFile = z.infer<typeof configurationFileSchema>;
 
 /** Every field name the file knows, for "did you mean" hints on a misspelt field. */
 export const KNOWN_FIELDS = {
-  '': ['version', 'session', 'platformDatabase', 'applied'],
+  '': ['version', 'session', 'platformDatabase', 'frontend', 'applied'],
   session: ['provider', 'redis'],
   'session.redis': Object.keys(redisFileSchema.shape),
   platformDatabase: [
     ...new Set(platformDatabaseFileSchema.options.flatMap((option) => Object.keys(option.shape))),
   ],
+  frontend: Object.keys(frontendFileSchema.shape),
   applied: Object.keys(appliedFileSchema.shape),
 } as const satisfies Record<string, readonly string[]>;

@@ -256,6 +256,7 @@ export function nextSteps(applied: AppliedRecord, reminder: boolean, previous?: 
       farm,
       ...SOLUTION_STEPS,
       '  4. On the solution details page, click Apply Settings.',
+      'Or, from a shell on any front-end server: tessera module apply-settings --all',
     );
     if (previous?.serviceCenterStep === 'republish' && previous.provider === provider) {
       lines.push(
@@ -268,6 +269,7 @@ export function nextSteps(applied: AppliedRecord, reminder: boolean, previous?: 
       farm,
       ...SOLUTION_STEPS,
       '  4. On the solution details page, Republish the solution (all its modules).',
+      'Or, from a shell on any front-end server: tessera module republish --all',
     );
   }
   return `${lines.join('\n')}\n`;

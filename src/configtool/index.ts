@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { registerApplyCommand } from './apply-command.ts';
 import { registerDatabaseCommand } from './database-command.ts';
+import { registerFrontendCommand } from './frontend-command.ts';
 import { registerSessionCommand } from './session-command.ts';
 import { registerShowCommand } from './show-command.ts';
 import { registerTestConnectionCommand } from './test-connection-command.ts';
@@ -14,6 +15,7 @@ export function registerConfigCommands(program: Command): void {
   registerShowCommand(config);
   registerSessionCommand(config);
   registerDatabaseCommand(config);
+  registerFrontendCommand(config);
   registerTestConnectionCommand(config);
   registerApplyCommand(config);
   registerUiCommand(config);

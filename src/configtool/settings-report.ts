@@ -6,6 +6,7 @@ import {
   CONFIG_VERSION,
   certificateNamesChecked,
   describeSource,
+  frontendOf,
   type LoadedConfiguration,
   PLATFORM_DATABASE_SETTINGS,
   type PrivateKey,
@@ -61,6 +62,7 @@ export function formatConfigurationReport(context: ReportContext): string {
     '',
     formatSessionSettings(loaded),
     formatPlatformDatabase(loaded),
+    formatFrontend(loaded),
     formatApplied(context),
   ];
   for (const field of loaded.plainTextSecrets) {
@@ -132,6 +134,20 @@ export function formatPlatformDatabase(loaded: LoadedConfiguration): string {
     );
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** The front-end server settings (`tessera config frontend`), each marked when it is the default. */
+export function formatFrontend(loaded: LoadedConfiguration): string {
+  const configured = loaded.configuration.frontend ?? {};
+  const settings = frontendOf(loaded.configuration);
+  const shown = (field: keyof typeof settings, value: string) =>
+    `${value}${configured[field] === undefined ? ' (the default)' : ''}`;
+  return `${[
+    'Front-end Server',
+    row('  Name', shown('name', settings.name)),
+    row('  Listens on', `${shown('host', settings.host)}, port ${shown('port', String(settings.port))}`),
+    row('  Workers', shown('workers', String(settings.workers))),
+  ].join('\n')}\n`;
 }
 
 /** The same, for `--json`: the password only as `{ set, stored }`. */
@@ -235,6 +251,7 @@ export function configurationReportJson(context: ReportContext): unknown {
             },
     },
     platformDatabase: platformDatabaseJson(loaded),
+    frontend: frontendOf(loaded.configuration),
     applied:
       configuration.applied === undefined ? null : { ...configuration.applied, state: context.appliedState },
     plainTextSecrets: loaded.plainTextSecrets,

@@ -30,6 +30,15 @@ export {
 export { LOGIN_THROTTLE_DEFAULTS, LoginThrottle } from './login-throttle.ts';
 export { OPERATION_LABELS, type OperationStepView, type OperationView } from './operation-view.ts';
 export {
+  type FrontendOutcome,
+  type ModuleListing,
+  OPERATIONS_DEFAULTS,
+  type OperationOutcome,
+  type OperationStarted,
+  OperationsService,
+  type PublishStarted,
+} from './operations-service.ts';
+export {
   type Actor,
   type Attention,
   type ModuleOperations,

@@ -124,6 +124,10 @@ describe("step 2 of the user's document from the command line, against a mutual-
     assert.match(outcome.stdout, /Apply Settings in Service Center/);
     assert.match(outcome.stdout, /Factory > Solutions/);
     assert.match(outcome.stdout, /click Apply Settings/);
+    assert.match(
+      outcome.stdout,
+      /Or, from a shell on any front-end server: tessera module apply-settings --all/,
+    );
   });
 
   it('refuses a malformed host from the real binary with exit 2', async () => {

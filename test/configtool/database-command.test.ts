@@ -386,7 +386,7 @@ describe('tessera config test-connection --database', () => {
     assert.equal(json.checks.length, 7);
     assert.deepEqual(json.migrations, {
       state: 'pending',
-      pending: ['0001_initial', '0002_session_principal'],
+      pending: ['0001_initial', '0002_session_principal', '0003_frontend_modules'],
     });
     assert.equal(json.code, null);
   });
@@ -422,10 +422,17 @@ describe('tessera config apply: the platform database', () => {
   it('creates the schema of the default SQLite file, then finds it up to date', async () => {
     const path = configPath();
     const first = await ok(['config', 'apply', '--config', path]);
-    assert.match(first.stdout, /Schema created or migrated: 0001_initial, 0002_session_principal\./);
+    assert.match(
+      first.stdout,
+      /Schema created or migrated: 0001_initial, 0002_session_principal, 0003_frontend_modules\./,
+    );
     const file = join(path, '..', 'platform.db');
     const database = await PlatformDatabase.open(`sqlite:${file}`);
-    assert.deepEqual(await database.executedMigrations(), ['0001_initial', '0002_session_principal']);
+    assert.deepEqual(await database.executedMigrations(), [
+      '0001_initial',
+      '0002_session_principal',
+      '0003_frontend_modules',
+    ]);
     await database.close();
     const second = await ok(['config', 'apply', '--config', path]);
     assert.match(second.stdout, /Schema up to date\./);
