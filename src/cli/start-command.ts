@@ -31,6 +31,14 @@ export function registerStartCommand(program: Command): void {
         process.stdout.write(
           `Front-end server ${server.name} ready at ${server.url}\nService Center: ${serviceCenterUrl(server.url)}\n`,
         );
+        const first = server.firstAdministrator;
+        if (first !== null) {
+          process.stdout.write(
+            `Service Center's first administrator: ${first.name}, password ${first.password}\n` +
+              '  (shown this once and stored only as a hash: keep it, or set another with\n' +
+              `  \`tessera servicecenter user reset-password ${first.name}\`)\n`,
+          );
+        }
         await new Promise<void>((resolve) => {
           let signalled = false;
           const onSignal = (signal: NodeJS.Signals) => {

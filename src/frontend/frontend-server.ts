@@ -10,9 +10,12 @@ import {
   loadOrCreatePrivateKey,
   readConfiguration,
   resolveConfigLocation,
+  type ServerConfiguration,
 } from '../config/index.ts';
 import { hasErrorCode } from '../errors.ts';
 import { type DatabaseSettings, databaseSettingsOf, PlatformDatabase } from '../platform/index.ts';
+import { ensureFirstAdministrator } from '../servicecenter/index.ts';
+import { TlsMaterial } from '../tls/index.ts';
 import { packageVersion } from '../version.ts';
 import { DeploymentAgent } from './deployment-agent.ts';
 import { DeploymentFolder } from './deployment-folder.ts';
@@ -41,6 +44,11 @@ export interface FrontendServer {
   stop(): Promise<void>;
   /** Stops every worker at once. */
   kill(): void;
+  /**
+   * Service Center's first administrator when this start created it (the farm had no
+   * user): its password, to print once. It is stored only as a scrypt hash.
+   */
+  readonly firstAdministrator: { readonly name: string; readonly password: string } | null;
 }
 
 export async function startFrontendServer(options: FrontendServerOptions = {}): Promise<FrontendServer> {
@@ -56,14 +64,18 @@ export async function startFrontendServer(options: FrontendServerOptions = {}): 
     host: settings.host,
     port: settings.port,
     workers: settings.workers,
+    configPath: location.path,
     privateKeyPath: location.privateKeyPath,
     pretty: options.pretty ?? false,
     log,
     ...(options.drainTimeoutMs !== undefined ? { drainTimeoutMs: options.drainTimeoutMs } : {}),
   });
   let state: 'starting' | 'ready' | 'draining' | 'stopped' = 'starting';
-  // The client certificate's part is left to Service Center's farm view (tls: null here).
-  const fingerprint = farmFingerprint(loaded.configuration, { tls: null, version: packageVersion() });
+  const fingerprint = farmFingerprint(loaded.configuration, {
+    tls: usesSsl(loaded.configuration) ? TlsMaterial.fromEnvironment(env).report() : null,
+    version: packageVersion(),
+  });
+  let firstAdministrator: FrontendServer['firstAdministrator'] = null;
   const addressOf = (port: number) =>
     `http://${settings.host.includes(':') ? `[${settings.host}]` : settings.host}:${port}/`;
   let heartbeat: NodeJS.Timeout | undefined;
@@ -85,6 +97,7 @@ export async function startFrontendServer(options: FrontendServerOptions = {}): 
       log,
     });
     await agent.catchUp();
+    firstAdministrator = await ensureFirstAdministrator(database);
     state = 'ready';
     await database.frontends.register({
       name: settings.name,
@@ -112,6 +125,7 @@ export async function startFrontendServer(options: FrontendServerOptions = {}): 
     name: settings.name,
     url,
     log,
+    firstAdministrator,
     kill: () => supervisor.kill(),
     stop() {
       stopping ??= (async () => {
@@ -151,6 +165,11 @@ async function openPlatformDatabase(
 }
 
 const OPEN_ATTEMPTS = 5;
+
+/** Whether the server's sessions go to Redis over TLS: its fingerprint then names the client certificate. */
+function usesSsl(configuration: ServerConfiguration): boolean {
+  return configuration.session.provider === 'redis' && configuration.session.redis?.useSsl === true;
+}
 
 /** Service Center's address on a front-end at `url`. */
 export function serviceCenterUrl(url: string): string {

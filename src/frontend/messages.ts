@@ -17,6 +17,8 @@ export interface WorkerPlan {
   readonly generation: number;
   readonly host: string;
   readonly port: number;
+  /** The server configuration: Service Center's session store and platform database. */
+  readonly configPath: string;
   /** Decrypts the artifacts' secrets. */
   readonly privateKeyPath: string;
   readonly pretty: boolean;

@@ -35,6 +35,7 @@ export interface SupervisorOptions {
   readonly host: string;
   readonly port: number;
   readonly workers: number;
+  readonly configPath: string;
   readonly privateKeyPath: string;
   readonly pretty: boolean;
   readonly log: Logger;
@@ -118,6 +119,7 @@ export class Supervisor {
         generation: this.#generations,
         host: o.host,
         port: o.port,
+        configPath: o.configPath,
         privateKeyPath: o.privateKeyPath,
         pretty: o.pretty,
         modules,

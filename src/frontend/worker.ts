@@ -23,7 +23,7 @@ import { listenFailed } from './errors.ts';
 import { HEALTH_PATH, healthReport } from './health.ts';
 import { createLogger } from './logger.ts';
 import type { SupervisorMessage, WorkerMessage, WorkerPlan } from './messages.ts';
-import { mountsServiceCenter, serviceCenterListener } from './service-center-mount.ts';
+import { mountServiceCenter, mountsServiceCenter } from './service-center-mount.ts';
 import { RelayedSessionStore } from './session-relay.ts';
 
 /** A keep-alive connection idle this long is closed while draining; a busier one gets `Connection: close`. */
@@ -99,7 +99,11 @@ async function serve(plan: WorkerPlan, isDraining: () => boolean): Promise<(time
     storeFor: async (settings) =>
       settings.provider === 'memory' ? new RelayedSessionStore() : createSessionStoreForModule(settings),
   });
-  const serviceCenter = serviceCenterListener({ frontend: plan.frontend, log });
+  const serviceCenter = await mountServiceCenter({
+    frontend: plan.frontend,
+    configPath: plan.configPath,
+    log,
+  });
   const connections = new Map<Socket, Connection>();
   const state = () => (isDraining() ? 'draining' : 'ready');
 
@@ -124,7 +128,7 @@ async function serve(plan: WorkerPlan, isDraining: () => boolean): Promise<(time
       return;
     }
     if (mountsServiceCenter(path)) {
-      serviceCenter(req, res);
+      serviceCenter.listener(req, res);
       return;
     }
     host.listener(req, res);
@@ -151,6 +155,9 @@ async function serve(plan: WorkerPlan, isDraining: () => boolean): Promise<(time
     // net's close, not http's: http's also cuts idle keep-alive connections at once, and a
     // request a client is sending on one at that moment would fail.
     NetServer.prototype.close.call(server);
+    const serviceCenterClosed = serviceCenter
+      .close()
+      .catch((error: unknown) => log.warn({ err: error }, 'closing Service Center failed'));
     const deadline = Date.now() + timeoutMs;
     const tick = setInterval(() => {
       const now = Date.now();
@@ -160,13 +167,13 @@ async function serve(plan: WorkerPlan, isDraining: () => boolean): Promise<(time
       }
       if (connections.size === 0 || now >= deadline + DRAIN_TICK_MS) {
         clearInterval(tick);
-        host
-          .close()
-          .catch((error: unknown) => log.warn({ err: error }, 'closing the modules failed'))
-          .finally(() => {
-            log.info('worker drained');
-            process.exit(0);
-          });
+        Promise.all([
+          host.close().catch((error: unknown) => log.warn({ err: error }, 'closing the modules failed')),
+          serviceCenterClosed,
+        ]).finally(() => {
+          log.info('worker drained');
+          process.exit(0);
+        });
       }
     }, DRAIN_TICK_MS);
   };

@@ -15,7 +15,8 @@ import { databaseSettingsOf, PlatformDatabase } from '../platform/index.ts';
 import { badInput } from './errors.ts';
 import type { FarmView } from './farm-view.ts';
 import { isOpen, type OperationView } from './operation-view.ts';
-import { type Actor, ServiceCenter } from './service-center.ts';
+import { OperationsService } from './operations-service.ts';
+import { type Actor, operationsStarter, ServiceCenter } from './service-center.ts';
 import { addUser, removeUser, resetPassword, SERVICE_CENTER_ROLES } from './users.ts';
 
 export const COMMAND_DEFAULTS = {
@@ -57,7 +58,9 @@ async function withServiceCenter<T>(
   const loaded = await readConfiguration(resolveConfigLocation({ path: options.config, env: process.env }));
   const database = await PlatformDatabase.open(databaseSettingsOf(loaded), { env: process.env });
   try {
-    return await body(new ServiceCenter({ database }), database);
+    // The operations service notifies the front-end servers and fails those that stop answering.
+    const starter = operationsStarter(new OperationsService(database), database);
+    return await body(new ServiceCenter({ database, starter }), database);
   } finally {
     await database.close();
   }
