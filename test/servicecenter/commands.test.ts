@@ -18,6 +18,15 @@ before(async () => {
   database = await PlatformDatabase.open(`sqlite:${join(folder, 'platform.db')}`);
   ids.shop = await database.factory.createModule('shop', 'Shop');
   ids.catalog = await database.factory.createModule('catalog', 'Shop');
+  // Apply Settings and Republish act on published modules: each has a running version.
+  for (const name of ['shop', 'catalog']) {
+    const { version } = await database.factory.publishVersion(
+      name,
+      [Buffer.from(`package of ${name}`)],
+      'test',
+    );
+    await database.factory.setRunningVersion(name, version);
+  }
   ids.fe1 = await database.frontends.register({
     name: 'fe1',
     address: 'http://10.0.0.1:8080/',
