@@ -16,8 +16,8 @@
 import { createHash } from 'node:crypto';
 import { hasErrorCode } from '../../errors.ts';
 import { outcomeUnknown, SessionError, storeUnavailable } from '../errors.ts';
-import { DEFAULT_MAX_WAITERS_PER_SESSION, LockWaiters, type ReleaseKind } from '../lock-waiters.ts';
-import { MAX_TIMER_MS, type ResolvedOptions, resolveOptions, wholeNumber } from '../option-checks.ts';
+import { LockWaiters, type ReleaseKind } from '../lock-waiters.ts';
+import { type ResolvedOptions, resolveOptions, wholeNumber } from '../option-checks.ts';
 import { PendingReleases } from '../pending-releases.ts';
 import { lastAccessAtMs } from '../principal.ts';
 import type { SessionDatabase, SqlQuery, SqlRow, SqlValue } from '../session-database.ts';
@@ -38,23 +38,15 @@ import type {
   StoredSession,
 } from '../session-provider.ts';
 import { type SessionStatements, sessionStatements } from './database-statements.ts';
+import { optionTable, SHARED_PROVIDER_OPTIONS, type SharedProviderOptions } from './provider-options.ts';
 
 /** Options of the Database provider; an absent or `undefined` one takes its default. */
-export interface DatabaseProviderOptions {
-  /** The most requests of this process waiting for one session's lock (default 50). */
-  readonly maxWaitersPerSession?: number | undefined;
-  /** How often expired sessions are swept, in ms (default 60 s). */
-  readonly sweepIntervalMs?: number | undefined;
+export interface DatabaseProviderOptions
+  extends Pick<SharedProviderOptions, 'maxWaitersPerSession' | 'sweepIntervalMs' | 'closeTimeoutMs'> {
   /** The most sessions one sweep statement deletes (default 500); a sweep runs batches until none is left. */
   readonly sweepBatchSize?: number | undefined;
   /** SQLite: how often a waiting request re-reads the lock to see releases by other processes (default 50 ms). */
   readonly crossProcessPollMs?: number | undefined;
-  /**
-   * How long `close()` may spend releasing locks whose release could not reach the
-   * database (an outage) before it closes (default 5000 ms). Locks not released by
-   * then end by themselves after the request timeout.
-   */
-  readonly closeTimeoutMs?: number | undefined;
   /** Called with the connection's owner when the provider closes (the store closes the database). */
   readonly onClose?: (() => Promise<void>) | undefined;
 }
@@ -62,21 +54,16 @@ export interface DatabaseProviderOptions {
 /** The options a caller sets as values (`onClose` is the owner's hook, not a setting). */
 export type DatabaseProviderSettings = Omit<DatabaseProviderOptions, 'onClose'>;
 
-export const DATABASE_PROVIDER_DEFAULTS = {
-  maxWaitersPerSession: DEFAULT_MAX_WAITERS_PER_SESSION,
-  sweepIntervalMs: 60_000,
-  sweepBatchSize: 500,
-  crossProcessPollMs: 50,
-  closeTimeoutMs: 5000,
-} as const satisfies DatabaseProviderSettings;
-
-export const DATABASE_PROVIDER_KINDS = {
-  maxWaitersPerSession: wholeNumber(1, 1_000_000, ''),
-  sweepIntervalMs: wholeNumber(1, MAX_TIMER_MS, ' of milliseconds'),
-  sweepBatchSize: wholeNumber(1, 100_000, ''),
-  crossProcessPollMs: wholeNumber(1, 60_000, ' of milliseconds'),
-  closeTimeoutMs: wholeNumber(0, MAX_TIMER_MS, ' of milliseconds'),
-} as const;
+const DATABASE_PROVIDER_OPTIONS = optionTable({
+  maxWaitersPerSession: SHARED_PROVIDER_OPTIONS.maxWaitersPerSession,
+  sweepIntervalMs: SHARED_PROVIDER_OPTIONS.sweepIntervalMs,
+  sweepBatchSize: { default: 500, kind: wholeNumber(1, 100_000, '') },
+  crossProcessPollMs: { default: 50, kind: wholeNumber(1, 60_000, ' of milliseconds') },
+  closeTimeoutMs: SHARED_PROVIDER_OPTIONS.closeTimeoutMs,
+});
+export const DATABASE_PROVIDER_DEFAULTS =
+  DATABASE_PROVIDER_OPTIONS.defaults satisfies DatabaseProviderSettings;
+export const DATABASE_PROVIDER_KINDS = DATABASE_PROVIDER_OPTIONS.kinds;
 
 /** Whether a call changes the session: a write whose answer is lost has an unknown outcome. */
 interface Effect {

@@ -6,14 +6,8 @@
  * `maxBytes`; a write that would pass it fails with `TESSERA_SESSION_MEMORY_LIMIT`.
  */
 import { SessionError } from '../errors.ts';
-import { DEFAULT_MAX_WAITERS_PER_SESSION, LockWaiters } from '../lock-waiters.ts';
-import {
-  FUNCTION,
-  MAX_TIMER_MS,
-  type ResolvedOptions,
-  resolveOptions,
-  wholeNumber,
-} from '../option-checks.ts';
+import { LockWaiters } from '../lock-waiters.ts';
+import { FUNCTION, type ResolvedOptions, resolveOptions, wholeNumber } from '../option-checks.ts';
 import { lastAccessAtMs } from '../principal.ts';
 import { emitSessionEvent } from '../session-events.ts';
 import { itemBytes, itemsBytes } from '../session-items.ts';
@@ -33,15 +27,13 @@ import type {
   SessionProvider,
   StoredSession,
 } from '../session-provider.ts';
+import { optionTable, SHARED_PROVIDER_OPTIONS, type SharedProviderOptions } from './provider-options.ts';
 
 /** Options of the memory provider (and `MemorySessionStore`); an absent or `undefined` one takes its default. */
-export interface MemoryProviderOptions {
+export interface MemoryProviderOptions
+  extends Pick<SharedProviderOptions, 'maxWaitersPerSession' | 'sweepIntervalMs'> {
   /** The most bytes of item names and values held in all (default 256 MiB). */
   readonly maxBytes?: number | undefined;
-  /** How often expired sessions are swept (default 60 s). */
-  readonly sweepIntervalMs?: number | undefined;
-  /** The most requests waiting for one session's lock (default 50). */
-  readonly maxWaitersPerSession?: number | undefined;
   /**
    * The clock that counts for expiry and locks, in milliseconds since the epoch
    * (default `Date.now`). Tests pass their own to move time on without waiting.
@@ -49,26 +41,20 @@ export interface MemoryProviderOptions {
   readonly clock?: (() => number) | undefined;
 }
 
-export const MEMORY_PROVIDER_DEFAULTS = {
-  maxBytes: 256 * 1024 * 1024,
-  sweepIntervalMs: 60_000,
-  maxWaitersPerSession: DEFAULT_MAX_WAITERS_PER_SESSION,
-  clock: Date.now,
-} as const satisfies MemoryProviderOptions;
-
-const MEMORY_PROVIDER_KINDS = {
-  maxBytes: wholeNumber(1, Number.MAX_SAFE_INTEGER, ' of bytes'),
-  sweepIntervalMs: wholeNumber(1, MAX_TIMER_MS, ' of milliseconds'),
-  maxWaitersPerSession: wholeNumber(1, 1_000_000, ''),
-  clock: FUNCTION,
-} as const;
+const MEMORY_PROVIDER_OPTIONS = optionTable({
+  maxBytes: { default: 256 * 1024 * 1024, kind: wholeNumber(1, Number.MAX_SAFE_INTEGER, ' of bytes') },
+  sweepIntervalMs: SHARED_PROVIDER_OPTIONS.sweepIntervalMs,
+  maxWaitersPerSession: SHARED_PROVIDER_OPTIONS.maxWaitersPerSession,
+  clock: { default: Date.now, kind: FUNCTION },
+});
+export const MEMORY_PROVIDER_DEFAULTS = MEMORY_PROVIDER_OPTIONS.defaults satisfies MemoryProviderOptions;
 
 /** The memory provider's options with their defaults, checked and frozen (`TESSERA_SESSION_OPTIONS`). */
 export function resolveMemoryProviderOptions(
   options: MemoryProviderOptions = {},
 ): ResolvedOptions<MemoryProviderOptions> {
   const defaults: ResolvedOptions<MemoryProviderOptions> = MEMORY_PROVIDER_DEFAULTS;
-  return resolveOptions('The memory session store', defaults, MEMORY_PROVIDER_KINDS, options);
+  return resolveOptions('The memory session store', defaults, MEMORY_PROVIDER_OPTIONS.kinds, options);
 }
 
 interface Entry {

@@ -14,12 +14,7 @@ import { hasErrorCode } from '../../errors.ts';
 import { isRedisUnavailable } from '../../redis/errors.ts';
 import type { RedisArgument, RedisConnection, RedisReply } from '../../redis/index.ts';
 import { outcomeUnknown, SessionError, storeUnavailable } from '../errors.ts';
-import {
-  DEFAULT_MAX_WAITERS_PER_SESSION,
-  type HandOver,
-  type HandOverTarget,
-  LockWaiters,
-} from '../lock-waiters.ts';
+import { type HandOver, type HandOverTarget, LockWaiters } from '../lock-waiters.ts';
 import {
   BOOLEAN,
   MAX_TIMER_MS,
@@ -43,23 +38,17 @@ import type {
   SessionProvider,
   StoredSession,
 } from '../session-provider.ts';
+import { optionTable, SHARED_PROVIDER_OPTIONS, type SharedProviderOptions } from './provider-options.ts';
 import { RedisPrincipalIndex, STALE_GRACE_MS } from './redis-principal-index.ts';
 import { pairs, type RedisScript, type ScriptReply, type SessionKeyName, text } from './redis-script.ts';
 import * as scripts from './redis-scripts.ts';
 import { type CachedSession, SessionCache } from './session-cache.ts';
 
 /** Options of the Redis provider; an absent or `undefined` one takes its default. */
-export interface RedisProviderOptions {
-  /** The most requests of this process waiting for one session's lock (default 50). */
-  readonly maxWaitersPerSession?: number | undefined;
+export interface RedisProviderOptions
+  extends Pick<SharedProviderOptions, 'maxWaitersPerSession' | 'closeTimeoutMs'> {
   /** Close the connection with the provider (default false). */
   readonly ownsConnection?: boolean | undefined;
-  /**
-   * How long `close()` may spend releasing locks whose release could not reach
-   * Redis (an outage) before it closes the connection (default 5000 ms). Locks not
-   * released by then end by themselves after the request timeout.
-   */
-  readonly closeTimeoutMs?: number | undefined;
   /**
    * How old a principal index entry whose session no longer names the principal
    * must be before a listing removes it (default 60000 ms): a younger one may be a
@@ -75,21 +64,15 @@ export interface RedisProviderOptions {
   readonly cacheBytes?: number | undefined;
 }
 
-export const REDIS_PROVIDER_DEFAULTS = {
-  maxWaitersPerSession: DEFAULT_MAX_WAITERS_PER_SESSION,
-  ownsConnection: false,
-  closeTimeoutMs: 5000,
-  principalStaleGraceMs: STALE_GRACE_MS,
-  cacheBytes: 64 * 1024 * 1024,
-} as const satisfies RedisProviderOptions;
-
-export const REDIS_PROVIDER_KINDS = {
-  maxWaitersPerSession: wholeNumber(1, 1_000_000, ''),
-  ownsConnection: BOOLEAN,
-  closeTimeoutMs: wholeNumber(0, MAX_TIMER_MS, ' of milliseconds'),
-  principalStaleGraceMs: wholeNumber(0, MAX_TIMER_MS, ' of milliseconds'),
-  cacheBytes: wholeNumber(0, Number.MAX_SAFE_INTEGER, ' of bytes'),
-} as const;
+const REDIS_PROVIDER_OPTIONS = optionTable({
+  maxWaitersPerSession: SHARED_PROVIDER_OPTIONS.maxWaitersPerSession,
+  ownsConnection: { default: false, kind: BOOLEAN },
+  closeTimeoutMs: SHARED_PROVIDER_OPTIONS.closeTimeoutMs,
+  principalStaleGraceMs: { default: STALE_GRACE_MS, kind: wholeNumber(0, MAX_TIMER_MS, ' of milliseconds') },
+  cacheBytes: { default: 64 * 1024 * 1024, kind: wholeNumber(0, Number.MAX_SAFE_INTEGER, ' of bytes') },
+});
+export const REDIS_PROVIDER_DEFAULTS = REDIS_PROVIDER_OPTIONS.defaults satisfies RedisProviderOptions;
+export const REDIS_PROVIDER_KINDS = REDIS_PROVIDER_OPTIONS.kinds;
 
 /**
  * The most times in a row a lock passes from a request of this server to another

@@ -1,0 +1,55 @@
+/**
+ * The options more than one session provider takes, each described once (its
+ * default and what it accepts), and `optionTable`, which turns a provider's
+ * descriptions into the defaults and kinds `resolveOptions` checks against.
+ */
+import { DEFAULT_MAX_WAITERS_PER_SESSION } from '../lock-waiters.ts';
+import { MAX_TIMER_MS, type OptionKind, wholeNumber } from '../option-checks.ts';
+
+/** One option: its default and what it accepts. */
+export interface OptionSpec<V = unknown> {
+  readonly default: V;
+  readonly kind: OptionKind;
+}
+
+/** The options more than one provider takes; each provider's options pick the ones it takes. */
+export interface SharedProviderOptions {
+  /** The most requests of this process waiting for one session's lock (default 50). */
+  readonly maxWaitersPerSession?: number | undefined;
+  /** How often expired sessions are swept, in ms (default 60 s). */
+  readonly sweepIntervalMs?: number | undefined;
+  /**
+   * How long `close()` may spend releasing locks whose release could not reach the
+   * store (an outage) before it closes its connection (default 5000 ms). Locks not
+   * released by then end by themselves after the request timeout.
+   */
+  readonly closeTimeoutMs?: number | undefined;
+}
+
+/** Their descriptions; each provider's table names the ones it takes. */
+export const SHARED_PROVIDER_OPTIONS = {
+  /** The most requests of this process waiting for one session's lock. */
+  maxWaitersPerSession: { default: DEFAULT_MAX_WAITERS_PER_SESSION, kind: wholeNumber(1, 1_000_000, '') },
+  /** How often expired sessions are swept. */
+  sweepIntervalMs: { default: 60_000, kind: wholeNumber(1, MAX_TIMER_MS, ' of milliseconds') },
+  /** How long `close()` may spend releasing locks an outage kept from being released. */
+  closeTimeoutMs: { default: 5000, kind: wholeNumber(0, MAX_TIMER_MS, ' of milliseconds') },
+} as const satisfies Record<string, OptionSpec>;
+
+/** The defaults and the kinds of a table of option descriptions. */
+export function optionTable<const T extends Record<string, OptionSpec>>(
+  specs: T,
+): {
+  readonly defaults: { readonly [K in keyof T]: T[K]['default'] };
+  readonly kinds: { readonly [K in keyof T]: OptionKind };
+} {
+  const entries = Object.entries(specs);
+  return {
+    defaults: Object.fromEntries(entries.map(([name, spec]) => [name, spec.default])) as {
+      readonly [K in keyof T]: T[K]['default'];
+    },
+    kinds: Object.fromEntries(entries.map(([name, spec]) => [name, spec.kind])) as {
+      readonly [K in keyof T]: OptionKind;
+    },
+  };
+}
