@@ -27,6 +27,44 @@ export class TesseraError<Code extends string = string> extends Error {
   }
 }
 
+/** What a layer's error carries beyond its code and message (the file, the variable…). */
+type ErrorDetails = Record<string, unknown>;
+
+/** The options of a layer's error: the cause, and the details that layer's errors name. */
+export type LayerErrorOptions<Details extends ErrorDetails> = { cause?: unknown } & {
+  [K in keyof Details]?: Details[K];
+};
+
+/**
+ * The base of one layer's error class: `name` as logs show it, the layer's codes,
+ * and the detail fields (`details`) copied from the options onto the error
+ * (`undefined` when not given). A layer then declares its class in one line:
+ *
+ * ```ts
+ * export class TlsError extends layerError<TlsErrorCode, { variable: TlsVariableName }>('TlsError', ['variable']) {}
+ * ```
+ */
+export function layerError<Code extends string, Details extends ErrorDetails = Record<never, never>>(
+  name: string,
+  details: readonly (keyof Details & string)[] = [],
+): new (
+  code: Code,
+  message: string,
+  options?: LayerErrorOptions<Details>,
+) => TesseraError<Code> & { readonly [K in keyof Details]: Details[K] | undefined } {
+  class LayerError extends TesseraError<Code> {
+    constructor(code: Code, message: string, options?: LayerErrorOptions<Details>) {
+      super(code, message, options?.cause === undefined ? undefined : { cause: options.cause });
+      for (const detail of details) (this as Record<string, unknown>)[detail] = options?.[detail];
+    }
+
+    override get name(): string {
+      return name;
+    }
+  }
+  return LayerError as never;
+}
+
 /**
  * True when `error` carries a Tessera code: exactly `code`, or any code starting
  * with `prefix` (the Redis layer's prefix, say). Works across copies of the package, since it

@@ -1,4 +1,4 @@
-import { TesseraError } from '../errors.ts';
+import { layerError } from '../errors.ts';
 
 /**
  * Stable codes of the server configuration layer. Listed in docs/errors.md.
@@ -36,21 +36,7 @@ export type ConfigErrorCode = (typeof CONFIG_ERROR_CODES)[number];
  * settings asked for. `path` is the file concerned; `field`, when set, is the
  * dotted path of the setting (`session.redis.hosts[1]`). Never carries a secret.
  */
-export class ConfigError extends TesseraError<ConfigErrorCode> {
-  override get name(): string {
-    return 'ConfigError';
-  }
-
-  readonly path: string | undefined;
-  readonly field: string | undefined;
-
-  constructor(
-    code: ConfigErrorCode,
-    message: string,
-    options?: { cause?: unknown; path?: string; field?: string },
-  ) {
-    super(code, message, options?.cause === undefined ? undefined : { cause: options.cause });
-    this.path = options?.path;
-    this.field = options?.field;
-  }
-}
+export class ConfigError extends layerError<ConfigErrorCode, { path: string; field: string }>('ConfigError', [
+  'path',
+  'field',
+]) {}

@@ -1,4 +1,4 @@
-import { TesseraError } from '../errors.ts';
+import { layerError } from '../errors.ts';
 
 /** Stable codes of the front-end server. Listed in docs/errors.md. */
 export const FRONTEND_ERROR_CODES = [
@@ -11,21 +11,11 @@ export type FrontendErrorCode = (typeof FRONTEND_ERROR_CODES)[number];
 /**
  * A front-end server could not start, load a module, or deploy a version. Messages
  * name the front-end, the module and the fix; never a secret.
+ * `module`: the module concerned, when there is one.
  */
-export class FrontendError extends TesseraError {
-  override get name(): string {
-    return 'FrontendError';
-  }
-
-  declare readonly code: FrontendErrorCode;
-  /** The module concerned, when there is one. */
-  readonly module: string | undefined;
-
-  constructor(code: FrontendErrorCode, message: string, options: { cause?: unknown; module?: string } = {}) {
-    super(code, message, options);
-    this.module = options.module;
-  }
-}
+export class FrontendError extends layerError<FrontendErrorCode, { module: string }>('FrontendError', [
+  'module',
+]) {}
 
 export function listenFailed(frontend: string, address: string, cause: unknown): FrontendError {
   const reason =

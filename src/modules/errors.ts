@@ -1,4 +1,4 @@
-import { TesseraError } from '../errors.ts';
+import { layerError } from '../errors.ts';
 
 /** Stable codes of the module layer. Listed in docs/errors.md. */
 export const MODULE_ERROR_CODES = [
@@ -25,21 +25,9 @@ export type ModuleErrorCode = (typeof MODULE_ERROR_CODES)[number];
  * A module that cannot be published, unpacked or loaded: its package, its entry,
  * its archive, its configuration artifact. Messages name the file (or the entry
  * inside the archive) and say what to change; they never hold a secret.
+ * `file`: the file (or archive entry) at fault, when there is one.
  */
-export class ModuleError extends TesseraError {
-  override get name(): string {
-    return 'ModuleError';
-  }
-
-  declare readonly code: ModuleErrorCode;
-  /** The file (or archive entry) at fault, when there is one. */
-  readonly file: string | undefined;
-
-  constructor(code: ModuleErrorCode, message: string, options?: { cause?: unknown; file?: string }) {
-    super(code, message, options);
-    this.file = options?.file;
-  }
-}
+export class ModuleError extends layerError<ModuleErrorCode, { file: string }>('ModuleError', ['file']) {}
 
 /** The code of a Node error (`ENOENT`…), or its message. */
 export function reasonOf(error: unknown): string {

@@ -1,4 +1,4 @@
-import { quoteInput, TesseraError } from '../errors.ts';
+import { layerError, quoteInput } from '../errors.ts';
 
 /** Stable codes of the platform database layer. Listed in docs/errors.md. */
 export const PLATFORM_ERROR_CODES = [
@@ -26,11 +26,7 @@ export type PlatformErrorCode = (typeof PLATFORM_ERROR_CODES)[number];
  * Messages name the database (a file path, or user@host:port/database) and never a
  * password.
  */
-export class PlatformError extends TesseraError<PlatformErrorCode> {
-  override get name(): string {
-    return 'PlatformError';
-  }
-}
+export class PlatformError extends layerError<PlatformErrorCode>('PlatformError') {}
 
 /** The database, as messages name it. */
 export type DatabaseLabel = string;

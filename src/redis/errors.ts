@@ -1,4 +1,4 @@
-import { hasErrorCode, TesseraError } from '../errors.ts';
+import { hasErrorCode, layerError } from '../errors.ts';
 
 /** Stable codes of the Redis layer (connection string, topology, client). Listed in docs/errors.md. */
 export const REDIS_ERROR_CODES = [
@@ -32,11 +32,7 @@ export const REDIS_ERROR_CODES = [
 export type RedisErrorCode = (typeof REDIS_ERROR_CODES)[number];
 
 /** A problem reaching or using Redis, or with the connection string that describes it. */
-export class RedisError extends TesseraError<RedisErrorCode> {
-  override get name(): string {
-    return 'RedisError';
-  }
-}
+export class RedisError extends layerError<RedisErrorCode>('RedisError') {}
 
 /**
  * Codes that mean "Redis cannot serve now; the same command may succeed shortly":

@@ -1,4 +1,4 @@
-import { quoteInput, TesseraError } from '../errors.ts';
+import { layerError, quoteInput } from '../errors.ts';
 
 /** Stable codes of Service Center. Listed in docs/errors.md. */
 export const SERVICE_CENTER_ERROR_CODES = [
@@ -31,28 +31,14 @@ export const SERVICE_CENTER_STATUS: Readonly<Record<ServiceCenterErrorCode, numb
   TESSERA_SERVICECENTER_INTERNAL: 500,
 };
 
-/** A request Service Center refuses: bad input, a role that may not change, a busy solution. */
-export class ServiceCenterError extends TesseraError {
-  override get name(): string {
-    return 'ServiceCenterError';
-  }
-
-  declare readonly code: ServiceCenterErrorCode;
-  /** The input field at fault, for `TESSERA_SERVICECENTER_INPUT`. */
-  readonly field: string | undefined;
-  /** The running operation, for `TESSERA_SERVICECENTER_OPERATION_RUNNING`. */
-  readonly operationId: number | undefined;
-
-  constructor(
-    code: ServiceCenterErrorCode,
-    message: string,
-    options?: { cause?: unknown; field?: string; operationId?: number },
-  ) {
-    super(code, message, options);
-    this.field = options?.field;
-    this.operationId = options?.operationId;
-  }
-
+/**
+ * A request Service Center refuses: bad input, a role that may not change, a busy solution.
+ * `field`: the input field at fault (`TESSERA_SERVICECENTER_INPUT`); `operationId`: the running operation (`TESSERA_SERVICECENTER_OPERATION_RUNNING`).
+ */
+export class ServiceCenterError extends layerError<
+  ServiceCenterErrorCode,
+  { field: string; operationId: number }
+>('ServiceCenterError', ['field', 'operationId']) {
   get status(): number {
     return SERVICE_CENTER_STATUS[this.code];
   }

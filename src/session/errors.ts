@@ -1,4 +1,4 @@
-import { TesseraError } from '../errors.ts';
+import { layerError } from '../errors.ts';
 
 /** Stable codes of the session layer. Listed in docs/errors.md. */
 export const SESSION_ERROR_CODES = [
@@ -32,11 +32,7 @@ export const SESSION_RETRYABLE_CODES: readonly SessionErrorCode[] = [
  * or read back, a lock cannot be had. Messages name the item and the setting, never
  * a session id or a value.
  */
-export class SessionError extends TesseraError<SessionErrorCode> {
-  override get name(): string {
-    return 'SessionError';
-  }
-
+export class SessionError extends layerError<SessionErrorCode>('SessionError') {
   /** True when the request may succeed if retried shortly (store down, lock contention). */
   get retryable(): boolean {
     return SESSION_RETRYABLE_CODES.includes(this.code);

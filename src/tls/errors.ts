@@ -1,4 +1,4 @@
-import { TesseraError } from '../errors.ts';
+import { layerError } from '../errors.ts';
 import type { TlsVariableName } from './variables.ts';
 
 /** Stable codes of the certificate-material layer. Listed in docs/errors.md. */
@@ -32,21 +32,10 @@ export const TLS_ERROR_CODES = [
 ] as const;
 export type TlsErrorCode = (typeof TLS_ERROR_CODES)[number];
 
-/** A problem with the certificate material named by the `SERedis_*` variables. */
-export class TlsError extends TesseraError<TlsErrorCode> {
-  override get name(): string {
-    return 'TlsError';
-  }
-
-  /** The variable to change to fix the problem, when there is one (the Configuration Tool highlights it). */
-  readonly variable: TlsVariableName | undefined;
-
-  constructor(
-    code: TlsErrorCode,
-    message: string,
-    options?: { cause?: unknown; variable?: TlsVariableName },
-  ) {
-    super(code, message, options);
-    this.variable = options?.variable;
-  }
-}
+/**
+ * A problem with the certificate material named by the `SERedis_*` variables.
+ * `variable`: the variable to change to fix the problem, when there is one (the Configuration Tool highlights it).
+ */
+export class TlsError extends layerError<TlsErrorCode, { variable: TlsVariableName }>('TlsError', [
+  'variable',
+]) {}
