@@ -95,27 +95,7 @@ export function renderSessionPage(input: SessionPageInput): string {
 
       <div class="field" id="password-field" data-password-set="${view.passwordSet ? 'true' : 'false'}">
         <label for="password" id="password-label">${redisLabel('password')}</label>
-        <div id="password-stored" class="stored"${view.passwordSet ? '' : ' hidden'}>
-          <span class="stored-state"><span class="mark" aria-hidden="true">●</span> A password is set</span>
-          <button type="button" class="link-button" id="password-replace" aria-describedby="password-hint">Replace</button>
-          <button type="button" class="link-button" id="password-clear">Clear</button>
-        </div>
-        <div id="password-cleared" class="stored" hidden>
-          <span class="stored-state">No password: the stored one is removed on Apply.</span>
-          <button type="button" class="link-button" id="password-undo">Undo</button>
-        </div>
-        <div id="password-entry" class="with-button"${view.passwordSet ? ' hidden' : ''}>
-          <input id="password" name="password" type="password" autocomplete="new-password" aria-describedby="password-hint">
-          <button type="button" class="link-button" id="password-keep" hidden>Keep the stored one</button>
-        </div>
-        <p id="password-hint" class="hint">${
-          view.passwordSet
-            ? view.passwordInPlainText
-              ? 'In plain text in the file: encrypted on Apply. Never shown.'
-              : 'Stored encrypted. Never shown.'
-            : 'Stored encrypted, never shown again. Empty: none.'
-        }</p>
-        <p id="password-error" class="field-error" hidden></p>
+        ${storedPassword('password', view, 'Empty: none.')}
       </div>
 
       <div class="field">
@@ -221,53 +201,13 @@ function databasePanel(view: DatabaseFormView): SafeHtml {
 
     <fieldset id="postgres-settings" class="redis">
       <legend>PostgreSQL</legend>
-      <div class="field">
-        <label for="dbHost">${databaseSpec('host').label}</label>
-        <input id="dbHost" name="dbHost" type="text" value="${view.host}" autocomplete="off" autocapitalize="off" spellcheck="false" aria-describedby="dbHost-hint" placeholder="db.example.com">
-        ${databaseHint('host', 'dbHost')}
-        <p id="dbHost-error" class="field-error" hidden></p>
-      </div>
-      <div class="field">
-        <label for="dbPort">${databaseSpec('port').label}</label>
-        <input id="dbPort" name="dbPort" type="text" inputmode="numeric" value="${view.port}" autocomplete="off" aria-describedby="dbPort-hint" placeholder="${shownDefault(databaseSpec('port'))} (default)">
-        ${databaseHint('port', 'dbPort')}
-        <p id="dbPort-error" class="field-error" hidden></p>
-      </div>
-      <div class="field">
-        <label for="dbDatabase">${databaseSpec('database').label}</label>
-        <input id="dbDatabase" name="dbDatabase" type="text" value="${view.database}" autocomplete="off" autocapitalize="off" spellcheck="false" aria-describedby="dbDatabase-hint">
-        ${databaseHint('database', 'dbDatabase')}
-        <p id="dbDatabase-error" class="field-error" hidden></p>
-      </div>
-      <div class="field">
-        <label for="dbUser">${databaseSpec('user').label}</label>
-        <input id="dbUser" name="dbUser" type="text" value="${view.user}" autocomplete="off" autocapitalize="off" spellcheck="false" aria-describedby="dbUser-hint">
-        ${databaseHint('user', 'dbUser')}
-        <p id="dbUser-error" class="field-error" hidden></p>
-      </div>
+      ${databaseField('host', 'dbHost', view.host, { placeholder: 'db.example.com' })}
+      ${databaseField('port', 'dbPort', view.port, { numeric: true, placeholder: `${shownDefault(databaseSpec('port'))} (default)` })}
+      ${databaseField('database', 'dbDatabase', view.database)}
+      ${databaseField('user', 'dbUser', view.user)}
       <div class="field" id="dbPassword-field">
         <label for="dbPassword">${databaseSpec('password').label}</label>
-        <div id="dbPassword-stored" class="stored"${view.passwordSet ? '' : ' hidden'}>
-          <span class="stored-state"><span class="mark" aria-hidden="true">●</span> A password is set</span>
-          <button type="button" class="link-button" id="dbPassword-replace" aria-describedby="dbPassword-hint">Replace</button>
-          <button type="button" class="link-button" id="dbPassword-clear">Clear</button>
-        </div>
-        <div id="dbPassword-cleared" class="stored" hidden>
-          <span class="stored-state">No password: the stored one is removed on Apply.</span>
-          <button type="button" class="link-button" id="dbPassword-undo">Undo</button>
-        </div>
-        <div id="dbPassword-entry" class="with-button"${view.passwordSet ? ' hidden' : ''}>
-          <input id="dbPassword" name="dbPassword" type="password" autocomplete="new-password" aria-describedby="dbPassword-hint">
-          <button type="button" class="link-button" id="dbPassword-keep" hidden>Keep the stored one</button>
-        </div>
-        <p id="dbPassword-hint" class="hint">${
-          view.passwordSet
-            ? view.passwordInPlainText
-              ? 'In plain text in the file: encrypted on Apply. Never shown.'
-              : 'Stored encrypted. Never shown.'
-            : 'Stored encrypted, never shown again. Empty: none (PGPASSWORD is then used).'
-        }</p>
-        <p id="dbPassword-error" class="field-error" hidden></p>
+        ${storedPassword('dbPassword', view, 'Empty: none (PGPASSWORD is then used).')}
       </div>
       <div class="field checkbox">
         <input id="dbSsl" name="dbSsl" type="checkbox"${checked(view.ssl)} aria-describedby="dbSsl-hint">
@@ -280,6 +220,39 @@ function databasePanel(view: DatabaseFormView): SafeHtml {
 }
 
 /** The label of a Redis setting, from its table. */
+/**
+ * The controls of a stored password (the Redis one, the platform database's): set
+ * (Replace, Clear), cleared (Undo), or being typed (Keep the stored one); never its
+ * value. `id` names the input; `whenEmpty` says what an empty one means.
+ */
+function storedPassword(
+  id: string,
+  view: { readonly passwordSet: boolean; readonly passwordInPlainText: boolean },
+  whenEmpty: string,
+): SafeHtml {
+  return html`<div id="${id}-stored" class="stored"${view.passwordSet ? '' : ' hidden'}>
+          <span class="stored-state"><span class="mark" aria-hidden="true">●</span> A password is set</span>
+          <button type="button" class="link-button" id="${id}-replace" aria-describedby="${id}-hint">Replace</button>
+          <button type="button" class="link-button" id="${id}-clear">Clear</button>
+        </div>
+        <div id="${id}-cleared" class="stored" hidden>
+          <span class="stored-state">No password: the stored one is removed on Apply.</span>
+          <button type="button" class="link-button" id="${id}-undo">Undo</button>
+        </div>
+        <div id="${id}-entry" class="with-button"${view.passwordSet ? ' hidden' : ''}>
+          <input id="${id}" name="${id}" type="password" autocomplete="new-password" aria-describedby="${id}-hint">
+          <button type="button" class="link-button" id="${id}-keep" hidden>Keep the stored one</button>
+        </div>
+        <p id="${id}-hint" class="hint">${
+          view.passwordSet
+            ? view.passwordInPlainText
+              ? 'In plain text in the file: encrypted on Apply. Never shown.'
+              : 'Stored encrypted. Never shown.'
+            : `Stored encrypted, never shown again. ${whenEmpty}`
+        }</p>
+        <p id="${id}-error" class="field-error" hidden></p>`;
+}
+
 function redisLabel(field: string): string {
   return specOf(REDIS_SETTINGS, field).label;
 }
@@ -289,6 +262,25 @@ function databaseSpec(field: string): SettingSpec {
 }
 
 /** The hint of a platform database setting's field (`id`): what it is, and what applies when it is empty. */
+/** A text field of the PostgreSQL settings: label, input, hint and error place. */
+function databaseField(
+  field: string,
+  id: string,
+  value: string,
+  options: { readonly numeric?: boolean; readonly placeholder?: string } = {},
+): SafeHtml {
+  const typing = options.numeric
+    ? html`inputmode="numeric" value="${value}" autocomplete="off"`
+    : html`value="${value}" autocomplete="off" autocapitalize="off" spellcheck="false"`;
+  const placeholder = options.placeholder === undefined ? null : html` placeholder="${options.placeholder}"`;
+  return html`<div class="field">
+        <label for="${id}">${databaseSpec(field).label}</label>
+        <input id="${id}" name="${id}" type="text" ${typing} aria-describedby="${id}-hint"${placeholder}>
+        ${databaseHint(field, id)}
+        <p id="${id}-error" class="field-error" hidden></p>
+      </div>`;
+}
+
 function databaseHint(field: string, id: string): SafeHtml {
   const spec = databaseSpec(field);
   const fallback = shownDefault(spec);
