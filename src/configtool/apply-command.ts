@@ -19,7 +19,7 @@ import {
 import type { Check } from '../redis/index.ts';
 import { applySession } from './apply.ts';
 import { applyPlatformDatabase } from './apply-database.ts';
-import { addConfigOption, configAction, locationOf } from './config-action.ts';
+import { addConfigOption, configCommand, locationOf } from './config-action.ts';
 import { formatCheck, formatReport } from './test-connection-command.ts';
 
 interface ApplyOptions {
@@ -28,32 +28,29 @@ interface ApplyOptions {
 }
 
 export function registerApplyCommand(config: Command): void {
-  addConfigOption(
-    config
-      .command('apply')
-      .description(
-        'apply the settings (Apply and Exit): validate, Test Connection of the platform database and\n' +
-          'create or migrate its schema, Test Connection for Redis, record the applied revision, and say\n' +
-          'what to do next in Service Center',
-      ),
-  )
-    .option(
+  configCommand(
+    addConfigOption(
+      config
+        .command('apply')
+        .description(
+          'apply the settings (Apply and Exit): validate, Test Connection of the platform database and\n' +
+            'create or migrate its schema, Test Connection for Redis, record the applied revision, and say\n' +
+            'what to do next in Service Center',
+        ),
+    ).option(
       '--force',
       "apply even if Redis's Test Connection fails (recorded as forced); never skips the platform database",
-    )
-    .addHelpText(
-      'after',
-      [
-        '',
-        "Test Connection uses this server's SERedis_* variables, as `tessera config test-connection` does.",
-        'The platform database must pass its checks, and its schema is created or migrated, before anything',
-        'is applied (see `tessera config test-connection --database`).',
-        'Exit codes: 0 applied (or already applied), 1 Test Connection failed, or the platform database',
-        'cannot be used: not applied (or the file changed meanwhile), 2 bad input: the configuration or a',
-        'SERedis_* variable is wrong.',
-      ].join('\n'),
-    )
-    .action(configAction((options: ApplyOptions) => runApplyCommand(options)));
+    ),
+    [
+      "Test Connection uses this server's SERedis_* variables, as `tessera config test-connection` does.",
+      'The platform database must pass its checks, and its schema is created or migrated, before anything',
+      'is applied (see `tessera config test-connection --database`).',
+      'Exit codes: 0 applied (or already applied), 1 Test Connection failed, or the platform database',
+      'cannot be used: not applied (or the file changed meanwhile), 2 bad input: the configuration or a',
+      'SERedis_* variable is wrong.',
+    ],
+    runApplyCommand,
+  );
 }
 
 async function runApplyCommand(options: ApplyOptions): Promise<number> {

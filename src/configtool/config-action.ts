@@ -45,6 +45,22 @@ export function configAction<A extends unknown[]>(
   };
 }
 
+/** The exit codes of a command that saves settings in the configuration file, as its help says them. */
+export const SAVE_EXIT_CODES =
+  'Exit codes: 0 saved, 1 not saved (the file changed meanwhile, or cannot be written), 2 bad input.';
+
+/**
+ * Ends a command's definition: `after` (one line each) is its help after the
+ * options, below a blank line, and `body` runs through `configAction`.
+ */
+export function configCommand<A extends unknown[]>(
+  command: Command,
+  after: readonly string[],
+  body: (...args: A) => Promise<number>,
+): Command {
+  return command.addHelpText('after', ['', ...after].join('\n')).action(configAction(body));
+}
+
 export function exitCodeOf(error: TesseraError): number {
   if (error instanceof ConfigError) {
     if (error.code === 'TESSERA_CONFIG_CONCURRENT_WRITE' || error.code === 'TESSERA_CONFIG_WRITE') {

@@ -25,7 +25,7 @@ import {
   specOf,
 } from '../config/index.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
-import { addConfigOption, configAction, locationOf, UsageError } from './config-action.ts';
+import { addConfigOption, configCommand, locationOf, SAVE_EXIT_CODES, UsageError } from './config-action.ts';
 import { readSecretFromStdin } from './read-secret.ts';
 import { addSettingOptions, optionProperty } from './setting-options.ts';
 import { formatPlatformDatabase, keptBackup } from './settings-report.ts';
@@ -72,26 +72,24 @@ export function registerDatabaseCommand(config: Command): void {
     new Option('--provider <name>', 'sqlite (the default) or postgres').choices(PLATFORM_DATABASE_PROVIDERS),
   );
   for (const spec of PLATFORM_DATABASE_SETTINGS.settings) addSettingOptions(command, spec, 'PostgreSQL');
-  command
-    .addHelpText(
-      'after',
-      [
-        '',
-        'Examples:',
-        '  tessera config database --provider sqlite --path /var/lib/tessera/platform.db',
-        '  tessera config database --provider postgres --host db.example.com --port 5432 \\',
-        '      --database tessera --user tessera --ssl --password-stdin < password.txt',
-        '  tessera config database --password-stdin < password.txt   (a new password; the rest is kept)',
-        '',
-        'With no setting, the platform database is SQLite: platform.db beside the configuration file.',
-        'Every front-end server of a farm must name the same PostgreSQL database.',
-        '',
-        'Then: tessera config test-connection --database, and tessera config apply (creates or migrates',
-        'the schema). See docs/platform-database.md.',
-        'Exit codes: 0 saved, 1 not saved (the file changed meanwhile, or cannot be written), 2 bad input.',
-      ].join('\n'),
-    )
-    .action(configAction((options: DatabaseOptions) => runDatabaseCommand(options)));
+  configCommand(
+    command,
+    [
+      'Examples:',
+      '  tessera config database --provider sqlite --path /var/lib/tessera/platform.db',
+      '  tessera config database --provider postgres --host db.example.com --port 5432 \\',
+      '      --database tessera --user tessera --ssl --password-stdin < password.txt',
+      '  tessera config database --password-stdin < password.txt   (a new password; the rest is kept)',
+      '',
+      'With no setting, the platform database is SQLite: platform.db beside the configuration file.',
+      'Every front-end server of a farm must name the same PostgreSQL database.',
+      '',
+      'Then: tessera config test-connection --database, and tessera config apply (creates or migrates',
+      'the schema). See docs/platform-database.md.',
+      SAVE_EXIT_CODES,
+    ],
+    runDatabaseCommand,
+  );
 }
 
 async function runDatabaseCommand(options: DatabaseOptions): Promise<number> {

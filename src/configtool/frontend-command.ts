@@ -15,7 +15,7 @@ import {
   saveConfiguration,
 } from '../config/index.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
-import { addConfigOption, configAction, locationOf, UsageError } from './config-action.ts';
+import { addConfigOption, configCommand, locationOf, SAVE_EXIT_CODES, UsageError } from './config-action.ts';
 import { formatFrontend, keptBackup } from './settings-report.ts';
 
 interface FrontendOptions {
@@ -29,35 +29,33 @@ interface FrontendOptions {
 const SETTINGS = ['name', 'port', 'host', 'workers'] as const;
 
 export function registerFrontendCommand(config: Command): void {
-  addConfigOption(
-    config
-      .command('frontend')
-      .description('the front-end server settings that `tessera start` uses: name, address, port, workers'),
-  )
-    .option('--name <name>', "this server's name in the farm (default: the host name)")
-    .option('--port <n>', `the port it serves on (default ${FRONTEND_DEFAULTS.port}; 0: any free port)`)
-    .option(
-      '--host <address>',
-      `the address it listens on (default ${FRONTEND_DEFAULTS.host}; 0.0.0.0 or :: for every interface)`,
+  configCommand(
+    addConfigOption(
+      config
+        .command('frontend')
+        .description('the front-end server settings that `tessera start` uses: name, address, port, workers'),
     )
-    .option(
-      '--workers <n>',
-      `how many worker processes serve the modules (default ${FRONTEND_DEFAULTS.workers}, at most ${FRONTEND_MAX_WORKERS})`,
-    )
-    .addHelpText(
-      'after',
-      [
-        '',
-        'Examples:',
-        '  tessera config frontend --name web1 --port 8080 --host 0.0.0.0 --workers 2',
-        '  tessera config frontend --workers ""     (back to the default)',
-        '',
-        'Every front-end server of a farm needs its own name. Restart `tessera start` to use new settings.',
-        'See docs/frontend-server.md.',
-        'Exit codes: 0 saved, 1 not saved (the file changed meanwhile, or cannot be written), 2 bad input.',
-      ].join('\n'),
-    )
-    .action(configAction((options: FrontendOptions) => runFrontendCommand(options)));
+      .option('--name <name>', "this server's name in the farm (default: the host name)")
+      .option('--port <n>', `the port it serves on (default ${FRONTEND_DEFAULTS.port}; 0: any free port)`)
+      .option(
+        '--host <address>',
+        `the address it listens on (default ${FRONTEND_DEFAULTS.host}; 0.0.0.0 or :: for every interface)`,
+      )
+      .option(
+        '--workers <n>',
+        `how many worker processes serve the modules (default ${FRONTEND_DEFAULTS.workers}, at most ${FRONTEND_MAX_WORKERS})`,
+      ),
+    [
+      'Examples:',
+      '  tessera config frontend --name web1 --port 8080 --host 0.0.0.0 --workers 2',
+      '  tessera config frontend --workers ""     (back to the default)',
+      '',
+      'Every front-end server of a farm needs its own name. Restart `tessera start` to use new settings.',
+      'See docs/frontend-server.md.',
+      SAVE_EXIT_CODES,
+    ],
+    runFrontendCommand,
+  );
 }
 
 async function runFrontendCommand(options: FrontendOptions): Promise<number> {

@@ -21,7 +21,7 @@ import {
   saveConfiguration,
 } from '../config/index.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
-import { addConfigOption, configAction, locationOf, UsageError } from './config-action.ts';
+import { addConfigOption, configCommand, locationOf, SAVE_EXIT_CODES, UsageError } from './config-action.ts';
 import { readSecretFromStdin } from './read-secret.ts';
 import { addSettingOptions } from './setting-options.ts';
 import { formatSessionSettings, keptBackup } from './settings-report.ts';
@@ -64,22 +64,20 @@ export function registerSessionCommand(config: Command): void {
     )
     .option('--connection-string-stdin', 'the same, reading the connection string from standard input');
   for (const spec of REDIS_SETTINGS.settings) addSettingOptions(command, spec, 'Redis');
-  command
-    .addHelpText(
-      'after',
-      [
-        '',
-        'Examples:',
-        '  tessera config session --provider redis --hosts "redis1:6380,redis2:6380" --use-ssl --password-stdin < password.txt',
-        '  tessera config session --ssl-host redis.example.com',
-        '  tessera config session --connection-string-stdin < connection-string.txt',
-        '  tessera config session --provider memory      (the Redis settings are kept for later)',
-        '',
-        'Then: tessera config test-connection, and tessera config apply.',
-        'Exit codes: 0 saved, 1 not saved (the file changed meanwhile, or cannot be written), 2 bad input.',
-      ].join('\n'),
-    )
-    .action(configAction((options: SessionOptions) => runSessionCommand(options)));
+  configCommand(
+    command,
+    [
+      'Examples:',
+      '  tessera config session --provider redis --hosts "redis1:6380,redis2:6380" --use-ssl --password-stdin < password.txt',
+      '  tessera config session --ssl-host redis.example.com',
+      '  tessera config session --connection-string-stdin < connection-string.txt',
+      '  tessera config session --provider memory      (the Redis settings are kept for later)',
+      '',
+      'Then: tessera config test-connection, and tessera config apply.',
+      SAVE_EXIT_CODES,
+    ],
+    runSessionCommand,
+  );
 }
 
 async function runSessionCommand(options: SessionOptions): Promise<number> {

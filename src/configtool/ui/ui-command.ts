@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import type { Command } from 'commander';
 import { EXIT_CODES } from '../../exit-codes.ts';
-import { addConfigOption, configAction, locationOf, UsageError } from '../config-action.ts';
+import { addConfigOption, configCommand, locationOf, UsageError } from '../config-action.ts';
 import { startConfigToolServer } from './ui-server.ts';
 
 /** The exit code after Ctrl-C (128 + SIGINT), as shells report an interrupted command. */
@@ -23,27 +23,25 @@ interface UiOptions {
 }
 
 export function registerUiCommand(config: Command): void {
-  addConfigOption(
-    config
-      .command('ui')
-      .description(
-        'open the Configuration Tool in the browser: the Session tab, Test Connection, Apply and Exit\n' +
-          '(served on 127.0.0.1 only, to the browser that opens the printed address)',
-      ),
-  )
-    .option('--port <n>', 'port to listen on (default: a free port)')
-    .option('--no-open', 'do not open the browser; only print the address')
-    .addHelpText(
-      'after',
-      [
-        '',
-        'The printed address holds a one-time token: only the browser that opens it gets in.',
-        "Test Connection and Apply use this server's SERedis_* variables, as `tessera config test-connection` does.",
-        'Exit codes: 0 applied (Apply and Exit), 130 stopped with Ctrl-C (nothing applied),',
-        '2 bad input: the configuration file cannot be read, or a bad --port.',
-      ].join('\n'),
+  configCommand(
+    addConfigOption(
+      config
+        .command('ui')
+        .description(
+          'open the Configuration Tool in the browser: the Session tab, Test Connection, Apply and Exit\n' +
+            '(served on 127.0.0.1 only, to the browser that opens the printed address)',
+        ),
     )
-    .action(configAction((options: UiOptions) => runUiCommand(options)));
+      .option('--port <n>', 'port to listen on (default: a free port)')
+      .option('--no-open', 'do not open the browser; only print the address'),
+    [
+      'The printed address holds a one-time token: only the browser that opens it gets in.',
+      "Test Connection and Apply use this server's SERedis_* variables, as `tessera config test-connection` does.",
+      'Exit codes: 0 applied (Apply and Exit), 130 stopped with Ctrl-C (nothing applied),',
+      '2 bad input: the configuration file cannot be read, or a bad --port.',
+    ],
+    runUiCommand,
+  );
 }
 
 async function runUiCommand(options: UiOptions): Promise<number> {
