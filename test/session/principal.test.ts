@@ -289,7 +289,7 @@ for (const [name, start] of [
       const session = await signIn(engine, 'alice');
       // An entry added before a sign-in whose field was then never written (a failure in between).
       await store.connection.script(
-        (await import('../../src/session/providers/redis-principal-scripts.ts')).INDEX_ADD,
+        (await import('../../src/session/providers/redis-principal-scripts.ts')).INDEX_ADD.lua,
         [
           `{${appKey}:principal:${(await import('node:crypto')).createHash('sha256').update('mallory').digest('hex').slice(0, 32)}}_Sessions`,
         ],

@@ -35,7 +35,7 @@ import type { RedisConnection, RedisReply as Reply } from '../../redis/index.ts'
 import { lastAccessAtMs } from '../principal.ts';
 import type { PrincipalSessionRecord, SessionKey, SessionPrincipal } from '../session-provider.ts';
 import * as scripts from './redis-principal-scripts.ts';
-import { text } from './redis-script.ts';
+import { type RedisScript, type ScriptReply, text } from './redis-script.ts';
 
 /** By default, a stale entry younger than this is kept: its session's principal may be being set. */
 export const STALE_GRACE_MS = 60_000;
@@ -73,40 +73,55 @@ export class RedisPrincipalIndex {
     this.#staleGraceMs = staleGraceMs;
   }
 
+  /** Runs one script of the index (its description names the operation), its keys and arguments by name. */
+  async #call<K extends string, A extends string, R extends Readonly<Record<string, readonly string[]>>>(
+    script: RedisScript<K, A, R>,
+    keys: Readonly<Record<K, string>>,
+    args: Readonly<Record<A, string>>,
+    options: { readonly rest?: readonly string[]; readonly writes?: boolean } = {},
+  ): Promise<ScriptReply<R>> {
+    const reply = await this.#run(
+      script.name,
+      () => this.#connection.script(script.lua, script.keys(keys), script.args(args, options.rest)),
+      options.writes,
+    );
+    return script.read(reply);
+  }
+
   /** The session's principal and absolute expiry now. */
   async read(key: SessionKey): Promise<PrincipalBefore> {
-    const reply = (await this.#run('read the principal', () =>
-      this.#connection.script(scripts.PRINCIPAL_READ, [internalKey(key)], []),
-    )) as Reply[];
-    if (text(reply[0]) === 'missing') return { exists: false, principal: null, absoluteLeftMs: null };
-    const name = text(reply[2]);
-    const absolute = text(reply[1]);
+    const reply = await this.#call(scripts.PRINCIPAL_READ, { internal: internalKey(key) }, {});
+    if (reply.state === 'missing') return { exists: false, principal: null, absoluteLeftMs: null };
+    const name = text(reply.principal);
+    const absolute = text(reply.absolute);
     return {
       exists: true,
-      principal: name === '' ? null : { name, frontEnd: orNull(reply[3]), userAgent: orNull(reply[4]) },
-      absoluteLeftMs: absolute === '' ? null : Number(absolute) - Number(text(reply[5])),
+      principal:
+        name === '' ? null : { name, frontEnd: orNull(reply.frontEnd), userAgent: orNull(reply.userAgent) },
+      absoluteLeftMs: absolute === '' ? null : Number(absolute) - Number(text(reply.now)),
     };
   }
 
   /** Adds the session to `principal`'s index: call before the session's field names it. */
   async add(key: SessionKey, principal: string, absoluteLeftMs: number | null): Promise<void> {
     const lifetime = absoluteLeftMs === null ? '' : String(Math.max(1, absoluteLeftMs) + CLOCK_MARGIN_MS);
-    await this.#run(
-      'index the principal',
-      () => this.#connection.script(scripts.INDEX_ADD, [indexKey(key.appKey, principal)], [key.id, lifetime]),
-      true,
+    await this.#call(
+      scripts.INDEX_ADD,
+      { index: indexKey(key.appKey, principal) },
+      { id: key.id, lifetimeMs: lifetime },
+      { writes: true },
     );
   }
 
   /** Sets (or, with `null`, clears) the session's principal field; false when the session is gone. */
   async set(key: SessionKey, principal: SessionPrincipal | null): Promise<boolean> {
-    const args = principal ? [principal.name, principal.frontEnd ?? '', principal.userAgent ?? ''] : [''];
-    const reply = await this.#run(
-      'set the principal',
-      () => this.#connection.script(scripts.PRINCIPAL_SET, [internalKey(key)], args),
-      true,
-    );
-    return Number(reply) === 1;
+    const args = principal
+      ? { name: principal.name, frontEnd: principal.frontEnd ?? '', userAgent: principal.userAgent ?? '' }
+      : { name: '', frontEnd: '', userAgent: '' };
+    const reply = await this.#call(scripts.PRINCIPAL_SET, { internal: internalKey(key) }, args, {
+      writes: true,
+    });
+    return reply.state === 'set';
   }
 
   /** Removes the session from `principal`'s index: call once its field no longer names it. */
@@ -156,39 +171,42 @@ export class RedisPrincipalIndex {
     const ids = members.map((member) => text(member));
     const checked = await Promise.all(
       ids.map(async (id) => {
-        const reply = (await this.#run('list the principal', () =>
-          this.#connection.script(scripts.PRINCIPAL_PEEK, [internalKey({ appKey, id })], [principal]),
-        )) as Reply[];
+        const reply = await this.#call(
+          scripts.PRINCIPAL_PEEK,
+          { internal: internalKey({ appKey, id }) },
+          { name: principal },
+        );
         return { id, reply };
       }),
     );
     const live: PrincipalSessionRecord[] = [];
     const stale: string[] = [];
     for (const { id, reply } of checked) {
-      if (text(reply[0]) !== 'live') {
+      if (reply.state !== 'live') {
         stale.push(id);
         continue;
       }
-      const absolute = text(reply[3]);
-      const expiresAtMs = Number(text(reply[4]));
+      const absolute = text(reply.absolute);
+      const expiresAtMs = Number(text(reply.expiresAt));
       live.push({
         id,
-        createdAtMs: Number(text(reply[1])),
+        createdAtMs: Number(text(reply.created)),
         lastAccessAtMs: lastAccessAtMs(
           expiresAtMs,
-          Number(text(reply[2])),
+          Number(text(reply.timeout)),
           absolute === '' ? null : Number(absolute),
         ),
         expiresAtMs,
-        frontEnd: orNull(reply[5]),
-        userAgent: orNull(reply[6]),
+        frontEnd: orNull(reply.frontEnd),
+        userAgent: orNull(reply.userAgent),
       });
     }
     if (stale.length > 0) {
-      await this.#run(
-        'clean the principal index',
-        () => this.#connection.script(scripts.INDEX_PRUNE, [index], [String(this.#staleGraceMs), ...stale]),
-        true,
+      await this.#call(
+        scripts.INDEX_PRUNE,
+        { index },
+        { graceMs: String(this.#staleGraceMs) },
+        { rest: stale, writes: true },
       );
     }
     return live.sort((a, b) => a.createdAtMs - b.createdAtMs);

@@ -2,80 +2,114 @@
  * The Lua scripts of the Redis provider's principal index (`redis-principal-index.ts`),
  * apart from the session scripts: each touches either one session's `_Internal`
  * hash or one principal's index, never both (they are in different Cluster slots).
+ * Each is a typed description (`redis-script.ts`): keys, arguments and reply fields
+ * by name.
  */
-import { createHash } from 'node:crypto';
-import type { LuaScript } from '../../redis/index.ts';
+import { RedisScript, type ScriptShape } from './redis-script.ts';
 
-const NOW = `
+const PRELUDE = `
 local function now_ms()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 `;
 
-function script(body: string): LuaScript {
-  const source = `${NOW}${body}`;
-  return Object.freeze({ source, sha1: createHash('sha1').update(source).digest('hex') });
+function script<
+  const K extends 'internal' | 'index',
+  const A extends string,
+  const R extends Readonly<Record<string, readonly string[]>>,
+>(shape: ScriptShape<K, A, R>): RedisScript<K, A, R> {
+  return new RedisScript(PRELUDE, shape);
 }
 
-/** KEYS internal. Returns {'missing'} or {'found', absolute|'', principal|'', frontEnd|'', userAgent|'', now}. */
-export const PRINCIPAL_READ = script(`
-local f = redis.call('HMGET', KEYS[1], 'timeout', 'absolute', 'principal', 'frontEnd', 'userAgent')
-if not f[1] then return {'missing'} end
-return {'found', f[2] or '', f[3] or '', f[4] or '', f[5] or '', tostring(now_ms())}
-`);
+/** The session's principal fields and absolute expiry, with this server's time. */
+export const PRINCIPAL_READ = script({
+  name: 'read the principal',
+  keys: ['internal'],
+  args: [],
+  replies: { found: ['absolute', 'principal', 'frontEnd', 'userAgent', 'now'], missing: [] },
+  body: `
+local f = redis.call('HMGET', internal, 'timeout', 'absolute', 'principal', 'frontEnd', 'userAgent')
+if not f[1] then return reply.missing({}) end
+return reply.found({ absolute = f[2], principal = f[3], frontEnd = f[4], userAgent = f[5], now = tostring(now_ms()) })
+`,
+});
 
-/** KEYS internal. ARGV name|'' (clears), frontEnd, userAgent. 1 when the session exists. */
-export const PRINCIPAL_SET = script(`
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-if ARGV[1] == '' then
-  redis.call('HDEL', KEYS[1], 'principal', 'frontEnd', 'userAgent')
+/** Sets the principal fields, or clears them when `name` is empty; `missing` when the session is gone. */
+export const PRINCIPAL_SET = script({
+  name: 'set the principal',
+  keys: ['internal'],
+  args: ['name', 'frontEnd', 'userAgent'],
+  replies: { set: [], missing: [] },
+  body: `
+if redis.call('EXISTS', internal) == 0 then return reply.missing({}) end
+if name == '' then
+  redis.call('HDEL', internal, 'principal', 'frontEnd', 'userAgent')
 else
-  redis.call('HSET', KEYS[1], 'principal', ARGV[1], 'frontEnd', ARGV[2], 'userAgent', ARGV[3])
+  redis.call('HSET', internal, 'principal', name, 'frontEnd', frontEnd, 'userAgent', userAgent)
 end
-return 1
-`);
+return reply.set({})
+`,
+});
 
-/**
- * KEYS internal. ARGV name. {'stale'} unless the live session names the principal;
- * else {'live', created, timeout, absolute|'', expiresAt, frontEnd, userAgent}.
- */
-export const PRINCIPAL_PEEK = script(`
-local f = redis.call('HMGET', KEYS[1], 'timeout', 'created', 'absolute', 'principal', 'frontEnd', 'userAgent')
-if not f[1] or f[4] ~= ARGV[1] then return {'stale'} end
+/** `stale` unless the live session names the principal `name`; else what a listing shows of it. */
+export const PRINCIPAL_PEEK = script({
+  name: 'list the principal',
+  keys: ['internal'],
+  args: ['name'],
+  replies: {
+    live: ['created', 'timeout', 'absolute', 'expiresAt', 'frontEnd', 'userAgent'],
+    stale: [],
+  },
+  body: `
+local f = redis.call('HMGET', internal, 'timeout', 'created', 'absolute', 'principal', 'frontEnd', 'userAgent')
+if not f[1] or f[4] ~= name then return reply.stale({}) end
 local now = now_ms()
 local absolute = f[3] or ''
-if absolute ~= '' and tonumber(absolute) <= now then return {'stale'} end
-local ttl = redis.call('PTTL', KEYS[1])
-if ttl < 0 then return {'stale'} end
-return {'live', f[2], f[1], absolute, tostring(now + ttl), f[5] or '', f[6] or ''}
-`);
+if absolute ~= '' and tonumber(absolute) <= now then return reply.stale({}) end
+local ttl = redis.call('PTTL', internal)
+if ttl < 0 then return reply.stale({}) end
+return reply.live({ created = f[2], timeout = f[1], absolute = absolute, expiresAt = tostring(now + ttl), frontEnd = f[5], userAgent = f[6] })
+`,
+});
 
 /**
- * KEYS index. ARGV id, lifetimeMs|''. Adds (or refreshes) the entry, scored with
- * this server's time. The key expires only while every entry has a lifetime: an
- * entry without one makes it persistent.
+ * Adds (or refreshes) the entry `id`, scored with this server's time; `lifetimeMs`
+ * empty: none. The key expires only while every entry has a lifetime: an entry
+ * without one makes it persistent.
  */
-export const INDEX_ADD = script(`
-local ttl = redis.call('PTTL', KEYS[1])
-redis.call('ZADD', KEYS[1], now_ms(), ARGV[1])
-if ARGV[2] == '' then
-  redis.call('PERSIST', KEYS[1])
-elseif ttl == -2 or (ttl >= 0 and ttl < tonumber(ARGV[2])) then
-  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+export const INDEX_ADD = script({
+  name: 'index the principal',
+  keys: ['index'],
+  args: ['id', 'lifetimeMs'],
+  replies: { added: [] },
+  body: `
+local ttl = redis.call('PTTL', index)
+redis.call('ZADD', index, now_ms(), id)
+if lifetimeMs == '' then
+  redis.call('PERSIST', index)
+elseif ttl == -2 or (ttl >= 0 and ttl < tonumber(lifetimeMs)) then
+  redis.call('PEXPIRE', index, lifetimeMs)
 end
-return 1
-`);
+return reply.added({})
+`,
+});
 
-/** KEYS index. ARGV graceMs, id, … Removes the given entries older than graceMs. */
-export const INDEX_PRUNE = script(`
-local oldest = now_ms() - tonumber(ARGV[1])
+/** Removes the entries named in REST (ids) that are older than `graceMs`. */
+export const INDEX_PRUNE = script({
+  name: 'clean the principal index',
+  keys: ['index'],
+  args: ['graceMs'],
+  replies: { pruned: ['removed'] },
+  body: `
+local oldest = now_ms() - tonumber(graceMs)
 local removed = 0
-for i = 2, #ARGV do
-  local score = redis.call('ZSCORE', KEYS[1], ARGV[i])
+for i = REST, #ARGV do
+  local score = redis.call('ZSCORE', index, ARGV[i])
   if score and tonumber(score) <= oldest then
-    removed = removed + redis.call('ZREM', KEYS[1], ARGV[i])
+    removed = removed + redis.call('ZREM', index, ARGV[i])
   end
 end
-return removed
-`);
+return reply.pruned({ removed = tostring(removed) })
+`,
+});

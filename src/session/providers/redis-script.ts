@@ -15,7 +15,7 @@
 import { createHash } from 'node:crypto';
 import type { LuaScript, RedisArgument, RedisReply } from '../../redis/index.ts';
 
-/** The keys of one session, by name (built by the provider from the session's hash tag). */
+/** The keys of one session, by name (built by the provider from the session's hash tag); scripts of the principal index name theirs (`index`). */
 export type SessionKeyName = 'data' | 'internal' | 'lock';
 
 /** A reply's states and, for each, the names of its fields in order. */
@@ -26,7 +26,7 @@ export type ScriptReply<R extends ReplyShapes> = {
   [S in keyof R & string]: { readonly state: S } & { readonly [F in R[S][number]]: RedisReply };
 }[keyof R & string];
 
-export interface ScriptShape<K extends SessionKeyName, A extends string, R extends ReplyShapes> {
+export interface ScriptShape<K extends string, A extends string, R extends ReplyShapes> {
   /** What the script is for, in error messages (`load`, `save`). */
   readonly name: string;
   readonly keys: readonly K[];
@@ -36,7 +36,7 @@ export interface ScriptShape<K extends SessionKeyName, A extends string, R exten
   readonly body: string;
 }
 
-export class RedisScript<K extends SessionKeyName, A extends string, R extends ReplyShapes> {
+export class RedisScript<K extends string, A extends string, R extends ReplyShapes> {
   readonly name: string;
   readonly lua: LuaScript;
   readonly #shape: ScriptShape<K, A, R>;
@@ -77,7 +77,7 @@ export class RedisScript<K extends SessionKeyName, A extends string, R extends R
 }
 
 /** The Lua that names the keys, the arguments and the replies of a script. */
-function header(shape: ScriptShape<SessionKeyName, string, ReplyShapes>): string {
+function header(shape: ScriptShape<string, string, ReplyShapes>): string {
   const lines: string[] = [];
   const locals = (names: readonly string[], table: string) => {
     if (names.length > 0)

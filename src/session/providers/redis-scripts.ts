@@ -70,6 +70,13 @@ local function pass_lock(lock, handTo, handTimeoutMs, publish, channel, released
   if publish ~= '' then redis.call(publish, channel, released) end
   return ''
 end
+-- A load's answer: slides the expiry, then the items unless the caller holds this version (\`known\`).
+local function answer_load(s, data, internal, ttl, known)
+  slide_lazily(data, internal, ttl, s.timeout)
+  if known == s.created .. ':' .. s.version then return reply.unchanged(s) end
+  s.items = redis.call('HGETALL', data)
+  return reply.loaded(s)
+end
 local function wake(command, channel, message)
   if command ~= '' then redis.call(command, channel, message or 'released') end
 end
@@ -123,10 +130,7 @@ if not redis.call('SET', lock, stamp, 'NX', 'PX', lockTimeoutMs) then
   end
   redis.call('SET', lock, stamp, 'PX', lockTimeoutMs)
 end
-slide_lazily(data, internal, ttl, s.timeout)
-if known == s.created .. ':' .. s.version then return reply.unchanged(s) end
-s.items = redis.call('HGETALL', data)
-return reply.loaded(s)
+return answer_load(s, data, internal, ttl, known)
 `,
 });
 
@@ -141,10 +145,7 @@ local s = stored(internal)
 if not s then return reply.missing({}) end
 local ttl = ttl_ms(s.timeout, s.absolute, now_ms())
 if ttl <= 0 then return reply.missing({}) end
-slide_lazily(data, internal, ttl, s.timeout)
-if known == s.created .. ':' .. s.version then return reply.unchanged(s) end
-s.items = redis.call('HGETALL', data)
-return reply.loaded(s)
+return answer_load(s, data, internal, ttl, known)
 `,
 });
 
