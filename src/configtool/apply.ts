@@ -98,14 +98,23 @@ export async function testSession(
     env,
     onCheck: (check) => emit({ type: 'check', check: checkView(check) }),
   });
-  emit({
+  emit(testedEvent(report));
+  return report;
+}
+
+/** The summary event of a Test Connection (Redis's or the platform database's). */
+export function testedEvent(report: {
+  readonly ok: boolean;
+  readonly checks: readonly { readonly ok: boolean }[];
+  readonly failure: 'input' | 'check' | null;
+}): ProgressEvent {
+  return {
     type: 'tested',
     ok: report.ok,
     total: report.checks.length,
     failed: report.checks.filter((check) => !check.ok).length,
     failure: report.failure,
-  });
-  return report;
+  };
 }
 
 export interface ApplyOutcome {

@@ -8,6 +8,7 @@ import { dirname } from 'node:path';
 import type { LoadedConfiguration, PlatformDatabaseSettings } from '../../config/index.ts';
 import type { DatabaseCheck, DatabaseTestReport } from '../../platform/index.ts';
 import { databaseSettingsOf, testDatabase } from '../../platform/index.ts';
+import { testedEvent } from '../apply.ts';
 import { applyPlatformDatabase } from '../apply-database.ts';
 import type { Emit } from './apply-session.ts';
 
@@ -20,13 +21,7 @@ function emitCheck(emit: Emit) {
 }
 
 function emitTested(emit: Emit, report: DatabaseTestReport): void {
-  emit({
-    type: 'tested',
-    ok: report.ok,
-    total: report.checks.length,
-    failed: report.checks.filter((check) => !check.ok).length,
-    failure: report.failure,
-  });
+  emit(testedEvent(report));
 }
 
 /** The database `settings` name, with `loaded`'s location for the default SQLite file. */
