@@ -5,10 +5,9 @@ import {
   type DatabaseProviderSettings,
   MAX_TIMER_MS,
   OBJECT,
+  requireAddress,
   resolveOptions,
-  SessionError,
   type SessionStore,
-  typeName,
   wholeNumber,
 } from '../session/index.ts';
 import type { PlatformDatabase } from './platform-database.ts';
@@ -70,14 +69,12 @@ export class DatabaseSessionStore implements SessionStore {
     address: string,
     options: DatabaseSessionStoreOptions = {},
   ): Promise<DatabaseSessionStore> {
-    if (typeof address !== 'string') {
-      // Only the type is named: the value may hold a password (an options object given by mistake).
-      throw new SessionError(
-        'TESSERA_SESSION_OPTIONS',
-        'DatabaseSessionStore.connect() takes the platform database address, a string such as ' +
-          `"sqlite:/var/lib/tessera/platform.db" or "postgres://tessera@db.example.com:5432/tessera"; it received ${typeName(address)}.`,
-      );
-    }
+    requireAddress(
+      'DatabaseSessionStore.connect',
+      'the platform database address, a string such as ' +
+        '"sqlite:/var/lib/tessera/platform.db" or "postgres://tessera@db.example.com:5432/tessera"',
+      address,
+    );
     const {
       maxWaitersPerSession,
       sweepIntervalMs,

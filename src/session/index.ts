@@ -20,6 +20,7 @@ export {
   OBJECT,
   type OptionKind,
   type ResolvedOptions,
+  requireAddress,
   resolveOptions,
   typeName,
   wholeNumber,

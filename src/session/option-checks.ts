@@ -108,6 +108,20 @@ export function typeName(value: unknown): string {
   return Array.isArray(value) ? 'an array' : typeof value;
 }
 
+/**
+ * Refuses a store's address (a connection string, a database address) that is not
+ * a string, naming only its type: the value may hold a password (an options object
+ * given by mistake). `takes` says what `owner` expects, with an example.
+ */
+export function requireAddress(owner: string, takes: string, address: unknown): asserts address is string {
+  if (typeof address !== 'string') {
+    throw new SessionError(
+      'TESSERA_SESSION_OPTIONS',
+      `${owner}() takes ${takes}; it received ${typeName(address)}.`,
+    );
+  }
+}
+
 function fail(owner: string, message: string): never {
   throw new SessionError('TESSERA_SESSION_OPTIONS', `${owner} ${message}`);
 }

@@ -1,6 +1,5 @@
 import type { RedisConnection } from '../redis/index.ts';
-import { SessionError } from './errors.ts';
-import { OBJECT, resolveOptions, typeName } from './option-checks.ts';
+import { OBJECT, requireAddress, resolveOptions } from './option-checks.ts';
 import {
   REDIS_PROVIDER_DEFAULTS,
   REDIS_PROVIDER_KINDS,
@@ -53,14 +52,11 @@ export class RedisSessionStore implements SessionStore {
     connectionString: string,
     options: RedisSessionStoreOptions = {},
   ): Promise<RedisSessionStore> {
-    if (typeof connectionString !== 'string') {
-      // Only the type is named: the value may hold a password (an options object given by mistake).
-      throw new SessionError(
-        'TESSERA_SESSION_OPTIONS',
-        `RedisSessionStore.connect() takes the Redis connection string, a string such as ` +
-          `"redis1:6380,ssl=true,sslHost=redis.example.com"; it received ${typeName(connectionString)}.`,
-      );
-    }
+    requireAddress(
+      'RedisSessionStore.connect',
+      'the Redis connection string, a string such as "redis1:6380,ssl=true,sslHost=redis.example.com"',
+      connectionString,
+    );
     const { env, ...providerOptions } = resolveStoreOptions(options);
     // Loaded on demand: applications on the memory store never load the Redis client or TLS code.
     const { connectRedis, parseConnectionString } = await import('../redis/index.ts');
