@@ -184,8 +184,12 @@ export class ServiceCenter {
     const modules = request.modules === undefined ? [] : moduleNames(request.modules, 'modules');
     const chosen = allModules ? (await this.#database.factory.listModules()).map((m) => m.name) : modules;
     await this.#database.solutions.createSolution(name, chosen);
-    await this.#audit(actor, 'solution.create', name, chosen.length ? `modules: ${chosen.join(', ')}` : null);
-    return this.solution(name);
+    return this.#solutionChanged(
+      actor,
+      'solution.create',
+      name,
+      chosen.length ? modulesDetail(chosen) : null,
+    );
   }
 
   async renameSolution(
@@ -195,8 +199,7 @@ export class ServiceCenter {
   ): Promise<SolutionView> {
     const newName = solutionName(request.name, 'name');
     await this.#database.solutions.renameSolution(name, newName);
-    await this.#audit(actor, 'solution.rename', name, `new name: ${newName}`);
-    return this.solution(newName);
+    return this.#solutionChanged(actor, 'solution.rename', name, `new name: ${newName}`, newName);
   }
 
   async deleteSolution(actor: Actor, name: string): Promise<void> {
@@ -211,8 +214,7 @@ export class ServiceCenter {
   ): Promise<SolutionView> {
     const modules = moduleNames(request.modules, 'modules');
     await this.#database.solutions.addModules(name, modules);
-    await this.#audit(actor, 'solution.add-modules', name, `modules: ${modules.join(', ')}`);
-    return this.solution(name);
+    return this.#solutionChanged(actor, 'solution.add-modules', name, modulesDetail(modules));
   }
 
   async removeModules(
@@ -226,8 +228,7 @@ export class ServiceCenter {
     if (absent !== undefined)
       throw badInput('modules', `the solution ${quoteInput(name)} has no module ${quoteInput(absent)}.`);
     await this.#database.solutions.removeModules(name, modules);
-    await this.#audit(actor, 'solution.remove-modules', name, `modules: ${modules.join(', ')}`);
-    return this.solution(name);
+    return this.#solutionChanged(actor, 'solution.remove-modules', name, modulesDetail(modules));
   }
 
   /** Adds every module of the factory to the solution (the "all modules" solution of step 3). */
@@ -235,8 +236,7 @@ export class ServiceCenter {
     const all = (await this.#database.factory.listModules()).map((m) => m.name);
     if (name === ALL_MODULES_SOLUTION) await this.#database.solutions.ensureAllModules();
     else await this.#database.solutions.addModules(name, all);
-    await this.#audit(actor, 'solution.associate-all-modules', name, `modules: ${all.join(', ')}`);
-    return this.solution(name);
+    return this.#solutionChanged(actor, 'solution.associate-all-modules', name, modulesDetail(all));
   }
 
   /** Apply Settings to the solution's modules; refused while an operation runs on any of them. */
@@ -306,6 +306,18 @@ export class ServiceCenter {
       modules: new Map(modules.map((m) => [m.id, m.name])),
       solutions: new Map(solutions.map((s) => [s.id, s.name])),
     };
+  }
+
+  /** Audits a change of the solution `target` and answers with the solution (`shown`: its name now). */
+  async #solutionChanged(
+    actor: Actor,
+    action: string,
+    target: string,
+    detail: string | null,
+    shown = target,
+  ): Promise<SolutionView> {
+    await this.#audit(actor, action, target, detail);
+    return this.solution(shown);
   }
 
   async #audit(actor: Actor, action: string, target: string, detail: string | null): Promise<void> {
@@ -401,4 +413,9 @@ function optionalBoolean(value: unknown, field: string): boolean {
   if (value === undefined) return false;
   if (typeof value !== 'boolean') throw badInput(field, 'true or false.');
   return value;
+}
+
+/** The modules of a solution change, as the audit log shows them. */
+function modulesDetail(modules: readonly string[]): string {
+  return `modules: ${modules.join(', ')}`;
 }
