@@ -85,23 +85,25 @@ interface Step {
   readonly run: (context: Context) => Promise<string>;
 }
 
-const SQLITE_STEPS: readonly Step[] = [
-  { name: 'file reachable', run: sqliteFile },
-  { name: 'version', run: sqliteVersion },
+/** The steps after the engine's own ones: the same SQL checks on both engines. */
+const SCHEMA_STEPS: readonly Step[] = [
   { name: 'create tables', run: createTables },
   { name: 'migrations', run: migrationsState },
   { name: 'write, read, delete', run: writeReadDelete },
   { name: 'latency', run: latency },
 ];
 
+const SQLITE_STEPS: readonly Step[] = [
+  { name: 'file reachable', run: sqliteFile },
+  { name: 'version', run: sqliteVersion },
+  ...SCHEMA_STEPS,
+];
+
 const POSTGRES_STEPS: readonly Step[] = [
   { name: 'host reachable', run: hostReachable },
   { name: 'authentication', run: authenticate },
   { name: 'version', run: postgresVersion },
-  { name: 'create tables', run: createTables },
-  { name: 'migrations', run: migrationsState },
-  { name: 'write, read, delete', run: writeReadDelete },
-  { name: 'latency', run: latency },
+  ...SCHEMA_STEPS,
 ];
 
 /** Runs every check on the database `settings` name, stopping at the first failure. */
