@@ -40,6 +40,18 @@ function common(command: Command): Command {
   return command.option('--config <path>', CONFIG_HELP).option('--json', 'print JSON for scripts');
 }
 
+/** The action of a `user <name>` command: `body` on the platform database, then exit 0. */
+function userAction<O extends CommonOptions>(
+  body: (database: PlatformDatabase, name: string, options: O) => Promise<void>,
+): (name: string, options: O) => Promise<void> {
+  return action(async (name: string, options: O) =>
+    withServiceCenter(options, async (_service, database) => {
+      await body(database, name, options);
+      return EXIT_CODES.ok;
+    }),
+  );
+}
+
 /** Who runs the command, as the audit log records it. */
 function commandActor(): Actor {
   let user = 'unknown';
@@ -304,38 +316,29 @@ function registerUserCommands(program: Command): void {
     .description('add a user; prints the generated password once')
     .option('--role <role>', `${SERVICE_CENTER_ROLES.join(' or ')}`, 'viewer')
     .action(
-      action(async (name: string, options: CommonOptions & { role: string }) =>
-        withServiceCenter(options, async (_service, database) => {
-          const password = await addUser(database, commandActor(), { name, role: options.role });
-          print(
-            options,
-            { name, role: options.role, password },
-            `User ${name} (${options.role}) added. Password, shown once: ${password}`,
-          );
-          return EXIT_CODES.ok;
-        }),
-      ),
+      userAction(async (database, name, options: CommonOptions & { role: string }) => {
+        const password = await addUser(database, commandActor(), { name, role: options.role });
+        print(
+          options,
+          { name, role: options.role, password },
+          `User ${name} (${options.role}) added. Password, shown once: ${password}`,
+        );
+      }),
     );
   common(user.command('reset-password <name>'))
     .description('give a user a new generated password; prints it once')
     .action(
-      action(async (name: string, options: CommonOptions) =>
-        withServiceCenter(options, async (_service, database) => {
-          const password = await resetPassword(database, commandActor(), { name });
-          print(options, { name, password }, `New password for ${name}, shown once: ${password}`);
-          return EXIT_CODES.ok;
-        }),
-      ),
+      userAction(async (database, name, options: CommonOptions) => {
+        const password = await resetPassword(database, commandActor(), { name });
+        print(options, { name, password }, `New password for ${name}, shown once: ${password}`);
+      }),
     );
   common(user.command('remove <name>'))
     .description('remove a user (their sessions end at their next request)')
     .action(
-      action(async (name: string, options: CommonOptions) =>
-        withServiceCenter(options, async (_service, database) => {
-          await removeUser(database, commandActor(), name);
-          print(options, { name, removed: true }, `User ${name} removed.`);
-          return EXIT_CODES.ok;
-        }),
-      ),
+      userAction(async (database, name, options: CommonOptions) => {
+        await removeUser(database, commandActor(), name);
+        print(options, { name, removed: true }, `User ${name} removed.`);
+      }),
     );
 }
