@@ -163,3 +163,13 @@ export function isUniqueViolation(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
 }
+
+/** Runs a write that names a `what` `name`; a unique violation becomes `conflict` (TESSERA_PLATFORM_CONFLICT). */
+export async function unlessNameTaken<T>(what: string, name: string, write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (error) {
+    if (isUniqueViolation(error)) throw conflict(what, name, error);
+    throw error;
+  }
+}

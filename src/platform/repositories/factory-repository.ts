@@ -7,7 +7,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import { conflict, isUniqueViolation, notFound, packageIntegrity } from '../errors.ts';
+import { notFound, packageIntegrity, unlessNameTaken } from '../errors.ts';
 import type { PlatformSchema } from '../schema.ts';
 
 export const PACKAGE_CHUNK_BYTES = 1024 * 1024;
@@ -57,17 +57,14 @@ export class FactoryRepository {
   /** Adds a module to an application (created when needed). */
   async createModule(name: string, application: string = name): Promise<number> {
     const applicationId = await this.ensureApplication(application);
-    try {
-      const row = await this.#db
+    const row = await unlessNameTaken('module', name, () =>
+      this.#db
         .insertInto('modules')
         .values({ name, application_id: applicationId, running_version_id: null, created_at_ms: Date.now() })
         .returning('id')
-        .executeTakeFirstOrThrow();
-      return row.id;
-    } catch (error) {
-      if (isUniqueViolation(error)) throw conflict('module', name, error);
-      throw error;
-    }
+        .executeTakeFirstOrThrow(),
+    );
+    return row.id;
   }
 
   async listModules(): Promise<ModuleRecord[]> {

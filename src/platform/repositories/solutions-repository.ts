@@ -4,7 +4,7 @@
  * every module of the factory at the time it is asked for.
  */
 import type { Kysely } from 'kysely';
-import { conflict, isUniqueViolation, notFound } from '../errors.ts';
+import { notFound, unlessNameTaken } from '../errors.ts';
 import type { PlatformSchema } from '../schema.ts';
 
 export const ALL_MODULES_SOLUTION = 'All modules';
@@ -25,19 +25,13 @@ export class SolutionsRepository {
 
   async createSolution(name: string, moduleNames: readonly string[] = []): Promise<number> {
     return this.#db.transaction().execute(async (trx) => {
-      let id: number;
-      try {
-        id = (
-          await trx
-            .insertInto('solutions')
-            .values({ name, created_at_ms: Date.now() })
-            .returning('id')
-            .executeTakeFirstOrThrow()
-        ).id;
-      } catch (error) {
-        if (isUniqueViolation(error)) throw conflict('solution', name, error);
-        throw error;
-      }
+      const { id } = await unlessNameTaken('solution', name, () =>
+        trx
+          .insertInto('solutions')
+          .values({ name, created_at_ms: Date.now() })
+          .returning('id')
+          .executeTakeFirstOrThrow(),
+      );
       await new SolutionsRepository(trx).#associate(id, moduleNames);
       return id;
     });
@@ -99,12 +93,9 @@ export class SolutionsRepository {
 
   async renameSolution(name: string, newName: string): Promise<void> {
     const id = await this.#solutionId(name);
-    try {
-      await this.#db.updateTable('solutions').set({ name: newName }).where('id', '=', id).execute();
-    } catch (error) {
-      if (isUniqueViolation(error)) throw conflict('solution', newName, error);
-      throw error;
-    }
+    await unlessNameTaken('solution', newName, () =>
+      this.#db.updateTable('solutions').set({ name: newName }).where('id', '=', id).execute(),
+    );
   }
 
   async deleteSolution(name: string): Promise<void> {

@@ -5,7 +5,7 @@
  */
 import { randomBytes, type ScryptOptions, scrypt, timingSafeEqual } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import { conflict, isUniqueViolation, notFound } from '../errors.ts';
+import { notFound, unlessNameTaken } from '../errors.ts';
 import type { PlatformSchema, UserRole } from '../schema.ts';
 
 /** scrypt cost: N=2^15, r=8, p=1 (about 32 MiB and 50-100 ms per hash), a 64-byte key. */
@@ -35,17 +35,14 @@ export class UsersRepository {
 
   async createUser(name: string, password: string, role: UserRole): Promise<number> {
     const passwordHash = await hashPassword(password);
-    try {
-      const row = await this.#db
+    const row = await unlessNameTaken('user', name, () =>
+      this.#db
         .insertInto('users')
         .values({ name, password_hash: passwordHash, role, created_at_ms: Date.now() })
         .returning('id')
-        .executeTakeFirstOrThrow();
-      return row.id;
-    } catch (error) {
-      if (isUniqueViolation(error)) throw conflict('user', name, error);
-      throw error;
-    }
+        .executeTakeFirstOrThrow(),
+    );
+    return row.id;
   }
 
   /** The user when `password` is theirs, else `null` (an unknown name costs a hash too). */
