@@ -3,26 +3,20 @@ import {
   DATABASE_PROVIDER_KINDS,
   DatabaseProvider,
   type DatabaseProviderSettings,
-  MAX_TIMER_MS,
   OBJECT,
   requireAddress,
   resolveOptions,
   type SessionStore,
-  wholeNumber,
 } from '../session/index.ts';
 import type { PlatformDatabase } from './platform-database.ts';
-import { PLATFORM_DATABASE_DEFAULTS, type PlatformDatabaseOptions } from './platform-database-options.ts';
+import {
+  PLATFORM_DATABASE_DEFAULTS,
+  PLATFORM_DATABASE_KINDS,
+  type PlatformDatabaseOptions,
+} from './platform-database-options.ts';
 
 /** Options of `DatabaseSessionStore.connect`; an absent or `undefined` one takes its default. */
 export interface DatabaseSessionStoreOptions extends DatabaseProviderSettings, PlatformDatabaseOptions {}
-
-const PLATFORM_DATABASE_KINDS = {
-  busyTimeoutMs: wholeNumber(0, MAX_TIMER_MS, ' of milliseconds'),
-  connectTimeoutMs: wholeNumber(1, MAX_TIMER_MS, ' of milliseconds'),
-  statementTimeoutMs: wholeNumber(1, MAX_TIMER_MS, ' of milliseconds'),
-  poolSize: wholeNumber(1, 10_000, ''),
-  env: OBJECT,
-} as const;
 
 /** `DatabaseSessionStore.connect`'s options checked and frozen (`TESSERA_SESSION_OPTIONS`), before any connection. */
 function resolveStoreOptions(options: DatabaseSessionStoreOptions | undefined) {
@@ -33,7 +27,7 @@ function resolveStoreOptions(options: DatabaseSessionStoreOptions | undefined) {
       ...PLATFORM_DATABASE_DEFAULTS,
       env: process.env as Readonly<Record<string, string | undefined>>,
     },
-    { ...DATABASE_PROVIDER_KINDS, ...PLATFORM_DATABASE_KINDS },
+    { ...DATABASE_PROVIDER_KINDS, ...PLATFORM_DATABASE_KINDS, env: OBJECT },
     options,
   );
 }

@@ -33,6 +33,30 @@ export const FUNCTION: OptionKind = { kind: 'function' };
 /** Checked elsewhere (by the layer that owns it). */
 export const ANY: OptionKind = { kind: 'any' };
 
+/** One option: its default and what it accepts. */
+export interface OptionSpec<V = unknown> {
+  readonly default: V;
+  readonly kind: OptionKind;
+}
+
+/** The defaults and the kinds of a table of option descriptions. */
+export function optionTable<const T extends Record<string, OptionSpec>>(
+  specs: T,
+): {
+  readonly defaults: { readonly [K in keyof T]: T[K]['default'] };
+  readonly kinds: { readonly [K in keyof T]: OptionKind };
+} {
+  const entries = Object.entries(specs);
+  return {
+    defaults: Object.fromEntries(entries.map(([name, spec]) => [name, spec.default])) as {
+      readonly [K in keyof T]: T[K]['default'];
+    },
+    kinds: Object.fromEntries(entries.map(([name, spec]) => [name, spec.kind])) as {
+      readonly [K in keyof T]: OptionKind;
+    },
+  };
+}
+
 /**
  * `options` over `defaults`, checked against `kinds`, frozen. `owner` names the
  * object in messages (`MemorySessionStore`).

@@ -17,7 +17,7 @@ import { createHash } from 'node:crypto';
 import { hasErrorCode } from '../../errors.ts';
 import { outcomeUnknown, SessionError, storeUnavailable } from '../errors.ts';
 import { LockWaiters, type ReleaseKind } from '../lock-waiters.ts';
-import { type ResolvedOptions, resolveOptions, wholeNumber } from '../option-checks.ts';
+import { optionTable, type ResolvedOptions, resolveOptions, wholeNumber } from '../option-checks.ts';
 import { PendingReleases } from '../pending-releases.ts';
 import { lastAccessAtMs } from '../principal.ts';
 import type { SessionDatabase, SqlQuery, SqlRow, SqlValue } from '../session-database.ts';
@@ -38,7 +38,7 @@ import type {
   StoredSession,
 } from '../session-provider.ts';
 import { type SessionStatements, sessionStatements } from './database-statements.ts';
-import { optionTable, SHARED_PROVIDER_OPTIONS, type SharedProviderOptions } from './provider-options.ts';
+import { SHARED_PROVIDER_OPTIONS, type SharedProviderOptions } from './provider-options.ts';
 
 /** Options of the Database provider; an absent or `undefined` one takes its default. */
 export interface DatabaseProviderOptions

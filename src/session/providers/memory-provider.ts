@@ -7,7 +7,13 @@
  */
 import { SessionError } from '../errors.ts';
 import { LockWaiters } from '../lock-waiters.ts';
-import { FUNCTION, type ResolvedOptions, resolveOptions, wholeNumber } from '../option-checks.ts';
+import {
+  FUNCTION,
+  optionTable,
+  type ResolvedOptions,
+  resolveOptions,
+  wholeNumber,
+} from '../option-checks.ts';
 import { lastAccessAtMs } from '../principal.ts';
 import { emitSessionEvent } from '../session-events.ts';
 import { itemBytes, itemsBytes } from '../session-items.ts';
@@ -27,7 +33,7 @@ import type {
   SessionProvider,
   StoredSession,
 } from '../session-provider.ts';
-import { optionTable, SHARED_PROVIDER_OPTIONS, type SharedProviderOptions } from './provider-options.ts';
+import { SHARED_PROVIDER_OPTIONS, type SharedProviderOptions } from './provider-options.ts';
 
 /** Options of the memory provider (and `MemorySessionStore`); an absent or `undefined` one takes its default. */
 export interface MemoryProviderOptions

@@ -1,16 +1,9 @@
 /**
  * The options more than one session provider takes, each described once (its
- * default and what it accepts), and `optionTable`, which turns a provider's
- * descriptions into the defaults and kinds `resolveOptions` checks against.
+ * default and what it accepts, for `optionTable`).
  */
 import { DEFAULT_MAX_WAITERS_PER_SESSION } from '../lock-waiters.ts';
-import { MAX_TIMER_MS, type OptionKind, wholeNumber } from '../option-checks.ts';
-
-/** One option: its default and what it accepts. */
-export interface OptionSpec<V = unknown> {
-  readonly default: V;
-  readonly kind: OptionKind;
-}
+import { MAX_TIMER_MS, type OptionSpec, wholeNumber } from '../option-checks.ts';
 
 /** The options more than one provider takes; each provider's options pick the ones it takes. */
 export interface SharedProviderOptions {
@@ -35,21 +28,3 @@ export const SHARED_PROVIDER_OPTIONS = {
   /** How long `close()` may spend releasing locks an outage kept from being released. */
   closeTimeoutMs: { default: 5000, kind: wholeNumber(0, MAX_TIMER_MS, ' of milliseconds') },
 } as const satisfies Record<string, OptionSpec>;
-
-/** The defaults and the kinds of a table of option descriptions. */
-export function optionTable<const T extends Record<string, OptionSpec>>(
-  specs: T,
-): {
-  readonly defaults: { readonly [K in keyof T]: T[K]['default'] };
-  readonly kinds: { readonly [K in keyof T]: OptionKind };
-} {
-  const entries = Object.entries(specs);
-  return {
-    defaults: Object.fromEntries(entries.map(([name, spec]) => [name, spec.default])) as {
-      readonly [K in keyof T]: T[K]['default'];
-    },
-    kinds: Object.fromEntries(entries.map(([name, spec]) => [name, spec.kind])) as {
-      readonly [K in keyof T]: OptionKind;
-    },
-  };
-}

@@ -18,6 +18,7 @@ import { type HandOver, type HandOverTarget, LockWaiters } from '../lock-waiters
 import {
   BOOLEAN,
   MAX_TIMER_MS,
+  optionTable,
   type ResolvedOptions,
   resolveOptions,
   wholeNumber,
@@ -38,7 +39,7 @@ import type {
   SessionProvider,
   StoredSession,
 } from '../session-provider.ts';
-import { optionTable, SHARED_PROVIDER_OPTIONS, type SharedProviderOptions } from './provider-options.ts';
+import { SHARED_PROVIDER_OPTIONS, type SharedProviderOptions } from './provider-options.ts';
 import { RedisPrincipalIndex, STALE_GRACE_MS } from './redis-principal-index.ts';
 import { pairs, type RedisScript, type ScriptReply, type SessionKeyName, text } from './redis-script.ts';
 import * as scripts from './redis-scripts.ts';
