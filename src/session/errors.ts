@@ -54,6 +54,16 @@ export function storeUnavailable(provider: string, operation: string, cause: unk
 }
 
 /**
+ * Whether a store call changes the session: a write whose answer is lost has an
+ * unknown outcome (`outcomeUnknown`); a read's is only unavailable.
+ */
+export interface Effect {
+  readonly writes: boolean;
+}
+export const READS: Effect = { writes: false };
+export const WRITES: Effect = { writes: true };
+
+/**
  * A write that was sent but never answered (timeout, connection cut mid-reply) as
  * `OUTCOME_UNKNOWN`: the store may have applied it, or may still. Retrying the
  * request blindly could apply its change twice.

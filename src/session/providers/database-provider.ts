@@ -15,7 +15,7 @@
  */
 import { createHash } from 'node:crypto';
 import { hasErrorCode } from '../../errors.ts';
-import { outcomeUnknown, SessionError, storeUnavailable } from '../errors.ts';
+import { type Effect, outcomeUnknown, READS, SessionError, storeUnavailable, WRITES } from '../errors.ts';
 import { LockWaiters, type ReleaseKind } from '../lock-waiters.ts';
 import { optionTable, type ResolvedOptions, resolveOptions, wholeNumber } from '../option-checks.ts';
 import { PendingReleases } from '../pending-releases.ts';
@@ -64,13 +64,6 @@ const DATABASE_PROVIDER_OPTIONS = optionTable({
 export const DATABASE_PROVIDER_DEFAULTS =
   DATABASE_PROVIDER_OPTIONS.defaults satisfies DatabaseProviderSettings;
 export const DATABASE_PROVIDER_KINDS = DATABASE_PROVIDER_OPTIONS.kinds;
-
-/** Whether a call changes the session: a write whose answer is lost has an unknown outcome. */
-interface Effect {
-  readonly writes: boolean;
-}
-const READS: Effect = { writes: false };
-const WRITES: Effect = { writes: true };
 
 /** A lock found gone between a load that saw it and the probe: load again, at most this often. */
 const LOAD_ATTEMPTS = 3;

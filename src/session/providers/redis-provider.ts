@@ -13,7 +13,7 @@ import { hasErrorCode } from '../../errors.ts';
 // From errors.ts, not the layer's index: the memory store must not load the Redis client.
 import { isRedisUnavailable } from '../../redis/errors.ts';
 import type { RedisArgument, RedisConnection, RedisReply } from '../../redis/index.ts';
-import { outcomeUnknown, SessionError, storeUnavailable } from '../errors.ts';
+import { type Effect, outcomeUnknown, READS, SessionError, storeUnavailable, WRITES } from '../errors.ts';
 import { type HandOver, type HandOverTarget, LockWaiters } from '../lock-waiters.ts';
 import {
   BOOLEAN,
@@ -81,13 +81,6 @@ export const REDIS_PROVIDER_KINDS = REDIS_PROVIDER_OPTIONS.kinds;
  * waiters of other servers get their turn.
  */
 const MAX_HAND_OVERS = 8;
-
-/** Whether a call changes the session: a write whose answer is lost has an unknown outcome. */
-interface Effect {
-  readonly writes: boolean;
-}
-const READS: Effect = { writes: false };
-const WRITES: Effect = { writes: true };
 
 /** The keys and channel of one session, all with the hash tag `{app_id}`. */
 function keysOf(key: SessionKey) {
