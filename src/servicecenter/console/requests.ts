@@ -105,8 +105,14 @@ export function describeError(error: unknown): {
   }
   if (hasErrorCode(error, { prefix: 'TESSERA_' })) {
     const { code, message } = error as TesseraError;
-    const status =
-      code === 'TESSERA_PLATFORM_NOT_FOUND' ? 404 : code === 'TESSERA_PLATFORM_CONFLICT' ? 409 : 503;
+    // A module package that does not validate is bad input; its message names the fix.
+    const status = code.startsWith('TESSERA_MODULE_')
+      ? 400
+      : code === 'TESSERA_PLATFORM_NOT_FOUND'
+        ? 404
+        : code === 'TESSERA_PLATFORM_CONFLICT'
+          ? 409
+          : 503;
     return { status, body: { code, message } };
   }
   const fastifyError = error as { statusCode?: number; code?: string; message?: string };
