@@ -101,6 +101,13 @@ describe('publishing a module through the Service Center API', () => {
     assert.equal(asText.json.field, 'body');
     assert.match(String(asText.json.message), /application\/gzip/);
 
+    // Only the package's route takes up to 200 MB; every other route refuses more than 64 KB, saying so.
+    const large = await api(harness.url, admin, 'POST', '/servicecenter/api/solutions', {
+      name: 'x'.repeat(70 * 1024),
+    });
+    assert.equal(large.status, 413, large.text);
+    assert.match(String(large.json.message), /over the size limit/);
+
     assert.equal(await shopVersions(), before);
     assert.deepEqual(await uploadsLeft(), []);
   });

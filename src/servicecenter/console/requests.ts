@@ -116,6 +116,16 @@ export function describeError(error: unknown): {
     return { status, body: { code, message } };
   }
   const fastifyError = error as { statusCode?: number; code?: string; message?: string };
+  if (fastifyError.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
+    return {
+      status: 413,
+      body: {
+        code: 'TESSERA_SERVICECENTER_INPUT',
+        message:
+          'body: the request body is over the size limit (64 KB; a module package for POST /servicecenter/api/modules, 200 MB). Send less.',
+        field: 'body',
+      },
+    };
   if (
     typeof fastifyError.statusCode === 'number' &&
     fastifyError.statusCode >= 400 &&
