@@ -71,10 +71,19 @@ export async function startFrontendServer(options: FrontendServerOptions = {}): 
     ...(options.drainTimeoutMs !== undefined ? { drainTimeoutMs: options.drainTimeoutMs } : {}),
   });
   let state: 'starting' | 'ready' | 'draining' | 'stopped' = 'starting';
-  const fingerprint = farmFingerprint(loaded.configuration, {
-    tls: usesSsl(loaded.configuration) ? TlsMaterial.fromEnvironment(env).report() : null,
-    version: packageVersion(),
-  });
+  const fingerprintOf = (configuration: ServerConfiguration) =>
+    farmFingerprint(configuration, {
+      tls: usesSsl(configuration) ? TlsMaterial.fromEnvironment(env).report() : null,
+      version: packageVersion(),
+    });
+  let fingerprint = fingerprintOf(loaded.configuration);
+  // `tessera config apply` on this server while it runs: the farm sees the settings it
+  // applied (and the modules whose artifacts are older have settings pending).
+  const refreshFingerprint = async () => {
+    const { configuration } = await readConfiguration(location);
+    if ((configuration.applied?.revision ?? 0) !== fingerprint.revision)
+      fingerprint = fingerprintOf(configuration);
+  };
   let firstAdministrator: FrontendServer['firstAdministrator'] = null;
   const addressOf = (port: number) =>
     `http://${settings.host.includes(':') ? `[${settings.host}]` : settings.host}:${port}/`;
@@ -106,8 +115,9 @@ export async function startFrontendServer(options: FrontendServerOptions = {}): 
       settingsFingerprint: fingerprint,
     });
     heartbeat = setInterval(() => {
-      database.frontends
-        .heartbeat(settings.name, state, fingerprint)
+      refreshFingerprint()
+        .catch((error: unknown) => log.warn({ err: error }, 'the server configuration cannot be read'))
+        .then(() => database.frontends.heartbeat(settings.name, state, fingerprint))
         .catch((error: unknown) => log.warn({ err: error }, 'heartbeat failed'));
     }, FRONTEND_SERVER_DEFAULTS.heartbeatMs);
     await agent.start();

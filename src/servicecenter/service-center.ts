@@ -13,6 +13,7 @@ import { badInput, emptySolution, noFrontend, operationRunning } from './errors.
 import { type FactoryView, factoryView } from './factory-view.ts';
 import { type FarmView, type FrontendNotes, farmView } from './farm-view.ts';
 import { isOpen, type NameLookup, type OperationView, operationView } from './operation-view.ts';
+import { OperationsService, type PublishStarted } from './operations-service.ts';
 
 /** Who asks for a change, and from where (an address, or `command line on <host>`). */
 export interface Actor {
@@ -28,6 +29,8 @@ export interface OperationStarter {
     readonly modules: readonly string[];
     readonly requestedBy: string;
   }): Promise<number>;
+  /** Validates the module package at `source` (a folder or a `.tgz`), stores it as the running version and deploys it. */
+  publish(source: string, options: { readonly requestedBy: string }): Promise<PublishStarted>;
 }
 
 export interface SolutionView {
@@ -239,6 +242,30 @@ export class ServiceCenter {
     return this.#solutionChanged(actor, 'solution.associate-all-modules', name, modulesDetail(all));
   }
 
+  /**
+   * Publishes the module package at `source` (a `.tgz` or a folder): validated
+   * (a bad one throws its `TESSERA_MODULE_*` error and nothing is stored), stored as
+   * the module's next version, made its running version, and deployed to the
+   * front-end servers that are up.
+   */
+  async publishModule(
+    actor: Actor,
+    source: string,
+  ): Promise<{ readonly operationId: number; readonly module: string; readonly version: number }> {
+    const started = await this.#starter.publish(source, { requestedBy: actor.user });
+    await this.#audit(
+      actor,
+      'module.publish',
+      started.module,
+      `operation ${started.operationId}; version ${started.version}`,
+    );
+    this.#log?.info(
+      { operation: started.operationId, module: started.module, version: started.version, user: actor.user },
+      'module published',
+    );
+    return { operationId: started.operationId, module: started.module, version: started.version };
+  }
+
   /** Apply Settings to the solution's modules; refused while an operation runs on any of them. */
   applySettings(actor: Actor, name: string): Promise<OperationView> {
     return this.#startOperation(actor, name, 'apply-settings');
@@ -333,9 +360,10 @@ export class ServiceCenter {
 
 /**
  * The part of the front-end servers' operations service (`OperationsService`) that
- * starts Apply Settings and Republish for a list of modules.
+ * publishes a module and starts Apply Settings and Republish for a list of modules.
  */
 export interface ModuleOperations {
+  publishModule(source: string, options: { readonly requestedBy: string }): Promise<PublishStarted>;
   applySettings(
     moduleNames: readonly string[],
     options: { readonly requestedBy: string },
@@ -365,12 +393,14 @@ export function operationsStarter(
       await database.operations.attachSolution(operationId, request.solutionId);
       return operationId;
     },
+    publish: (source, options) => operations.publishModule(source, options),
   };
 }
 
 /**
  * The starter used when no operations service is given (tests of this layer): records the operation, pending on every registered front-end that is
- * not stopped for each module; the front-ends take their pending targets.
+ * not stopped for each module; the front-ends take their pending targets. Publishing
+ * goes through the operations service, which validates and stores the package.
  */
 function recordingStarter(database: PlatformDatabase): OperationStarter {
   return {
@@ -384,6 +414,7 @@ function recordingStarter(database: PlatformDatabase): OperationStarter {
         targets: frontends.flatMap((fe) => modules.map((m) => ({ frontendId: fe.id, moduleId: m.id }))),
       });
     },
+    publish: (source, options) => new OperationsService(database).publishModule(source, options),
   };
 }
 

@@ -3,9 +3,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { CONFIG_ERROR_CODES } from '../../src/config/index.ts';
+import { FRONTEND_ERROR_CODES } from '../../src/frontend/index.ts';
 import { MODULE_ERROR_CODES } from '../../src/modules/index.ts';
 import { PLATFORM_ERROR_CODES } from '../../src/platform/index.ts';
 import { REDIS_ERROR_CODES } from '../../src/redis/index.ts';
+import { SERVICE_CENTER_ERROR_CODES } from '../../src/servicecenter/index.ts';
 import { SESSION_ERROR_CODES } from '../../src/session/index.ts';
 import { TLS_ERROR_CODES } from '../../src/tls/index.ts';
 
@@ -22,6 +24,8 @@ const LISTS = [
   ['CONFIG_ERROR_CODES', CONFIG_ERROR_CODES, 16],
   ['PLATFORM_ERROR_CODES', PLATFORM_ERROR_CODES, 15],
   ['MODULE_ERROR_CODES', MODULE_ERROR_CODES, 16],
+  ['FRONTEND_ERROR_CODES', FRONTEND_ERROR_CODES, 3],
+  ['SERVICE_CENTER_ERROR_CODES', SERVICE_CENTER_ERROR_CODES, 11],
 ] as const;
 
 const declared: readonly string[] = LISTS.flatMap(([, codes]) => codes);

@@ -74,9 +74,13 @@ export interface Outcome {
   readonly stderr: string;
 }
 
-/** Runs `tessera …` with `configPath` as its server configuration. */
-export async function runTessera(configPath: string, args: readonly string[]): Promise<Outcome> {
-  const child = tessera(args, { TESSERA_CONFIG: configPath });
+/** Runs `tessera …` with `configPath` as its server configuration (and `env`, e.g. the `SERedis_*` variables). */
+export async function runTessera(
+  configPath: string,
+  args: readonly string[],
+  env: Readonly<Record<string, string>> = {},
+): Promise<Outcome> {
+  const child = tessera(args, { ...env, TESSERA_CONFIG: configPath });
   let stdout = '';
   let stderr = '';
   child.stdout?.on('data', (chunk: Buffer) => {

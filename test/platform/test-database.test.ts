@@ -91,7 +91,7 @@ for (const engine of ENGINES) {
       await (await PlatformDatabase.open(target.url)).close();
       const report = await testDatabase(parseDatabaseUrl(target.url), { env: NO_PGPASSWORD });
       assert.equal(report.ok, true, report.problem ?? '');
-      assert.deepEqual(report.migrations, { state: 'current', count: 2 });
+      assert.deepEqual(report.migrations, { state: 'current', count: 3 });
       assert.match(report.checks.find((c) => c.name === 'write, read, delete')!.detail, /sessions table/);
       assert.equal(await sessionRows(target.url), 0);
     });

@@ -50,6 +50,7 @@ describe('Service Center: no route without login', () => {
     for (const path of [
       '/servicecenter/factory/solutions',
       '/servicecenter/api/solutions',
+      '/servicecenter/api/modules',
       '/servicecenter/monitoring/frontends',
     ])
       assert.ok(

@@ -5,8 +5,13 @@
  * matched route; these routes only say they are API routes (`api`), and the login
  * route that it is `public`.
  */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { MODULE_PACKAGE_DEFAULTS, ModuleError } from '../../modules/index.ts';
 import type { UserRecord } from '../../platform/index.ts';
+import { badInput } from '../errors.ts';
 import type { Actor, ServiceCenter } from '../service-center.ts';
 import { jsonBody, operationId, type SessionItems, solutionParam } from './requests.ts';
 import { SERVICE_CENTER_BASE } from './routes.ts';
@@ -32,6 +37,37 @@ export function registerApiRoutes(app: FastifyInstance, deps: ApiDependencies): 
     return reply.code(204).send();
   });
   app.get(`${base}/api/factory`, api, async () => service.factory());
+  // Publish a module: the `.tgz` as the raw body (application/gzip or application/octet-stream).
+  app.post(
+    `${base}/api/modules`,
+    { config: { api: true }, bodyLimit: MODULE_PACKAGE_DEFAULTS.maxBytes },
+    async (request, reply) => {
+      const body = request.body;
+      if (!Buffer.isBuffer(body) || body.length === 0)
+        throw badInput(
+          'body',
+          "send the module's .tgz as the request body (Content-Type: application/gzip), e.g. made by npm pack.",
+        );
+      const folder = await mkdtemp(join(tmpdir(), 'tessera-upload-'));
+      let started: Awaited<ReturnType<ServiceCenter['publishModule']>>;
+      try {
+        const file = join(folder, 'uploaded-module.tgz');
+        await writeFile(file, body, { mode: 0o600 });
+        try {
+          started = await service.publishModule(actor(request), file);
+        } catch (error) {
+          // The message names the file at fault: call it what the caller sent, not where it was kept.
+          if (error instanceof ModuleError)
+            throw new ModuleError(error.code, error.message.replaceAll(file, 'the uploaded package'));
+          throw error;
+        }
+      } finally {
+        // Removed before answering, whether the package was good or not.
+        await rm(folder, { recursive: true, force: true });
+      }
+      return reply.code(202).send(started);
+    },
+  );
   app.get(`${base}/api/solutions`, api, async () => ({ solutions: await service.solutions() }));
   app.post(`${base}/api/solutions`, api, async (request, reply) => {
     const body = jsonBody(request.body);

@@ -125,6 +125,12 @@ export function createServiceCenterListener(options: ServiceCenterListenerOption
       done(null, form);
     },
   );
+  // A module package, published through `POST /servicecenter/api/modules` (that route raises the size limit).
+  app.addContentTypeParser(
+    ['application/gzip', 'application/octet-stream'],
+    { parseAs: 'buffer' },
+    (_request, body, done) => done(null, body),
+  );
   app.register(fastifySession, {
     store: options.store,
     appKey: 'servicecenter',
@@ -156,19 +162,33 @@ export function createServiceCenterListener(options: ServiceCenterListenerOption
   });
 
   // Every change: the role, the CSRF token and the origin, on the matched route's method.
-  app.addHook('preHandler', async (request) => {
-    const method = request.routeOptions.method;
-    const isChange = typeof method === 'string' && !CHANGE_FREE_METHODS.has(method);
-    if (!isChange) return;
+  // Decided before the body is read when the token comes in the header (the API, and
+  // module packages of up to 200 MB); a form's `_csrf` field is read after parsing.
+  const checked = new WeakSet<FastifyRequest>();
+  function checkChange(request: FastifyRequest, formToken: unknown): void {
     refuseCrossSite(request);
     if (request.routeOptions.config.public === true) return;
     const user = request.serviceCenterUser!;
     const session = request.session as unknown as SessionItems;
-    const body = request.body as Record<string, unknown> | undefined;
     const given =
-      headerValue(request.headers[CSRF_HEADER]) ?? (typeof body?._csrf === 'string' ? body._csrf : undefined);
+      headerValue(request.headers[CSRF_HEADER]) ?? (typeof formToken === 'string' ? formToken : undefined);
     if (session.csrf === undefined || !sameSecret(given, session.csrf)) throw csrfRefused();
     if (!mayChange(user.role)) throw forbidden(user.name);
+    checked.add(request);
+  }
+  const isChange = (request: FastifyRequest) => {
+    const method = request.routeOptions.method;
+    return typeof method === 'string' && !CHANGE_FREE_METHODS.has(method);
+  };
+  app.addHook('preParsing', async (request, _reply, payload) => {
+    if (!isChange(request)) return payload;
+    const form = (request.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded');
+    if (headerValue(request.headers[CSRF_HEADER]) !== undefined || !form) checkChange(request, undefined);
+    return payload;
+  });
+  app.addHook('preHandler', async (request) => {
+    if (!isChange(request) || checked.has(request)) return;
+    checkChange(request, (request.body as Record<string, unknown> | undefined)?._csrf);
   });
 
   app.setNotFoundHandler((request, reply) => {

@@ -1,8 +1,8 @@
 /**
  * The pages of Service Center: server-rendered in the web kit's page shell (the
  * Configuration Tool's look), every value escaped, forms that work without script
- * (each carries the session's CSRF token), and one page script that follows a
- * running operation live.
+ * (each carries the session's CSRF token), and two page scripts: one follows a
+ * running operation live, the other sends a module package from Factory > Modules.
  */
 import type { UserRole } from '../../platform/index.ts';
 import { html, pageHeader, pageScript, renderPage, type SafeHtml } from '../../web/index.ts';
@@ -12,7 +12,8 @@ import type { OperationView } from '../operation-view.ts';
 import type { Attention, SolutionView } from '../service-center.ts';
 import { SERVICE_CENTER_BASE } from './routes.ts';
 
-const SCRIPT_URL = new URL('./browser/console-page.js', import.meta.url);
+const OPERATION_SCRIPT_URL = new URL('./browser/console-page.js', import.meta.url);
+const PUBLISH_SCRIPT_URL = new URL('./browser/publish-form.js', import.meta.url);
 
 /** Who is signed in, and what every page of the console needs. */
 export interface PageContext {
@@ -68,7 +69,7 @@ function layout(
   section: Section,
   title: string,
   content: SafeHtml,
-  options: { state?: unknown } = {},
+  options: { state?: unknown; script?: URL } = {},
 ): string {
   const header = pageHeader(
     'Service Center',
@@ -97,7 +98,9 @@ ${content}
     csrf: context.csrf,
     header,
     body,
-    ...(options.state === undefined ? {} : { state: options.state, script: pageScript(SCRIPT_URL) }),
+    ...(options.state === undefined
+      ? {}
+      : { state: options.state, script: pageScript(options.script ?? OPERATION_SCRIPT_URL) }),
   });
 }
 
@@ -129,12 +132,27 @@ export function modulesPage(context: PageContext, factory: FactoryView): string 
     'factory/modules',
     'Modules',
     html`<div class="page-title"><h2>Factory › Modules</h2></div>
+<div class="stack">
+${
+  canChange(context)
+    ? html`<section class="card" aria-labelledby="publish-title">
+<h3 id="publish-title">Publish a module</h3>
+<form id="publish-form" class="inline-form">
+<div class="field"><label for="module-file">Module package (.tgz)</label><input type="file" id="module-file" name="module" accept=".tgz,application/gzip" required aria-describedby="publish-hint publish-status"></div>
+<button type="submit" class="button primary" id="publish-module">Publish</button>
+</form>
+<p class="hint" id="publish-hint">A <code>.tgz</code> of the module's folder (<code>npm pack</code>), at most 200 MB. It is checked, stored as the module's next version, made its running version and deployed to every front-end server that is up; you then follow the operation.</p>
+<p id="publish-status" role="status" aria-live="polite"></p>
+<noscript><p class="hint">Publishing from this page needs JavaScript; without it, use <code>tessera module publish FILE</code>.</p></noscript>
+</section>`
+    : null
+}
 <div class="card table-wrap">
 <table class="grid" id="modules">
 <caption class="visually-hidden">Every module of the factory, with what each front-end server runs</caption>
 <thead><tr><th scope="col">Module</th><th scope="col">Application</th><th scope="col">Running version</th><th scope="col">Published</th><th scope="col">On the front-end servers</th></tr></thead>
 <tbody>
-${factory.modules.length === 0 ? html`<tr><td colspan="5">No module yet: publish one with <code>tessera module publish FOLDER</code>.</td></tr>` : null}
+${factory.modules.length === 0 ? html`<tr><td colspan="5">No module yet: publish one${canChange(context) ? ' above, or' : ''} with <code>tessera module publish FOLDER</code>.</td></tr>` : null}
 ${factory.modules.map(
   (module) => html`<tr${module.frontends.some((fe) => fe.settingsPending) ? html` class="is-flagged"` : null}>
 <th scope="row">${module.name}</th><td>${module.application}</td>
@@ -145,7 +163,14 @@ ${factory.modules.map(
       html`<li><strong>${fe.frontend}</strong>: ${fe.deployedVersion === null ? 'not deployed' : `version ${fe.deployedVersion}`}${fe.settingsRevision === null ? null : `, settings revision ${fe.settingsRevision}`} ${fe.settingsPending ? state('settings pending') : null}${fe.difference === null ? null : html`<p class="flag">${fe.difference}</p>`}</li>`,
   )}</ul></td></tr>`,
 )}
-</tbody></table></div>`,
+</tbody></table></div>
+</div>`,
+    canChange(context)
+      ? {
+          state: { api: link('api/modules'), operations: link('operations/') },
+          script: PUBLISH_SCRIPT_URL,
+        }
+      : {},
   );
 }
 

@@ -105,11 +105,27 @@ export function describeError(error: unknown): {
   }
   if (hasErrorCode(error, { prefix: 'TESSERA_' })) {
     const { code, message } = error as TesseraError;
-    const status =
-      code === 'TESSERA_PLATFORM_NOT_FOUND' ? 404 : code === 'TESSERA_PLATFORM_CONFLICT' ? 409 : 503;
+    // A module package that does not validate is bad input; its message names the fix.
+    const status = code.startsWith('TESSERA_MODULE_')
+      ? 400
+      : code === 'TESSERA_PLATFORM_NOT_FOUND'
+        ? 404
+        : code === 'TESSERA_PLATFORM_CONFLICT'
+          ? 409
+          : 503;
     return { status, body: { code, message } };
   }
   const fastifyError = error as { statusCode?: number; code?: string; message?: string };
+  if (fastifyError.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
+    return {
+      status: 413,
+      body: {
+        code: 'TESSERA_SERVICECENTER_INPUT',
+        message:
+          'body: the request body is over the size limit (64 KB; a module package for POST /servicecenter/api/modules, 200 MB). Send less.',
+        field: 'body',
+      },
+    };
   if (
     typeof fastifyError.statusCode === 'number' &&
     fastifyError.statusCode >= 400 &&

@@ -97,6 +97,13 @@ function follow(): void {
     show(operation);
     if (operation.state === 'succeeded' || operation.state === 'failed') source.close();
   });
+  // The stream ended for good (the browser gave up reconnecting): the front-end server's
+  // session store changed with the operation (Republish after the switch to Redis), or
+  // the session expired. Loading the page again shows the operation as it is now, or the
+  // login page that comes back to it.
+  source.addEventListener('error', () => {
+    if (source.readyState === EventSource.CLOSED) window.location.reload();
+  });
 }
 
 follow();
