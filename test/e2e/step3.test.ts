@@ -145,11 +145,18 @@ describe("the user's step 3 on a farm of two front-ends with Redis over mutual T
     await redis?.stop();
   });
 
+  /**
+   * How long an operation may take here: a Republish or Apply Settings reloads both
+   * front-ends, whose workers load the modules from the TypeScript sources; with the
+   * rest of the suite running beside it on two cores, that took over a minute.
+   */
+  const OPERATION_TIMEOUT_MS = 180_000;
+
   /** Waits until the operation page shows the operation ended (succeeded or failed). */
   async function operationEnded(page: Page): Promise<void> {
     await page.waitForSelector(
       'body[data-operation-state="succeeded"], body[data-operation-state="failed"]',
-      { timeout: 60_000 },
+      { timeout: OPERATION_TIMEOUT_MS },
     );
   }
 
@@ -198,7 +205,7 @@ describe("the user's step 3 on a farm of two front-ends with Redis over mutual T
       // starts keep sessions in Redis: the page asks to log in again, then comes back.
       await page.waitForSelector(
         'body[data-operation-state="succeeded"], body[data-operation-state="failed"], #login-button',
-        { timeout: 60_000 },
+        { timeout: OPERATION_TIMEOUT_MS },
       );
       if ((await page.locator('#login-button').count()) > 0) {
         await page.fill('#name', admin.name);
