@@ -8,6 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type Browser, chromium, type Page } from 'playwright-core';
+import { logInInBrowser, pageErrors } from './browser-helpers.ts';
 import { ADMIN, type Harness, startHarness, VIEWER } from './harness.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -39,25 +40,15 @@ async function screenshot(page: Page, name: string, fullPage = true): Promise<vo
 }
 
 async function logInAs(page: Page, user: { name: string; password: string }): Promise<void> {
-  await page.goto(`${harness.url}/servicecenter/`);
-  assert.match(page.url(), /\/servicecenter\/login\?next=/);
-  await page.fill('#name', user.name);
-  await page.fill('#password', user.password);
-  await page.click('#login-button');
-  await page.waitForURL(/\/servicecenter\/factory\/solutions$/);
+  await logInInBrowser(page, `${harness.url}/servicecenter/`, user, /\/servicecenter\/factory\/solutions$/);
 }
 
 describe('Service Center in the browser', () => {
   it('logs in, creates a solution with all modules and applies its settings with live progress', async () => {
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     const page = await context.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (error) => errors.push(error.message));
-    page.on('console', (message) => {
-      // The refused login answers 401 on purpose; any other error is a fault of the page.
-      if (message.type() === 'error' && !message.text().includes('status of 401'))
-        errors.push(message.text());
-    });
+    // The refused login answers 401 on purpose; any other error is a fault of the page.
+    const errors = pageErrors(page, 401);
     try {
       await page.goto(`${harness.url}/servicecenter/login`);
       await page.fill('#name', ADMIN.name);

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { readModulePackage } from '../../src/modules/index.ts';
+import { logInInBrowser, pageErrors } from './browser-helpers.ts';
 import { ADMIN, type Harness, startHarness, VIEWER } from './harness.ts';
 
 const CHROMIUM_ARGS = [
@@ -31,24 +32,20 @@ after(async () => {
 });
 
 async function logInAs(page: Page, user: { name: string; password: string }): Promise<void> {
-  await page.goto(`${harness.url}/servicecenter/factory/modules`);
-  await page.fill('#name', user.name);
-  await page.fill('#password', user.password);
-  await page.click('#login-button');
-  await page.waitForURL(/\/servicecenter\/factory\/modules$/);
+  await logInInBrowser(
+    page,
+    `${harness.url}/servicecenter/factory/modules`,
+    user,
+    /\/servicecenter\/factory\/modules$/,
+  );
 }
 
 describe('Factory > Modules: Publish a module', () => {
   it('publishes a .tgz from the form and goes to the operation; a broken one shows why', async () => {
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     const page = await context.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (error) => errors.push(error.message));
-    page.on('console', (message) => {
-      // The broken package answers 400 on purpose; any other error is a fault of the page.
-      if (message.type() === 'error' && !message.text().includes('status of 400'))
-        errors.push(message.text());
-    });
+    // The broken package answers 400 on purpose; any other error is a fault of the page.
+    const errors = pageErrors(page, 400);
     try {
       await logInAs(page, ADMIN);
       const versionsBefore = (await harness.database.factory.listVersions('shop')).length;
