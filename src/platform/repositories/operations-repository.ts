@@ -90,6 +90,14 @@ export class OperationsRepository {
   ): Promise<void> {
     const now = Date.now();
     await this.#db.transaction().execute(async (trx) => {
+      // Take the operation's row first: two front-ends reporting their last steps at once
+      // would otherwise each count the other's step as open (PostgreSQL, read committed)
+      // and neither would end the operation. Waiting here, each sees the other's report.
+      await trx
+        .updateTable('operations')
+        .set((eb) => ({ state: eb.ref('state') }))
+        .where('id', '=', operationId)
+        .execute();
       const updated = await trx
         .updateTable('operation_progress')
         .set(
