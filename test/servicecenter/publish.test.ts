@@ -16,13 +16,24 @@ let harness: Harness;
 let admin: SignedIn;
 let viewer: SignedIn;
 let shopTgz: Uint8Array;
+// Uploads are unpacked under the temporary folder; this file gets its own, so that another
+// test file publishing at the same moment cannot leave a folder these tests would count.
+const systemTmpdir = process.env.TMPDIR;
+let uploadsFolder: string;
 before(async () => {
+  uploadsFolder = await mkdtemp(join(tmpdir(), 'tessera-publish-test-'));
+  process.env.TMPDIR = uploadsFolder;
   harness = await startHarness();
   admin = await logIn(harness.url, ADMIN);
   viewer = await logIn(harness.url, VIEWER);
   shopTgz = (await readModulePackage(join(import.meta.dirname, '../../examples/shop'))).bytes;
 });
-after(() => harness?.close());
+after(async () => {
+  await harness?.close();
+  if (systemTmpdir === undefined) delete process.env.TMPDIR;
+  else process.env.TMPDIR = systemTmpdir;
+  await rm(uploadsFolder, { recursive: true, force: true });
+});
 
 async function upload(
   who: SignedIn,
