@@ -30,7 +30,10 @@ export function rawRequest(
         method: options.method ?? 'GET',
         path: options.path ?? '/',
         headers: { host: `127.0.0.1:${port}`, ...options.headers },
-        timeout: options.timeoutMs,
+        // A connection of its own: the global agent's kept-alive sockets time out after
+        // 5 s, which a loaded machine can take to answer a page.
+        agent: false,
+        ...(options.timeoutMs === undefined ? {} : { timeout: options.timeoutMs }),
       },
       (res) => {
         let body = '';
