@@ -2,19 +2,30 @@
  * One request's use of one session: its items, its lock, and the single write at
  * the end. Framework-independent; `http/` wraps it as `req.session`.
  *
- * Two concerns, kept apart: what the request changed (`SessionItems`, the timeout,
- * `touch`) and where the session stands in the store (`SessionState` below). Every
- * store call starts from a state and its outcome is the next state; the methods
- * read as "in this state, do this".
+ * Two concerns, kept apart: what the request changed (`RequestChanges`: the items,
+ * the timeout, the principal, `touch`) and where the session stands in the store
+ * (`SessionState`, in `session-state.ts`). Every store call starts from a state and
+ * its outcome is the next state; the methods read as "in this state, do this".
  */
 import { publishSave, reportUnavailable, saveHasSubscribers } from './diagnostics.ts';
-import { SessionError } from './errors.ts';
+import { idCollision, lockLost, readOnlySession, type SessionError, sessionAbandoned } from './errors.ts';
 import { acquireSession } from './lock-acquire.ts';
+import { type PendingChanges, RequestChanges } from './request-changes.ts';
 import { emitSessionEvent } from './session-events.ts';
 import { newLockToken, newSessionId } from './session-id.ts';
-import { checkSessionSize, type ItemChanges, itemsBytes, SessionItems } from './session-items.ts';
+import { checkSessionSize, itemsBytes } from './session-items.ts';
 import { checkMinutes, type SessionMode, type SessionOptions } from './session-options.ts';
 import type { SessionKey, SessionPrincipal, SessionProvider, StoredSession } from './session-provider.ts';
+import {
+  arrive,
+  type EndedState,
+  enter,
+  type OpenState,
+  type SessionState,
+  type StoredState,
+  standing,
+  storedState,
+} from './session-state.ts';
 
 /** What the response must do with the session cookie. */
 export type CookieAction = 'set' | 'clear' | 'none';
@@ -32,64 +43,6 @@ export interface ActiveSessionInit {
   readonly lockToken: string | null;
 }
 
-/** What this request knows of a session that exists in the store. */
-interface StoredFacts {
-  /** The version last loaded or saved: a save with a lock token is refused if someone saved since. */
-  readonly version: number;
-  /** Creation time on the store's clock; `null` when this request created it. */
-  readonly createdAtMs: number | null;
-}
-
-/**
- * Where the request's session stands.
- *
- * | state       | in the store | lock held by this request                          |
- * | ----------- | ------------ | -------------------------------------------------- |
- * | `new`       | no           | none                                               |
- * | `loaded`    | yes          | none (modes `readonly`, `none`)                    |
- * | `locked`    | yes          | yes, with `lockToken` (mode `exclusive`)           |
- * | `released`  | yes          | no longer: released early (`discard`, the client went away); a save still happens with `lockToken` when nobody saved since `version` |
- * | `abandoned` | no, for good | none; its cookie is cleared                        |
- * | `ended`     | `final` says | none; `commit` ran (`done`), the request is done with the store |
- *
- * Transitions (all made by `#enter`, checked against `TRANSITIONS`):
- * - `new` → `loaded` | `locked` by `save` (the store creates it; `locked` in mode
- *   `exclusive`), → `abandoned` by `abandon`.
- * - any stored state → `new` by `regenerate` (the stored session is deleted).
- * - `loaded` | `locked` → the same state with a new version by `save`; →
- *   `new` when a save, reload or regenerate finds the session gone (expired);
- *   `locked` → `released` by `discard`; `released` → `locked` by `reload`.
- * - any but `ended` → `abandoned` by `abandon` or a save that finds it gone.
- * - any → `ended` by `commit`; `final` is the state the commit left in the store.
- */
-type SessionState =
-  /** `replacedStored`: `regenerate` deleted the session the client presented. */
-  | { readonly name: 'new'; readonly replacedStored: boolean }
-  | ({ readonly name: 'loaded' } & StoredFacts)
-  | ({ readonly name: 'locked'; readonly lockToken: string } & StoredFacts)
-  | ({ readonly name: 'released'; readonly lockToken: string } & StoredFacts)
-  | { readonly name: 'abandoned' }
-  | EndedState;
-
-interface EndedState {
-  readonly name: 'ended';
-  done: Promise<void>;
-  final: OpenState;
-}
-
-type StateName = SessionState['name'];
-type OpenState = Exclude<SessionState, EndedState>;
-type StoredState = Extract<SessionState, StoredFacts>;
-
-const TRANSITIONS = {
-  new: ['new', 'loaded', 'locked', 'abandoned', 'ended'],
-  loaded: ['loaded', 'new', 'abandoned', 'ended'],
-  locked: ['locked', 'released', 'loaded', 'new', 'abandoned', 'ended'],
-  released: ['released', 'locked', 'loaded', 'new', 'abandoned', 'ended'],
-  abandoned: ['abandoned', 'ended'],
-  ended: [],
-} as const satisfies Record<StateName, readonly StateName[]>;
-
 export class ActiveSession {
   readonly mode: SessionMode;
   readonly #provider: SessionProvider;
@@ -97,15 +50,7 @@ export class ActiveSession {
   readonly #clientId: string | undefined;
   #id: string;
   #state: SessionState;
-  // What the request changed, beside the items: saved with them.
-  readonly #items: SessionItems;
-  #timeoutMinutes: number;
-  #timeoutChanged = false;
-  #touched = false;
-  /** `save()` was called: a new session is stored even when it holds no item. */
-  #keep = false;
-  /** A principal to write with the next save; `undefined`: unchanged. */
-  #principal: SessionPrincipal | null | undefined;
+  readonly #changes: RequestChanges;
   /** `commit({ awaitRelease: false })`: a release that is all there is to do is not waited for. */
   #awaitRelease = true;
 
@@ -117,13 +62,8 @@ export class ActiveSession {
     this.#id = init.id;
     const { stored, lockToken } = init;
     this.#state =
-      stored === undefined
-        ? { name: 'new', replacedStored: false }
-        : lockToken === null
-          ? { name: 'loaded', version: stored.version, createdAtMs: stored.createdAtMs }
-          : { name: 'locked', lockToken, version: stored.version, createdAtMs: stored.createdAtMs };
-    this.#timeoutMinutes = stored?.timeoutMinutes ?? init.options.timeoutMinutes;
-    this.#items = new SessionItems(init.provider.name, stored?.items);
+      stored === undefined ? { name: 'new', replacedStored: false } : storedState(lockToken, stored);
+    this.#changes = new RequestChanges(init.provider.name, stored, init.options.timeoutMinutes);
   }
 
   get id(): string {
@@ -146,37 +86,36 @@ export class ActiveSession {
   }
 
   get timeoutMinutes(): number {
-    return this.#timeoutMinutes;
+    return this.#changes.timeoutMinutes;
   }
 
   /** Changes this session's sliding expiry; persisted with the session. */
   set timeoutMinutes(minutes: number) {
     checkMinutes('timeoutMinutes', minutes);
     this.#writable('change the timeout');
-    this.#timeoutMinutes = minutes;
-    this.#timeoutChanged = true;
+    this.#changes.timeoutMinutes = minutes;
   }
 
   get(name: string): unknown {
-    return this.#items.get(name);
+    return this.#changes.items.get(name);
   }
 
   has(name: string): boolean {
-    return this.#items.has(name);
+    return this.#changes.items.has(name);
   }
 
   set(name: string, value: unknown): void {
     this.#writable(`set item "${name}"`);
-    this.#items.set(name, value);
+    this.#changes.items.set(name, value);
   }
 
   delete(name: string): void {
     this.#writable(`delete item "${name}"`);
-    this.#items.delete(name);
+    this.#changes.items.delete(name);
   }
 
   names(): string[] {
-    return this.#items.names();
+    return this.#changes.items.names();
   }
 
   /**
@@ -186,20 +125,19 @@ export class ActiveSession {
    */
   setPrincipal(principal: SessionPrincipal | null): void {
     this.#writable('set the principal');
-    this.#principal = principal;
-    if (principal) this.#keep = true;
+    this.#changes.setPrincipal(principal);
   }
 
   /** Asks for the expiry to slide again when the request ends (a long request). */
   touch(): void {
-    this.#touched = true;
+    this.#changes.touch();
   }
 
   /** What the response should do with the cookie, given the state now. */
   cookieAction(): CookieAction {
     const standing = this.#standing;
     if (standing.name === 'abandoned') return this.#clientId !== undefined ? 'clear' : 'none';
-    const willExist = standing.name !== 'new' || this.#keep || this.#items.size > 0;
+    const willExist = standing.name !== 'new' || this.#changes.storesNew;
     if (willExist) return this.#id !== this.#clientId ? 'set' : 'none';
     return standing.replacedStored && this.#clientId !== undefined ? 'clear' : 'none';
   }
@@ -208,7 +146,7 @@ export class ActiveSession {
   async save(): Promise<void> {
     const state = this.#state;
     if (state.name === 'ended') return state.done;
-    this.#keep = true;
+    this.#changes.keep();
     this.#arrive(await this.#write(state, false));
   }
 
@@ -266,11 +204,7 @@ export class ActiveSession {
       emitSessionEvent(this.#provider, 'destroyed', { ...this.#key, cause: 'abandon' });
     }
     this.#id = newSessionId();
-    this.#items.reset(new Map());
-    this.#principal = undefined;
-    this.#timeoutMinutes = this.#options.timeoutMinutes;
-    this.#timeoutChanged = false;
-    this.#keep = false;
+    this.#changes.clear(this.#options.timeoutMinutes);
     this.#arrive({ name: 'new', replacedStored: state.name !== 'new' || state.replacedStored });
   }
 
@@ -294,7 +228,7 @@ export class ActiveSession {
       });
       if (result === 'lock-lost') throw this.#lockLost('change the session id');
       if (result === 'exists' && attempt < 2) continue;
-      if (result === 'exists') throw collision();
+      if (result === 'exists') throw idCollision();
       const previousId = this.#id;
       this.#id = newId;
       if (result === 'missing') this.#arrive({ name: 'new', replacedStored: false });
@@ -330,15 +264,12 @@ export class ActiveSession {
         ? await this.#provider.loadReadOnly(this.#key)
         : await acquireSession(this.#provider, this.#key, lockToken, this.#options);
     if (load.state === 'missing') {
-      this.#items.reset(new Map());
+      this.#changes.reload(undefined);
       this.#arrive({ name: 'new', replacedStored: false });
       return;
     }
-    this.#items.reset(load.session.items);
-    this.#timeoutMinutes = load.session.timeoutMinutes;
-    this.#timeoutChanged = false;
-    const facts = { version: load.session.version, createdAtMs: load.session.createdAtMs };
-    this.#arrive(lockToken === null ? { name: 'loaded', ...facts } : { name: 'locked', lockToken, ...facts });
+    this.#changes.reload(load.session);
+    this.#arrive(storedState(lockToken, load.session));
   }
 
   get #key(): SessionKey {
@@ -347,21 +278,16 @@ export class ActiveSession {
 
   /** Where the session stands in the store: the state, or after `commit` the state it left. */
   get #standing(): OpenState {
-    return this.#state.name === 'ended' ? this.#state.final : this.#state;
+    return standing(this.#state);
   }
 
   /** Makes `next` the state, or once ended, what the store holds. */
   #arrive(next: OpenState): void {
-    const state = this.#state;
-    if (state.name === 'ended') state.final = next;
-    else this.#enter(next);
+    this.#state = arrive(this.#state, next);
   }
 
   #enter(next: SessionState): void {
-    const allowed: readonly StateName[] = TRANSITIONS[this.#state.name];
-    if (!allowed.includes(next.name))
-      throw new Error(`Tessera bug: a session cannot go from "${this.#state.name}" to "${next.name}".`);
-    this.#state = next;
+    this.#state = enter(this.#state, next);
   }
 
   /** Writes what changed, from `state`; returns the state the store is left in. */
@@ -372,46 +298,32 @@ export class ActiveSession {
       return state;
     }
     if (state.name === 'new') return this.#create(state, release);
-    const changes = this.#items.changes();
-    const unchanged =
-      changes.set.size === 0 &&
-      changes.remove.length === 0 &&
-      !this.#timeoutChanged &&
-      this.#principal === undefined;
-    if (unchanged) return this.#finishUnchanged(state, release);
+    const changes = this.#changes.pending();
+    if (changes === undefined) return this.#finishUnchanged(state, release);
     return this.#saveChanges(state, changes, release);
   }
 
   /** `new`: creates the session when it holds something (or `save()` was called). */
   async #create(state: OpenState & { name: 'new' }, release: boolean): Promise<OpenState> {
-    if (!this.#keep && this.#items.size === 0) return state;
-    const items = this.#items.serializedAll();
-    checkSessionSize(items, this.#options.maxSessionBytes);
+    if (!this.#changes.storesNew) return state;
+    const session = this.#changes.newSession(this.#absoluteLifetimeMs(), this.#options.maxSessionBytes);
     // A session saved early in an exclusive request stays locked until the request ends.
     const lockToken = release || this.mode !== 'exclusive' ? null : newLockToken();
-    const result = await this.#provider.create(
-      this.#key,
-      {
-        items,
-        timeoutMinutes: this.#timeoutMinutes,
-        absoluteLifetimeMs: this.#absoluteLifetimeMs(),
-        principal: this.#principal,
-      },
-      { lockToken, lockTimeoutMs: this.#options.requestTimeoutMs },
-    );
-    if (result.state === 'exists') throw collision();
-    this.#items.saved({ set: items, remove: [] });
-    this.#timeoutChanged = false;
-    this.#principal = undefined;
+    const result = await this.#provider.create(this.#key, session, {
+      lockToken,
+      lockTimeoutMs: this.#options.requestTimeoutMs,
+    });
+    if (result.state === 'exists') throw idCollision();
+    const { items } = session;
+    this.#changes.saved({ set: items, remove: [] });
     this.#report('created', items.size, 0, itemsBytes(items), itemsBytes(items));
     emitSessionEvent(this.#provider, 'created', this.#key);
-    const facts = { version: result.version, createdAtMs: null };
-    return lockToken === null ? { name: 'loaded', ...facts } : { name: 'locked', lockToken, ...facts };
+    return storedState(lockToken, { version: result.version, createdAtMs: null });
   }
 
   /** Nothing changed: at most a touch, and the lock's release. */
   async #finishUnchanged(state: StoredState, release: boolean): Promise<OpenState> {
-    if (this.#touched) await this.#provider.touch(this.#key);
+    if (this.#changes.touched) await this.#provider.touch(this.#key);
     this.#report('unchanged', 0, 0, 0, null);
     if (!release || state.name === 'loaded') return state;
     if (state.name === 'locked') {
@@ -423,22 +335,22 @@ export class ActiveSession {
   }
 
   /** Writes the changes, only while the session exists and (with a token) nobody took its lock. */
-  async #saveChanges(state: StoredState, changes: ItemChanges, release: boolean): Promise<OpenState> {
-    if (changes.set.size > 0)
-      checkSessionSize(this.#items.storedAfter(changes), this.#options.maxSessionBytes);
+  async #saveChanges(state: StoredState, changes: PendingChanges, release: boolean): Promise<OpenState> {
+    const { items } = this.#changes;
+    if (changes.set.size > 0) checkSessionSize(items.storedAfter(changes), this.#options.maxSessionBytes);
     const lockToken = state.name === 'loaded' ? null : state.lockToken;
     const result = await this.#provider.save(
       this.#key,
       {
         set: changes.set,
         remove: changes.remove,
-        timeoutMinutes: this.#timeoutChanged ? this.#timeoutMinutes : undefined,
-        principal: this.#principal,
+        timeoutMinutes: changes.timeoutMinutes,
+        principal: changes.principal,
       },
       { lockToken, expectedVersion: state.version, releaseLock: release },
     );
     const sessionBytes =
-      result.state === 'saved' && saveHasSubscribers() ? itemsBytes(this.#items.storedAfter(changes)) : null;
+      result.state === 'saved' && saveHasSubscribers() ? itemsBytes(items.storedAfter(changes)) : null;
     this.#report(result.state, changes.set.size, changes.remove.length, changes.bytes, sessionBytes);
     if (result.state === 'lock-lost') {
       // The lock is another request's now: nothing of ours to release.
@@ -447,9 +359,7 @@ export class ActiveSession {
     }
     // Abandoned or expired meanwhile: it stays gone, and this request's changes with it.
     if (result.state === 'missing') return { name: 'abandoned' };
-    this.#items.saved(changes);
-    this.#timeoutChanged = false;
-    this.#principal = undefined;
+    this.#changes.saved(changes);
     const facts = { version: result.version, createdAtMs: state.createdAtMs };
     if (release || state.name === 'loaded') return { name: 'loaded', ...facts };
     return { ...state, ...facts };
@@ -470,25 +380,12 @@ export class ActiveSession {
   }
 
   #writable(action: string): void {
-    if (this.mode === 'readonly') {
-      throw new SessionError(
-        'TESSERA_SESSION_READ_ONLY',
-        `This request uses its session in mode "readonly" and cannot ${action}. Use mode "exclusive" or "none" for requests that change the session.`,
-      );
-    }
-    if (this.#standing.name === 'abandoned') {
-      throw new SessionError(
-        'TESSERA_SESSION_ABANDONED',
-        `The session was abandoned; this request cannot ${action}. The next request starts a new session.`,
-      );
-    }
+    if (this.mode === 'readonly') throw readOnlySession(action);
+    if (this.#standing.name === 'abandoned') throw sessionAbandoned(action);
   }
 
   #lockLost(action: string): SessionError {
-    return new SessionError(
-      'TESSERA_SESSION_LOCK_LOST',
-      `Could not ${action}: this request held the session's lock longer than requestTimeoutMs (${this.#options.requestTimeoutMs} ms) and another request took it over. Nothing was written. Make the request faster or raise requestTimeoutMs.`,
-    );
+    return lockLost(action, this.#options.requestTimeoutMs);
   }
 
   #report(
@@ -508,11 +405,4 @@ export class ActiveSession {
       sessionBytes,
     });
   }
-}
-
-function collision(): SessionError {
-  return new SessionError(
-    'TESSERA_SESSION_ID_COLLISION',
-    'A newly generated session id was already in use, three times in a row. The random source is not random; check the platform CSPRNG.',
-  );
 }

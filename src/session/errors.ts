@@ -76,3 +76,35 @@ export function outcomeUnknown(provider: string, operation: string, cause: unkno
     { cause },
   );
 }
+
+/** A request in mode `readonly` tried to `action` (change its session). */
+export function readOnlySession(action: string): SessionError {
+  return new SessionError(
+    'TESSERA_SESSION_READ_ONLY',
+    `This request uses its session in mode "readonly" and cannot ${action}. Use mode "exclusive" or "none" for requests that change the session.`,
+  );
+}
+
+/** A request tried to `action` after it abandoned its session. */
+export function sessionAbandoned(action: string): SessionError {
+  return new SessionError(
+    'TESSERA_SESSION_ABANDONED',
+    `The session was abandoned; this request cannot ${action}. The next request starts a new session.`,
+  );
+}
+
+/** A request held the lock past `requestTimeoutMs` and another took it over before it could `action`. */
+export function lockLost(action: string, requestTimeoutMs: number): SessionError {
+  return new SessionError(
+    'TESSERA_SESSION_LOCK_LOST',
+    `Could not ${action}: this request held the session's lock longer than requestTimeoutMs (${requestTimeoutMs} ms) and another request took it over. Nothing was written. Make the request faster or raise requestTimeoutMs.`,
+  );
+}
+
+/** Three new session ids in a row were taken already. */
+export function idCollision(): SessionError {
+  return new SessionError(
+    'TESSERA_SESSION_ID_COLLISION',
+    'A newly generated session id was already in use, three times in a row. The random source is not random; check the platform CSPRNG.',
+  );
+}

@@ -15,7 +15,7 @@
  */
 import { createHash } from 'node:crypto';
 import { hasErrorCode } from '../../errors.ts';
-import { type Effect, outcomeUnknown, READS, SessionError, storeUnavailable, WRITES } from '../errors.ts';
+import { type Effect, READS, WRITES } from '../errors.ts';
 import { LockWaiters, type ReleaseKind } from '../lock-waiters.ts';
 import { optionTable, type ResolvedOptions, resolveOptions, wholeNumber } from '../option-checks.ts';
 import { PendingReleases } from '../pending-releases.ts';
@@ -39,6 +39,7 @@ import type {
 } from '../session-provider.ts';
 import { type SessionStatements, sessionStatements } from './database-statements.ts';
 import { SHARED_PROVIDER_OPTIONS, type SharedProviderOptions } from './provider-options.ts';
+import { isStoreUnavailable, StoreCalls, type TransportFailures } from './store-calls.ts';
 
 /** Options of the Database provider; an absent or `undefined` one takes its default. */
 export interface DatabaseProviderOptions
@@ -71,6 +72,7 @@ const LOAD_ATTEMPTS = 3;
 export class DatabaseProvider implements SessionProvider {
   readonly name = 'database';
   readonly #database: SessionDatabase;
+  readonly #calls: StoreCalls;
   readonly #sql: SessionStatements;
   readonly #waiters: LockWaiters;
   readonly #settings: ResolvedOptions<DatabaseProviderSettings>;
@@ -87,6 +89,7 @@ export class DatabaseProvider implements SessionProvider {
 
   constructor(database: SessionDatabase, options: DatabaseProviderOptions = {}) {
     this.#database = database;
+    this.#calls = new StoreCalls(`${this.name} (${database.description})`, DATABASE_FAILURES);
     this.#sql = sessionStatements(database.dialect);
     // `onClose` is the owner's hook; the rest are settings, checked (a non-object is refused there).
     const isObject = typeof options === 'object' && options !== null;
@@ -122,8 +125,7 @@ export class DatabaseProvider implements SessionProvider {
         // The statement may have taken the lock and only its answer been lost:
         // release what the token may hold rather than leave the session locked for
         // the request timeout. Not when the statement was refused.
-        if (isStoreUnavailable(error) && answerLost((error as SessionError).cause))
-          this.release(key, lockToken).catch(() => {});
+        if (this.#calls.mayHaveRun(error)) this.release(key, lockToken).catch(() => {});
         throw error;
       });
       if (row) {
@@ -288,7 +290,7 @@ export class DatabaseProvider implements SessionProvider {
 
   async regenerate(key: SessionKey, newId: string, options: LockRequest): Promise<RegenerateResult> {
     const sql = this.#sql;
-    const result = await this.#run(
+    const result = await this.#calls.run(
       'regenerate the id',
       () =>
         this.#database.transaction(async (query: SqlQuery): Promise<RegenerateResult> => {
@@ -359,7 +361,7 @@ export class DatabaseProvider implements SessionProvider {
   #listen(tag: string, onRelease: (kind: ReleaseKind) => void): Promise<() => Promise<void>> {
     const listen = this.#database.listen;
     if (listen) {
-      return this.#run('watch the lock', () =>
+      return this.#calls.run('watch the lock', () =>
         listen(channelOfTag(tag), (payload) => onRelease(payload === 'gone' ? 'gone' : 'released')),
       );
     }
@@ -388,41 +390,23 @@ export class DatabaseProvider implements SessionProvider {
     params: readonly SqlValue[],
     effect: Effect = READS,
   ): Promise<readonly SqlRow[]> {
-    return this.#run(operation, () => this.#database.query(sql, params), effect);
-  }
-
-  /**
-   * Runs a database call; errors of the platform database (`TESSERA_PLATFORM_*`)
-   * become `STORE_UNAVAILABLE` (the statement was refused: nothing applied), except
-   * that a write whose answer was lost (`TESSERA_PLATFORM_NO_ANSWER`) becomes
-   * `OUTCOME_UNKNOWN`: it may have been applied.
-   */
-  async #run<T>(operation: string, call: () => Promise<T>, effect: Effect = READS): Promise<T> {
-    try {
-      return await call();
-    } catch (error) {
-      if (error instanceof SessionError) throw error;
-      if (!isPlatformError(error)) throw error;
-      const store = `${this.name} (${this.#database.description})`;
-      if (effect.writes && answerLost(error)) throw outcomeUnknown(store, operation, error);
-      throw storeUnavailable(store, operation, error);
-    }
+    return this.#calls.run(operation, () => this.#database.query(sql, params), effect);
   }
 }
 
-function isStoreUnavailable(error: unknown): boolean {
-  return hasErrorCode(error, 'TESSERA_SESSION_STORE_UNAVAILABLE');
-}
-
-/** The statement was sent and the connection ended before its answer: it may have been applied. */
-function answerLost(error: unknown): boolean {
-  return hasErrorCode(error, 'TESSERA_PLATFORM_NO_ANSWER');
-}
-
-function isPlatformError(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && code.startsWith('TESSERA_PLATFORM_');
-}
+/**
+ * How a call to the platform database fails: any of its errors (`TESSERA_PLATFORM_*`)
+ * is an outage (the statement was refused: nothing applied), except that a statement
+ * sent whose connection ended before its answer (`TESSERA_PLATFORM_NO_ANSWER`) may
+ * have been applied.
+ */
+const DATABASE_FAILURES: TransportFailures = {
+  isOutage: (error) => {
+    const code = (error as { code?: unknown } | null)?.code;
+    return typeof code === 'string' && code.startsWith('TESSERA_PLATFORM_');
+  },
+  answerLost: (error) => hasErrorCode(error, 'TESSERA_PLATFORM_NO_ANSWER'),
+};
 
 function toSession(row: SqlRow): StoredSession {
   const items = JSON.parse(String(row.items)) as Record<string, string>;

@@ -34,6 +34,7 @@ import { createHash } from 'node:crypto';
 import type { RedisConnection, RedisReply as Reply } from '../../redis/index.ts';
 import { lastAccessAtMs } from '../principal.ts';
 import type { PrincipalSessionRecord, SessionKey, SessionPrincipal } from '../session-provider.ts';
+import { keysOf } from './redis-keys.ts';
 import * as scripts from './redis-principal-scripts.ts';
 import { type RedisScript, type ScriptReply, text } from './redis-script.ts';
 
@@ -51,10 +52,6 @@ export interface PrincipalBefore {
   readonly principal: SessionPrincipal | null;
   /** Ms until the session's absolute expiry (its clock), `null`: none. */
   readonly absoluteLeftMs: number | null;
-}
-
-function internalKey(key: SessionKey): string {
-  return `{${key.appKey}_${key.id}}_Internal`;
 }
 
 function indexKey(appKey: string, principal: string): string {
@@ -90,7 +87,7 @@ export class RedisPrincipalIndex {
 
   /** The session's principal and absolute expiry now. */
   async read(key: SessionKey): Promise<PrincipalBefore> {
-    const reply = await this.#call(scripts.PRINCIPAL_READ, { internal: internalKey(key) }, {});
+    const reply = await this.#call(scripts.PRINCIPAL_READ, { internal: keysOf(key).internal }, {});
     if (reply.state === 'missing') return { exists: false, principal: null, absoluteLeftMs: null };
     const name = text(reply.principal);
     const absolute = text(reply.absolute);
@@ -118,7 +115,7 @@ export class RedisPrincipalIndex {
     const args = principal
       ? { name: principal.name, frontEnd: principal.frontEnd ?? '', userAgent: principal.userAgent ?? '' }
       : { name: '', frontEnd: '', userAgent: '' };
-    const reply = await this.#call(scripts.PRINCIPAL_SET, { internal: internalKey(key) }, args, {
+    const reply = await this.#call(scripts.PRINCIPAL_SET, { internal: keysOf(key).internal }, args, {
       writes: true,
     });
     return reply.state === 'set';
@@ -173,7 +170,7 @@ export class RedisPrincipalIndex {
       ids.map(async (id) => {
         const reply = await this.#call(
           scripts.PRINCIPAL_PEEK,
-          { internal: internalKey({ appKey, id }) },
+          { internal: keysOf({ appKey, id }).internal },
           { name: principal },
         );
         return { id, reply };

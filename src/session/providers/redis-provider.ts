@@ -5,15 +5,17 @@
  * changed fields of the data hash and releases the lock in one more. Waiting
  * requests are woken by a message on the session's channel (and at once by this
  * provider's own releases, whose echo it ignores), not by polling. The sessions
- * this provider loaded or saved last are kept (`cacheBytes`), so that loading one
- * nobody changed since transfers no items: the load checks its version in Redis.
+ * this provider loaded or saved last are kept (`cacheBytes`, `session-cache.ts`),
+ * so that loading one nobody changed since transfers no items: the load checks its
+ * version in Redis. A lock released while a request of this server waits for it
+ * passes to that request in the same step (`redis-hand-over.ts`).
  */
 import { randomBytes } from 'node:crypto';
 import { hasErrorCode } from '../../errors.ts';
 // From errors.ts, not the layer's index: the memory store must not load the Redis client.
 import { isRedisUnavailable } from '../../redis/errors.ts';
 import type { RedisArgument, RedisConnection, RedisReply } from '../../redis/index.ts';
-import { type Effect, outcomeUnknown, READS, SessionError, storeUnavailable, WRITES } from '../errors.ts';
+import { type Effect, READS, WRITES } from '../errors.ts';
 import { type HandOver, type HandOverTarget, LockWaiters } from '../lock-waiters.ts';
 import {
   BOOLEAN,
@@ -40,10 +42,13 @@ import type {
   StoredSession,
 } from '../session-provider.ts';
 import { SHARED_PROVIDER_OPTIONS, type SharedProviderOptions } from './provider-options.ts';
+import { LockHandOver } from './redis-hand-over.ts';
+import { keysOf, releaseChannel, type SessionKeys, sessionsOf } from './redis-keys.ts';
 import { RedisPrincipalIndex, STALE_GRACE_MS } from './redis-principal-index.ts';
 import { pairs, type RedisScript, type ScriptReply, type SessionKeyName, text } from './redis-script.ts';
 import * as scripts from './redis-scripts.ts';
-import { type CachedSession, SessionCache } from './session-cache.ts';
+import { type CachedSession, SessionCache, type SessionFacts } from './session-cache.ts';
+import { isStoreUnavailable, StoreCalls, type TransportFailures } from './store-calls.ts';
 
 /** Options of the Redis provider; an absent or `undefined` one takes its default. */
 export interface RedisProviderOptions
@@ -75,25 +80,6 @@ const REDIS_PROVIDER_OPTIONS = optionTable({
 export const REDIS_PROVIDER_DEFAULTS = REDIS_PROVIDER_OPTIONS.defaults satisfies RedisProviderOptions;
 export const REDIS_PROVIDER_KINDS = REDIS_PROVIDER_OPTIONS.kinds;
 
-/**
- * The most times in a row a lock passes from a request of this server to another
- * one waiting here (hand-over); then it is released, and published, so that the
- * waiters of other servers get their turn.
- */
-const MAX_HAND_OVERS = 8;
-
-/** The keys and channel of one session, all with the hash tag `{app_id}`. */
-function keysOf(key: SessionKey) {
-  const tag = `{${key.appKey}_${key.id}}`;
-  return {
-    tag,
-    data: `${tag}_Data`,
-    internal: `${tag}_Internal`,
-    lock: `${tag}_WriteLock`,
-    channel: `${tag}_Released`,
-  };
-}
-
 export class RedisProvider implements SessionProvider {
   readonly name = 'redis';
   readonly #connection: RedisConnection;
@@ -104,8 +90,8 @@ export class RedisProvider implements SessionProvider {
   /** What this provider's releases publish: its own echo is ignored (its waiters were woken already). */
   readonly #released = `released ${randomBytes(9).toString('base64url')}`;
   readonly #cache: SessionCache;
-  /** Hand-overs in a row, by session (see MAX_HAND_OVERS). */
-  readonly #handOvers = new Map<string, number>();
+  readonly #handOver: LockHandOver;
+  readonly #calls = new StoreCalls(this.name, REDIS_FAILURES);
   /** Locks whose release could not reach Redis: released once it can be. */
   readonly #pendingReleases = new PendingReleases({
     release: (key, lockToken) => this.#release(key, lockToken, false),
@@ -122,18 +108,21 @@ export class RedisProvider implements SessionProvider {
     this.#publish = connection.topology === 'cluster' ? 'SPUBLISH' : 'PUBLISH';
     this.#principals = new RedisPrincipalIndex(
       connection,
-      (operation, call, writes) => this.#run(operation, call, writes ? WRITES : READS),
+      (operation, call, writes) => this.#calls.run(operation, call, writes ? WRITES : READS),
       this.#options.principalStaleGraceMs,
     );
     this.#cache = new SessionCache(this.#options.cacheBytes);
     this.#waiters = new LockWaiters({
       maxPerSession: this.#options.maxWaitersPerSession,
       listen: (tag, onRelease) =>
-        this.#run('watch the lock', () =>
-          connection.subscribe(`${tag}_Released`, (message) => {
+        this.#calls.run('watch the lock', () =>
+          connection.subscribe(releaseChannel(tag), (message) => {
             if (message !== this.#released) onRelease(message === 'gone' ? 'gone' : 'released');
           }),
         ),
+    });
+    this.#handOver = new LockHandOver(this.#waiters, this.#cache, (key, lockToken) => {
+      this.release(key, lockToken).catch(() => {});
     });
   }
 
@@ -156,8 +145,7 @@ export class RedisProvider implements SessionProvider {
       // The script may have run and only its answer been lost (Redis stopped
       // mid-reply, a timeout): release what the token may hold rather than leave the
       // session locked for the request timeout. Not when the command was never sent.
-      if (isStoreUnavailable(error) && answerLost((error as SessionError).cause))
-        this.release(key, lockToken).catch(() => {});
+      if (this.#calls.mayHaveRun(error)) this.release(key, lockToken).catch(() => {});
       throw error;
     });
     if (reply.state === 'locked') {
@@ -199,52 +187,22 @@ export class RedisProvider implements SessionProvider {
       ({ readonly state: 'loaded'; readonly items: RedisReply } | { readonly state: 'unchanged' }),
     copy: CachedSession | undefined,
   ): StoredSession {
-    const absolute = text(reply.absolute);
-    const createdAtMs = Number(text(reply.created));
-    const version = Number(text(reply.version));
-    let items: ReadonlyMap<string, string>;
-    if (reply.state === 'loaded') items = pairs(reply.items);
-    else if (copy !== undefined) items = copy.items;
-    else throw new Error('Redis answered "unchanged" to a load that sent no version');
-    const session = {
-      items,
-      timeoutMinutes: Number(text(reply.timeout)),
-      createdAtMs,
-      absoluteExpiresAtMs: absolute === '' ? null : Number(absolute),
-      version,
-    };
-    if (reply.state === 'loaded') this.#cache.set(tag, session);
-    return session;
+    const items = reply.state === 'loaded' ? pairs(reply.items) : 'unchanged';
+    return this.#cache.loaded(tag, copy, sessionFacts(reply), items);
   }
 
   watchLock(key: SessionKey, handOver?: HandOver): Promise<LockWatch> {
     return this.#waiters.watch(keysOf(key).tag, handOver);
   }
 
-  /**
-   * A request of this server to hand the lock of `tag` over to, when this server
-   * knows the session at `version` (the one the releasing request loaded or saved).
-   */
-  #handOverTarget(tag: string, version: number | null): HandOverTarget | undefined {
-    if (version === null || (this.#handOvers.get(tag) ?? 0) >= MAX_HAND_OVERS) return undefined;
-    if (this.#cache.get(tag)?.version !== version) return undefined;
-    return this.#waiters.handOverTarget(tag);
-  }
-
-  /**
-   * After a release script: gives `target` the session it now holds the lock of, or,
-   * when it no longer waits, releases that lock. Without a hand-over, wakes a waiter.
-   */
-  #afterRelease(key: SessionKey, tag: string, target: HandOverTarget | undefined, handed: boolean): void {
-    if (!target || !handed) {
-      this.#handOvers.delete(tag);
-      this.#waiters.wake(tag);
-      return;
-    }
-    this.#handOvers.set(tag, (this.#handOvers.get(tag) ?? 0) + 1);
-    this.#waiters.hold(tag, target.handOver.lockToken, target.handOver.lockTimeoutMs);
-    if (target.take(this.#cache.get(tag)) === 'gone')
-      this.release(key, target.handOver.lockToken).catch(() => {});
+  /** The arguments of a script that releases the lock: how to publish the release, and whom to hand the lock to. */
+  #releaseArgs(k: SessionKeys, target: HandOverTarget | undefined) {
+    return {
+      publish: this.#publish,
+      channel: k.channel,
+      released: this.#released,
+      ...LockHandOver.args(target),
+    };
   }
 
   async create(
@@ -271,15 +229,7 @@ export class RedisProvider implements SessionProvider {
     if (reply.state === 'exists') return reply;
     if (before) await this.#principals.finish(key, principal, before);
     const version = Number(text(reply.version));
-    const createdAtMs = Number(text(reply.created));
-    this.#cache.set(keysOf(key).tag, {
-      items: new Map(session.items),
-      timeoutMinutes: session.timeoutMinutes,
-      createdAtMs,
-      absoluteExpiresAtMs:
-        session.absoluteLifetimeMs === null ? null : createdAtMs + session.absoluteLifetimeMs,
-      version,
-    });
+    this.#cache.created(keysOf(key).tag, session, Number(text(reply.created)), version);
     return { state: 'created', version };
   }
 
@@ -288,7 +238,7 @@ export class RedisProvider implements SessionProvider {
     const principal = changes.principal;
     const before = principal !== undefined && (await this.#principals.prepare(key, principal));
     const releases = condition.releaseLock && condition.lockToken !== null;
-    const target = releases ? this.#handOverTarget(k.tag, condition.expectedVersion) : undefined;
+    const target = releases ? this.#handOver.target(k.tag, condition.expectedVersion) : undefined;
     const reply = await this.#call(
       scripts.SAVE,
       k,
@@ -298,11 +248,7 @@ export class RedisProvider implements SessionProvider {
         release: condition.releaseLock ? '1' : '0',
         timeout: changes.timeoutMinutes === undefined ? '' : String(changes.timeoutMinutes),
         setCount: String(changes.set.size),
-        publish: this.#publish,
-        channel: k.channel,
-        released: this.#released,
-        handTo: target?.handOver.lockToken ?? '',
-        handTimeoutMs: String(target?.handOver.lockTimeoutMs ?? 0),
+        ...this.#releaseArgs(k, target),
       },
       [...flatten(changes.set), ...changes.remove],
       WRITES,
@@ -320,7 +266,7 @@ export class RedisProvider implements SessionProvider {
     if (before) await this.#principals.finish(key, principal ?? null, before);
     const version = Number(text(reply.version));
     this.#cache.saved(k.tag, condition.expectedVersion, version, changes);
-    if (releases) this.#afterRelease(key, k.tag, target, text(reply.handed) === '1');
+    if (releases) this.#handOver.after(key, k.tag, target, text(reply.handed) === '1');
     return { state: 'saved', version };
   }
 
@@ -344,21 +290,17 @@ export class RedisProvider implements SessionProvider {
   async #release(key: SessionKey, lockToken: string, handOver: boolean): Promise<void> {
     const k = keysOf(key);
     const copy = handOver ? this.#cache.get(k.tag) : undefined;
-    const target = copy ? this.#handOverTarget(k.tag, copy.version) : undefined;
+    const target = copy ? this.#handOver.target(k.tag, copy.version) : undefined;
     const reply = await this.#call(scripts.RELEASE, k, {
       token: lockToken,
-      publish: this.#publish,
-      channel: k.channel,
-      released: this.#released,
-      handTo: target?.handOver.lockToken ?? '',
-      handTimeoutMs: String(target?.handOver.lockTimeoutMs ?? 0),
+      ...this.#releaseArgs(k, target),
       known: SessionCache.known(copy),
     }).catch((error: unknown) => {
       // The release may have happened with its answer lost, and its echo is ignored.
       this.#waiters.wake(k.tag);
       throw error;
     });
-    this.#afterRelease(key, k.tag, target, reply.state === 'released' && text(reply.handed) === '1');
+    this.#handOver.after(key, k.tag, target, reply.state === 'released' && text(reply.handed) === '1');
   }
 
   /** Locks whose release is waiting for Redis to come back (for tests and diagnostics). */
@@ -427,21 +369,21 @@ export class RedisProvider implements SessionProvider {
    * trip per page.
    */
   async *listIds(appKey: string, options: { readonly pageSize: number }): AsyncIterable<readonly string[]> {
-    const head = `{${appKey}_`;
-    const tail = '}_Internal';
-    // An appKey has no "_", so `{shop_` never begins app `shop_admin`'s keys.
-    const pages = this.#connection.scan(`${escapeGlob(head)}*${tail}`, { count: options.pageSize });
+    const sessions = sessionsOf(appKey);
+    const pages = this.#connection.scan(sessions.pattern, { count: options.pageSize });
     const iterator = pages[Symbol.asyncIterator]();
     while (true) {
-      const next = await this.#run('list the sessions', () => iterator.next());
+      const next = await this.#calls.run('list the sessions', () => iterator.next());
       if (next.done) return;
-      yield next.value.map((name) => name.slice(head.length, -tail.length));
+      yield next.value.map(sessions.idOf);
     }
   }
 
   async peek(key: SessionKey): Promise<ReadOnlyLoad> {
     const reply = await this.#call(scripts.PEEK, keysOf(key), {});
-    return reply.state === 'missing' ? reply : { state: 'loaded', session: storedSession(reply) };
+    return reply.state === 'missing'
+      ? reply
+      : { state: 'loaded', session: { ...sessionFacts(reply), items: pairs(reply.items) } };
   }
 
   /**
@@ -472,74 +414,38 @@ export class RedisProvider implements SessionProvider {
     rest: readonly RedisArgument[] = [],
     effect: Effect = READS,
   ): Promise<ScriptReply<R>> {
-    const reply = await this.#run(
+    const reply = await this.#calls.run(
       script.name,
       () => this.#connection.script(script.lua, script.keys(keys), script.args(args, rest)),
       effect,
     );
     return script.read(reply);
   }
-
-  /**
-   * Runs a Redis call; transport failures and transient replies become
-   * `STORE_UNAVAILABLE`, except that a call which changes the session and may have
-   * reached Redis before its answer was lost (a timeout, a connection cut mid-reply)
-   * becomes `OUTCOME_UNKNOWN`: it may have been applied.
-   */
-  async #run<T>(operation: string, call: () => Promise<T>, effect: Effect = READS): Promise<T> {
-    try {
-      return await call();
-    } catch (error) {
-      if (error instanceof SessionError) throw error;
-      if (!isUnavailable(error)) throw error;
-      if (effect.writes && answerLost(error)) throw outcomeUnknown(this.name, operation, error);
-      throw storeUnavailable(this.name, operation, error);
-    }
-  }
 }
 
 /**
- * True when `error` means Redis cannot serve now: the Redis layer's codes for a
- * connection that is down, silent or closed, and for a server that refuses for a
- * while (out of memory, loading, cluster down). Matched by code, so errors of
- * another copy of the package count too. Anything else (a reply of Redis to a
- * malformed command, a permission refused, a bug in Tessera) is not an outage:
- * it propagates as it is and the request fails with a 500.
+ * How a Redis call fails. An outage: the Redis layer's codes for a connection that
+ * is down, silent or closed, and for a server that refuses for a while (out of
+ * memory, loading, cluster down). The answer is lost when the command was sent and
+ * its answer never came (a timeout, or the connection closed under it): Redis may
+ * have run it, or may still run it when it resumes. Every other outage is known not
+ * to have changed anything: the command was never sent (not connected, a server
+ * known to be silent), or Redis answered with a refusal, which it gives before a
+ * script runs.
  */
-function isUnavailable(error: unknown): boolean {
-  return isRedisUnavailable(error);
-}
-
-function isStoreUnavailable(error: unknown): boolean {
-  return hasErrorCode(error, 'TESSERA_SESSION_STORE_UNAVAILABLE');
-}
-
-/**
- * The command was sent and its answer never came (a timeout, or the connection
- * closed under it): Redis may have run it, or may still run it when it resumes.
- * Every other failure is known not to have changed anything: the command was never
- * sent (not connected, a server known to be silent), or Redis answered with a
- * refusal (out of memory, loading, cluster down), which it gives before a script runs.
- */
-function answerLost(error: unknown): boolean {
-  return (
-    hasErrorCode(error, 'TESSERA_REDIS_TIMEOUT') || hasErrorCode(error, 'TESSERA_REDIS_CONNECTION_CLOSED')
-  );
-}
-
-/** `text` as a `SCAN … MATCH` pattern that matches only itself. */
-function escapeGlob(text: string): string {
-  return text.replace(/[*?[\]\\]/g, '\\$&');
-}
+const REDIS_FAILURES: TransportFailures = {
+  isOutage: isRedisUnavailable,
+  answerLost: (error) =>
+    hasErrorCode(error, 'TESSERA_REDIS_TIMEOUT') || hasErrorCode(error, 'TESSERA_REDIS_CONNECTION_CLOSED'),
+};
 
 /** The fields of a load reply that describe the session (besides its items). */
 type SessionFields = { readonly [F in 'timeout' | 'created' | 'version' | 'absolute']: RedisReply };
 
-/** A session from the fields of a reply that carries its items (`peek`). */
-function storedSession(reply: SessionFields & { readonly items: RedisReply }): StoredSession {
+/** What the fields of a load reply say of the session, besides its items. */
+function sessionFacts(reply: SessionFields): SessionFacts {
   const absolute = text(reply.absolute);
   return {
-    items: pairs(reply.items),
     timeoutMinutes: Number(text(reply.timeout)),
     createdAtMs: Number(text(reply.created)),
     absoluteExpiresAtMs: absolute === '' ? null : Number(absolute),

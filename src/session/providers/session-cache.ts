@@ -7,10 +7,13 @@
  * cache. Bounded by bytes (item names and values, in characters), least recently
  * used first out.
  */
-import type { StoredSession } from '../session-provider.ts';
+import type { NewSession, StoredSession } from '../session-provider.ts';
 
 /** A session as this server last saw it stored; its `items` map is never changed once cached (a save caches a new one). */
 export type CachedSession = StoredSession;
+
+/** What a load answers of a session besides its items. */
+export type SessionFacts = Omit<StoredSession, 'items'>;
 
 interface Entry extends CachedSession {
   readonly bytes: number;
@@ -38,6 +41,38 @@ export class SessionCache {
   /** What a load sends to have the items left out when the stored session is still this copy. */
   static known(copy: CachedSession | undefined): string {
     return copy === undefined ? '' : `${copy.createdAtMs}:${copy.version}`;
+  }
+
+  /**
+   * The session a load of `key` answered, having sent `known(copy)`: with the
+   * items it transferred, kept as the new copy; or, when the store found the
+   * session unchanged since `copy`, with the copy's items.
+   */
+  loaded(
+    key: string,
+    copy: CachedSession | undefined,
+    facts: SessionFacts,
+    items: ReadonlyMap<string, string> | 'unchanged',
+  ): StoredSession {
+    if (items !== 'unchanged') {
+      const session = { ...facts, items };
+      this.set(key, session);
+      return session;
+    }
+    if (copy === undefined) throw new Error('The store answered "unchanged" to a load that sent no version');
+    return { ...facts, items: copy.items };
+  }
+
+  /** Keeps the session just created as `key` (at `createdAtMs` on the store's clock) as its copy. */
+  created(key: string, session: NewSession, createdAtMs: number, version: number): void {
+    this.set(key, {
+      items: new Map(session.items),
+      timeoutMinutes: session.timeoutMinutes,
+      createdAtMs,
+      absoluteExpiresAtMs:
+        session.absoluteLifetimeMs === null ? null : createdAtMs + session.absoluteLifetimeMs,
+      version,
+    });
   }
 
   /** Keeps `session` as the copy of `key` (too large a session is not kept). */
