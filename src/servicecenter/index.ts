@@ -27,7 +27,12 @@ export {
   type FrontendView,
   farmView,
 } from './farm-view.ts';
-export { LOGIN_THROTTLE_DEFAULTS, LoginThrottle } from './login-throttle.ts';
+export {
+  LOGIN_THROTTLE_DEFAULTS,
+  LoginThrottle,
+  type LoginThrottleOptions,
+  loginWaitMs,
+} from './login-throttle.ts';
 export { OPERATION_LABELS, type OperationStepView, type OperationView } from './operation-view.ts';
 export {
   type FrontendOutcome,
