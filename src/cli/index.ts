@@ -9,9 +9,8 @@
 import { Command, CommanderError } from 'commander';
 import { registerConfigCommands } from '../configtool/index.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
-import { registerServiceCenterCommands } from '../servicecenter/index.ts';
+import { registerModuleCommands, registerServiceCenterCommands } from '../servicecenter/index.ts';
 import { packageVersion } from '../version.ts';
-import { registerModuleCommands } from './module-command.ts';
 import { registerStartCommand } from './start-command.ts';
 
 export { EXIT_CODES } from '../exit-codes.ts';

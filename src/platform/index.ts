@@ -28,6 +28,11 @@ export {
   FrontendsRepository,
 } from './repositories/frontends-repository.ts';
 export {
+  type LoginFailures,
+  type LoginFailuresDecision,
+  LoginFailuresRepository,
+} from './repositories/login-failures-repository.ts';
+export {
   type OperationRecord,
   OperationsRepository,
   type OperationTarget,

@@ -184,12 +184,36 @@ function frontendModules(): Migration {
   };
 }
 
+/**
+ * Failed Service Center logins, counted in the database rather than in each
+ * worker's memory, so that the login throttle's limit holds for the whole farm.
+ * Each step is skipped when already there.
+ */
+const loginFailures: Migration = {
+  async up(db: AnyDatabase) {
+    await db.schema
+      .createTable('login_failures')
+      .ifNotExists()
+      .addColumn('subject', 'text', (c) => c.primaryKey())
+      .addColumn('failures', 'integer', (c) => c.notNull())
+      .addColumn('last_failure_at_ms', 'bigint', (c) => c.notNull())
+      .execute();
+    await db.schema
+      .createIndex('login_failures_last_failure_at')
+      .ifNotExists()
+      .on('login_failures')
+      .column('last_failure_at_ms')
+      .execute();
+  },
+};
+
 /** Every migration by name, for `engine`. */
 export function migrationsFor(engine: DatabaseEngine): Record<string, Migration> {
   return {
     '0001_initial': initial(engine),
     '0002_session_principal': sessionPrincipal,
     '0003_frontend_modules': frontendModules(),
+    '0004_login_failures': loginFailures,
   };
 }
 

@@ -1,7 +1,7 @@
 /**
  * The platform database: one Kysely schema over SQLite or PostgreSQL, migrated to
  * this Tessera's schema when opened. Its repositories (`factory`, `solutions`,
- * `operations`, `frontends`, `users`; one file each in `repositories/`) are the
+ * `operations`, `frontends`, `users`, `loginFailures`; one file each in `repositories/`) are the
  * only code that queries it; the Database session provider gets `sessionDatabase()`,
  * the small structural connection it brings its own statements to.
  */
@@ -23,6 +23,7 @@ import { PLATFORM_DATABASE_DEFAULTS, type PlatformDatabaseOptions } from './plat
 import { PostgresListener } from './postgres-listener.ts';
 import { FactoryRepository } from './repositories/factory-repository.ts';
 import { FrontendsRepository } from './repositories/frontends-repository.ts';
+import { LoginFailuresRepository } from './repositories/login-failures-repository.ts';
 import { OperationsRepository } from './repositories/operations-repository.ts';
 import { SolutionsRepository } from './repositories/solutions-repository.ts';
 import { UsersRepository } from './repositories/users-repository.ts';
@@ -47,6 +48,7 @@ export class PlatformDatabase {
   readonly operations: OperationsRepository;
   readonly frontends: FrontendsRepository;
   readonly users: UsersRepository;
+  readonly loginFailures: LoginFailuresRepository;
   readonly #engine: Engine;
   #listener: PostgresListener | undefined;
   #closed = false;
@@ -61,6 +63,7 @@ export class PlatformDatabase {
     this.operations = new OperationsRepository(this.db);
     this.frontends = new FrontendsRepository(this.db);
     this.users = new UsersRepository(this.db);
+    this.loginFailures = new LoginFailuresRepository(this.db, settings.engine);
   }
 
   /**

@@ -134,6 +134,14 @@ export interface AuditLogTable {
   detail: string | null;
 }
 
+/** Failed Service Center logins per subject (`ip:<address>`, `user:<name>`), for the login throttle. */
+export interface LoginFailuresTable {
+  subject: string;
+  /** Failed attempts since the subject's last success (or since its last failure was too old to count). */
+  failures: number;
+  last_failure_at_ms: number;
+}
+
 /** Sessions of the Database session provider (written only by its statements). */
 export interface SessionsTable {
   app_key: string;
@@ -170,5 +178,6 @@ export interface PlatformSchema {
   frontend_modules: FrontendModulesTable;
   users: UsersTable;
   audit_log: AuditLogTable;
+  login_failures: LoginFailuresTable;
   sessions: SessionsTable;
 }

@@ -1,6 +1,6 @@
 /**
  * The `tessera` commands of Service Center, for scripts: `solution`, `frontend
- * list`, `operation show` and `servicecenter user`. Each works on any front-end
+ * list`, `operation show`, `servicecenter user` and `module` (module-commands.ts). Each works on any front-end
  * server from its server configuration (`--config`, as the Configuration Tool),
  * calls the same service layer as the console and the API, prints people's text or
  * `--json`, and exits 0 on success, 1 when an operation failed on any front-end
@@ -24,7 +24,7 @@ export const COMMAND_DEFAULTS = {
   pollMs: 500,
 } as const;
 
-interface CommonOptions {
+export interface CommonOptions {
   readonly config?: string;
   readonly json?: boolean;
 }
@@ -36,7 +36,7 @@ interface WaitOptions extends CommonOptions {
 const CONFIG_HELP =
   'the server configuration file (default: TESSERA_CONFIG, else /etc/tessera/server.json as root, else ~/.config/tessera/server.json)';
 
-function common(command: Command): Command {
+export function common(command: Command): Command {
   return command.option('--config <path>', CONFIG_HELP).option('--json', 'print JSON for scripts');
 }
 
@@ -53,7 +53,7 @@ function userAction<O extends CommonOptions>(
 }
 
 /** Who runs the command, as the audit log records it. */
-function commandActor(): Actor {
+export function commandActor(): Actor {
   let user = 'unknown';
   try {
     user = userInfo().username;
@@ -63,7 +63,7 @@ function commandActor(): Actor {
   return { user: `${user} (command line)`, from: `command line on ${hostname()}` };
 }
 
-async function withServiceCenter<T>(
+export async function withServiceCenter<T>(
   options: CommonOptions,
   body: (service: ServiceCenter, database: PlatformDatabase) => Promise<T>,
 ): Promise<T> {
@@ -79,7 +79,9 @@ async function withServiceCenter<T>(
 }
 
 /** Runs a command body; a Tessera error is printed with its code (exit 2 for bad input, else 1). */
-function action<A extends unknown[]>(body: (...args: A) => Promise<number>): (...args: A) => Promise<void> {
+export function action<A extends unknown[]>(
+  body: (...args: A) => Promise<number>,
+): (...args: A) => Promise<void> {
   return async (...args: A) => {
     try {
       process.exitCode = await body(...args);
@@ -87,7 +89,11 @@ function action<A extends unknown[]>(body: (...args: A) => Promise<number>): (..
       if (!hasErrorCode(error, { prefix: 'TESSERA_' })) throw error;
       const { code, message } = error as TesseraError;
       process.stderr.write(`error (${code}): ${message}\n`);
-      process.exitCode = BAD_INPUT_CODES.has(code) ? EXIT_CODES.badInput : EXIT_CODES.checkFailed;
+      // A module package that does not validate is bad input too.
+      process.exitCode =
+        BAD_INPUT_CODES.has(code) || code.startsWith('TESSERA_MODULE_')
+          ? EXIT_CODES.badInput
+          : EXIT_CODES.checkFailed;
     }
   };
 }
@@ -101,7 +107,7 @@ const BAD_INPUT_CODES: ReadonlySet<string> = new Set([
   'TESSERA_CONFIG_INVALID',
 ]);
 
-function print(options: CommonOptions, json: unknown, text: string): void {
+export function print(options: CommonOptions, json: unknown, text: string): void {
   process.stdout.write(
     options.json ? `${JSON.stringify(json, null, 2)}\n` : text.endsWith('\n') ? text : `${text}\n`,
   );

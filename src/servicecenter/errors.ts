@@ -48,10 +48,19 @@ export function badInput(field: string, problem: string): ServiceCenterError {
   return new ServiceCenterError('TESSERA_SERVICECENTER_INPUT', `${field}: ${problem}`, { field });
 }
 
-export function operationRunning(solution: string, operationId: number, kind: string): ServiceCenterError {
+/** `on`: the solution asked for, or the modules named directly. */
+export function operationRunning(
+  on: { readonly solution: string } | { readonly modules: readonly string[] },
+  operationId: number,
+  kind: string,
+): ServiceCenterError {
+  const where =
+    'solution' in on
+      ? `modules of the solution ${quoteInput(on.solution)}`
+      : `${on.modules.length === 1 ? 'the module' : 'one of the modules'} ${on.modules.map((name) => quoteInput(name)).join(', ')}`;
   return new ServiceCenterError(
     'TESSERA_SERVICECENTER_OPERATION_RUNNING',
-    `Operation ${operationId} (${kind}) is still running on modules of the solution ${quoteInput(solution)}. Wait for it to end (tessera operation show ${operationId}), then try again.`,
+    `Operation ${operationId} (${kind}) is still running on ${where}. Wait for it to end (tessera operation show ${operationId}), then try again.`,
     { operationId },
   );
 }

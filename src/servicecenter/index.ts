@@ -2,7 +2,7 @@
  * Service Center: the console of the farm. One service layer (`ServiceCenter`)
  * reached three ways: the web console and the JSON API (`createServiceCenterListener`,
  * mounted by every front-end server at `/servicecenter/`) and the `tessera`
- * commands (`registerServiceCenterCommands`). See docs/service-center.md.
+ * commands (`registerServiceCenterCommands`, `registerModuleCommands`). See docs/service-center.md.
  */
 export { registerServiceCenterCommands } from './commands.ts';
 export {
@@ -27,11 +27,16 @@ export {
   type FrontendView,
   farmView,
 } from './farm-view.ts';
-export { LOGIN_THROTTLE_DEFAULTS, LoginThrottle } from './login-throttle.ts';
+export {
+  LOGIN_THROTTLE_DEFAULTS,
+  LoginThrottle,
+  type LoginThrottleOptions,
+  loginWaitMs,
+} from './login-throttle.ts';
+export { registerModuleCommands } from './module-commands.ts';
 export { OPERATION_LABELS, type OperationStepView, type OperationView } from './operation-view.ts';
 export {
   type FrontendOutcome,
-  type ModuleListing,
   OPERATIONS_DEFAULTS,
   type OperationOutcome,
   type OperationStarted,

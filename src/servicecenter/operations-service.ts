@@ -1,7 +1,8 @@
 /**
- * The operations of the farm, as one service that the `tessera module` commands,
- * and Service Center's API and pages, all call: publish a module version, Apply
- * Settings, Republish, wait for an operation, list the modules. UI-free.
+ * The operations of the farm as the front-end servers carry them out: publish a
+ * module version, Apply Settings, Republish, wait for an operation. Service
+ * Center's service layer (`ServiceCenter`, through `operationsStarter`) starts them
+ * for the console, the API and the `tessera` commands. UI-free.
  *
  * An operation is addressed to every front-end server that is up (a heartbeat in
  * the last `FRONTEND_SILENT_AFTER_MS`), one progress row per front-end and module;
@@ -54,17 +55,6 @@ export interface OperationOutcome {
   readonly kind: OperationKind;
   readonly state: OperationRecord['state'];
   readonly frontends: readonly FrontendOutcome[];
-}
-
-export interface ModuleListing {
-  readonly name: string;
-  readonly application: string;
-  readonly runningVersion: number | null;
-  readonly frontends: readonly {
-    readonly frontend: string;
-    readonly version: number;
-    readonly settingsRevision: number;
-  }[];
 }
 
 export class OperationsService {
@@ -130,19 +120,6 @@ export class OperationsService {
       await this.#failSilentFrontends(operationId);
       await new Promise((resolve) => setTimeout(resolve, this.#o.waitPollMs));
     }
-  }
-
-  /** Every module, its application and running version, and what each front-end runs of it. */
-  async listModules(): Promise<ModuleListing[]> {
-    const deployments = await this.#database.frontends.deployments();
-    return (await this.#database.factory.listModules()).map((module) => ({
-      name: module.name,
-      application: module.application,
-      runningVersion: module.runningVersion,
-      frontends: deployments
-        .filter((d) => d.moduleId === module.id)
-        .map((d) => ({ frontend: d.frontend, version: d.version, settingsRevision: d.settingsRevision })),
-    }));
   }
 
   /** The front-end servers that are up now. */

@@ -8,7 +8,7 @@
 import type { Logger } from 'pino';
 import { quoteInput } from '../errors.ts';
 import type { OperationKind, PlatformDatabase } from '../platform/index.ts';
-import { ALL_MODULES_SOLUTION } from '../platform/index.ts';
+import { ALL_MODULES_SOLUTION, type SolutionRecord } from '../platform/index.ts';
 import { badInput, emptySolution, noFrontend, operationRunning } from './errors.ts';
 import { type FactoryView, factoryView } from './factory-view.ts';
 import { type FarmView, type FrontendNotes, farmView } from './farm-view.ts';
@@ -25,7 +25,8 @@ export interface Actor {
 export interface OperationStarter {
   start(request: {
     readonly kind: Exclude<OperationKind, 'publish'>;
-    readonly solutionId: number;
+    /** The solution it was asked for on; null for modules named directly. */
+    readonly solutionId: number | null;
     readonly modules: readonly string[];
     readonly requestedBy: string;
   }): Promise<number>;
@@ -246,12 +247,9 @@ export class ServiceCenter {
    * Publishes the module package at `source` (a `.tgz` or a folder): validated
    * (a bad one throws its `TESSERA_MODULE_*` error and nothing is stored), stored as
    * the module's next version, made its running version, and deployed to the
-   * front-end servers that are up.
+   * front-end servers that are up (none up: each deploys it when it starts).
    */
-  async publishModule(
-    actor: Actor,
-    source: string,
-  ): Promise<{ readonly operationId: number; readonly module: string; readonly version: number }> {
+  async publishModule(actor: Actor, source: string): Promise<PublishStarted> {
     const started = await this.#starter.publish(source, { requestedBy: actor.user });
     await this.#audit(
       actor,
@@ -263,29 +261,53 @@ export class ServiceCenter {
       { operation: started.operationId, module: started.module, version: started.version, user: actor.user },
       'module published',
     );
-    return { operationId: started.operationId, module: started.module, version: started.version };
+    return started;
   }
 
   /** Apply Settings to the solution's modules; refused while an operation runs on any of them. */
   applySettings(actor: Actor, name: string): Promise<OperationView> {
-    return this.#startOperation(actor, name, 'apply-settings');
+    return this.#startOperation(actor, 'apply-settings', { solution: name });
   }
 
   /** Republish the solution's modules (their running versions). */
   republish(actor: Actor, name: string): Promise<OperationView> {
-    return this.#startOperation(actor, name, 'republish');
+    return this.#startOperation(actor, 'republish', { solution: name });
+  }
+
+  /**
+   * Apply Settings or Republish on modules named directly, outside any solution
+   * (`tessera module apply-settings|republish`), or on every published module: the
+   * same checks as on a solution, audited as `module.apply-settings` or
+   * `module.republish`.
+   */
+  startOnModules(
+    actor: Actor,
+    kind: Exclude<OperationKind, 'publish'>,
+    modules: readonly string[] | 'all',
+  ): Promise<OperationView> {
+    return this.#startOperation(actor, kind, { modules });
   }
 
   async #startOperation(
     actor: Actor,
-    name: string,
     kind: Exclude<OperationKind, 'publish'>,
+    on: { readonly solution: string } | { readonly modules: readonly string[] | 'all' },
   ): Promise<OperationView> {
     const db = this.#database;
-    const solution = await db.solutions.getSolution(name);
-    if (solution.modules.length === 0) throw emptySolution(name);
-    const running = await this.#runningOn(solution.modules);
-    if (running !== null) throw operationRunning(name, running.id, running.kind);
+    let solution: SolutionRecord | null = null;
+    let modules: readonly string[];
+    if ('solution' in on) {
+      solution = await db.solutions.getSolution(on.solution);
+      modules = solution.modules;
+      if (modules.length === 0) throw emptySolution(solution.name);
+    } else modules = await this.#publishedModules(on.modules);
+    const running = await this.#runningOn(modules);
+    if (running !== null)
+      throw operationRunning(
+        solution === null ? { modules } : { solution: solution.name },
+        running.id,
+        running.kind,
+      );
     // An operation needs a front-end to carry it out; one addressed to none would never end.
     const up = farmView(await db.frontends.list(), Date.now()).view.frontends.filter(
       (fe) => fe.state === 'up' || fe.state === 'starting',
@@ -293,18 +315,43 @@ export class ServiceCenter {
     if (up.length === 0) throw noFrontend();
     const id = await this.#starter.start({
       kind,
-      solutionId: solution.id,
-      modules: solution.modules,
+      solutionId: solution?.id ?? null,
+      modules,
       requestedBy: actor.user,
     });
-    await this.#audit(
-      actor,
-      `solution.${kind}`,
-      name,
-      `operation ${id}; modules: ${solution.modules.join(', ')}`,
+    if (solution !== null)
+      await this.#audit(
+        actor,
+        `solution.${kind}`,
+        solution.name,
+        `operation ${id}; ${modulesDetail(modules)}`,
+      );
+    else await this.#audit(actor, `module.${kind}`, modules.join(', '), `operation ${id}`);
+    this.#log?.info(
+      { operation: id, kind, solution: solution?.name, modules, user: actor.user },
+      'operation started',
     );
-    this.#log?.info({ operation: id, kind, solution: name, user: actor.user }, 'operation started');
     return this.operation(id);
+  }
+
+  /** The modules named (each published), or every published module. */
+  async #publishedModules(names: readonly string[] | 'all'): Promise<string[]> {
+    const published = (await this.#database.factory.listModules())
+      .filter((m) => m.runningVersion !== null)
+      .map((m) => m.name);
+    if (names === 'all') {
+      if (published.length === 0)
+        throw badInput('modules', 'no module is published yet: tessera module publish <folder>.');
+      return published;
+    }
+    const chosen = moduleNames([...names], 'modules');
+    const unknown = chosen.find((name) => !published.includes(name));
+    if (unknown !== undefined)
+      throw badInput(
+        'modules',
+        `no published module is named ${quoteInput(unknown)}: see tessera module list.`,
+      );
+    return chosen;
   }
 
   /** An open operation touching any of `modules`, or null. */
@@ -390,7 +437,8 @@ export function operationsStarter(
         request.kind === 'apply-settings'
           ? await operations.applySettings(request.modules, options)
           : await operations.republish(request.modules, options);
-      await database.operations.attachSolution(operationId, request.solutionId);
+      if (request.solutionId !== null)
+        await database.operations.attachSolution(operationId, request.solutionId);
       return operationId;
     },
     publish: (source, options) => operations.publishModule(source, options),

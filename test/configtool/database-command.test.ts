@@ -386,7 +386,7 @@ describe('tessera config test-connection --database', () => {
     assert.equal(json.checks.length, 7);
     assert.deepEqual(json.migrations, {
       state: 'pending',
-      pending: ['0001_initial', '0002_session_principal', '0003_frontend_modules'],
+      pending: ['0001_initial', '0002_session_principal', '0003_frontend_modules', '0004_login_failures'],
     });
     assert.equal(json.code, null);
   });
@@ -424,7 +424,7 @@ describe('tessera config apply: the platform database', () => {
     const first = await ok(['config', 'apply', '--config', path]);
     assert.match(
       first.stdout,
-      /Schema created or migrated: 0001_initial, 0002_session_principal, 0003_frontend_modules\./,
+      /Schema created or migrated: 0001_initial, 0002_session_principal, 0003_frontend_modules, 0004_login_failures\./,
     );
     const file = join(path, '..', 'platform.db');
     const database = await PlatformDatabase.open(`sqlite:${file}`);
@@ -432,6 +432,7 @@ describe('tessera config apply: the platform database', () => {
       '0001_initial',
       '0002_session_principal',
       '0003_frontend_modules',
+      '0004_login_failures',
     ]);
     await database.close();
     const second = await ok(['config', 'apply', '--config', path]);

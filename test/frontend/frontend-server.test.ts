@@ -54,7 +54,9 @@ describe('front-end servers over one SQLite platform database (memory sessions)'
     assert.equal(counter.application, 'Counter');
     assert.equal(counter.runningVersion, 1);
     assert.deepEqual(
-      counter.frontends.map((f: { frontend: string; version: number }) => `${f.frontend}@${f.version}`),
+      counter.frontends.map(
+        (f: { frontend: string; deployedVersion: number }) => `${f.frontend}@${f.deployedVersion}`,
+      ),
       ['web-a@1', 'web-b@1'],
     );
     const health = JSON.parse((await new Browser().get(new URL('/_tessera/health', a.url).toString())).body);

@@ -55,6 +55,7 @@ for (const engine of ENGINES) {
           '0001_initial',
           '0002_session_principal',
           '0003_frontend_modules',
+          '0004_login_failures',
         ]);
         assert.deepEqual((await first.migrate()).applied, []);
       } finally {
@@ -66,6 +67,7 @@ for (const engine of ENGINES) {
           '0001_initial',
           '0002_session_principal',
           '0003_frontend_modules',
+          '0004_login_failures',
         ]);
         const tables = (await second.db.introspection.getTables()).map((t) => t.name).sort();
         for (const table of [
@@ -79,6 +81,7 @@ for (const engine of ENGINES) {
           'users',
           'audit_log',
           'sessions',
+          'login_failures',
         ])
           assert.ok(tables.includes(table), `${table} exists`);
       } finally {
@@ -92,7 +95,12 @@ for (const engine of ENGINES) {
       for (const report of reports)
         assert.deepEqual(report, {
           applied: [],
-          executed: ['0001_initial', '0002_session_principal', '0003_frontend_modules'],
+          executed: [
+            '0001_initial',
+            '0002_session_principal',
+            '0003_frontend_modules',
+            '0004_login_failures',
+          ],
         });
     });
 
@@ -108,7 +116,8 @@ for (const engine of ENGINES) {
       await sql`alter table sessions drop column principal_front_end`.execute(db);
       await sql`alter table sessions drop column principal_user_agent`.execute(db);
       await sql`drop table frontend_modules`.execute(db);
-      await sql`delete from kysely_migration where name in ('0002_session_principal', '0003_frontend_modules')`.execute(
+      await sql`drop table login_failures`.execute(db);
+      await sql`delete from kysely_migration where name in ('0002_session_principal', '0003_frontend_modules', '0004_login_failures')`.execute(
         db,
       );
       await store.close();
@@ -119,6 +128,7 @@ for (const engine of ENGINES) {
           '0001_initial',
           '0002_session_principal',
           '0003_frontend_modules',
+          '0004_login_failures',
         ]);
         const again = new SessionEngine(upgraded.provider, { appKey: 'shop' });
         const session = await again.open(before.id);
@@ -130,6 +140,26 @@ for (const engine of ENGINES) {
           listed.map((s) => [s.id, s.userAgent]),
           [[before.id, 'ua']],
         );
+      } finally {
+        await upgraded.close();
+      }
+    });
+
+    it('adds the login failures to a database of the third schema, even with the table made by hand', async () => {
+      const database = await PlatformDatabase.open(target.url);
+      await sql`drop index login_failures_last_failure_at`.execute(database.db);
+      await sql`delete from kysely_migration where name = '0004_login_failures'`.execute(database.db);
+      await database.close();
+      const upgraded = await PlatformDatabase.open(target.url);
+      try {
+        assert.equal((await upgraded.executedMigrations()).at(-1), '0004_login_failures');
+        const indexes =
+          engine.name === 'SQLite'
+            ? await sql<{ name: string }>`select name from sqlite_master where type = 'index'`.execute(
+                upgraded.db,
+              )
+            : await sql<{ name: string }>`select indexname as name from pg_indexes`.execute(upgraded.db);
+        assert.ok(indexes.rows.some((row) => row.name === 'login_failures_last_failure_at'));
       } finally {
         await upgraded.close();
       }

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
+import { hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { formatFarmFingerprint } from '../../src/config/index.ts';
 import { PlatformDatabase } from '../../src/platform/index.ts';
+import { ServiceCenter } from '../../src/servicecenter/index.ts';
 import { freshFolder } from '../config/helpers.ts';
 import { runTessera } from '../configtool/run-tessera.ts';
 import { fingerprint } from './harness.ts';
@@ -167,6 +169,117 @@ describe('the Service Center commands', () => {
     assert.deepEqual(ended.json.failures, [
       'fe2, module shop: Module shop failed to load in the new workers: SyntaxError. Correct the cause, then run Republish again (the modules that succeeded are not affected).',
     ]);
+  });
+
+  it('tessera module apply-settings and publish go through the service layer: audited as the console does, by the OS user', async () => {
+    // Up, as far as the operations service can tell (its heartbeats are old by now).
+    for (const name of ['fe1', 'fe2']) await database.frontends.heartbeat(name, 'ready', fingerprint());
+    const osUser = `${userInfo().username} (command line)`;
+    const applied = await tessera('module', 'apply-settings', 'shop', '--no-wait', '--json');
+    assert.equal(applied.code, 0, applied.stderr);
+    assert.deepEqual(
+      { kind: applied.json.kind, modules: applied.json.modules, frontends: applied.json.frontends },
+      { kind: 'apply-settings', modules: ['shop'], frontends: ['fe1', 'fe2'] },
+    );
+    const busy = await tessera('module', 'republish', '--all');
+    assert.equal(busy.code, 2, 'refused while Apply Settings runs on shop, as on a solution');
+    assert.match(
+      busy.stderr,
+      /TESSERA_SERVICECENTER_OPERATION_RUNNING\): Operation \d+ \(apply-settings\) is still running on one of the modules "catalog", "shop"/,
+    );
+    for (const frontendId of [ids.fe1!, ids.fe2!])
+      await database.operations.report(
+        applied.json.operationId,
+        { frontendId, moduleId: ids.shop! },
+        'succeeded',
+      );
+    const operation = await database.operations.get(applied.json.operationId);
+    assert.equal(operation.requestedBy, osUser);
+
+    const published = await tessera(
+      'module',
+      'publish',
+      join(import.meta.dirname, '../../examples/shop'),
+      '--no-wait',
+      '--json',
+    );
+    assert.equal(published.code, 0, published.stderr);
+    assert.equal(published.json.module, 'shop');
+    for (const frontendId of [ids.fe1!, ids.fe2!])
+      await database.operations.report(
+        published.json.operationId,
+        { frontendId, moduleId: ids.shop! },
+        'succeeded',
+      );
+
+    const entries = await database.users.auditLog(2);
+    assert.deepEqual(
+      entries.map((e) => [e.userName, e.action, e.target, e.detail]),
+      [
+        [
+          osUser,
+          'module.publish',
+          'shop',
+          `from command line on ${hostname()}; operation ${published.json.operationId}; version ${published.json.version}`,
+        ],
+        [
+          osUser,
+          'module.apply-settings',
+          'shop',
+          `from command line on ${hostname()}; operation ${applied.json.operationId}`,
+        ],
+      ],
+    );
+  });
+
+  it('tessera module refuses an unknown module with exit 2, naming it', async () => {
+    const unknown = await tessera('module', 'republish', 'shop', 'ghost');
+    assert.equal(unknown.code, 2);
+    assert.match(
+      unknown.stderr,
+      /^error \(TESSERA_SERVICECENTER_INPUT\): .*no published module is named "ghost": see tessera module list/,
+    );
+    const none = await tessera('module', 'apply-settings');
+    assert.equal(none.code, 2);
+    assert.match(none.stderr, /name the modules, or give --all/);
+  });
+
+  it('tessera module list shows settings pending per front-end, as Factory > Modules does', async () => {
+    const [shopVersion] = (await database.factory.listVersions('shop')).slice(-1);
+    // fe1's artifact comes from its configuration's revision (3); fe2's from revision 2.
+    for (const [frontendId, settingsRevision] of [
+      [ids.fe1!, 3],
+      [ids.fe2!, 2],
+    ] as const)
+      await database.frontends.recordDeployment({
+        frontendId,
+        moduleId: ids.shop!,
+        versionId: shopVersion!.id,
+        settingsRevision,
+        operationId: null,
+      });
+    const listed = await tessera('module', 'list', '--json');
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.deepEqual(listed.json, { modules: (await new ServiceCenter({ database }).factory()).modules });
+    const shop = listed.json.modules.find((m: { name: string }) => m.name === 'shop');
+    assert.deepEqual(
+      shop!.frontends.map((f: { frontend: string; settingsPending: boolean }) => [
+        f.frontend,
+        f.settingsPending,
+      ]),
+      [
+        ['fe1', false],
+        ['fe2', true],
+      ],
+    );
+    const text = await tessera('module', 'list');
+    assert.match(text.stdout, /^shop \(application Shop\): running version \d+$/m);
+    assert.match(text.stdout, /^ {2}fe1: version \d+, settings revision 3$/m);
+    assert.match(
+      text.stdout,
+      /^ {2}fe2: version \d+, settings revision 2, settings pending\n {4}Its settings come from revision 2 of fe2's server configuration, which is at revision 3 now/m,
+    );
+    assert.match(text.stdout, /^ {2}fe1: not deployed\n/m, 'catalog is on no front-end');
   });
 
   it('tessera servicecenter user add, reset-password and remove; the password is printed once, never stored', async () => {

@@ -1,11 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { PlatformDatabase } from '../../src/platform/index.ts';
-import {
-  ensureFirstAdministrator,
-  FIRST_ADMINISTRATOR,
-  LoginThrottle,
-} from '../../src/servicecenter/index.ts';
+import { ensureFirstAdministrator, FIRST_ADMINISTRATOR } from '../../src/servicecenter/index.ts';
 import { createSqliteFile, type TestSqliteFile } from '../support/sqlite-file.ts';
 
 let file: TestSqliteFile;
@@ -34,22 +30,5 @@ describe('Service Center users', () => {
     assert.equal(await ensureFirstAdministrator(database), null);
     const stored = await database.db.selectFrom('users').select('password_hash').executeTakeFirstOrThrow();
     assert.ok(!stored.password_hash.includes(password));
-  });
-});
-
-describe('the login throttle', () => {
-  it('lets five failures through, then doubles the wait after each further one', () => {
-    const throttle = new LoginThrottle();
-    const keys = ['ip:10.0.0.9'];
-    const t0 = 1_000_000;
-    for (let i = 0; i < 5; i++) {
-      assert.equal(throttle.waitMs(keys, t0 + i), 0);
-      throttle.failed(keys, t0 + i);
-    }
-    assert.equal(throttle.waitMs(keys, t0 + 4), 1_000);
-    throttle.failed(keys, t0 + 2_000);
-    assert.equal(throttle.waitMs(keys, t0 + 2_000), 2_000);
-    throttle.succeeded(keys);
-    assert.equal(throttle.waitMs(keys, t0 + 2_001), 0);
   });
 });

@@ -12,7 +12,8 @@
  * - every change (any method but GET and HEAD, on the matched route) refused to
  *   viewers, and refused without the session's CSRF token (header
  *   `x-tessera-csrf`, or the `_csrf` field of a form) or from another origin;
- * - repeated failed logins slowed down (`LoginThrottle`).
+ * - repeated failed logins slowed down (`LoginThrottle`), counted in the platform
+ *   database for the whole farm.
  */
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { PassThrough } from 'node:stream';
@@ -91,7 +92,7 @@ export function createServiceCenterListener(options: ServiceCenterListenerOption
     logger,
     ...(options.starter === undefined ? {} : { starter: options.starter }),
   });
-  const throttle = new LoginThrottle();
+  const throttle = new LoginThrottle(database.loginFailures);
   const pollMs = options.progressPollMs ?? 250;
   const streams = new Set<PassThrough>();
   const routes: RouteInfo[] = [];
@@ -291,11 +292,12 @@ export function createServiceCenterListener(options: ServiceCenterListenerOption
     if (name === '') throw badInput('name', 'give your user name.');
     if (password === '') throw badInput('password', 'give your password.');
     const keys = [`ip:${request.ip}`, `user:${name}`];
-    const waitMs = throttle.waitMs(keys);
+    // Counted as a failure before the password is checked: see LoginThrottle.
+    const waitMs = await throttle.attempt(keys);
     if (waitMs > 0) throw loginThrottled(Math.ceil(waitMs / 1000));
     const user = await database.users.verify(name, password);
     if (user === null) {
-      throttle.failed(keys);
+      await throttle.failed(keys);
       await database.users.audit({
         userName: name,
         action: 'login.failed',
@@ -305,7 +307,7 @@ export function createServiceCenterListener(options: ServiceCenterListenerOption
       logger.warn({ user: name, from: request.ip }, 'Service Center login failed');
       throw loginFailed();
     }
-    throttle.succeeded(keys);
+    await throttle.succeeded(keys);
     const session = request.session;
     await session.regenerate();
     const items = session as unknown as SessionItems;
