@@ -39,6 +39,7 @@
  * committed). A standby promoted after a failover is such a crash too.
  */
 import { LISTENED_CHANNEL_LOCK_CLASS, type SessionDatabase } from '../session-database.ts';
+import { SLIDE_AFTER } from './provider-options.ts';
 
 interface Dialect {
   /** Epoch ms now, the same value everywhere in one statement. */
@@ -112,6 +113,15 @@ export function sessionStatements(dialect: SessionDatabase['dialect']) {
   const slide = (timeout: string) =>
     `CASE WHEN absolute_expires_at_ms IS NULL THEN ${now} + CAST(${timeout} * 60000 AS BIGINT)
       ELSE ${d.least}(${now} + CAST(${timeout} * 60000 AS BIGINT), absolute_expires_at_ms) END`;
+  /**
+   * The expiry a load leaves: slid only once `SLIDE_AFTER` of the timeout has passed
+   * since the last slide, else unchanged, so that most loads do not change the
+   * indexed `expires_at_ms` (PostgreSQL then updates the row in place, without new
+   * index entries: a HOT update).
+   */
+  const lazySlide = `CASE WHEN ${slide('timeout_minutes')} - expires_at_ms
+      >= ${d.least}(${SLIDE_AFTER.maxMs}, CAST(timeout_minutes * ${60_000 * SLIDE_AFTER.share} AS BIGINT))
+    THEN ${slide('timeout_minutes')} ELSE expires_at_ms END`;
   const session = 'items, timeout_minutes, created_at_ms, absolute_expires_at_ms, version';
   const unlocked = 'lock_token = NULL, lock_acquired_at_ms = NULL, lock_expires_at_ms = NULL';
 
@@ -127,7 +137,7 @@ export function sessionStatements(dialect: SessionDatabase['dialect']) {
         lock_token = $3,
         lock_acquired_at_ms = ${now},
         lock_expires_at_ms = ${now} + CAST($4 AS BIGINT),
-        expires_at_ms = ${slide('timeout_minutes')}
+        expires_at_ms = ${lazySlide}
       WHERE ${key} AND ${live}
         AND (lock_token IS NULL OR lock_token = $3 OR lock_expires_at_ms <= ${now}
           OR ${now} - lock_acquired_at_ms >= CAST($4 AS BIGINT))
@@ -139,8 +149,8 @@ export function sessionStatements(dialect: SessionDatabase['dialect']) {
         CASE WHEN lock_expires_at_ms > ${now} THEN 1 ELSE 0 END AS lock_live
       FROM sessions WHERE ${key} AND ${live}`,
 
-    /** $1 app, $2 id. Slides the expiry and returns the session. */
-    loadReadOnly: `UPDATE sessions SET expires_at_ms = ${slide('timeout_minutes')}
+    /** $1 app, $2 id. Slides the expiry (lazily) and returns the session. */
+    loadReadOnly: `UPDATE sessions SET expires_at_ms = ${lazySlide}
       WHERE ${key} AND ${live} RETURNING ${session}`,
 
     /** $1 app, $2 id. Returns the session without sliding its expiry (administration). */
