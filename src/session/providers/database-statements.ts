@@ -8,8 +8,38 @@
  *
  * The two engines differ only in the fragments of `DIALECTS`; every statement is
  * written once.
+ *
+ * Commits that do not wait for the disk. On PostgreSQL, a commit waits for its WAL
+ * to be flushed (`synchronous_commit = on`), and a request commits twice: the lock
+ * (with the load), then the save or the release. Two statements commit without
+ * waiting (`commitWithoutFlush`), because losing them in a server crash (the last
+ * few hundred ms of such commits, which the WAL writer had not flushed yet) loses
+ * no session update:
+ *
+ * - `release` changes nothing but the lock. Lost, the session is still locked by
+ *   a request that has finished: others wait until the lock expires (at most the
+ *   lock timeout after the crash), as after a front-end crash.
+ * - `loadExclusive`, when the session would stay live for the whole lock timeout
+ *   even without the expiry slide it writes. Lost, the row is back as before the
+ *   load: unlocked (or locked by an earlier, expired holder), same version, same
+ *   items, the old expiry. The request that believed it held the lock then saves
+ *   with its token and the version it loaded (`save`'s condition): its token is not
+ *   there, so the save is applied only if the lock is free or expired AND the
+ *   version is still the one it loaded, i.e. only if nobody saved in between,
+ *   exactly as after its lock expired; if another request took the lock since, or
+ *   saved, the save is refused (`lock-lost`), never applied over the other's work.
+ *   The session is still live at that save (its old expiry is at least a lock
+ *   timeout after the load); past its lock timeout, a request's save depends on
+ *   the session still being live in any case.
+ *
+ * Every other write (create, a save, abandon, regenerate) waits for the flush, and
+ * a flush writes the whole WAL up to its commit, so it also makes every earlier
+ * commit durable, the unflushed locks and releases of the same row included (they
+ * precede it in the WAL: a row is changed only after the previous change of it
+ * committed). A standby promoted after a failover is such a crash too.
  */
 import { LISTENED_CHANNEL_LOCK_CLASS, type SessionDatabase } from '../session-database.ts';
+import { SLIDE_AFTER } from './provider-options.ts';
 
 interface Dialect {
   /** Epoch ms now, the same value everywhere in one statement. */
@@ -30,6 +60,15 @@ interface Dialect {
   notify(channel: string, payload: string): string;
   /** Locks the selected row until the end of the transaction (SQLite: the transaction already holds the write lock). */
   readonly forUpdate: string;
+  /**
+   * A condition that always holds and, when `when` does, lets the statement's
+   * transaction commit without waiting for its WAL to reach the disk (PostgreSQL's
+   * `synchronous_commit = off` for this transaction alone, as `SET LOCAL` would set
+   * it; SQLite under WAL with `synchronous = NORMAL` never waits at a commit). For
+   * the statements whose loss in a server crash loses no session update: see
+   * `LOCK_ONLY_COMMITS` below.
+   */
+  commitWithoutFlush(when: string): string;
 }
 
 const DIALECTS: Record<SessionDatabase['dialect'], Dialect> = {
@@ -39,6 +78,7 @@ const DIALECTS: Record<SessionDatabase['dialect'], Dialect> = {
     patch: (patch) => `json_patch(items, ${patch})`,
     notify: () => 'NULL',
     forUpdate: '',
+    commitWithoutFlush: () => '1 = 1',
   },
   postgres: {
     now: 'CAST(EXTRACT(EPOCH FROM statement_timestamp()) * 1000 AS BIGINT)',
@@ -48,6 +88,11 @@ const DIALECTS: Record<SessionDatabase['dialect'], Dialect> = {
       `CASE WHEN pg_try_advisory_xact_lock(${LISTENED_CHANNEL_LOCK_CLASS}, hashtext(CAST(${channel} AS TEXT))) THEN NULL
         ELSE CAST(pg_notify(CAST(${channel} AS TEXT), ${payload}) AS TEXT) END`,
     forUpdate: 'FOR UPDATE',
+    // Evaluated in the statement's WHERE on the row as it was before the statement,
+    // once per row examined (one row, by primary key); a CASE so that `when` comes
+    // first. A row that is not updated writes nothing, and has nothing to commit.
+    commitWithoutFlush: (when) =>
+      `(CASE WHEN ${when} THEN set_config('synchronous_commit', 'off', true) ELSE '' END) IS NOT NULL`,
   },
 };
 
@@ -68,21 +113,35 @@ export function sessionStatements(dialect: SessionDatabase['dialect']) {
   const slide = (timeout: string) =>
     `CASE WHEN absolute_expires_at_ms IS NULL THEN ${now} + CAST(${timeout} * 60000 AS BIGINT)
       ELSE ${d.least}(${now} + CAST(${timeout} * 60000 AS BIGINT), absolute_expires_at_ms) END`;
+  /**
+   * The expiry a load leaves: slid only once `SLIDE_AFTER` of the timeout has passed
+   * since the last slide, else unchanged, so that most loads do not change the
+   * indexed `expires_at_ms` (PostgreSQL then updates the row in place, without new
+   * index entries: a HOT update).
+   */
+  const lazySlide = `CASE WHEN ${slide('timeout_minutes')} - expires_at_ms
+      >= ${d.least}(${SLIDE_AFTER.maxMs}, CAST(timeout_minutes * ${60_000 * SLIDE_AFTER.share} AS BIGINT))
+    THEN ${slide('timeout_minutes')} ELSE expires_at_ms END`;
   const session = 'items, timeout_minutes, created_at_ms, absolute_expires_at_ms, version';
   const unlocked = 'lock_token = NULL, lock_acquired_at_ms = NULL, lock_expires_at_ms = NULL';
 
   return {
-    /** $1 app, $2 id, $3 token, $4 lock timeout ms. No row: locked by another token, or missing. */
+    /**
+     * $1 app, $2 id, $3 token, $4 lock timeout ms. No row: locked by another token, or
+     * missing. Commits without waiting for the disk when the session's expiry before
+     * this load is at least the lock timeout away (see the top).
+     */
     loadExclusive: `UPDATE sessions SET
         lock_took_over_age_ms = CASE WHEN lock_token IS NOT NULL AND lock_token <> $3 AND lock_expires_at_ms > ${now}
           THEN ${now} - lock_acquired_at_ms ELSE NULL END,
         lock_token = $3,
         lock_acquired_at_ms = ${now},
         lock_expires_at_ms = ${now} + CAST($4 AS BIGINT),
-        expires_at_ms = ${slide('timeout_minutes')}
+        expires_at_ms = ${lazySlide}
       WHERE ${key} AND ${live}
         AND (lock_token IS NULL OR lock_token = $3 OR lock_expires_at_ms <= ${now}
           OR ${now} - lock_acquired_at_ms >= CAST($4 AS BIGINT))
+        AND ${d.commitWithoutFlush(`expires_at_ms - ${now} >= CAST($4 AS BIGINT)`)}
       RETURNING ${session}, lock_took_over_age_ms`,
 
     /** $1 app, $2 id. Why `loadExclusive` or `save` found no row: the live session's lock, or no row. */
@@ -90,8 +149,8 @@ export function sessionStatements(dialect: SessionDatabase['dialect']) {
         CASE WHEN lock_expires_at_ms > ${now} THEN 1 ELSE 0 END AS lock_live
       FROM sessions WHERE ${key} AND ${live}`,
 
-    /** $1 app, $2 id. Slides the expiry and returns the session. */
-    loadReadOnly: `UPDATE sessions SET expires_at_ms = ${slide('timeout_minutes')}
+    /** $1 app, $2 id. Slides the expiry (lazily) and returns the session. */
+    loadReadOnly: `UPDATE sessions SET expires_at_ms = ${lazySlide}
       WHERE ${key} AND ${live} RETURNING ${session}`,
 
     /** $1 app, $2 id. Returns the session without sliding its expiry (administration). */
@@ -157,9 +216,9 @@ export function sessionStatements(dialect: SessionDatabase['dialect']) {
           OR ((lock_token IS NULL OR lock_expires_at_ms <= ${now}) AND version = CAST($6 AS INTEGER)))
       RETURNING version, CASE WHEN ${releasing} THEN ${d.notify('$8', "'released'")} END AS notified`,
 
-    /** $1 app, $2 id, $3 token, $4 channel. */
+    /** $1 app, $2 id, $3 token, $4 channel. Commits without waiting for the disk (see the top). */
     release: `UPDATE sessions SET ${unlocked}
-      WHERE ${key} AND lock_token = $3 RETURNING ${d.notify('$4', "'released'")} AS notified`,
+      WHERE ${key} AND lock_token = $3 AND ${d.commitWithoutFlush('1 = 1')} RETURNING ${d.notify('$4', "'released'")} AS notified`,
 
     /** $1 app, $2 id, $3 channel. */
     abandon: `DELETE FROM sessions WHERE ${key} RETURNING ${d.notify('$3', "'gone'")} AS notified`,

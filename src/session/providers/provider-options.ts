@@ -1,6 +1,6 @@
 /**
  * The options more than one session provider takes, each described once (its
- * default and what it accepts, for `optionTable`).
+ * default and what it accepts, for `optionTable`), and the behaviour they share.
  */
 import { DEFAULT_MAX_WAITERS_PER_SESSION } from '../lock-waiters.ts';
 import { MAX_TIMER_MS, type OptionSpec, wholeNumber } from '../option-checks.ts';
@@ -28,3 +28,12 @@ export const SHARED_PROVIDER_OPTIONS = {
   /** How long `close()` may spend releasing locks an outage kept from being released. */
   closeTimeoutMs: { default: 5000, kind: wholeNumber(0, MAX_TIMER_MS, ' of milliseconds') },
 } as const satisfies Record<string, OptionSpec>;
+
+/**
+ * When a load slides the expiry: once a tenth of the session's timeout, or one
+ * minute if that is less, has passed since the expiry was last slid. A session may
+ * so end up to that much sooner than its timeout after its last request (a
+ * 20-minute session: between 19 and 20 minutes). Saves and `touch` always slide. The
+ * Redis and Database providers both slide so.
+ */
+export const SLIDE_AFTER = { share: 0.1, maxMs: 60_000 } as const;

@@ -19,15 +19,8 @@
  * version-checked: given the `created:version` of the copy the caller holds, a
  * load that finds the same answers `unchanged` without the items.
  */
+import { SLIDE_AFTER } from './provider-options.ts';
 import { RedisScript, type ScriptShape, type SessionKeyName } from './redis-script.ts';
-
-/**
- * When a load slides the expiry: once a tenth of the session's timeout, or one
- * minute if that is less, has passed since the expiry was last slid. A session may
- * so end up to that much sooner than its timeout after its last request (a
- * 20-minute session: between 19 and 20 minutes). Saves and `touch` always slide.
- */
-export const SLIDE_AFTER = { share: 0.1, maxMs: 60_000 } as const;
 
 const PRELUDE = `
 local function now_ms()
