@@ -17,7 +17,6 @@ import {
   type PlatformDatabaseSettings,
   POSTGRES_DEFAULT_PORT,
   platformDatabaseProblems,
-  readConfiguration,
   readSettingText,
   type ServerConfiguration,
   saveConfiguration,
@@ -25,8 +24,16 @@ import {
   specOf,
 } from '../config/index.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
-import { addConfigOption, configCommand, locationOf, SAVE_EXIT_CODES, UsageError } from './config-action.ts';
-import { readSecretFromStdin } from './read-secret.ts';
+import {
+  addConfigOption,
+  locationOf,
+  readToChange,
+  refuseBoth,
+  requireChange,
+  saveCommand,
+  UsageError,
+} from './config-action.ts';
+import { readPasswordFromStdin } from './read-secret.ts';
 import { addSettingOptions, optionProperty } from './setting-options.ts';
 import { formatPlatformDatabase, keptBackup } from './settings-report.ts';
 
@@ -72,7 +79,7 @@ export function registerDatabaseCommand(config: Command): void {
     new Option('--provider <name>', 'sqlite (the default) or postgres').choices(PLATFORM_DATABASE_PROVIDERS),
   );
   for (const spec of PLATFORM_DATABASE_SETTINGS.settings) addSettingOptions(command, spec, 'PostgreSQL');
-  configCommand(
+  saveCommand(
     command,
     [
       'Examples:',
@@ -86,7 +93,6 @@ export function registerDatabaseCommand(config: Command): void {
       '',
       'Then: tessera config test-connection --database, and tessera config apply (creates or migrates',
       'the schema). See docs/platform-database.md.',
-      SAVE_EXIT_CODES,
     ],
     runDatabaseCommand,
   );
@@ -95,13 +101,10 @@ export function registerDatabaseCommand(config: Command): void {
 async function runDatabaseCommand(options: DatabaseOptions): Promise<number> {
   refuseConflicts(options);
   const location = locationOf(options);
-  // A password that is replaced or removed is not decrypted, nor one that is dropped
-  // with the PostgreSQL settings: this is how an operator recovers from a lost key.
+  // Nor is a password decrypted that is dropped with the PostgreSQL settings.
   const dropsPostgres = options.provider === 'sqlite';
-  const replacing = options.passwordStdin || options.clearPassword || dropsPostgres;
-  const loaded = await readConfiguration(location, {
-    replacing: replacing ? ['platformDatabase.password'] : [],
-  });
+  const replacing = options.passwordStdin === true || options.clearPassword === true || dropsPostgres;
+  const loaded = await readToChange(location, 'platformDatabase.password', replacing);
   const current = loaded.configuration;
   const before = current.platformDatabase?.provider ?? 'sqlite';
   const provider = options.provider ?? before;
@@ -181,14 +184,7 @@ async function postgresSettings(
     port = reading.value;
   }
   let password = stored?.password;
-  if (options.passwordStdin) {
-    password = await readSecretFromStdin('PostgreSQL password');
-    if (password.reveal() === '') {
-      throw new UsageError(
-        'No password was read from standard input. To remove the stored password, use --clear-password.',
-      );
-    }
-  }
+  if (options.passwordStdin) password = await readPasswordFromStdin('PostgreSQL password');
   if (options.clearPassword) password = undefined;
   return {
     provider: 'postgres',
@@ -202,14 +198,6 @@ async function postgresSettings(
 }
 
 function refuseConflicts(options: DatabaseOptions): void {
-  const given = Object.entries(options).filter(([key, value]) => key !== 'config' && value !== undefined);
-  if (given.length === 0) {
-    throw new UsageError(
-      'Nothing to change. Give --provider sqlite --path FILE, or --provider postgres --host … ' +
-        '(see `tessera config database --help`), or see the settings with `tessera config show`.',
-    );
-  }
-  if (options.passwordStdin && options.clearPassword) {
-    throw new UsageError('Give --password-stdin or --clear-password, not both.');
-  }
+  requireChange(options, 'database', '--provider sqlite --path FILE, or --provider postgres --host …');
+  refuseBoth(options, '--password-stdin', '--clear-password');
 }

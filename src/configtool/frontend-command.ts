@@ -15,7 +15,7 @@ import {
   saveConfiguration,
 } from '../config/index.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
-import { addConfigOption, configCommand, locationOf, SAVE_EXIT_CODES, UsageError } from './config-action.ts';
+import { addConfigOption, locationOf, requireChange, saveCommand } from './config-action.ts';
 import { formatFrontend, keptBackup } from './settings-report.ts';
 
 interface FrontendOptions {
@@ -29,7 +29,7 @@ interface FrontendOptions {
 const SETTINGS = ['name', 'port', 'host', 'workers'] as const;
 
 export function registerFrontendCommand(config: Command): void {
-  configCommand(
+  saveCommand(
     addConfigOption(
       config
         .command('frontend')
@@ -52,20 +52,14 @@ export function registerFrontendCommand(config: Command): void {
       '',
       'Every front-end server of a farm needs its own name. Restart `tessera start` to use new settings.',
       'See docs/frontend-server.md.',
-      SAVE_EXIT_CODES,
     ],
     runFrontendCommand,
   );
 }
 
 async function runFrontendCommand(options: FrontendOptions): Promise<number> {
+  requireChange(options, 'frontend', '--name, --port, --host or --workers');
   const given = SETTINGS.filter((name) => options[name] !== undefined);
-  if (given.length === 0) {
-    throw new UsageError(
-      'Nothing to change. Give --name, --port, --host or --workers (see `tessera config frontend --help`), ' +
-        'or see the settings with `tessera config show`.',
-    );
-  }
   const location = locationOf(options);
   const loaded = await readConfiguration(location);
   const stored: FrontendSettings = loaded.configuration.frontend ?? {};

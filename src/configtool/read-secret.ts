@@ -12,6 +12,20 @@ export async function readSecretFromStdin(
   return new Secret(text.replace(/\r?\n$/, ''));
 }
 
+/**
+ * A new password from standard input (`--password-stdin`), `what` at the prompt.
+ * An empty one is refused: removing the stored password is `--clear-password`.
+ */
+export async function readPasswordFromStdin(what: string): Promise<Secret> {
+  const password = await readSecretFromStdin(what);
+  if (password.reveal() === '') {
+    throw new UsageError(
+      'No password was read from standard input. To remove the stored password, use --clear-password.',
+    );
+  }
+  return password;
+}
+
 async function readAll(input: NodeJS.ReadStream): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of input) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);

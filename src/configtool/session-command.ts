@@ -10,19 +10,25 @@ import {
   hostProblem,
   REDIS_SETTINGS,
   type RedisSessionSettings,
-  readConfiguration,
   readSettingText,
   redisSettingsFromConnectionString,
   redisSettingsProblems,
   SESSION_PROVIDERS,
-  type Secret,
   type ServerConfiguration,
   type SessionProviderName,
   saveConfiguration,
 } from '../config/index.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
-import { addConfigOption, configCommand, locationOf, SAVE_EXIT_CODES, UsageError } from './config-action.ts';
-import { readSecretFromStdin } from './read-secret.ts';
+import {
+  addConfigOption,
+  locationOf,
+  readToChange,
+  refuseBoth,
+  requireChange,
+  saveCommand,
+  UsageError,
+} from './config-action.ts';
+import { readPasswordFromStdin, readSecretFromStdin } from './read-secret.ts';
 import { addSettingOptions } from './setting-options.ts';
 import { formatSessionSettings, keptBackup } from './settings-report.ts';
 
@@ -64,7 +70,7 @@ export function registerSessionCommand(config: Command): void {
     )
     .option('--connection-string-stdin', 'the same, reading the connection string from standard input');
   for (const spec of REDIS_SETTINGS.settings) addSettingOptions(command, spec, 'Redis');
-  configCommand(
+  saveCommand(
     command,
     [
       'Examples:',
@@ -74,7 +80,6 @@ export function registerSessionCommand(config: Command): void {
       '  tessera config session --provider memory      (the Redis settings are kept for later)',
       '',
       'Then: tessera config test-connection, and tessera config apply.',
-      SAVE_EXIT_CODES,
     ],
     runSessionCommand,
   );
@@ -84,12 +89,8 @@ async function runSessionCommand(options: SessionOptions): Promise<number> {
   refuseConflicts(options);
   const location = locationOf(options);
   const importing = options.connectionString !== undefined || options.connectionStringStdin === true;
-  // A password that is replaced or removed is not decrypted: this is how an operator
-  // recovers from a lost or wrong private key file, or a damaged value.
   const replacesPassword = importing || options.passwordStdin === true || options.clearPassword === true;
-  const loaded = await readConfiguration(location, {
-    replacing: replacesPassword ? ['session.redis.password'] : [],
-  });
+  const loaded = await readToChange(location, 'session.redis.password', replacesPassword);
   const current = loaded.configuration;
 
   if (importing && options.provider !== undefined && options.provider !== 'redis') {
@@ -150,24 +151,14 @@ async function runSessionCommand(options: SessionOptions): Promise<number> {
 }
 
 function refuseConflicts(options: SessionOptions): void {
-  const given = Object.entries(options).filter(([key, value]) => key !== 'config' && value !== undefined);
-  if (given.length === 0) {
-    throw new UsageError(
-      'Nothing to change. Give --provider, --hosts, --password-stdin, --use-ssl, --ssl-host… ' +
-        '(see `tessera config session --help`), or see the settings with `tessera config show`.',
-    );
-  }
-  if (options.connectionString !== undefined && options.connectionStringStdin) {
-    throw new UsageError('Give --connection-string or --connection-string-stdin, not both.');
-  }
+  requireChange(options, 'session', '--provider, --hosts, --password-stdin, --use-ssl, --ssl-host…');
+  refuseBoth(options, '--connection-string', '--connection-string-stdin');
   if (options.passwordStdin && options.connectionStringStdin) {
     throw new UsageError(
       '--password-stdin and --connection-string-stdin both read standard input: give one of them.',
     );
   }
-  if (options.passwordStdin && options.clearPassword) {
-    throw new UsageError('Give --password-stdin or --clear-password, not both.');
-  }
+  refuseBoth(options, '--password-stdin', '--clear-password');
 }
 
 function redisOptionsGiven(options: SessionOptions): boolean {
@@ -192,15 +183,7 @@ async function applyRedisOptions(
   if (next.hosts.length === 0) {
     throw new UsageError('The redis provider needs its hosts: add --hosts "host:port[,host:port…]".');
   }
-  if (options.passwordStdin) {
-    const password: Secret = await readSecretFromStdin('Redis password');
-    if (password.reveal() === '') {
-      throw new UsageError(
-        'No password was read from standard input. To remove the stored password, use --clear-password.',
-      );
-    }
-    next.password = password;
-  }
+  if (options.passwordStdin) next.password = await readPasswordFromStdin('Redis password');
   if (options.clearPassword) delete next.password;
   if (options.useSsl !== undefined) next.useSsl = options.useSsl;
   const record = next as Record<string, unknown>;

@@ -1,12 +1,10 @@
 import {
+  connectOptions,
   DATABASE_PROVIDER_DEFAULTS,
   DATABASE_PROVIDER_KINDS,
   DatabaseProvider,
   type DatabaseProviderSettings,
-  OBJECT,
-  requireAddress,
-  resolveOptions,
-  type SessionStore,
+  ProviderSessionStore,
 } from '../session/index.ts';
 import type { PlatformDatabase } from './platform-database.ts';
 import {
@@ -17,20 +15,6 @@ import {
 
 /** Options of `DatabaseSessionStore.connect`; an absent or `undefined` one takes its default. */
 export interface DatabaseSessionStoreOptions extends DatabaseProviderSettings, PlatformDatabaseOptions {}
-
-/** `DatabaseSessionStore.connect`'s options checked and frozen (`TESSERA_SESSION_OPTIONS`), before any connection. */
-function resolveStoreOptions(options: DatabaseSessionStoreOptions | undefined) {
-  return resolveOptions(
-    'DatabaseSessionStore.connect',
-    {
-      ...DATABASE_PROVIDER_DEFAULTS,
-      ...PLATFORM_DATABASE_DEFAULTS,
-      env: process.env as Readonly<Record<string, string | undefined>>,
-    },
-    { ...DATABASE_PROVIDER_KINDS, ...PLATFORM_DATABASE_KINDS, env: OBJECT },
-    options,
-  );
-}
 
 /**
  * Sessions in the platform database: a SQLite file (one machine, any number of
@@ -44,13 +28,12 @@ function resolveStoreOptions(options: DatabaseSessionStoreOptions | undefined) {
  * await store.close();
  * ```
  */
-export class DatabaseSessionStore implements SessionStore {
-  readonly provider: DatabaseProvider;
+export class DatabaseSessionStore extends ProviderSessionStore<DatabaseProvider> {
   readonly database: PlatformDatabase;
 
   private constructor(database: PlatformDatabase, provider: DatabaseProvider) {
+    super(provider);
     this.database = database;
-    this.provider = provider;
   }
 
   /**
@@ -63,12 +46,6 @@ export class DatabaseSessionStore implements SessionStore {
     address: string,
     options: DatabaseSessionStoreOptions = {},
   ): Promise<DatabaseSessionStore> {
-    requireAddress(
-      'DatabaseSessionStore.connect',
-      'the platform database address, a string such as ' +
-        '"sqlite:/var/lib/tessera/platform.db" or "postgres://tessera@db.example.com:5432/tessera"',
-      address,
-    );
     const {
       maxWaitersPerSession,
       sweepIntervalMs,
@@ -76,7 +53,15 @@ export class DatabaseSessionStore implements SessionStore {
       crossProcessPollMs,
       closeTimeoutMs,
       ...databaseOptions
-    } = resolveStoreOptions(options);
+    } = connectOptions(
+      'DatabaseSessionStore.connect',
+      'the platform database address, a string such as ' +
+        '"sqlite:/var/lib/tessera/platform.db" or "postgres://tessera@db.example.com:5432/tessera"',
+      address,
+      { ...DATABASE_PROVIDER_DEFAULTS, ...PLATFORM_DATABASE_DEFAULTS },
+      { ...DATABASE_PROVIDER_KINDS, ...PLATFORM_DATABASE_KINDS },
+      options,
+    );
     // Loaded on demand: applications on another store never load Kysely.
     const { PlatformDatabase } = await import('./platform-database.ts');
     const database = await PlatformDatabase.open(address, databaseOptions);
@@ -98,9 +83,5 @@ export class DatabaseSessionStore implements SessionStore {
       database,
       new DatabaseProvider(database.sessionDatabase(), { ...options, onClose: () => database.close() }),
     );
-  }
-
-  close(): Promise<void> {
-    return this.provider.close();
   }
 }

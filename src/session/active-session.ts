@@ -5,15 +5,16 @@
  * Two concerns, kept apart: what the request changed (`RequestChanges`: the items,
  * the timeout, the principal, `touch`) and where the session stands in the store
  * (`SessionState`, in `session-state.ts`). Every store call starts from a state and
- * its outcome is the next state; the methods read as "in this state, do this".
+ * its outcome is the next state; the methods read as "in this state, do this". The
+ * write at the end (or at `save()`) is `SessionWriter`'s (`session-write.ts`).
  */
-import { publishSave, reportUnavailable, saveHasSubscribers } from './diagnostics.ts';
+import { hasErrorCode } from '../errors.ts';
+import { reportUnavailable } from './diagnostics.ts';
 import { idCollision, lockLost, readOnlySession, type SessionError, sessionAbandoned } from './errors.ts';
 import { acquireSession } from './lock-acquire.ts';
-import { type PendingChanges, RequestChanges } from './request-changes.ts';
+import { RequestChanges } from './request-changes.ts';
 import { emitSessionEvent } from './session-events.ts';
-import { newLockToken, newSessionId } from './session-id.ts';
-import { checkSessionSize, itemsBytes } from './session-items.ts';
+import { newSessionId } from './session-id.ts';
 import { checkMinutes, type SessionMode, type SessionOptions } from './session-options.ts';
 import type { SessionKey, SessionPrincipal, SessionProvider, StoredSession } from './session-provider.ts';
 import {
@@ -22,10 +23,10 @@ import {
   enter,
   type OpenState,
   type SessionState,
-  type StoredState,
   standing,
   storedState,
 } from './session-state.ts';
+import { SessionWriter } from './session-write.ts';
 
 /** What the response must do with the session cookie. */
 export type CookieAction = 'set' | 'clear' | 'none';
@@ -51,6 +52,7 @@ export class ActiveSession {
   #id: string;
   #state: SessionState;
   readonly #changes: RequestChanges;
+  readonly #writer: SessionWriter;
   /** `commit({ awaitRelease: false })`: a release that is all there is to do is not waited for. */
   #awaitRelease = true;
 
@@ -64,6 +66,7 @@ export class ActiveSession {
     this.#state =
       stored === undefined ? { name: 'new', replacedStored: false } : storedState(lockToken, stored);
     this.#changes = new RequestChanges(init.provider.name, stored, init.options.timeoutMinutes);
+    this.#writer = new SessionWriter(init.provider, init.options, init.mode, this.#changes);
   }
 
   get id(): string {
@@ -292,82 +295,14 @@ export class ActiveSession {
 
   /** Writes what changed, from `state`; returns the state the store is left in. */
   async #write(state: OpenState, release: boolean): Promise<OpenState> {
-    if (state.name === 'abandoned' || this.mode === 'readonly') {
-      this.#report('unchanged', 0, 0, 0, null);
-      if (state.name !== 'abandoned' && state.name !== 'new' && release) return { ...state, name: 'loaded' };
-      return state;
-    }
-    if (state.name === 'new') return this.#create(state, release);
-    const changes = this.#changes.pending();
-    if (changes === undefined) return this.#finishUnchanged(state, release);
-    return this.#saveChanges(state, changes, release);
-  }
-
-  /** `new`: creates the session when it holds something (or `save()` was called). */
-  async #create(state: OpenState & { name: 'new' }, release: boolean): Promise<OpenState> {
-    if (!this.#changes.storesNew) return state;
-    const session = this.#changes.newSession(this.#absoluteLifetimeMs(), this.#options.maxSessionBytes);
-    // A session saved early in an exclusive request stays locked until the request ends.
-    const lockToken = release || this.mode !== 'exclusive' ? null : newLockToken();
-    const result = await this.#provider.create(this.#key, session, {
-      lockToken,
-      lockTimeoutMs: this.#options.requestTimeoutMs,
-    });
-    if (result.state === 'exists') throw idCollision();
-    const { items } = session;
-    this.#changes.saved({ set: items, remove: [] });
-    this.#report('created', items.size, 0, itemsBytes(items), itemsBytes(items));
-    emitSessionEvent(this.#provider, 'created', this.#key);
-    return storedState(lockToken, { version: result.version, createdAtMs: null });
-  }
-
-  /** Nothing changed: at most a touch, and the lock's release. */
-  async #finishUnchanged(state: StoredState, release: boolean): Promise<OpenState> {
-    if (this.#changes.touched) await this.#provider.touch(this.#key);
-    this.#report('unchanged', 0, 0, 0, null);
-    if (!release || state.name === 'loaded') return state;
-    if (state.name === 'locked') {
-      const released = this.#provider.release(this.#key, state.lockToken);
-      if (this.#awaitRelease) await released;
-      else released.catch(() => {}); // retried by the provider; the lock ends by itself in any case
-    }
-    return { name: 'loaded', version: state.version, createdAtMs: state.createdAtMs };
-  }
-
-  /** Writes the changes, only while the session exists and (with a token) nobody took its lock. */
-  async #saveChanges(state: StoredState, changes: PendingChanges, release: boolean): Promise<OpenState> {
-    const { items } = this.#changes;
-    if (changes.set.size > 0) checkSessionSize(items.storedAfter(changes), this.#options.maxSessionBytes);
-    const lockToken = state.name === 'loaded' ? null : state.lockToken;
-    const result = await this.#provider.save(
-      this.#key,
-      {
-        set: changes.set,
-        remove: changes.remove,
-        timeoutMinutes: changes.timeoutMinutes,
-        principal: changes.principal,
-      },
-      { lockToken, expectedVersion: state.version, releaseLock: release },
-    );
-    const sessionBytes =
-      result.state === 'saved' && saveHasSubscribers() ? itemsBytes(items.storedAfter(changes)) : null;
-    this.#report(result.state, changes.set.size, changes.remove.length, changes.bytes, sessionBytes);
-    if (result.state === 'lock-lost') {
+    try {
+      return await this.#writer.write(this.#key, state, release, this.#awaitRelease);
+    } catch (error) {
       // The lock is another request's now: nothing of ours to release.
-      this.#arrive({ name: 'loaded', version: state.version, createdAtMs: state.createdAtMs });
-      throw this.#lockLost('save the session');
+      if (hasErrorCode(error, 'TESSERA_SESSION_LOCK_LOST') && 'version' in state)
+        this.#arrive(storedState(null, state));
+      throw error;
     }
-    // Abandoned or expired meanwhile: it stays gone, and this request's changes with it.
-    if (result.state === 'missing') return { name: 'abandoned' };
-    this.#changes.saved(changes);
-    const facts = { version: result.version, createdAtMs: state.createdAtMs };
-    if (release || state.name === 'loaded') return { name: 'loaded', ...facts };
-    return { ...state, ...facts };
-  }
-
-  #absoluteLifetimeMs(): number | null {
-    const minutes = this.#options.absoluteLifetimeMinutes;
-    return minutes === null ? null : Math.round(minutes * 60_000);
   }
 
   /** After a failed commit: releases the lock the session was left holding, if any. */
@@ -386,23 +321,5 @@ export class ActiveSession {
 
   #lockLost(action: string): SessionError {
     return lockLost(action, this.#options.requestTimeoutMs);
-  }
-
-  #report(
-    outcome: Parameters<typeof publishSave>[0]['outcome'],
-    written: number,
-    removed: number,
-    bytes: number,
-    sessionBytes: number | null,
-  ) {
-    publishSave({
-      provider: this.#provider.name,
-      mode: this.mode,
-      outcome,
-      itemsWritten: written,
-      itemsRemoved: removed,
-      bytesWritten: bytes,
-      sessionBytes,
-    });
   }
 }

@@ -76,4 +76,9 @@ export {
   type SessionOptions,
 } from './session-options.ts';
 export type * from './session-provider.ts';
-export type { SessionStore } from './session-store.ts';
+export {
+  connectOptions,
+  type Environment,
+  ProviderSessionStore,
+  type SessionStore,
+} from './session-store.ts';

@@ -1,29 +1,20 @@
 import type { RedisConnection } from '../redis/index.ts';
-import { OBJECT, requireAddress, resolveOptions } from './option-checks.ts';
 import {
   REDIS_PROVIDER_DEFAULTS,
   REDIS_PROVIDER_KINDS,
   RedisProvider,
   type RedisProviderOptions,
 } from './providers/redis-provider.ts';
-import type { SessionStore } from './session-store.ts';
+import { connectOptions, type Environment, ProviderSessionStore } from './session-store.ts';
 
 export interface RedisSessionStoreOptions extends Omit<RedisProviderOptions, 'ownsConnection'> {
   /** Where the `SERedis_*` variables are read (default `process.env`). */
-  readonly env?: Readonly<Record<string, string | undefined>> | undefined;
+  readonly env?: Environment | undefined;
 }
 
-/** `RedisSessionStore.connect`'s options checked and frozen (`TESSERA_SESSION_OPTIONS`), before any connection. */
-function resolveStoreOptions(options: RedisSessionStoreOptions | undefined) {
-  const { ownsConnection: _, ...defaults } = REDIS_PROVIDER_DEFAULTS;
-  const { ownsConnection: __, ...kinds } = REDIS_PROVIDER_KINDS;
-  return resolveOptions(
-    'RedisSessionStore.connect',
-    { ...defaults, env: process.env as Readonly<Record<string, string | undefined>> },
-    { ...kinds, env: OBJECT },
-    options,
-  );
-}
+/** The provider's options that `connect` takes: all but `ownsConnection` (the store owns the connection it opens). */
+const { ownsConnection: _, ...CONNECT_DEFAULTS } = REDIS_PROVIDER_DEFAULTS;
+const { ownsConnection: __, ...CONNECT_KINDS } = REDIS_PROVIDER_KINDS;
 
 /**
  * Sessions in Redis, shared by every front-end server: a single server, a host list
@@ -38,13 +29,12 @@ function resolveStoreOptions(options: RedisSessionStoreOptions | undefined) {
  * await store.close();
  * ```
  */
-export class RedisSessionStore implements SessionStore {
-  readonly provider: RedisProvider;
+export class RedisSessionStore extends ProviderSessionStore<RedisProvider> {
   readonly connection: RedisConnection;
 
   private constructor(connection: RedisConnection, provider: RedisProvider) {
+    super(provider);
     this.connection = connection;
-    this.provider = provider;
   }
 
   /** Connects as the connection string says; rejects with the Redis layer's error (`TESSERA_REDIS_*`) when it cannot. */
@@ -52,12 +42,14 @@ export class RedisSessionStore implements SessionStore {
     connectionString: string,
     options: RedisSessionStoreOptions = {},
   ): Promise<RedisSessionStore> {
-    requireAddress(
+    const { env, ...providerOptions } = connectOptions(
       'RedisSessionStore.connect',
       'the Redis connection string, a string such as "redis1:6380,ssl=true,sslHost=redis.example.com"',
       connectionString,
+      CONNECT_DEFAULTS,
+      CONNECT_KINDS,
+      options,
     );
-    const { env, ...providerOptions } = resolveStoreOptions(options);
     // Loaded on demand: applications on the memory store never load the Redis client or TLS code.
     const { connectRedis, parseConnectionString } = await import('../redis/index.ts');
     const connection = await connectRedis(parseConnectionString(connectionString), { env });
@@ -73,9 +65,5 @@ export class RedisSessionStore implements SessionStore {
       connection,
       new RedisProvider(connection, { ...options, ownsConnection: options?.ownsConnection ?? true }),
     );
-  }
-
-  close(): Promise<void> {
-    return this.provider.close();
   }
 }

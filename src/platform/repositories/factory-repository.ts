@@ -6,9 +6,8 @@
  * holds the database's write lock), and reading streams it out, checking the hash.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import type { Kysely } from 'kysely';
-import { notFound, packageIntegrity, unlessNameTaken } from '../errors.ts';
-import type { PlatformSchema } from '../schema.ts';
+import { packageIntegrity, unlessNameTaken } from '../errors.ts';
+import { foundRow, Repository } from './repository.ts';
 
 export const PACKAGE_CHUNK_BYTES = 1024 * 1024;
 /** Packages still being uploaded carry this prefix instead of their hash. */
@@ -32,21 +31,15 @@ export interface ModuleVersionRecord {
   readonly publishedAtMs: number;
 }
 
-export class FactoryRepository {
-  readonly #db: Kysely<PlatformSchema>;
-
-  constructor(db: Kysely<PlatformSchema>) {
-    this.#db = db;
-  }
-
+export class FactoryRepository extends Repository {
   /** The application's id, created when it does not exist yet. */
   async ensureApplication(name: string): Promise<number> {
-    await this.#db
+    await this.db
       .insertInto('applications')
       .values({ name, created_at_ms: Date.now() })
       .onConflict((oc) => oc.column('name').doNothing())
       .execute();
-    const row = await this.#db
+    const row = await this.db
       .selectFrom('applications')
       .select('id')
       .where('name', '=', name)
@@ -58,7 +51,7 @@ export class FactoryRepository {
   async createModule(name: string, application: string = name): Promise<number> {
     const applicationId = await this.ensureApplication(application);
     const row = await unlessNameTaken('module', name, () =>
-      this.#db
+      this.db
         .insertInto('modules')
         .values({ name, application_id: applicationId, running_version_id: null, created_at_ms: Date.now() })
         .returning('id')
@@ -68,7 +61,7 @@ export class FactoryRepository {
   }
 
   async listModules(): Promise<ModuleRecord[]> {
-    const rows = await this.#db
+    const rows = await this.db
       .selectFrom('modules')
       .innerJoin('applications', 'applications.id', 'modules.application_id')
       .leftJoin('module_versions', 'module_versions.id', 'modules.running_version_id')
@@ -84,8 +77,11 @@ export class FactoryRepository {
   }
 
   async moduleId(name: string): Promise<number> {
-    const row = await this.#db.selectFrom('modules').select('id').where('name', '=', name).executeTakeFirst();
-    if (!row) throw notFound('module', name);
+    const row = await foundRow(
+      this.db.selectFrom('modules').select('id').where('name', '=', name),
+      'module',
+      name,
+    );
     return row.id;
   }
 
@@ -102,7 +98,7 @@ export class FactoryRepository {
     const moduleId = await this.moduleId(moduleName);
     const { sha256, sizeBytes } = await this.#storePackage(content);
     const publishedAtMs = Date.now();
-    const row = await this.#db.transaction().execute(async (trx) => {
+    const row = await this.db.transaction().execute(async (trx) => {
       const last = await trx
         .selectFrom('module_versions')
         .select((eb) => eb.fn.max('version').as('version'))
@@ -135,7 +131,7 @@ export class FactoryRepository {
 
   async listVersions(moduleName: string): Promise<ModuleVersionRecord[]> {
     const moduleId = await this.moduleId(moduleName);
-    const rows = await this.#db
+    const rows = await this.db
       .selectFrom('module_versions')
       .selectAll()
       .where('module_id', '=', moduleId)
@@ -155,14 +151,16 @@ export class FactoryRepository {
   /** Makes `version` the one the module runs (a deployment records it when it succeeded). */
   async setRunningVersion(moduleName: string, version: number): Promise<void> {
     const moduleId = await this.moduleId(moduleName);
-    const row = await this.#db
-      .selectFrom('module_versions')
-      .select('id')
-      .where('module_id', '=', moduleId)
-      .where('version', '=', version)
-      .executeTakeFirst();
-    if (!row) throw notFound('version of module', `${moduleName}@${version}`);
-    await this.#db
+    const row = await foundRow(
+      this.db
+        .selectFrom('module_versions')
+        .select('id')
+        .where('module_id', '=', moduleId)
+        .where('version', '=', version),
+      'version of module',
+      `${moduleName}@${version}`,
+    );
+    await this.db
       .updateTable('modules')
       .set({ running_version_id: row.id })
       .where('id', '=', moduleId)
@@ -174,16 +172,15 @@ export class FactoryRepository {
    * `TESSERA_PLATFORM_PACKAGE_INTEGRITY` at the end when they do not hash to `sha256`.
    */
   async *readPackage(sha256: string): AsyncGenerator<Uint8Array> {
-    const pkg = await this.#db
-      .selectFrom('packages')
-      .select(['chunk_count', 'size_bytes'])
-      .where('sha256', '=', sha256)
-      .executeTakeFirst();
-    if (!pkg) throw notFound('module package', sha256);
+    const pkg = await foundRow(
+      this.db.selectFrom('packages').select(['chunk_count', 'size_bytes']).where('sha256', '=', sha256),
+      'module package',
+      sha256,
+    );
     const hash = createHash('sha256');
     let size = 0;
     for (let index = 0; index < pkg.chunk_count; index++) {
-      const chunk = await this.#db
+      const chunk = await this.db
         .selectFrom('package_chunks')
         .select('data')
         .where('sha256', '=', sha256)
@@ -200,7 +197,7 @@ export class FactoryRepository {
 
   /** Removes uploads that never finished (the publisher went away) and are older than `olderThanMs`. */
   async removeAbandonedUploads(olderThanMs: number): Promise<number> {
-    const rows = await this.#db
+    const rows = await this.db
       .deleteFrom('packages')
       .where('sha256', 'like', `${UPLOAD_PREFIX}%`)
       .where('created_at_ms', '<', Date.now() - olderThanMs)
@@ -214,7 +211,7 @@ export class FactoryRepository {
     content: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
   ): Promise<{ sha256: string; sizeBytes: number }> {
     const uploadKey = `${UPLOAD_PREFIX}${randomBytes(16).toString('hex')}`;
-    await this.#db
+    await this.db
       .insertInto('packages')
       .values({ sha256: uploadKey, size_bytes: 0, chunk_count: 0, created_at_ms: Date.now() })
       .execute();
@@ -227,7 +224,7 @@ export class FactoryRepository {
       const data = Buffer.concat(pending, pendingBytes);
       pending = [];
       pendingBytes = 0;
-      await this.#db
+      await this.db
         .insertInto('package_chunks')
         .values({ sha256: uploadKey, chunk_index: chunkCount, data })
         .execute();
@@ -248,11 +245,11 @@ export class FactoryRepository {
       }
       if (pendingBytes > 0) await flush();
     } catch (error) {
-      await this.#db.deleteFrom('packages').where('sha256', '=', uploadKey).execute();
+      await this.db.deleteFrom('packages').where('sha256', '=', uploadKey).execute();
       throw error;
     }
     const sha256 = hash.digest('hex');
-    await this.#db.transaction().execute(async (trx) => {
+    await this.db.transaction().execute(async (trx) => {
       const existing = await trx
         .selectFrom('packages')
         .select('sha256')

@@ -3,10 +3,10 @@
  * were alive, their state, and the fingerprint of the session settings they run
  * (Service Center compares fingerprints to flag drift between servers).
  */
-import type { Kysely } from 'kysely';
 import { type FarmFingerprint, formatFarmFingerprint, parseFarmFingerprint } from '../../config/index.ts';
 import { notFound } from '../errors.ts';
-import type { FrontendState, PlatformSchema } from '../schema.ts';
+import type { FrontendState } from '../schema.ts';
+import { Repository } from './repository.ts';
 
 export interface FrontendRecord {
   readonly id: number;
@@ -44,17 +44,11 @@ export interface DeploymentRecord {
   readonly deployedAtMs: number;
 }
 
-export class FrontendsRepository {
-  readonly #db: Kysely<PlatformSchema>;
-
-  constructor(db: Kysely<PlatformSchema>) {
-    this.#db = db;
-  }
-
+export class FrontendsRepository extends Repository {
   /** Registers the server, or updates it when its name is known (a restart); returns its id. */
   async register(report: FrontendReport): Promise<number> {
     const now = Date.now();
-    const row = await this.#db
+    const row = await this.db
       .insertInto('frontends')
       .values({
         name: report.name,
@@ -83,7 +77,7 @@ export class FrontendsRepository {
     state: FrontendState,
     settingsFingerprint: FarmFingerprint | string,
   ): Promise<void> {
-    const result = await this.#db
+    const result = await this.db
       .updateTable('frontends')
       .set({
         state,
@@ -97,7 +91,7 @@ export class FrontendsRepository {
 
   /** Every server, or with `silentForMs` only those whose last heartbeat is older. */
   async list(options: { readonly silentForMs?: number } = {}): Promise<FrontendRecord[]> {
-    let query = this.#db.selectFrom('frontends').selectAll().orderBy('name');
+    let query = this.db.selectFrom('frontends').selectAll().orderBy('name');
     if (options.silentForMs !== undefined)
       query = query.where('last_heartbeat_at_ms', '<', Date.now() - options.silentForMs);
     const rows = await query.execute();
@@ -127,7 +121,7 @@ export class FrontendsRepository {
       operation_id: deployment.operationId,
       deployed_at_ms: Date.now(),
     };
-    await this.#db
+    await this.db
       .insertInto('frontend_modules')
       .values({ frontend_id: deployment.frontendId, module_id: deployment.moduleId, ...values })
       .onConflict((oc) => oc.columns(['frontend_id', 'module_id']).doUpdateSet(values))
@@ -136,7 +130,7 @@ export class FrontendsRepository {
 
   /** What every front-end runs (or only `frontendId`), by front-end then module name. */
   async deployments(frontendId?: number): Promise<DeploymentRecord[]> {
-    let query = this.#db
+    let query = this.db
       .selectFrom('frontend_modules')
       .innerJoin('frontends', 'frontends.id', 'frontend_modules.frontend_id')
       .innerJoin('modules', 'modules.id', 'frontend_modules.module_id')
@@ -165,6 +159,6 @@ export class FrontendsRepository {
   }
 
   async remove(name: string): Promise<void> {
-    await this.#db.deleteFrom('frontends').where('name', '=', name).execute();
+    await this.db.deleteFrom('frontends').where('name', '=', name).execute();
   }
 }

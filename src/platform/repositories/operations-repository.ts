@@ -3,9 +3,9 @@
  * and a progress row per front-end server and module, so Service Center can show
  * live progress and name the server, the module and the error of a failure.
  */
-import type { Kysely } from 'kysely';
 import { notFound } from '../errors.ts';
-import type { OperationKind, OperationState, PlatformSchema } from '../schema.ts';
+import type { OperationKind, OperationState } from '../schema.ts';
+import { foundRow, Repository } from './repository.ts';
 
 export interface OperationTarget {
   readonly frontendId: number;
@@ -30,13 +30,7 @@ export interface OperationRecord {
   readonly progress: readonly ProgressRecord[];
 }
 
-export class OperationsRepository {
-  readonly #db: Kysely<PlatformSchema>;
-
-  constructor(db: Kysely<PlatformSchema>) {
-    this.#db = db;
-  }
-
+export class OperationsRepository extends Repository {
   /** Records a new operation, pending on every target; returns its id. */
   async start(request: {
     readonly kind: OperationKind;
@@ -44,7 +38,7 @@ export class OperationsRepository {
     readonly requestedBy: string;
     readonly targets: readonly OperationTarget[];
   }): Promise<number> {
-    return this.#db.transaction().execute(async (trx) => {
+    return this.db.transaction().execute(async (trx) => {
       const { id } = await trx
         .insertInto('operations')
         .values({
@@ -89,7 +83,7 @@ export class OperationsRepository {
     error: string | null = null,
   ): Promise<void> {
     const now = Date.now();
-    await this.#db.transaction().execute(async (trx) => {
+    await this.db.transaction().execute(async (trx) => {
       // Take the operation's row first: two front-ends reporting their last steps at once
       // would otherwise each count the other's step as open (PostgreSQL, read committed)
       // and neither would end the operation. Waiting here, each sees the other's report.
@@ -131,13 +125,12 @@ export class OperationsRepository {
   }
 
   async get(operationId: number): Promise<OperationRecord> {
-    const operation = await this.#db
-      .selectFrom('operations')
-      .selectAll()
-      .where('id', '=', operationId)
-      .executeTakeFirst();
-    if (!operation) throw notFound('operation', String(operationId));
-    const progress = await this.#db
+    const operation = await foundRow(
+      this.db.selectFrom('operations').selectAll().where('id', '=', operationId),
+      'operation',
+      String(operationId),
+    );
+    const progress = await this.db
       .selectFrom('operation_progress')
       .selectAll()
       .where('operation_id', '=', operationId)
@@ -167,7 +160,7 @@ export class OperationsRepository {
   async pendingFor(
     frontendId: number,
   ): Promise<{ readonly operationId: number; readonly kind: OperationKind; readonly moduleId: number }[]> {
-    const rows = await this.#db
+    const rows = await this.db
       .selectFrom('operation_progress')
       .innerJoin('operations', 'operations.id', 'operation_progress.operation_id')
       .select([
@@ -189,7 +182,7 @@ export class OperationsRepository {
 
   /** The newest operation addressed to any front-end for each module, by module id. */
   async latestByModule(): Promise<Map<number, number>> {
-    const rows = await this.#db
+    const rows = await this.db
       .selectFrom('operation_progress')
       .select(['module_id', (eb) => eb.fn.max('operation_id').as('operationId')])
       .groupBy('module_id')
@@ -199,7 +192,7 @@ export class OperationsRepository {
 
   /** The most recent operations first. */
   async recent(limit = 50): Promise<OperationRecord[]> {
-    const rows = await this.#db
+    const rows = await this.db
       .selectFrom('operations')
       .select('id')
       .orderBy('id', 'desc')
@@ -210,7 +203,7 @@ export class OperationsRepository {
 
   /** Records that the operation was asked for on `solutionId` (an operation started for a list of modules). */
   async attachSolution(operationId: number, solutionId: number): Promise<void> {
-    const result = await this.#db
+    const result = await this.db
       .updateTable('operations')
       .set({ solution_id: solutionId })
       .where('id', '=', operationId)

@@ -4,9 +4,9 @@
  * constant time.
  */
 import { randomBytes, type ScryptOptions, scrypt, timingSafeEqual } from 'node:crypto';
-import type { Kysely } from 'kysely';
 import { notFound, unlessNameTaken } from '../errors.ts';
-import type { PlatformSchema, UserRole } from '../schema.ts';
+import type { UserRole } from '../schema.ts';
+import { Repository } from './repository.ts';
 
 /** scrypt cost: N=2^15, r=8, p=1 (about 32 MiB and 50-100 ms per hash), a 64-byte key. */
 const SCRYPT = { N: 32_768, r: 8, p: 1, keyBytes: 64, saltBytes: 16 } as const;
@@ -26,17 +26,11 @@ export interface AuditEntry {
   readonly detail: string | null;
 }
 
-export class UsersRepository {
-  readonly #db: Kysely<PlatformSchema>;
-
-  constructor(db: Kysely<PlatformSchema>) {
-    this.#db = db;
-  }
-
+export class UsersRepository extends Repository {
   async createUser(name: string, password: string, role: UserRole): Promise<number> {
     const passwordHash = await hashPassword(password);
     const row = await unlessNameTaken('user', name, () =>
-      this.#db
+      this.db
         .insertInto('users')
         .values({ name, password_hash: passwordHash, role, created_at_ms: Date.now() })
         .returning('id')
@@ -47,14 +41,14 @@ export class UsersRepository {
 
   /** The user when `password` is theirs, else `null` (an unknown name costs a hash too). */
   async verify(name: string, password: string): Promise<UserRecord | null> {
-    const row = await this.#db.selectFrom('users').selectAll().where('name', '=', name).executeTakeFirst();
+    const row = await this.db.selectFrom('users').selectAll().where('name', '=', name).executeTakeFirst();
     const matches = await verifyPassword(password, row?.password_hash ?? DUMMY_HASH);
     return row && matches ? toUser(row) : null;
   }
 
   async setPassword(name: string, password: string): Promise<void> {
     const passwordHash = await hashPassword(password);
-    const result = await this.#db
+    const result = await this.db
       .updateTable('users')
       .set({ password_hash: passwordHash })
       .where('name', '=', name)
@@ -64,22 +58,22 @@ export class UsersRepository {
 
   /** The user named `name`, or null. */
   async findUser(name: string): Promise<UserRecord | null> {
-    const row = await this.#db.selectFrom('users').selectAll().where('name', '=', name).executeTakeFirst();
+    const row = await this.db.selectFrom('users').selectAll().where('name', '=', name).executeTakeFirst();
     return row ? toUser(row) : null;
   }
 
   async removeUser(name: string): Promise<void> {
-    const result = await this.#db.deleteFrom('users').where('name', '=', name).executeTakeFirst();
+    const result = await this.db.deleteFrom('users').where('name', '=', name).executeTakeFirst();
     if (result.numDeletedRows === 0n) throw notFound('user', name);
   }
 
   async list(): Promise<UserRecord[]> {
-    const rows = await this.#db.selectFrom('users').selectAll().orderBy('name').execute();
+    const rows = await this.db.selectFrom('users').selectAll().orderBy('name').execute();
     return rows.map(toUser);
   }
 
   async audit(entry: Omit<AuditEntry, 'atMs'>): Promise<void> {
-    await this.#db
+    await this.db
       .insertInto('audit_log')
       .values({
         at_ms: Date.now(),
@@ -93,7 +87,7 @@ export class UsersRepository {
 
   /** The most recent entries first. */
   async auditLog(limit = 100): Promise<AuditEntry[]> {
-    const rows = await this.#db
+    const rows = await this.db
       .selectFrom('audit_log')
       .selectAll()
       .orderBy('id', 'desc')
