@@ -65,8 +65,8 @@ interface Dialect {
    * transaction commit without waiting for its WAL to reach the disk (PostgreSQL's
    * `synchronous_commit = off` for this transaction alone, as `SET LOCAL` would set
    * it; SQLite under WAL with `synchronous = NORMAL` never waits at a commit). For
-   * the statements whose loss in a server crash loses no session update: see
-   * `LOCK_ONLY_COMMITS` below.
+   * the statements whose loss in a server crash loses no session update (see the
+   * top of this file).
    */
   commitWithoutFlush(when: string): string;
 }
