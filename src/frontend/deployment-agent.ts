@@ -18,6 +18,7 @@
  * touched since this front-end last carried one out.
  */
 import {
+  type FarmFingerprint,
   loadOrCreatePrivateKey,
   type PrivateKey,
   readConfiguration,
@@ -46,6 +47,8 @@ export interface DeploymentAgentOptions {
   readonly supervisor: Supervisor;
   /** The server configuration file (re-read for every artifact). */
   readonly configPath: string;
+  /** The farm fingerprint of `configuration`'s settings, recorded with each artifact written from it. */
+  readonly fingerprintOf?: (configuration: ServerConfiguration) => FarmFingerprint;
   readonly log: Logger;
   readonly pollMs?: number;
 }
@@ -133,6 +136,7 @@ export class DeploymentAgent {
         versionId: module.versionId,
         settingsRevision: Number(module.revision),
         operationId: latest.get(module.moduleId) ?? null,
+        ...this.#settingsOf(module, configuration),
       });
     }
     for (const target of pending) {
@@ -223,8 +227,11 @@ export class DeploymentAgent {
     const modules = new Map((await database.factory.listModules()).map((m) => [m.id, m]));
     const next = new Map(this.#deployed.map((m) => [m.moduleId, m]));
     const written: string[] = [];
+    let configuration: ServerConfiguration | undefined;
     try {
-      const { configuration, key } = await this.#configuration();
+      const read = await this.#configuration();
+      configuration = read.configuration;
+      const { key } = read;
       for (const moduleId of moduleIds) {
         const module = modules.get(moduleId);
         if (!module || module.runningVersion === null) continue;
@@ -255,6 +262,7 @@ export class DeploymentAgent {
           versionId: deployed.versionId,
           settingsRevision: Number(deployed.revision),
           operationId,
+          ...(configuration === undefined ? {} : this.#settingsOf(deployed, configuration)),
         });
       await report(moduleId, 'succeeded');
     }
@@ -310,6 +318,20 @@ export class DeploymentAgent {
     } catch (error) {
       throw deployFailed(frontend, module.name, error);
     }
+  }
+
+  /**
+   * The fingerprint to record with `module`'s artifact: that of `configuration` when
+   * the artifact was written from its revision; else none (the one recorded stays).
+   */
+  #settingsOf(
+    module: DeployedModule,
+    configuration: ServerConfiguration,
+  ): { settingsFingerprint?: FarmFingerprint } {
+    const fingerprintOf = this.#o.fingerprintOf;
+    if (fingerprintOf === undefined || module.revision !== String(configuration.applied?.revision ?? 0))
+      return {};
+    return { settingsFingerprint: fingerprintOf(configuration) };
   }
 
   async #configuration(): Promise<{ configuration: ServerConfiguration; key: PrivateKey }> {

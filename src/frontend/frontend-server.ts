@@ -103,6 +103,7 @@ export async function startFrontendServer(options: FrontendServerOptions = {}): 
       folder: new DeploymentFolder(join(dirname(location.path), 'deployments')),
       supervisor,
       configPath: location.path,
+      fingerprintOf,
       log,
     });
     await agent.catchUp();

@@ -207,6 +207,20 @@ const loginFailures: Migration = {
   },
 };
 
+/**
+ * The settings fingerprint of each deployed module's configuration artifact (no
+ * secret: `config/farm-fingerprint.ts`), so that "settings pending" can say what
+ * differs from the front-end's settings now. A nullable column (no rewrite); skipped
+ * when already there.
+ */
+const deploymentSettings: Migration = {
+  async up(db: AnyDatabase) {
+    const table = (await db.introspection.getTables()).find((t) => t.name === 'frontend_modules');
+    if (!table?.columns.some((column) => column.name === 'settings_fingerprint'))
+      await db.schema.alterTable('frontend_modules').addColumn('settings_fingerprint', 'text').execute();
+  },
+};
+
 /** Every migration by name, for `engine`. */
 export function migrationsFor(engine: DatabaseEngine): Record<string, Migration> {
   return {
@@ -214,6 +228,7 @@ export function migrationsFor(engine: DatabaseEngine): Record<string, Migration>
     '0002_session_principal': sessionPrincipal,
     '0003_frontend_modules': frontendModules(),
     '0004_login_failures': loginFailures,
+    '0005_deployment_settings': deploymentSettings,
   };
 }
 

@@ -110,6 +110,8 @@ export interface FrontendModulesTable {
   /** The last operation this front-end carried out for the module (`null`: caught up at start). */
   operation_id: number | null;
   deployed_at_ms: number;
+  /** The farm fingerprint (JSON, no secret) of the settings its artifact was written from; `null`: not known. */
+  settings_fingerprint: string | null;
 }
 
 export const USER_ROLES = ['administrator', 'operator', 'viewer'] as const;

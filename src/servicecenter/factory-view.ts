@@ -5,14 +5,17 @@
  * written from an older revision of that front-end's server configuration), with
  * the difference.
  */
+import { FARM_FINGERPRINT_FIELDS, type FarmFingerprint } from '../config/index.ts';
 import type { FrontendRecord, ModuleRecord, ModuleVersionRecord } from '../platform/index.ts';
-import { shownValue } from './farm-view.ts';
+import { FINGERPRINT_LABELS, shownValue } from './farm-view.ts';
 
 export interface Deployment {
   readonly frontend: string;
   readonly module: string;
   readonly version: number;
   readonly settingsRevision: number;
+  /** The settings its artifact was written from, when the front-end recorded them. */
+  readonly settingsFingerprint?: FarmFingerprint | null;
 }
 
 export interface ModuleOnFrontend {
@@ -97,11 +100,10 @@ function onFrontend(
   }
   const settingsPending = fingerprint !== null && deployed.settingsRevision < fingerprint.revision;
   const notes: string[] = [];
-  if (settingsPending && fingerprint !== null) {
+  if (settingsPending && fingerprint !== null)
     notes.push(
-      `its settings come from revision ${deployed.settingsRevision} of ${frontend.name}'s server configuration, which is at revision ${fingerprint.revision} now (Session Provider ${shownValue(fingerprint, 'provider')}${fingerprint.provider === 'redis' ? `, Hosts ${shownValue(fingerprint, 'hosts')}, Use SSL ${shownValue(fingerprint, 'useSsl')}, SSL Host ${shownValue(fingerprint, 'sslHost')}` : ''}): Apply Settings (Republish when the session provider changed)`,
+      `its settings come from revision ${deployed.settingsRevision} of ${frontend.name}'s server configuration, which is at revision ${fingerprint.revision} now ${pendingDifference(deployed.settingsFingerprint ?? null, fingerprint)}`,
     );
-  }
   if (module.runningVersion !== null && deployed.version !== module.runningVersion)
     notes.push(
       `it runs version ${deployed.version}, not the running version ${module.runningVersion}: Republish`,
@@ -113,6 +115,23 @@ function onFrontend(
     settingsPending,
     difference: notes.length === 0 ? null : `${capitalize(notes.join('; '))}.`,
   };
+}
+
+/**
+ * What differs between the settings of a module's artifact and its front-end's
+ * settings now, and the step that brings them in line. Without the artifact's
+ * settings (recorded by an older Tessera), the front-end's settings now.
+ */
+function pendingDifference(artifact: FarmFingerprint | null, now: FarmFingerprint): string {
+  if (artifact === null)
+    return `(Session Provider ${shownValue(now, 'provider')}${now.provider === 'redis' ? `, Hosts ${shownValue(now, 'hosts')}, Use SSL ${shownValue(now, 'useSsl')}, SSL Host ${shownValue(now, 'sslHost')}` : ''}): Apply Settings (Republish when the session provider changed)`;
+  const changes = FARM_FINGERPRINT_FIELDS.filter(
+    (field) => field !== 'version' && shownValue(artifact, field) !== shownValue(now, field),
+  ).map((field) => `${FINGERPRINT_LABELS[field]} ${shownValue(artifact, field)} → ${shownValue(now, field)}`);
+  if (changes.length === 0) return '(no session setting differs): Apply Settings';
+  return artifact.provider === now.provider
+    ? `(${changes.join(', ')}): Apply Settings`
+    : `(${changes.join(', ')}): Republish (the session provider changed)`;
 }
 
 function capitalize(text: string): string {

@@ -386,7 +386,13 @@ describe('tessera config test-connection --database', () => {
     assert.equal(json.checks.length, 7);
     assert.deepEqual(json.migrations, {
       state: 'pending',
-      pending: ['0001_initial', '0002_session_principal', '0003_frontend_modules', '0004_login_failures'],
+      pending: [
+        '0001_initial',
+        '0002_session_principal',
+        '0003_frontend_modules',
+        '0004_login_failures',
+        '0005_deployment_settings',
+      ],
     });
     assert.equal(json.code, null);
   });
@@ -424,7 +430,7 @@ describe('tessera config apply: the platform database', () => {
     const first = await ok(['config', 'apply', '--config', path]);
     assert.match(
       first.stdout,
-      /Schema created or migrated: 0001_initial, 0002_session_principal, 0003_frontend_modules, 0004_login_failures\./,
+      /Schema created or migrated: 0001_initial, 0002_session_principal, 0003_frontend_modules, 0004_login_failures, 0005_deployment_settings\./,
     );
     const file = join(path, '..', 'platform.db');
     const database = await PlatformDatabase.open(`sqlite:${file}`);
@@ -433,6 +439,7 @@ describe('tessera config apply: the platform database', () => {
       '0002_session_principal',
       '0003_frontend_modules',
       '0004_login_failures',
+      '0005_deployment_settings',
     ]);
     await database.close();
     const second = await ok(['config', 'apply', '--config', path]);

@@ -113,6 +113,15 @@ describe('front-end servers over one SQLite platform database (memory sessions)'
       const [latest] = await database.operations.recent(1);
       const pickups = latest!.progress.map((p) => p.startedAtMs! - latest!.requestedAtMs);
       t.diagnostic(`operation picked up by polling SQLite after ${pickups.join(', ')} ms`);
+      // Each front-end recorded the settings its new artifacts were written from.
+      const recorded = (await database.frontends.deployments()).map((d) => [
+        d.frontend,
+        d.settingsFingerprint?.provider,
+      ]);
+      assert.deepEqual(recorded, [
+        ['web-a', 'memory'],
+        ['web-b', 'memory'],
+      ]);
     } finally {
       await database.close();
     }

@@ -56,6 +56,7 @@ for (const engine of ENGINES) {
           '0002_session_principal',
           '0003_frontend_modules',
           '0004_login_failures',
+          '0005_deployment_settings',
         ]);
         assert.deepEqual((await first.migrate()).applied, []);
       } finally {
@@ -68,6 +69,7 @@ for (const engine of ENGINES) {
           '0002_session_principal',
           '0003_frontend_modules',
           '0004_login_failures',
+          '0005_deployment_settings',
         ]);
         const tables = (await second.db.introspection.getTables()).map((t) => t.name).sort();
         for (const table of [
@@ -100,6 +102,7 @@ for (const engine of ENGINES) {
             '0002_session_principal',
             '0003_frontend_modules',
             '0004_login_failures',
+            '0005_deployment_settings',
           ],
         });
     });
@@ -117,7 +120,7 @@ for (const engine of ENGINES) {
       await sql`alter table sessions drop column principal_user_agent`.execute(db);
       await sql`drop table frontend_modules`.execute(db);
       await sql`drop table login_failures`.execute(db);
-      await sql`delete from kysely_migration where name in ('0002_session_principal', '0003_frontend_modules', '0004_login_failures')`.execute(
+      await sql`delete from kysely_migration where name in ('0002_session_principal', '0003_frontend_modules', '0004_login_failures', '0005_deployment_settings')`.execute(
         db,
       );
       await store.close();
@@ -129,6 +132,7 @@ for (const engine of ENGINES) {
           '0002_session_principal',
           '0003_frontend_modules',
           '0004_login_failures',
+          '0005_deployment_settings',
         ]);
         const again = new SessionEngine(upgraded.provider, { appKey: 'shop' });
         const session = await again.open(before.id);
@@ -145,14 +149,16 @@ for (const engine of ENGINES) {
       }
     });
 
-    it('adds the login failures to a database of the third schema, even with the table made by hand', async () => {
+    it('runs the login failures and deployment settings migrations again over their tables and columns made by hand', async () => {
       const database = await PlatformDatabase.open(target.url);
       await sql`drop index login_failures_last_failure_at`.execute(database.db);
-      await sql`delete from kysely_migration where name = '0004_login_failures'`.execute(database.db);
+      await sql`delete from kysely_migration where name in ('0004_login_failures', '0005_deployment_settings')`.execute(
+        database.db,
+      );
       await database.close();
       const upgraded = await PlatformDatabase.open(target.url);
       try {
-        assert.equal((await upgraded.executedMigrations()).at(-1), '0004_login_failures');
+        assert.equal((await upgraded.executedMigrations()).at(-1), '0005_deployment_settings');
         const indexes =
           engine.name === 'SQLite'
             ? await sql<{ name: string }>`select name from sqlite_master where type = 'index'`.execute(

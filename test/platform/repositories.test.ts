@@ -201,6 +201,38 @@ for (const engine of ENGINES) {
         assert.ok(of(a)!.startedAtMs! <= of(a)!.finishedAtMs!);
         assert.equal((await database.operations.recent(1))[0]?.id, id);
       });
+
+      it("records what a server deploys with its artifact's settings, kept when a later record gives none", async () => {
+        const frontendId = await database.frontends.register({
+          name: 'fe3',
+          address: 'http://10.0.0.3:8080',
+          state: 'ready',
+          settingsFingerprint: '{}',
+        });
+        const moduleId = await database.factory.createModule('ledger', 'Ledger');
+        const version = await database.factory.publishVersion('ledger', [Buffer.from('ledger v1')], 'alice');
+        const settings = {
+          provider: 'redis',
+          hosts: ['redis1:6380'],
+          useSsl: true,
+          sslHost: 'redis.test',
+          clientCertificate: null,
+          version: '0.1.0',
+          revision: 4,
+        } as const;
+        const record = { frontendId, moduleId, versionId: version.id, operationId: null };
+        await database.frontends.recordDeployment({
+          ...record,
+          settingsRevision: 4,
+          settingsFingerprint: settings,
+        });
+        await database.frontends.recordDeployment({ ...record, settingsRevision: 4 });
+        const [deployed] = await database.frontends.deployments(frontendId);
+        assert.deepEqual(
+          [deployed?.module, deployed?.settingsRevision, deployed?.settingsFingerprint],
+          ['ledger', 4, settings],
+        );
+      });
     });
 
     describe('users and audit log', () => {

@@ -77,7 +77,13 @@ for (const engine of ENGINES) {
       assert.deepEqual(names(report), expected);
       assert.deepEqual(report.migrations, {
         state: 'pending',
-        pending: ['0001_initial', '0002_session_principal', '0003_frontend_modules', '0004_login_failures'],
+        pending: [
+          '0001_initial',
+          '0002_session_principal',
+          '0003_frontend_modules',
+          '0004_login_failures',
+          '0005_deployment_settings',
+        ],
       });
       assert.match(report.checks.find((c) => c.name === 'migrations')!.detail, /tessera config apply/);
       // Nothing was created: the probe tables were rolled back.
@@ -91,7 +97,7 @@ for (const engine of ENGINES) {
       await (await PlatformDatabase.open(target.url)).close();
       const report = await testDatabase(parseDatabaseUrl(target.url), { env: NO_PGPASSWORD });
       assert.equal(report.ok, true, report.problem ?? '');
-      assert.deepEqual(report.migrations, { state: 'current', count: 4 });
+      assert.deepEqual(report.migrations, { state: 'current', count: 5 });
       assert.match(report.checks.find((c) => c.name === 'write, read, delete')!.detail, /sessions table/);
       assert.equal(await sessionRows(target.url), 0);
     });

@@ -1,6 +1,24 @@
-/** What the Service Center browser tests share: signing in through the login page, and the page's errors. */
+/**
+ * What the Service Center browser tests share: signing in through the login page,
+ * the page's errors, and the screenshots of docs/service-center.md (taken again with
+ * TESSERA_UPDATE_SCREENSHOTS=1, into docs/screenshots/).
+ */
 import assert from 'node:assert/strict';
-import type { Page } from 'playwright-core';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Locator, Page } from 'playwright-core';
+
+const SCREENSHOTS = join(import.meta.dirname, '..', '..', 'docs', 'screenshots');
+const UPDATE_SCREENSHOTS = process.env.TESSERA_UPDATE_SCREENSHOTS === '1';
+
+/** Saves `docs/screenshots/<name>` of the page (or of one element) when TESSERA_UPDATE_SCREENSHOTS=1. */
+export async function screenshot(what: Page | Locator, name: string, fullPage = true): Promise<void> {
+  if (!UPDATE_SCREENSHOTS) return;
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  const path = join(SCREENSHOTS, name);
+  if ('goto' in what) await what.screenshot({ path, fullPage });
+  else await what.screenshot({ path });
+}
 
 /** Opens `url` signed out: the login page comes, signs `user` in, and waits to land on `landing`. */
 export async function logInInBrowser(

@@ -4,16 +4,11 @@
 // farm at a glance with its drift. With TESSERA_UPDATE_SCREENSHOTS=1, the screenshots
 // of docs/service-center.md are taken again (docs/screenshots/service-center-*.png).
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type Browser, chromium, type Page } from 'playwright-core';
-import { logInInBrowser, pageErrors } from './browser-helpers.ts';
+import { logInInBrowser, pageErrors, screenshot } from './browser-helpers.ts';
 import { ADMIN, type Harness, startHarness, VIEWER } from './harness.ts';
 
-const ROOT = join(import.meta.dirname, '..', '..');
-const SCREENSHOTS = join(ROOT, 'docs', 'screenshots');
-const UPDATE_SCREENSHOTS = process.env.TESSERA_UPDATE_SCREENSHOTS === '1';
 const CHROMIUM_ARGS = [
   '--headless',
   '--no-sandbox',
@@ -32,12 +27,6 @@ after(async () => {
   await browser?.close();
   await harness?.close();
 });
-
-async function screenshot(page: Page, name: string, fullPage = true): Promise<void> {
-  if (!UPDATE_SCREENSHOTS) return;
-  mkdirSync(SCREENSHOTS, { recursive: true });
-  await page.screenshot({ path: join(SCREENSHOTS, name), fullPage });
-}
 
 async function logInAs(page: Page, user: { name: string; password: string }): Promise<void> {
   await logInInBrowser(page, `${harness.url}/servicecenter/`, user, /\/servicecenter\/factory\/solutions$/);

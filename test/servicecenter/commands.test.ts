@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { formatFarmFingerprint } from '../../src/config/index.ts';
+import { type FarmFingerprint, formatFarmFingerprint } from '../../src/config/index.ts';
 import { PlatformDatabase } from '../../src/platform/index.ts';
 import { ServiceCenter } from '../../src/servicecenter/index.ts';
 import { freshFolder } from '../config/helpers.ts';
@@ -173,7 +173,8 @@ describe('the Service Center commands', () => {
 
   it('tessera module apply-settings and publish go through the service layer: audited as the console does, by the OS user', async () => {
     // Up, as far as the operations service can tell (its heartbeats are old by now).
-    for (const name of ['fe1', 'fe2']) await database.frontends.heartbeat(name, 'ready', fingerprint());
+    await database.frontends.heartbeat('fe1', 'ready', fingerprint());
+    await database.frontends.heartbeat('fe2', 'ready', fingerprint({ sslHost: 'redis.internal' }));
     const osUser = `${userInfo().username} (command line)`;
     const applied = await tessera('module', 'apply-settings', 'shop', '--no-wait', '--json');
     assert.equal(applied.code, 0, applied.stderr);
@@ -246,18 +247,18 @@ describe('the Service Center commands', () => {
 
   it('tessera module list shows settings pending per front-end, as Factory > Modules does', async () => {
     const [shopVersion] = (await database.factory.listVersions('shop')).slice(-1);
-    // fe1's artifact comes from its configuration's revision (3); fe2's from revision 2.
-    for (const [frontendId, settingsRevision] of [
-      [ids.fe1!, 3],
-      [ids.fe2!, 2],
-    ] as const)
-      await database.frontends.recordDeployment({
+    const deployShop = (frontendId: number, settingsRevision: number, settings?: FarmFingerprint) =>
+      database.frontends.recordDeployment({
         frontendId,
         moduleId: ids.shop!,
         versionId: shopVersion!.id,
         settingsRevision,
         operationId: null,
+        ...(settings === undefined ? {} : { settingsFingerprint: settings }),
       });
+    // fe1's artifact comes from its configuration's revision (3); fe2's from revision 2.
+    await deployShop(ids.fe1!, 3);
+    await deployShop(ids.fe2!, 2);
     const listed = await tessera('module', 'list', '--json');
     assert.equal(listed.code, 0, listed.stderr);
     assert.deepEqual(listed.json, { modules: (await new ServiceCenter({ database }).factory()).modules });
@@ -280,6 +281,34 @@ describe('the Service Center commands', () => {
       /^ {2}fe2: version \d+, settings revision 2, settings pending\n {4}Its settings come from revision 2 of fe2's server configuration, which is at revision 3 now/m,
     );
     assert.match(text.stdout, /^ {2}fe1: not deployed\n/m, 'catalog is on no front-end');
+
+    // fe2 records the settings its artifact was written from: the difference is said in words.
+    await deployShop(ids.fe2!, 2, fingerprint({ sslHost: 'redis.example.com', revision: 2 }));
+    const worded = await tessera('module', 'list', '--json');
+    const fe2 = worded.json.modules
+      .find((m: { name: string }) => m.name === 'shop')
+      .frontends.find((f: { frontend: string }) => f.frontend === 'fe2');
+    assert.equal(
+      fe2.difference,
+      "Its settings come from revision 2 of fe2's server configuration, which is at revision 3 now (SSL Host redis.example.com → redis.internal): Apply Settings.",
+    );
+    await deployShop(
+      ids.fe2!,
+      2,
+      fingerprint({
+        provider: 'memory',
+        hosts: [],
+        useSsl: false,
+        sslHost: null,
+        clientCertificate: null,
+        revision: 2,
+      }),
+    );
+    const provider = await tessera('module', 'list');
+    assert.match(
+      provider.stdout,
+      /now \(Session Provider In-memory → Redis, Hosts none → redis1\.example\.com:6380, redis2\.example\.com:6380, Use SSL off → on, SSL Host each host's own name → redis\.internal, client certificate none → CN=tessera-frontend, O=Example \(issuer CN=Example CA, expires 2027-06-30\)\): Republish \(the session provider changed\)\./,
+    );
   });
 
   it('tessera servicecenter user add, reset-password and remove; the password is printed once, never stored', async () => {

@@ -1,13 +1,14 @@
 // Factory > Modules in Chromium: an administrator publishes examples/shop with the
 // "Publish a module" form (submitted with the keyboard) and lands on the publish
 // operation's page; a broken package's message is shown under the form; a viewer has
-// no form.
+// no form. With TESSERA_UPDATE_SCREENSHOTS=1, the form's screenshot in
+// docs/service-center.md is taken again.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { readModulePackage } from '../../src/modules/index.ts';
-import { logInInBrowser, pageErrors } from './browser-helpers.ts';
+import { logInInBrowser, pageErrors, screenshot } from './browser-helpers.ts';
 import { ADMIN, type Harness, startHarness, VIEWER } from './harness.ts';
 
 const CHROMIUM_ARGS = [
@@ -64,6 +65,10 @@ describe('Factory > Modules: Publish a module', () => {
         /^TESSERA_MODULE_ARCHIVE_INVALID: the uploaded package is not a gzip-compressed tar archive/,
       );
       assert.equal((await harness.database.factory.listVersions('shop')).length, versionsBefore);
+      await screenshot(
+        page.locator('section[aria-labelledby="publish-title"]'),
+        'service-center-publish-module.png',
+      );
 
       await page.setInputFiles('#module-file', {
         name: 'shop-1.0.0.tgz',

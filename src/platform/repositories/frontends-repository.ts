@@ -42,6 +42,8 @@ export interface DeploymentRecord {
   readonly settingsRevision: number;
   readonly operationId: number | null;
   readonly deployedAtMs: number;
+  /** The settings its artifact was written from; null when not recorded (or not understood). */
+  readonly settingsFingerprint: FarmFingerprint | null;
 }
 
 export class FrontendsRepository extends Repository {
@@ -107,19 +109,27 @@ export class FrontendsRepository extends Repository {
     }));
   }
 
-  /** Records that the front-end now runs `versionId` of the module, with an artifact of `settingsRevision`. */
+  /**
+   * Records that the front-end now runs `versionId` of the module, with an artifact
+   * of `settingsRevision` written from the settings `settingsFingerprint` (when not
+   * given, the one recorded before is kept).
+   */
   async recordDeployment(deployment: {
     readonly frontendId: number;
     readonly moduleId: number;
     readonly versionId: number;
     readonly settingsRevision: number;
     readonly operationId: number | null;
+    readonly settingsFingerprint?: FarmFingerprint;
   }): Promise<void> {
     const values = {
       module_version_id: deployment.versionId,
       settings_revision: deployment.settingsRevision,
       operation_id: deployment.operationId,
       deployed_at_ms: Date.now(),
+      ...(deployment.settingsFingerprint === undefined
+        ? {}
+        : { settings_fingerprint: formatFarmFingerprint(deployment.settingsFingerprint) }),
     };
     await this.db
       .insertInto('frontend_modules')
@@ -144,6 +154,7 @@ export class FrontendsRepository extends Repository {
         'frontend_modules.settings_revision as settingsRevision',
         'frontend_modules.operation_id as operationId',
         'frontend_modules.deployed_at_ms as deployedAtMs',
+        'frontend_modules.settings_fingerprint as settingsFingerprint',
       ])
       .orderBy('frontends.name')
       .orderBy('modules.name');
@@ -155,6 +166,8 @@ export class FrontendsRepository extends Repository {
       moduleId: Number(row.moduleId),
       operationId: row.operationId === null ? null : Number(row.operationId),
       deployedAtMs: Number(row.deployedAtMs),
+      settingsFingerprint:
+        row.settingsFingerprint === null ? null : parseFarmFingerprint(row.settingsFingerprint),
     }));
   }
 
