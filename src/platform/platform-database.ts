@@ -6,6 +6,7 @@
  * the small structural connection it brings its own statements to.
  */
 
+import { resolve } from 'node:path';
 import { CompiledQuery, Kysely, Migrator, sql } from 'kysely';
 import { definedOnly } from '../defined-only.ts';
 import type { SessionDatabase, SqlQuery, SqlRow, SqlValue } from '../session/index.ts';
@@ -37,6 +38,68 @@ const OPERATIONS_CHANNEL = 'tessera_operations';
 /** The oldest PostgreSQL whose SQL the statements use (`server_version_num`). */
 export const POSTGRES_MIN_VERSION_NUM = 130_000;
 
+/** An engine and its query builder, and how this opener lets go of them. */
+interface Connection {
+  readonly engine: Engine;
+  readonly db: Kysely<PlatformSchema>;
+  release(): Promise<void>;
+}
+
+/**
+ * SQLite: the platform databases opened in one process share one connection per file.
+ * better-sqlite3 waits for a file lock synchronously, so with two connections in one
+ * process (a front-end's Service Center and its Database session store), a write on one
+ * while the other holds a transaction across an `await` would block the very thread
+ * that is to commit that transaction, until the busy timeout ends it with
+ * `TESSERA_PLATFORM_BUSY`. On one connection Kysely's driver takes turns, and nothing
+ * waits for itself. The first opener's options (busy timeout) hold for the others.
+ */
+const sqliteConnections = new Map<
+  string,
+  { readonly opening: Promise<Omit<Connection, 'release'>>; users: number }
+>();
+
+async function connect(settings: DatabaseSettings, options: EngineOptions): Promise<Connection> {
+  const open = async () => {
+    const engine = await createEngine(settings, describeDatabase(settings), options);
+    return { engine, db: new Kysely<PlatformSchema>({ dialect: engine.dialect }) };
+  };
+  if (settings.engine !== 'sqlite') {
+    const connection = await open();
+    return { ...connection, release: () => connection.db.destroy() };
+  }
+  const file = resolve(settings.path);
+  let shared = sqliteConnections.get(file);
+  if (shared === undefined) {
+    shared = { opening: open(), users: 0 };
+    sqliteConnections.set(file, shared);
+  }
+  const entry = shared;
+  entry.users += 1;
+  const letGo = () => {
+    entry.users -= 1;
+    const last = entry.users === 0;
+    if (last && sqliteConnections.get(file) === entry) sqliteConnections.delete(file);
+    return last;
+  };
+  let connection: Omit<Connection, 'release'>;
+  try {
+    connection = await entry.opening;
+  } catch (error) {
+    letGo();
+    throw error;
+  }
+  let released = false;
+  return {
+    ...connection,
+    release: async () => {
+      if (released) return;
+      released = true;
+      if (letGo()) await connection.db.destroy();
+    },
+  };
+}
+
 export class PlatformDatabase {
   readonly settings: DatabaseSettings;
   /** The database as messages name it, without a password. */
@@ -50,14 +113,17 @@ export class PlatformDatabase {
   readonly users: UsersRepository;
   readonly loginFailures: LoginFailuresRepository;
   readonly #engine: Engine;
+  readonly #connection: Connection;
   #listener: PostgresListener | undefined;
   #closed = false;
 
-  private constructor(settings: DatabaseSettings, engine: Engine) {
+  private constructor(settings: DatabaseSettings, connection: Connection) {
+    const { engine } = connection;
+    this.#connection = connection;
     this.settings = settings;
     this.description = describeDatabase(settings);
     this.#engine = engine;
-    this.db = new Kysely<PlatformSchema>({ dialect: engine.dialect });
+    this.db = connection.db;
     this.factory = new FactoryRepository(this.db);
     this.solutions = new SolutionsRepository(this.db);
     this.operations = new OperationsRepository(this.db);
@@ -82,8 +148,7 @@ export class PlatformDatabase {
       ...definedOnly(options),
       env: options.env ?? process.env,
     };
-    const engine = await createEngine(settings, describeDatabase(settings), engineOptions);
-    const database = new PlatformDatabase(settings, engine);
+    const database = new PlatformDatabase(settings, await connect(settings, engineOptions));
     try {
       await database.#checkServer();
       await database.migrate();
@@ -181,7 +246,7 @@ export class PlatformDatabase {
     if (this.#closed) return;
     this.#closed = true;
     await this.#listener?.close();
-    await this.db.destroy();
+    await this.#connection.release();
   }
 
   async #checkServer(): Promise<void> {
