@@ -14,7 +14,7 @@ import { EXIT_CODES } from '../exit-codes.ts';
 import { databaseSettingsOf, PlatformDatabase } from '../platform/index.ts';
 import { badInput } from './errors.ts';
 import type { FarmView } from './farm-view.ts';
-import { isOpen, type OperationView } from './operation-view.ts';
+import type { OperationView } from './operation-view.ts';
 import { OperationsService } from './operations-service.ts';
 import { type Actor, operationsStarter, ServiceCenter } from './service-center.ts';
 import { addUser, removeUser, resetPassword, SERVICE_CENTER_ROLES } from './users.ts';
@@ -207,14 +207,18 @@ function registerSolutionCommands(program: Command): void {
             if (!options.json) process.stdout.write(`Operation ${started.id} (${started.label}) started.\n`);
             const ended = await waitForOperation(service, started.id, options.json !== true);
             print(options, ended, operationText(ended));
-            return ended.state === 'failed' ? EXIT_CODES.checkFailed : EXIT_CODES.ok;
+            return ended.state === 'succeeded' ? EXIT_CODES.ok : EXIT_CODES.checkFailed;
           }),
         ),
       );
   }
 }
 
-/** Reads the operation until it ends; on a terminal, prints each step as it changes. */
+/**
+ * Waits for the operation as `tessera module …` does (the operations service fails the
+ * steps of a front-end that stops answering, and gives up after its wait timeout); on a
+ * terminal, prints each step as it changes meanwhile.
+ */
 async function waitForOperation(
   service: ServiceCenter,
   id: number,
@@ -222,19 +226,32 @@ async function waitForOperation(
 ): Promise<OperationView> {
   const seen = new Map<string, string>();
   const tty = showProgress && process.stdout.isTTY === true;
-  for (;;) {
-    const operation = await service.operation(id);
+  let ended = false;
+  const waiting = new OperationsService(service.database).waitForOperation(id).finally(() => {
+    ended = true;
+  });
+  // Its failure is thrown below, once the progress loop stops.
+  waiting.catch(() => undefined);
+  while (!ended) {
     if (tty) {
-      for (const step of operation.steps) {
+      for (const step of (await service.operation(id)).steps) {
         const key = `${step.frontend}/${step.module}`;
         if (seen.get(key) === step.state) continue;
         seen.set(key, step.state);
         process.stdout.write(`  ${step.frontend}  ${step.module}  ${step.state}\n`);
       }
     }
-    if (!isOpen(operation.state)) return operation;
-    await new Promise((resolve) => setTimeout(resolve, COMMAND_DEFAULTS.pollMs));
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      waiting,
+      new Promise((resolve) => {
+        timer = setTimeout(resolve, COMMAND_DEFAULTS.pollMs);
+      }),
+    ]);
+    clearTimeout(timer);
   }
+  await waiting;
+  return service.operation(id);
 }
 
 function operationText(operation: OperationView): string {

@@ -171,6 +171,30 @@ describe('the Service Center commands', () => {
     ]);
   });
 
+  it('tessera solution apply-settings fails the steps of a front-end that stopped answering, as tessera module does', async () => {
+    await database.frontends.heartbeat('fe1', 'ready', fingerprint());
+    await database.frontends.heartbeat('fe2', 'ready', fingerprint({ sslHost: 'redis.internal' }));
+    const running = tessera('solution', 'apply-settings', 'Some', '--json');
+    let id: number | undefined;
+    while (id === undefined) {
+      const [latest] = await database.operations.recent(1);
+      if (latest?.kind === 'apply-settings' && latest.state === 'pending') id = latest.id;
+      else await new Promise((resolve) => setImmediate(resolve));
+    }
+    await database.operations.report(id, { frontendId: ids.fe1!, moduleId: ids.shop! }, 'succeeded');
+    // fe2's last heartbeat is a minute old: it stopped answering before it did its step.
+    await database.db
+      .updateTable('frontends')
+      .set({ last_heartbeat_at_ms: Date.now() - 60_000 })
+      .where('id', '=', ids.fe2!)
+      .execute();
+    const ended = await running;
+    assert.equal(ended.code, 1, ended.stderr);
+    assert.equal(ended.json.state, 'failed');
+    assert.equal(ended.json.failures.length, 1);
+    assert.match(ended.json.failures[0], /^fe2, module shop: Front-end server fe2 stopped answering/);
+  });
+
   it('tessera module apply-settings and publish go through the service layer: audited as the console does, by the OS user', async () => {
     // Up, as far as the operations service can tell (its heartbeats are old by now).
     await database.frontends.heartbeat('fe1', 'ready', fingerprint());
