@@ -11,7 +11,7 @@ import {
   type SecretField,
 } from '../config/index.ts';
 import { TesseraError } from '../errors.ts';
-import { EXIT_CODES } from '../exit-codes.ts';
+import { commandAction, EXIT_CODES } from '../exit-codes.ts';
 import { optionProperty } from './setting-options.ts';
 
 export const CONFIG_OPTION_HELP =
@@ -71,20 +71,12 @@ export function refuseBoth(options: object, first: string, second: string): void
 export function configAction<A extends unknown[]>(
   body: (...args: A) => Promise<number>,
 ): (...args: A) => Promise<void> {
-  return async (...args: A) => {
-    try {
-      process.exitCode = await body(...args);
-    } catch (error) {
-      if (error instanceof UsageError) {
-        process.stderr.write(`error: ${error.message}\n`);
-        process.exitCode = EXIT_CODES.badInput;
-        return;
-      }
-      if (!(error instanceof TesseraError)) throw error;
-      process.stderr.write(`error (${error.code}): ${error.message}\n`);
-      process.exitCode = exitCodeOf(error);
-    }
-  };
+  return commandAction(body, (error) => {
+    if (error instanceof UsageError)
+      return { message: `error: ${error.message}`, exitCode: EXIT_CODES.badInput };
+    if (!(error instanceof TesseraError)) return undefined;
+    return { message: `error (${error.code}): ${error.message}`, exitCode: exitCodeOf(error) };
+  });
 }
 
 /** The exit codes of a command that saves settings in the configuration file, as its help says them. */

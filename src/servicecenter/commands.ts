@@ -10,7 +10,7 @@ import { hostname, userInfo } from 'node:os';
 import type { Command } from 'commander';
 import { readConfiguration, resolveConfigLocation } from '../config/index.ts';
 import { hasErrorCode, type TesseraError } from '../errors.ts';
-import { EXIT_CODES } from '../exit-codes.ts';
+import { commandAction, EXIT_CODES } from '../exit-codes.ts';
 import { databaseSettingsOf, PlatformDatabase } from '../platform/index.ts';
 import { badInput } from './errors.ts';
 import type { FarmView } from './farm-view.ts';
@@ -82,20 +82,16 @@ export async function withServiceCenter<T>(
 export function action<A extends unknown[]>(
   body: (...args: A) => Promise<number>,
 ): (...args: A) => Promise<void> {
-  return async (...args: A) => {
-    try {
-      process.exitCode = await body(...args);
-    } catch (error) {
-      if (!hasErrorCode(error, { prefix: 'TESSERA_' })) throw error;
-      const { code, message } = error as TesseraError;
-      process.stderr.write(`error (${code}): ${message}\n`);
-      // A module package that does not validate is bad input too.
-      process.exitCode =
-        BAD_INPUT_CODES.has(code) || code.startsWith('TESSERA_MODULE_')
-          ? EXIT_CODES.badInput
-          : EXIT_CODES.checkFailed;
-    }
-  };
+  return commandAction(body, (error) => {
+    if (!hasErrorCode(error, { prefix: 'TESSERA_' })) return undefined;
+    const { code, message } = error as TesseraError;
+    // A module package that does not validate is bad input too.
+    const badInput = BAD_INPUT_CODES.has(code) || code.startsWith('TESSERA_MODULE_');
+    return {
+      message: `error (${code}): ${message}`,
+      exitCode: badInput ? EXIT_CODES.badInput : EXIT_CODES.checkFailed,
+    };
+  });
 }
 
 const BAD_INPUT_CODES: ReadonlySet<string> = new Set([
