@@ -29,7 +29,8 @@ export interface CommonOptions {
   readonly json?: boolean;
 }
 
-interface WaitOptions extends CommonOptions {
+/** The options of a command that starts an operation (`--no-wait`). */
+export interface WaitOptions extends CommonOptions {
   readonly wait?: boolean;
 }
 

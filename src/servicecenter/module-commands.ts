@@ -9,15 +9,19 @@
  */
 import type { Command } from 'commander';
 import { EXIT_CODES } from '../exit-codes.ts';
-import { action, type CommonOptions, commandActor, common, print, withServiceCenter } from './commands.ts';
+import {
+  action,
+  type CommonOptions,
+  commandActor,
+  common,
+  print,
+  type WaitOptions,
+  withServiceCenter,
+} from './commands.ts';
 import type { ModuleView } from './factory-view.ts';
 import type { OperationView } from './operation-view.ts';
 import { type OperationOutcome, type OperationStarted, OperationsService } from './operations-service.ts';
 import type { ServiceCenter } from './service-center.ts';
-
-interface WaitOptions extends CommonOptions {
-  readonly wait?: boolean;
-}
 
 export function registerModuleCommands(program: Command): void {
   const module = program

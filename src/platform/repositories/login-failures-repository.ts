@@ -9,6 +9,7 @@
 import type { Kysely } from 'kysely';
 import type { DatabaseEngine } from '../database-url.ts';
 import type { PlatformSchema } from '../schema.ts';
+import { Repository } from './repository.ts';
 
 /** The failures of one subject; a subject with none reads `{ failures: 0, lastFailureAtMs: 0 }`. */
 export interface LoginFailures {
@@ -22,12 +23,11 @@ export type LoginFailuresDecision<T> =
   | { readonly write: readonly LoginFailures[]; readonly result: T }
   | { readonly write: null; readonly result: T };
 
-export class LoginFailuresRepository {
-  readonly #db: Kysely<PlatformSchema>;
+export class LoginFailuresRepository extends Repository {
   readonly #engine: DatabaseEngine;
 
   constructor(db: Kysely<PlatformSchema>, engine: DatabaseEngine) {
-    this.#db = db;
+    super(db);
     this.#engine = engine;
   }
 
@@ -45,7 +45,7 @@ export class LoginFailuresRepository {
   ): Promise<T> {
     const sorted = [...new Set(subjects)].sort();
     if (sorted.length === 0) return decide([]).result;
-    return this.#db.transaction().execute(async (trx) => {
+    return this.db.transaction().execute(async (trx) => {
       // A row for each subject, taken: new subjects start at no failure.
       await trx
         .insertInto('login_failures')
@@ -80,7 +80,7 @@ export class LoginFailuresRepository {
   /** Moves the last failure of `subjects` to `atMs` (when later): an attempt counted earlier has now failed. */
   async stamp(subjects: readonly string[], atMs: number): Promise<void> {
     if (subjects.length === 0) return;
-    await this.#db
+    await this.db
       .updateTable('login_failures')
       .set({ last_failure_at_ms: atMs })
       .where('subject', 'in', [...subjects])
@@ -91,7 +91,7 @@ export class LoginFailuresRepository {
   /** Forgets the failures of `subjects` (a login succeeded). */
   async forget(subjects: readonly string[]): Promise<void> {
     if (subjects.length === 0) return;
-    await this.#db
+    await this.db
       .deleteFrom('login_failures')
       .where('subject', 'in', [...subjects])
       .execute();
@@ -103,12 +103,12 @@ export class LoginFailuresRepository {
    * so this never waits for, or deadlocks with, an `update`). Returns how many.
    */
   async prune(beforeMs: number): Promise<number> {
-    let stale = this.#db
+    let stale = this.db
       .selectFrom('login_failures')
       .select('subject')
       .where('last_failure_at_ms', '<', beforeMs);
     if (this.#engine === 'postgres') stale = stale.forUpdate().skipLocked();
-    const result = await this.#db
+    const result = await this.db
       .deleteFrom('login_failures')
       .where('subject', 'in', stale)
       .executeTakeFirst();
