@@ -7,8 +7,8 @@
  * Draining (a reload or a stop): the worker stops accepting connections (the
  * supervisor hands new ones to other workers), answers the requests already in
  * its connections with `Connection: close`, closes a keep-alive connection once it
- * has been idle for `IDLE_CLOSE_MS` (a connection in use is never cut), and exits
- * when it has none left, or at the drain timeout.
+ * has been idle for the keep-alive timeout it announced (a connection in use is never
+ * cut), and exits when it has none left, or at the drain timeout.
  */
 import cluster from 'node:cluster';
 import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
@@ -26,8 +26,6 @@ import type { SupervisorMessage, WorkerMessage, WorkerPlan } from './messages.ts
 import { mountServiceCenter, mountsServiceCenter } from './service-center-mount.ts';
 import { RelayedSessionStore } from './session-relay.ts';
 
-/** A keep-alive connection idle this long is closed while draining; a busier one gets `Connection: close`. */
-const IDLE_CLOSE_MS = 1_000;
 const DRAIN_TICK_MS = 50;
 
 interface Connection {
@@ -116,6 +114,13 @@ async function serve(plan: WorkerPlan, isDraining: () => boolean): Promise<(time
         connection.lastActiveMs = Date.now();
       });
     }
+    // A request that arrived on a connection this worker has already closed (a client
+    // reusing it at that instant) is not served: its answer could not be sent, and a
+    // client may safely send it again on a new connection.
+    if (req.socket.writableEnded) {
+      req.socket.destroy();
+      return;
+    }
     if (isDraining()) res.setHeader('Connection', 'close');
     const path = (req.url ?? '/').split('?')[0]!;
     if (path === HEALTH_PATH) {
@@ -159,11 +164,16 @@ async function serve(plan: WorkerPlan, isDraining: () => boolean): Promise<(time
       .close()
       .catch((error: unknown) => log.warn({ err: error }, 'closing Service Center failed'));
     const deadline = Date.now() + timeoutMs;
+    // An idle keep-alive connection is closed only once the keep-alive timeout announced
+    // in its last answer (`Keep-Alive: timeout=5`) has passed: a client stops reusing it
+    // just before that, so none sends a request on it as it closes (one did, with a
+    // 1 s limit: the request was served and its answer lost).
+    const idleCloseMs = server.keepAliveTimeout;
     const tick = setInterval(() => {
       const now = Date.now();
       for (const [socket, connection] of connections) {
         if (now >= deadline) socket.destroy();
-        else if (connection.inFlight === 0 && now - connection.lastActiveMs >= IDLE_CLOSE_MS) socket.end();
+        else if (connection.inFlight === 0 && now - connection.lastActiveMs >= idleCloseMs) socket.end();
       }
       if (connections.size === 0 || now >= deadline + DRAIN_TICK_MS) {
         clearInterval(tick);
