@@ -14,8 +14,9 @@ import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { freshFolder } from '../config/helpers.ts';
+import { launchChromium } from '../support/chromium.ts';
 import { createPki, PFX_PASSWORD, type Pki } from '../support/pki.ts';
 import { freePort, type RedisServer, startRedisServer } from '../support/redis-server.ts';
 import { runTessera } from './run-tessera.ts';
@@ -26,17 +27,6 @@ const BIN = join(ROOT, 'bin', 'tessera.js');
 const SCREENSHOTS = join(ROOT, 'docs', 'screenshots');
 const UPDATE_SCREENSHOTS = process.env.TESSERA_UPDATE_SCREENSHOTS === '1';
 const REDIS_PASSWORD = 'ui-redis-Secret-42';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-component-update',
-  '--disable-sync',
-];
-
 let pki: Pki;
 let redis: RedisServer;
 let browser: Browser;
@@ -47,7 +37,7 @@ before(async () => {
     tls: { cert: pki.server.chain, key: pki.server.key, caCert: pki.issuerBundle },
     requirepass: REDIS_PASSWORD,
   });
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  browser = await launchChromium();
 });
 
 after(async () => {

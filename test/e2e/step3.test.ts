@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import {
   MODULES,
   type RunningFrontend,
@@ -22,13 +22,13 @@ import {
   steadyLoad,
 } from '../frontend/platform-process.ts';
 import { api, logIn as logInApi } from '../servicecenter/harness.ts';
+import { launchChromium } from '../support/chromium.ts';
 import { createTestDatabase, POSTGRES_SERVER, type TestDatabase } from '../support/postgres.ts';
 import { startTlsRedis, type TlsRedisServer } from '../support/tls-redis.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const SCREENSHOTS = join(ROOT, 'docs', 'screenshots');
 const UPDATE_SCREENSHOTS = process.env.TESSERA_UPDATE_SCREENSHOTS === '1';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'];
 const SOLUTION = 'All the factory';
 // Both are names of the test PKI's Redis server certificate (test/support/pki.ts).
 const FIRST_SSL_HOST = 'redis.test';
@@ -125,7 +125,7 @@ describe("the user's step 3 on a farm of two front-ends with Redis over mutual T
         startFrontend(name, serverConfiguration({ name, database, provider: 'memory' }), redis.env),
       ),
     );
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    browser = await launchChromium();
     const added = await tessera([
       'servicecenter',
       'user',

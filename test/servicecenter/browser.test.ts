@@ -5,23 +5,16 @@
 // of docs/service-center.md are taken again (docs/screenshots/service-center-*.png).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../support/chromium.ts';
 import { logInInBrowser, pageErrors, screenshot } from './browser-helpers.ts';
 import { ADMIN, type Harness, startHarness, VIEWER } from './harness.ts';
-
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--no-first-run',
-];
 
 let harness: Harness;
 let browser: Browser;
 before(async () => {
   harness = await startHarness();
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  browser = await launchChromium();
 });
 after(async () => {
   await browser?.close();

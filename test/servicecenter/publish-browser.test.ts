@@ -6,25 +6,18 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { readModulePackage } from '../../src/modules/index.ts';
+import { launchChromium } from '../support/chromium.ts';
 import { logInInBrowser, pageErrors, screenshot } from './browser-helpers.ts';
 import { ADMIN, type Harness, startHarness, VIEWER } from './harness.ts';
-
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--no-first-run',
-];
 
 let harness: Harness;
 let browser: Browser;
 let shopTgz: Buffer;
 before(async () => {
   harness = await startHarness();
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  browser = await launchChromium();
   shopTgz = Buffer.from((await readModulePackage(join(import.meta.dirname, '../../examples/shop'))).bytes);
 });
 after(async () => {
